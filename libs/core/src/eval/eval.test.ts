@@ -1,0 +1,87 @@
+import { describe, expect, it } from 'vitest';
+import { Matrix } from '../math/matrix.js';
+import { Rng } from '../math/rng.js';
+import { ImageLabelModel, defaultImageLabelConfig } from '../models/image-label.js';
+import { Vocabulary } from '../vocabulary.js';
+import { evaluateAnnotation, resolvePairs } from './annotation.js';
+import { nearest, rowNorms } from './neighbours.js';
+import { evaluateSimilarity, parseSimilarityFile, spearman } from './similarity.js';
+import { leaveOneOut, mergeById } from './split.js';
+
+describe('leave-one-out split', () => {
+  it('holds out one label of each image with >= 2 labels and keeps every image in training', () => {
+    const images = [
+      { id: 'a', labels: ['x', 'y', 'z'] },
+      { id: 'b', labels: ['x'] },
+      { id: 'c', labels: ['y', 'y', 'z'] },
+    ];
+    const split = leaveOneOut(images, new Rng(1));
+    expect(split.train.map((t) => t.id)).toEqual(['a', 'b', 'c']);
+    expect(split.test.map((t) => t.id)).toEqual(['a', 'c']);
+    for (const t of split.test) {
+      const train = split.train.find((x) => x.id === t.id);
+      expect(train?.labels).not.toContain(t.label);
+      expect(train?.labels.length).toBeGreaterThanOrEqual(1);
+    }
+    expect(mergeById([{ id: 'a', labels: ['x'] }], [{ id: 'a', labels: ['y'] }])).toEqual([{ id: 'a', labels: ['x', 'y'] }]);
+  });
+});
+
+describe('annotation metrics', () => {
+  it('ranks the held-out label among non-training labels', () => {
+    const model = new ImageLabelModel({ ...defaultImageLabelConfig, dim: 1 }, new Rng(2));
+    model.observe('img', ['train-label']);
+    for (let a = 0; a < 12; a++) model.labelId(`l${a}`);
+    const u = model.imageVectors.data;
+    const v = model.labelVectors.data;
+    u[0] = 1;
+    v[0] = 100; // the training label scores highest but is filtered out
+    for (let a = 0; a < 12; a++) v[model.labelId(`l${a}`)] = 12 - a; // l0 best ... l11 worst
+    const rank3 = evaluateAnnotation(model, resolvePairs(model, [{ id: 'img', label: 'l2' }]), new Rng(3));
+    expect(rank3.p5).toBeCloseTo(1 / 5, 10);
+    expect(rank3.r10).toBe(1);
+    expect(rank3.map).toBeCloseTo(1 / 3, 10);
+    expect(rank3.auc).toBeGreaterThan(0);
+    const rank12 = evaluateAnnotation(model, resolvePairs(model, [{ id: 'img', label: 'l11' }]), new Rng(3));
+    expect(rank12.p5).toBe(0);
+    expect(rank12.p10).toBe(0);
+    expect(rank12.map).toBeCloseTo(1 / 12, 10);
+    expect(rank12.auc).toBe(0);
+    const unknown = evaluateAnnotation(model, resolvePairs(model, [{ id: 'nope', label: 'l1' }]), new Rng(3));
+    expect(unknown.unknown).toBe(1);
+    expect(unknown.p5).toBe(0);
+  });
+});
+
+describe('word similarity', () => {
+  it('computes Spearman with average ranks for ties', () => {
+    expect(spearman([1, 2, 3, 4], [10, 20, 30, 40])).toBeCloseTo(1, 10);
+    expect(spearman([1, 2, 3, 4], [4, 3, 2, 1])).toBeCloseTo(-1, 10);
+    // ties: x ranks 1.5,1.5,3 ; y ranks 1,2,3 -> r = 0.866
+    expect(spearman([1, 1, 2], [1, 2, 3])).toBeCloseTo(Math.sqrt(3) / 2, 6);
+  });
+
+  it('parses pair files, counts out-of-vocabulary pairs and falls back to lower case', () => {
+    const pairs = parseSimilarityFile('Cat\tdog\t8\r\ncat\tcar\t2\n\nzebra\tdog\t5\n');
+    expect(pairs).toHaveLength(3);
+    const vocab = Vocabulary.fromNames(['cat', 'dog', 'car']);
+    const m = new Matrix(2, 3);
+    m.data.set([1, 0, 0.9, 0.1, 0, 1]);
+    const r = evaluateSimilarity(vocab, m, pairs);
+    expect(r.used).toBe(2);
+    expect(r.oov).toBe(1);
+    expect(r.spearman).toBeCloseTo(1, 10);
+    expect(() => parseSimilarityFile('a\tb\n')).toThrow(/word1<TAB>word2<TAB>score/);
+  });
+});
+
+describe('nearest neighbours', () => {
+  it('returns the top rows by cosine, best first', () => {
+    const m = new Matrix(2, 4);
+    m.data.set([1, 0, 0.7, 0.7, 0, 1, -1, 0]);
+    const res = nearest(Float32Array.from([1, 0.1]), m, 2, rowNorms(m));
+    expect(res.map((r) => r.id)).toEqual([0, 1]);
+    const skipFirst = nearest(Float32Array.from([1, 0.1]), m, 2, rowNorms(m), (id) => id === 0);
+    expect(skipFirst.map((r) => r.id)).toEqual([1, 2]);
+  });
+});

@@ -1,0 +1,46 @@
+import type { Rng } from '../math/rng.js';
+
+export interface LabeledImage {
+  id: string;
+  labels: string[];
+}
+
+export interface LeaveOneOutSplit {
+  /** every image with its training labels (all of them, minus the held-out one) */
+  train: LabeledImage[];
+  /** one held-out label per image that has at least two labels */
+  test: Array<{ id: string; label: string }>;
+}
+
+/**
+ * The papers' protocol: one random label of each image with >= 2 labels goes to test, the rest
+ * to training, so every test image is also a training image (an id-only image has no vector
+ * otherwise). Duplicate labels of an image are merged first.
+ */
+export function leaveOneOut(images: readonly LabeledImage[], rng: Rng): LeaveOneOutSplit {
+  const train: LabeledImage[] = [];
+  const test: Array<{ id: string; label: string }> = [];
+  for (const image of images) {
+    const labels = [...new Set(image.labels)];
+    if (labels.length >= 2) {
+      const held = rng.nextInt(labels.length);
+      test.push({ id: image.id, label: labels[held] });
+      labels.splice(held, 1);
+    }
+    train.push({ id: image.id, labels });
+  }
+  return { train, test };
+}
+
+/** Merges images that appear in several files (e.g. train and test of Corel5k) by id. */
+export function mergeById(...sets: ReadonlyArray<readonly LabeledImage[]>): LabeledImage[] {
+  const byId = new Map<string, Set<string>>();
+  for (const set of sets) {
+    for (const image of set) {
+      const labels = byId.get(image.id) ?? new Set<string>();
+      for (const l of image.labels) labels.add(l);
+      byId.set(image.id, labels);
+    }
+  }
+  return [...byId].map(([id, labels]) => ({ id, labels: [...labels] }));
+}

@@ -1,0 +1,27 @@
+export { Rng } from './math/rng.js';
+export { Matrix, dot, norm, cosine } from './math/matrix.js';
+export { AliasTable } from './math/alias.js';
+export { SigmoidTable } from './math/sigmoid.js';
+export { sortIdsByKeyDesc } from './math/sort.js';
+export { Vocabulary } from './vocabulary.js';
+export { learningRate, validateSchedule, type ScheduleConfig } from './schedule.js';
+export * from './samplers/sampler.js';
+export { UniformSampler } from './samplers/uniform.js';
+export { PopularitySampler, type PopularityOptions } from './samplers/popularity.js';
+export { WarpSampler } from './samplers/warp.js';
+export { AdaptiveSampler, type AdaptiveOptions } from './samplers/adaptive.js';
+export { ExactRankSampler } from './samplers/exact.js';
+export { createSampler, defaultSamplerConfig, type SamplerConfig } from './samplers/factory.js';
+export { ImageLabelModel, defaultImageLabelConfig, type ImageLabelConfig } from './models/image-label.js';
+export * from './models/image-label-training.js';
+export {
+  SkipGramModel,
+  SkipGramTrainer,
+  keepProbabilities,
+  defaultSkipGramConfig,
+  type SkipGramConfig,
+} from './models/skip-gram.js';
+export * from './eval/split.js';
+export * from './eval/annotation.js';
+export * from './eval/similarity.js';
+export * from './eval/neighbours.js';

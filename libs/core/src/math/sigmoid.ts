@@ -1,0 +1,25 @@
+/**
+ * Sigmoid from a table over [-maxExp, maxExp] (word2vec: 1000 entries, maxExp 6). Outside the
+ * range the gradient is clipped the way word2vec does it: σ taken as exactly 0 or 1.
+ */
+export class SigmoidTable {
+  readonly maxExp: number;
+  private readonly table: Float32Array;
+  private readonly scale: number;
+
+  constructor(size = 1000, maxExp = 6) {
+    this.maxExp = maxExp;
+    this.table = new Float32Array(size + 1);
+    this.scale = size / (2 * maxExp);
+    for (let i = 0; i <= size; i++) {
+      const x = (i / size) * 2 * maxExp - maxExp;
+      this.table[i] = 1 / (1 + Math.exp(-x));
+    }
+  }
+
+  value(x: number): number {
+    if (x >= this.maxExp) return 1;
+    if (x <= -this.maxExp) return 0;
+    return this.table[Math.floor((x + this.maxExp) * this.scale)];
+  }
+}

@@ -1,0 +1,79 @@
+/**
+ * Sorting of an id permutation by float keys, descending, tuned for rank tables: a refresh
+ * re-sorts each list starting from its previous order, which is nearly sorted because SGD moves
+ * vectors a little between refreshes. Insertion sort is O(n + inversions) on such input (6-10x
+ * cheaper than sorting from scratch in calibration); when the input turns out far from sorted it
+ * gives up after a budget of moves and finishes with an O(n log n) quicksort.
+ */
+export function sortIdsByKeyDesc(ids: Int32Array, keys: Float32Array, n: number, moveBudget = 8 * n): void {
+  let moves = 0;
+  for (let i = 1; i < n; i++) {
+    const key = keys[i];
+    if (key <= keys[i - 1]) continue;
+    const id = ids[i];
+    let j = i - 1;
+    while (j >= 0 && keys[j] < key) {
+      keys[j + 1] = keys[j];
+      ids[j + 1] = ids[j];
+      j--;
+    }
+    keys[j + 1] = key;
+    ids[j + 1] = id;
+    moves += i - 1 - j;
+    if (moves > moveBudget) {
+      quickSortDesc(ids, keys, 0, n - 1);
+      return;
+    }
+  }
+}
+
+function quickSortDesc(ids: Int32Array, keys: Float32Array, lo: number, hi: number): void {
+  while (hi - lo > 16) {
+    const mid = (lo + hi) >>> 1;
+    // median of three as the pivot keeps nearly-sorted input at O(n log n)
+    if (keys[mid] > keys[lo]) swap(ids, keys, mid, lo);
+    if (keys[hi] > keys[lo]) swap(ids, keys, hi, lo);
+    if (keys[hi] > keys[mid]) swap(ids, keys, hi, mid);
+    const pivot = keys[mid];
+    let i = lo;
+    let j = hi;
+    while (i <= j) {
+      while (keys[i] > pivot) i++;
+      while (keys[j] < pivot) j--;
+      if (i <= j) {
+        swap(ids, keys, i, j);
+        i++;
+        j--;
+      }
+    }
+    // recurse into the smaller side, loop on the larger: bounded stack depth
+    if (j - lo < hi - i) {
+      quickSortDesc(ids, keys, lo, j);
+      lo = i;
+    } else {
+      quickSortDesc(ids, keys, i, hi);
+      hi = j;
+    }
+  }
+  for (let i = lo + 1; i <= hi; i++) {
+    const key = keys[i];
+    const id = ids[i];
+    let j = i - 1;
+    while (j >= lo && keys[j] < key) {
+      keys[j + 1] = keys[j];
+      ids[j + 1] = ids[j];
+      j--;
+    }
+    keys[j + 1] = key;
+    ids[j + 1] = id;
+  }
+}
+
+function swap(ids: Int32Array, keys: Float32Array, a: number, b: number): void {
+  const k = keys[a];
+  keys[a] = keys[b];
+  keys[b] = k;
+  const t = ids[a];
+  ids[a] = ids[b];
+  ids[b] = t;
+}

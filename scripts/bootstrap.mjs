@@ -1,0 +1,31 @@
+#!/usr/bin/env node
+// First-use setup behind `npm run demo` and `npm test`: installs the workspace with pnpm 9
+// (through npx, so a machine with only Node and npm works) when node_modules is missing or older
+// than the lockfile, then builds TypeScript and the WebAssembly kernels incrementally.
+import { spawnSync } from 'node:child_process';
+import { existsSync, statSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const args = new Set(process.argv.slice(2));
+const quiet = args.has('--quiet');
+
+function run(cmd, cmdArgs, what) {
+  if (!quiet) console.error(`[bootstrap] ${what}: ${cmd} ${cmdArgs.join(' ')}`);
+  const r = spawnSync(cmd, cmdArgs, { cwd: root, stdio: quiet ? ['ignore', 'ignore', 'inherit'] : 'inherit', env: process.env });
+  if (r.status !== 0) {
+    console.error(`[bootstrap] ${what} failed (exit ${r.status ?? r.signal}). Command: ${cmd} ${cmdArgs.join(' ')}`);
+    process.exit(r.status ?? 1);
+  }
+}
+
+const marker = join(root, 'node_modules', '.modules.yaml');
+const lock = join(root, 'pnpm-lock.yaml');
+const needsInstall = !existsSync(marker) || (existsSync(lock) && statSync(lock).mtimeMs > statSync(marker).mtimeMs);
+if (needsInstall && !args.has('--build-only')) {
+  const frozen = existsSync(lock) && process.env.CI ? ['--frozen-lockfile'] : [];
+  run('npx', ['--yes', 'pnpm@9.15.9', 'install', ...frozen], 'installing dependencies');
+}
+run('npx', ['--yes', 'pnpm@9.15.9', '-r', '--if-present', 'run', 'build:wasm'], 'building WebAssembly kernels');
+run(join(root, 'node_modules', '.bin', 'tsc'), ['-b', 'tsconfig.json'], 'compiling TypeScript');
