@@ -25,3 +25,4 @@ export * from './eval/split.js';
 export * from './eval/annotation.js';
 export * from './eval/similarity.js';
 export * from './eval/neighbours.js';
+export * from './models/skip-gram-training.js';

@@ -55,9 +55,11 @@ export function evaluateAnnotation(model: ImageLabelModel, pairs: readonly HeldO
     const positives = model.positivesOf(image);
     for (let j = 0; j < positives.length; j++) if (positives[j] !== label) scores[positives[j]] = Number.NEGATIVE_INFINITY;
     const target = scores[label];
+    // written as !(s <= target) so that NaN scores (a diverged model) rank above the target
+    // and a NaN target ranks last: divergence must never look like a perfect ranking
     let above = 0;
-    for (let a = 0; a < n; a++) if (scores[a] > target) above++;
-    const rank = above + 1;
+    for (let a = 0; a < n; a++) if (a !== label && !(scores[a] <= target)) above++;
+    const rank = Math.min(above + 1, n);
     if (rank <= 5) hit5++;
     if (rank <= 10) hit10++;
     ap += 1 / rank;

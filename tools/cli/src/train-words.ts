@@ -1,0 +1,150 @@
+import { readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { readFileSync } from 'node:fs';
+import {
+  Rng,
+  SkipGramModel,
+  createSampler,
+  defaultSamplerConfig,
+  defaultSkipGramConfig,
+  evaluateSimilarity,
+  nearest,
+  parseSimilarityFile,
+  rowNorms,
+  trainSkipGramEpochs,
+  type SamplerKind,
+  type SimilarityResult,
+} from '@freshet/core';
+import { encodeCorpus, loadCorpusSentences, sharedDataDir, requireFile } from '@freshet/datasets';
+import { list, num, str, type OptionSpec, type OptionValues } from './options.js';
+import { Progress } from './progress.js';
+import { writeWord2VecText } from './word2vec-format.js';
+
+export const trainWordsOptions: OptionSpec[] = [
+  { name: 'corpus', kind: 'list', default: 'sotu,moby-dick', help: 'comma-separated: sotu, moby-dick (the @stdlib corpora) or text file paths' },
+  { name: 'sampler', kind: 'string', default: 'popularity', choices: ['popularity', 'adaptive', 'uniform', 'warp'], help: 'negative sampler' },
+  { name: 'dim', kind: 'number', default: 100, help: 'vector dimension' },
+  { name: 'window', kind: 'number', default: 5, help: 'maximum window (randomly shrunk per word)' },
+  { name: 'negatives', kind: 'number', default: 5, help: 'negatives per positive pair' },
+  { name: 'min-count', kind: 'number', default: 5, help: 'drop words seen fewer times' },
+  { name: 'sample', kind: 'number', default: 1e-3, help: 'frequent-word subsampling threshold' },
+  { name: 'epochs', kind: 'number', default: 5, help: 'passes over the corpus' },
+  { name: 'lr', kind: 'number', default: 0.025, help: 'initial learning rate (linear decay to lr x 1e-4)' },
+  { name: 'alpha', kind: 'number', default: 0.75, help: 'popularity: exponent on word counts' },
+  { name: 'lambda', kind: 'number', default: 0.01, help: 'adaptive: λ as a fraction of the vocabulary' },
+  { name: 'mix-share', kind: 'number', default: 0.1, help: 'adaptive: share of popularity draws mixed in' },
+  { name: 'candidates', kind: 'number', default: 1, help: 'adaptive: candidates re-scored exactly per draw' },
+  { name: 'refresh-every', kind: 'number', help: 'adaptive: draws between rank-table refreshes (default ceil(|V| ln |V|))' },
+  { name: 'similarity', kind: 'list', help: 'word-similarity files to report Spearman on (default: all of ../shared/data/word-similarity/normalized)' },
+  { name: 'neighbours', kind: 'list', default: 'whale,ship,war,money,freedom', help: 'words whose nearest neighbours to print' },
+  { name: 'seed', kind: 'number', default: 1, help: 'random seed' },
+  { name: 'threads', kind: 'number', default: 1, help: 'Hogwild worker threads (1 is reproducible from the seed)' },
+  { name: 'out', kind: 'string', help: 'write input vectors here (word2vec text format)' },
+];
+
+export interface TrainWordsResult {
+  command: 'train-words';
+  corpus: string[];
+  rawWords: number;
+  vocabulary: number;
+  sampler: SamplerKind;
+  settings: Record<string, unknown>;
+  trainSeconds: number;
+  wordsPerSecond: number;
+  pairs: number;
+  loss: number;
+  similarity: Record<string, SimilarityResult>;
+  neighbours: Record<string, string[]>;
+  samplerStats: Record<string, number>;
+}
+
+export function defaultSimilarityFiles(): string[] {
+  const dir = join(sharedDataDir(), 'word-similarity', 'normalized');
+  requireFile(dir, 'word-similarity folder');
+  return readdirSync(dir)
+    .filter((f) => f.endsWith('.tsv'))
+    .sort()
+    .map((f) => join(dir, f));
+}
+
+export async function trainWords(v: OptionValues): Promise<TrainWordsResult> {
+  if (num(v, 'threads') !== 1) throw new Error('--threads > 1 for skip-gram is not available yet; use --threads 1');
+  const seed = num(v, 'seed');
+  const rng = new Rng(seed);
+  const corpusNames = list(v, 'corpus');
+  const corpus = encodeCorpus(loadCorpusSentences(corpusNames), num(v, 'min-count'));
+  const kind = str(v, 'sampler') as SamplerKind;
+  const model = new SkipGramModel(
+    {
+      ...defaultSkipGramConfig,
+      dim: num(v, 'dim'),
+      window: num(v, 'window'),
+      negatives: num(v, 'negatives'),
+      sample: num(v, 'sample'),
+      // the adaptive sampler ranks output vectors: all-zero ones give σ = 0 (samplers.md §3)
+      outputInit: kind === 'adaptive' ? 'noise' : 'zero',
+    },
+    rng.fork(),
+  );
+  for (const name of corpus.vocab.allNames()) {
+    const id = model.wordId(name);
+    model.vocab.increment(id, corpus.vocab.count(id));
+  }
+  const refreshEvery = v.get('refresh-every');
+  const sampler = createSampler(
+    {
+      ...defaultSamplerConfig,
+      kind,
+      alpha: num(v, 'alpha'),
+      lambdaFraction: num(v, 'lambda'),
+      mixShare: num(v, 'mix-share'),
+      candidates: num(v, 'candidates'),
+      fallback: 'popularity',
+      rebuildEvery: Number.MAX_SAFE_INTEGER,
+      ...(typeof refreshEvery === 'number' ? { refreshEvery } : {}),
+    },
+    model.output,
+    () => model.vocab.counts,
+    rng.fork(),
+  );
+  const epochs = num(v, 'epochs');
+  const lr = num(v, 'lr');
+  const progress = new Progress('train-words', corpus.ids.length * epochs);
+  const run = trainSkipGramEpochs(model, corpus, sampler, rng.fork(), {
+    epochs,
+    lr,
+    minLr: lr * 1e-4,
+    onProgress: (done, _total, trainer) => progress.update(done, `loss ${(trainer.lossSum / Math.max(1, trainer.pairs)).toFixed(3)}`),
+  });
+  progress.finish();
+  const similarity: Record<string, SimilarityResult> = {};
+  const files = list(v, 'similarity').length > 0 ? list(v, 'similarity') : defaultSimilarityFiles();
+  for (const f of files) {
+    requireFile(f, 'word-similarity file');
+    similarity[f.split('/').pop() ?? f] = evaluateSimilarity(model.vocab, model.input, parseSimilarityFile(readFileSync(f, 'utf8'), f));
+  }
+  const norms = rowNorms(model.input);
+  const neighbours: Record<string, string[]> = {};
+  for (const w of list(v, 'neighbours')) {
+    const id = model.vocab.idOf(w);
+    if (id < 0) continue;
+    neighbours[w] = nearest(model.input.row(id), model.input, 8, norms, (r) => r === id).map((n) => model.vocab.nameOf(n.id));
+  }
+  const out = str(v, 'out');
+  if (out) await writeWord2VecText(out, model.vocab, model.input);
+  return {
+    command: 'train-words',
+    corpus: corpusNames,
+    rawWords: corpus.rawWords,
+    vocabulary: model.vocab.size,
+    sampler: kind,
+    settings: Object.fromEntries(v),
+    trainSeconds: run.seconds,
+    wordsPerSecond: (corpus.rawWords * epochs) / run.seconds,
+    pairs: run.pairs,
+    loss: run.loss,
+    similarity,
+    neighbours,
+    samplerStats: { ...sampler.stats },
+  };
+}
