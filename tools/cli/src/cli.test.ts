@@ -57,3 +57,27 @@ describe('train-words', () => {
     expect(r.loss).toBeLessThan(Math.log(2) * 6);
   });
 });
+
+describe('Hogwild threads', () => {
+  it('trains the image-label model on two worker threads sharing one model', async () => {
+    const r = await trainImages(
+      parseOptions(trainImagesOptions, [
+        '--train', sharedDataFile('corel5k-mulan', 'train.tsv'),
+        '--steps', '400000', '--evals', '1', '--threads', '2', '--quiet',
+      ]),
+    );
+    expect(r.steps).toBeGreaterThanOrEqual(400_000);
+    expect(r.final?.p5).toBeGreaterThan(0.05);
+    expect(r.samplerStats.draws).toBeGreaterThanOrEqual(400_000);
+  });
+
+  it('trains skip-gram on two worker threads', async () => {
+    const r = await trainWords(
+      parseOptions(trainWordsOptions, ['--corpus', 'moby-dick', '--epochs', '1', '--dim', '50', '--threads', '2', '--neighbours', 'whale']),
+    );
+    expect(r.pairs).toBeGreaterThan(300_000);
+    expect(r.loss).toBeGreaterThan(0);
+    expect(r.loss).toBeLessThan(Math.log(2) * 6);
+    expect(r.similarity['EN-WS-353-ALL.tsv'].spearman).toBeGreaterThan(0.05);
+  });
+});

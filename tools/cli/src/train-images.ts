@@ -1,5 +1,6 @@
 import {
   ImageLabelModel,
+  ImageLabelPool,
   Rng,
   createSampler,
   defaultImageLabelConfig,
@@ -12,6 +13,7 @@ import {
   trainImageLabelSteps,
   type AnnotationMetrics,
   type LabeledImage,
+  type SamplerConfig,
   type SamplerKind,
 } from '@freshet/core';
 import { generateSynthetic, readImageLabelFile } from '@freshet/datasets';
@@ -82,19 +84,18 @@ export function loadImageSet(v: OptionValues): { name: string; images: LabeledIm
 export async function trainImages(v: OptionValues): Promise<TrainImagesResult> {
   const seed = num(v, 'seed');
   const threads = num(v, 'threads');
-  if (threads !== 1) throw new Error('--threads > 1 for image-label training is not available yet; use --threads 1');
+  if (!Number.isInteger(threads) || threads < 1) throw new Error(`--threads must be a positive integer, got ${threads}`);
   const { name, images } = loadImageSet(v);
   const rng = new Rng(seed);
   const split = str(v, 'split') === 'loo' ? leaveOneOut(images, rng.fork()) : { train: images, test: [] };
-  const model = new ImageLabelModel({ ...defaultImageLabelConfig, dim: num(v, 'dim'), reg: num(v, 'reg') }, rng.fork());
+  const model = new ImageLabelModel({ ...defaultImageLabelConfig, dim: num(v, 'dim'), reg: num(v, 'reg') }, rng.fork(), threads > 1);
   const pairs = observeAll(model, split.train);
   for (const p of split.test) model.labelId(p.label);
   const heldOut = resolvePairs(model, split.test);
   const kind = str(v, 'sampler') as SamplerKind;
   const refreshEvery = v.get('refresh-every');
   const maxSampled = v.get('max-sampled');
-  const sampler = createSampler(
-    {
+  const samplerConfig: SamplerConfig = {
       ...defaultSamplerConfig,
       kind,
       lambdaFraction: num(v, 'lambda'),
@@ -103,13 +104,17 @@ export async function trainImages(v: OptionValues): Promise<TrainImagesResult> {
       alpha: num(v, 'alpha'),
       ...(typeof refreshEvery === 'number' ? { refreshEvery } : {}),
       ...(typeof maxSampled === 'number' ? { maxSampled } : {}),
-    },
-    model.labelVectors,
-    () => model.labels.counts,
-    rng.fork(),
-  );
+  };
+  const sampler = createSampler(samplerConfig, model.labelVectors, () => model.labels.counts, rng.fork());
   const lr = num(v, 'lr');
   const stepRng = rng.fork();
+  // one thread trains here, reproducibly; more threads share the model Hogwild-style
+  const pool = threads > 1 ? ImageLabelPool.start(model, pairs, samplerConfig, lr, threads, seed) : null;
+  const trainChunk = async (n: number): Promise<void> => {
+    if (pool) await pool.train(n);
+    else trainImageLabelSteps(model, pairs, sampler, n, lr, stepRng);
+  };
+  const chunk = pool ? 20_000 : 256;
   const evalRng = rng.fork();
   const budgetSteps = v.get('steps');
   const bySteps = typeof budgetSteps === 'number';
@@ -124,8 +129,8 @@ export async function trainImages(v: OptionValues): Promise<TrainImagesResult> {
     const until = total * (e / evals) ** 2;
     const t0 = performance.now();
     while ((bySteps ? steps : seconds + (performance.now() - t0) / 1000) < until) {
-      const n = bySteps ? Math.min(256, until - steps) : 256;
-      trainImageLabelSteps(model, pairs, sampler, n, lr, stepRng);
+      const n = bySteps ? Math.min(chunk, until - steps) : chunk;
+      await trainChunk(n);
       steps += n;
       progress.update(bySteps ? steps : seconds + (performance.now() - t0) / 1000, `${steps} steps`);
     }
@@ -133,6 +138,8 @@ export async function trainImages(v: OptionValues): Promise<TrainImagesResult> {
     if (heldOut.length > 0) curve.push({ seconds, steps, ...evaluateAnnotation(model, heldOut, evalRng) });
   }
   progress.finish();
+  const samplerStats = pool ? pool.stats() : sampler.stats;
+  await pool?.close();
   const outLabels = str(v, 'out-labels');
   if (outLabels) await writeWord2VecText(outLabels, model.labels, model.labelVectors);
   const outImages = str(v, 'out-images');
@@ -151,7 +158,7 @@ export async function trainImages(v: OptionValues): Promise<TrainImagesResult> {
     usPerStep: (seconds * 1e6) / Math.max(1, steps),
     curve,
     final: curve.length > 0 ? curve[curve.length - 1] : null,
-    samplerStats: { ...sampler.stats },
+    samplerStats: { ...samplerStats },
   };
 }
 

@@ -12,6 +12,8 @@ import {
   parseSimilarityFile,
   rowNorms,
   trainSkipGramEpochs,
+  trainSkipGramHogwild,
+  type SamplerConfig,
   type SamplerKind,
   type SimilarityResult,
 } from '@freshet/core';
@@ -68,7 +70,8 @@ export function defaultSimilarityFiles(): string[] {
 }
 
 export async function trainWords(v: OptionValues): Promise<TrainWordsResult> {
-  if (num(v, 'threads') !== 1) throw new Error('--threads > 1 for skip-gram is not available yet; use --threads 1');
+  const threads = num(v, 'threads');
+  if (!Number.isInteger(threads) || threads < 1) throw new Error(`--threads must be a positive integer, got ${threads}`);
   const seed = num(v, 'seed');
   const rng = new Rng(seed);
   const corpusNames = list(v, 'corpus');
@@ -85,14 +88,14 @@ export async function trainWords(v: OptionValues): Promise<TrainWordsResult> {
       outputInit: kind === 'adaptive' ? 'noise' : 'zero',
     },
     rng.fork(),
+    threads > 1,
   );
   for (const name of corpus.vocab.allNames()) {
     const id = model.wordId(name);
     model.vocab.increment(id, corpus.vocab.count(id));
   }
   const refreshEvery = v.get('refresh-every');
-  const sampler = createSampler(
-    {
+  const samplerConfig: SamplerConfig = {
       ...defaultSamplerConfig,
       kind,
       alpha: num(v, 'alpha'),
@@ -102,20 +105,23 @@ export async function trainWords(v: OptionValues): Promise<TrainWordsResult> {
       fallback: 'popularity',
       rebuildEvery: Number.MAX_SAFE_INTEGER,
       ...(typeof refreshEvery === 'number' ? { refreshEvery } : {}),
-    },
-    model.output,
-    () => model.vocab.counts,
-    rng.fork(),
-  );
+  };
+  const sampler = createSampler(samplerConfig, model.output, () => model.vocab.counts, rng.fork());
   const epochs = num(v, 'epochs');
   const lr = num(v, 'lr');
   const progress = new Progress('train-words', corpus.ids.length * epochs);
-  const run = trainSkipGramEpochs(model, corpus, sampler, rng.fork(), {
-    epochs,
-    lr,
-    minLr: lr * 1e-4,
-    onProgress: (done, _total, trainer) => progress.update(done, `loss ${(trainer.lossSum / Math.max(1, trainer.pairs)).toFixed(3)}`),
-  });
+  const run =
+    threads > 1
+      ? await trainSkipGramHogwild(model, corpus, samplerConfig, { threads, epochs, lr, minLr: lr * 1e-4, seed })
+      : {
+          ...trainSkipGramEpochs(model, corpus, sampler, rng.fork(), {
+            epochs,
+            lr,
+            minLr: lr * 1e-4,
+            onProgress: (done, _total, trainer) => progress.update(done, `loss ${(trainer.lossSum / Math.max(1, trainer.pairs)).toFixed(3)}`),
+          }),
+          stats: sampler.stats,
+        };
   progress.finish();
   const similarity: Record<string, SimilarityResult> = {};
   const files = list(v, 'similarity').length > 0 ? list(v, 'similarity') : defaultSimilarityFiles();
@@ -145,6 +151,6 @@ export async function trainWords(v: OptionValues): Promise<TrainWordsResult> {
     loss: run.loss,
     similarity,
     neighbours,
-    samplerStats: { ...sampler.stats },
+    samplerStats: { ...run.stats },
   };
 }

@@ -40,12 +40,23 @@ export class ImageLabelModel {
   constructor(
     readonly config: ImageLabelConfig,
     private readonly rng: Rng,
-    shared = false,
+    /** shared: vectors in SharedArrayBuffers (Hogwild); or existing matrices to attach to (a worker) */
+    storage: boolean | { imageVectors: Matrix; labelVectors: Matrix } = false,
   ) {
     this.images = new Vocabulary(config.imageCap);
     this.labels = new Vocabulary(config.labelCap);
-    this.imageVectors = new Matrix(config.dim, 0, { capacity: 1024, shared });
-    this.labelVectors = new Matrix(config.dim, 0, { capacity: 256, shared });
+    if (typeof storage === 'object') {
+      this.imageVectors = storage.imageVectors;
+      this.labelVectors = storage.labelVectors;
+    } else {
+      this.imageVectors = new Matrix(config.dim, 0, { capacity: 1024, shared: storage });
+      this.labelVectors = new Matrix(config.dim, 0, { capacity: 256, shared: storage });
+    }
+  }
+
+  /** Replaces the positive list of an image (workers receive the lists from the main thread). */
+  setPositives(image: number, labels: Int32Array): void {
+    this.positiveLists[image] = labels;
   }
 
   get dim(): number {

@@ -23,6 +23,8 @@ export interface EpochOptions {
   /** words already done by others (workers share one linear schedule) */
   globalWordsDone?: () => number;
   globalTotalWords?: number;
+  /** word counts for subsampling (default: the model's vocabulary counts) */
+  counts?: ArrayLike<number>;
 }
 
 /**
@@ -32,7 +34,7 @@ export interface EpochOptions {
  */
 export function trainSkipGramEpochs(model: SkipGramModel, corpus: TokenCorpus, sampler: NegativeSampler, rng: Rng, opts: EpochOptions): { pairs: number; seconds: number; loss: number } {
   const trainer = new SkipGramTrainer(model, sampler, rng);
-  const keep = model.config.sample > 0 ? keepProbabilities(model.vocab.counts, model.config.sample) : null;
+  const keep = model.config.sample > 0 ? keepProbabilities(opts.counts ?? model.vocab.counts, model.config.sample) : null;
   const first = opts.firstSentence ?? 0;
   const end = opts.endSentence ?? corpus.starts.length - 1;
   const wordsPerEpoch = corpus.starts[end] - corpus.starts[first];

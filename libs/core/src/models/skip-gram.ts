@@ -39,11 +39,17 @@ export class SkipGramModel {
   constructor(
     readonly config: SkipGramConfig,
     private readonly rng: Rng,
-    shared = false,
+    /** shared: vectors in SharedArrayBuffers (Hogwild); or existing matrices to attach to (a worker) */
+    storage: boolean | { input: Matrix; output: Matrix } = false,
   ) {
     this.vocab = new Vocabulary(config.vocabCap);
-    this.input = new Matrix(config.dim, 0, { capacity: 1024, shared });
-    this.output = new Matrix(config.dim, 0, { capacity: 1024, shared });
+    if (typeof storage === 'object') {
+      this.input = storage.input;
+      this.output = storage.output;
+    } else {
+      this.input = new Matrix(config.dim, 0, { capacity: 1024, shared: storage });
+      this.output = new Matrix(config.dim, 0, { capacity: 1024, shared: storage });
+    }
   }
 
   /** The id of a word, adding and initialising it if new (-1 past the cap). */
