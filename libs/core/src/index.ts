@@ -2,7 +2,7 @@ export { Rng } from './math/rng.js';
 export { Matrix, dot, norm, cosine } from './math/matrix.js';
 export { AliasTable } from './math/alias.js';
 export { SigmoidTable } from './math/sigmoid.js';
-export { sortIdsByKeyDesc } from './math/sort.js';
+export { sortIdsByKeyDesc, partialSortIdsByKeyDesc } from './math/sort.js';
 export { Vocabulary } from './vocabulary.js';
 export { learningRate, validateSchedule, type ScheduleConfig } from './schedule.js';
 export * from './samplers/sampler.js';

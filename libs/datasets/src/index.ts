@@ -1,3 +1,4 @@
 export * from './files.js';
 export * from './text.js';
 export * from './synthetic.js';
+export * from './vectors.js';

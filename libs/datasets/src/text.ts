@@ -33,12 +33,25 @@ export function stdlibCorpusText(name: StdlibCorpus): string[] {
   return load().map((d) => d.text);
 }
 
-/** Sentences of one or more corpora: the @stdlib names, or paths of plain-text files. */
+/** gensim's LineSentence cap: longer lines are cut into pieces of this many tokens. */
+export const MAX_SENTENCE_TOKENS = 10_000;
+
+/**
+ * Sentences of one or more corpora: the @stdlib names (split at sentence punctuation), or paths
+ * of plain-text files, read as gensim's LineSentence does: one sentence per line, tokenised by
+ * us, lines over 10,000 tokens cut into pieces.
+ */
 export function loadCorpusSentences(sources: readonly string[]): string[][] {
   const out: string[][] = [];
   for (const src of sources) {
-    const texts = src === 'sotu' || src === 'moby-dick' ? stdlibCorpusText(src) : [readText(src)];
-    for (const t of texts) out.push(...sentences(t));
+    if (src === 'sotu' || src === 'moby-dick') {
+      for (const t of stdlibCorpusText(src)) out.push(...sentences(t));
+      continue;
+    }
+    for (const line of readText(src).split('\n')) {
+      const tokens = tokenize(line);
+      for (let i = 0; i < tokens.length; i += MAX_SENTENCE_TOKENS) out.push(tokens.slice(i, i + MAX_SENTENCE_TOKENS));
+    }
   }
   return out;
 }

@@ -17,6 +17,7 @@ import {
   type SamplerKind,
   type SimilarityResult,
 } from '@freshet/core';
+import { trainSkipGramWasm } from '@freshet/kernels';
 import { encodeCorpus, loadCorpusSentences, sharedDataDir, requireFile } from '@freshet/datasets';
 import { list, num, str, type OptionSpec, type OptionValues } from './options.js';
 import { Progress } from './progress.js';
@@ -39,6 +40,7 @@ export const trainWordsOptions: OptionSpec[] = [
   { name: 'refresh-every', kind: 'number', help: 'adaptive: draws between rank-table refreshes (default ceil(|V| ln |V|))' },
   { name: 'similarity', kind: 'list', help: 'word-similarity files to report Spearman on (default: all of ../shared/data/word-similarity/normalized)' },
   { name: 'neighbours', kind: 'list', default: 'whale,ship,war,money,freedom', help: 'words whose nearest neighbours to print' },
+  { name: 'engine', kind: 'string', default: 'wasm', choices: ['wasm', 'js'], help: 'wasm: the WebAssembly SIMD kernel (popularity and adaptive); js: the TypeScript reference loop (any sampler)' },
   { name: 'seed', kind: 'number', default: 1, help: 'random seed' },
   { name: 'threads', kind: 'number', default: 1, help: 'Hogwild worker threads (1 is reproducible from the seed)' },
   { name: 'out', kind: 'string', help: 'write input vectors here (word2vec text format)' },
@@ -110,8 +112,14 @@ export async function trainWords(v: OptionValues): Promise<TrainWordsResult> {
   const epochs = num(v, 'epochs');
   const lr = num(v, 'lr');
   const progress = new Progress('train-words', corpus.ids.length * epochs);
+  const engine = str(v, 'engine');
+  if (engine === 'wasm' && kind !== 'popularity' && kind !== 'adaptive') {
+    throw new Error(`--engine wasm supports the popularity and adaptive samplers; use --engine js for ${kind}`);
+  }
   const run =
-    threads > 1
+    engine === 'wasm'
+      ? await wasmRun()
+      : threads > 1
       ? await trainSkipGramHogwild(model, corpus, samplerConfig, { threads, epochs, lr, minLr: lr * 1e-4, seed })
       : {
           ...trainSkipGramEpochs(model, corpus, sampler, rng.fork(), {
@@ -123,6 +131,22 @@ export async function trainWords(v: OptionValues): Promise<TrainWordsResult> {
           stats: sampler.stats,
         };
   progress.finish();
+  async function wasmRun(): Promise<{ seconds: number; pairs: number; loss: number; stats: Record<string, number> }> {
+    const r = await trainSkipGramWasm(model, corpus, {
+      epochs,
+      lr,
+      minLr: lr * 1e-4,
+      threads,
+      seed,
+      sampler: kind === 'adaptive' ? 'adaptive' : 'popularity',
+      alpha: num(v, 'alpha'),
+      lambdaFraction: num(v, 'lambda'),
+      mixShare: num(v, 'mix-share'),
+      refreshEvery: typeof refreshEvery === 'number' ? refreshEvery : 0,
+      onProgress: (done) => progress.update(done),
+    });
+    return { seconds: r.seconds, pairs: r.pairs, loss: r.loss, stats: { draws: r.draws, fallbacks: r.fallbacks, mixed: r.mixed, refreshes: r.refreshes, refreshSeconds: r.refreshSeconds } };
+  }
   const similarity: Record<string, SimilarityResult> = {};
   const files = list(v, 'similarity').length > 0 ? list(v, 'similarity') : defaultSimilarityFiles();
   for (const f of files) {

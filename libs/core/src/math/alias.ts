@@ -60,6 +60,14 @@ export class AliasTable {
     }
   }
 
+  /** Copies the table into float32/int32 arrays (the WebAssembly kernel's layout). */
+  exportTo(prob: Float32Array, alias: Int32Array): void {
+    for (let i = 0; i < this.size; i++) {
+      prob[i] = this.prob[i];
+      alias[i] = this.alias[i];
+    }
+  }
+
   sample(rng: Rng): number {
     const column = rng.nextInt(this.size);
     return rng.nextFloat() < this.prob[column] ? column : this.alias[column];

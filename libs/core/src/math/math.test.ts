@@ -85,3 +85,25 @@ describe('SigmoidTable', () => {
     expect(s.value(-7)).toBe(0);
   });
 });
+
+describe('partialSortIdsByKeyDesc', () => {
+  it('makes both ends exact and keeps every id', async () => {
+    const { partialSortIdsByKeyDesc } = await import('./sort.js');
+    const r = new Rng(9);
+    for (const [n, m] of [[10_000, 300], [1000, 600], [50, 3]]) {
+      const keys = new Float32Array(n);
+      const ids = new Int32Array(n);
+      for (let i = 0; i < n; i++) {
+        keys[i] = r.nextGaussian();
+        ids[i] = i;
+      }
+      const original = keys.slice();
+      const sorted = Array.from(original).sort((a, b) => b - a);
+      partialSortIdsByKeyDesc(ids, keys, n, m);
+      for (let i = 0; i < Math.min(m, n); i++) expect(keys[i]).toBe(sorted[i]);
+      for (let i = Math.max(0, n - m); i < n; i++) expect(keys[i]).toBe(sorted[i]);
+      for (let i = 0; i < n; i++) expect(keys[i]).toBe(original[ids[i]]);
+      expect(new Set(ids).size).toBe(n);
+    }
+  });
+});

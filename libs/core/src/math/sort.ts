@@ -77,3 +77,45 @@ function swap(ids: Int32Array, keys: Float32Array, a: number, b: number): void {
   ids[a] = ids[b];
   ids[b] = t;
 }
+
+/**
+ * Puts the m largest keys, sorted descending, in [0, m) and the m smallest, sorted descending,
+ * in [n - m, n); the middle is left in any order. The adaptive sampler draws rank r with
+ * p ∝ exp(-r/λ), so with m = 10λ a rank beyond m has probability e^-10 and only the two ends of
+ * each list need to be exact: O(n + m log m) per list instead of O(n log n).
+ */
+export function partialSortIdsByKeyDesc(ids: Int32Array, keys: Float32Array, n: number, m: number): void {
+  if (2 * m >= n) {
+    sortIdsByKeyDesc(ids, keys, n);
+    return;
+  }
+  selectDesc(ids, keys, 0, n - 1, m);
+  quickSortDesc(ids, keys, 0, m - 1);
+  selectDesc(ids, keys, m, n - 1, n - m);
+  quickSortDesc(ids, keys, n - m, n - 1);
+}
+
+/** Hoare quickselect: afterwards every key in [lo, k) >= every key in [k, hi]. */
+function selectDesc(ids: Int32Array, keys: Float32Array, lo: number, hi: number, k: number): void {
+  while (hi > lo) {
+    const mid = (lo + hi) >>> 1;
+    if (keys[mid] > keys[lo]) swap(ids, keys, mid, lo);
+    if (keys[hi] > keys[lo]) swap(ids, keys, hi, lo);
+    if (keys[hi] > keys[mid]) swap(ids, keys, hi, mid);
+    const pivot = keys[mid];
+    let i = lo;
+    let j = hi;
+    while (i <= j) {
+      while (keys[i] > pivot) i++;
+      while (keys[j] < pivot) j--;
+      if (i <= j) {
+        swap(ids, keys, i, j);
+        i++;
+        j--;
+      }
+    }
+    if (k <= j) hi = j;
+    else if (k >= i) lo = i;
+    else return;
+  }
+}

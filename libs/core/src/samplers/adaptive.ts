@@ -1,6 +1,6 @@
 import { dot, type Matrix } from '../math/matrix.js';
 import type { Rng } from '../math/rng.js';
-import { sortIdsByKeyDesc } from '../math/sort.js';
+import { partialSortIdsByKeyDesc } from '../math/sort.js';
 import { emptyStats, isExcluded, type NegativeSampler, type SamplerStats } from './sampler.js';
 
 export interface AdaptiveOptions {
@@ -116,13 +116,15 @@ export class AdaptiveSampler implements NegativeSampler {
     if (n !== this.tableSize) this.growTables(n);
     if (this.keys.length < n) this.keys = new Float32Array(n);
     const keys = this.keys;
+    this.currentLambda = this.options.lambda ?? Math.max(1e-9, (this.options.lambdaFraction ?? 0) * n);
+    // ranks beyond 10λ have probability e^-10: only both ends of each list need exact order
+    const exact = Math.min(n, Math.ceil(10 * this.currentLambda) + 1);
     for (let f = 0; f < k; f++) {
       const base = f * n;
       for (let r = 0; r < n; r++) keys[r] = v[this.tables[base + r] * k + f];
-      sortIdsByKeyDesc(this.tables.subarray(base, base + n), keys, n);
+      partialSortIdsByKeyDesc(this.tables.subarray(base, base + n), keys, n, exact);
     }
     this.computeSigma(n, k, v);
-    this.currentLambda = this.options.lambda ?? Math.max(1e-9, (this.options.lambdaFraction ?? 0) * n);
     this.currentRefreshEvery = this.options.refreshEvery ?? Math.max(1, Math.ceil(n * Math.log(Math.max(n, 2))));
     this.sinceRefresh = 0;
     this.stats.refreshes++;
