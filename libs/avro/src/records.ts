@@ -1,0 +1,71 @@
+/** TypeScript shapes of the records in schemas/ (latest versions). */
+export interface ImageLabelEvent {
+  imageId: string;
+  labels: string[];
+  eventTime: number;
+  weight: number | null;
+  source: string | null;
+}
+
+export interface TextWindowEvent {
+  documentId: string;
+  sequence: number;
+  tokens: string[];
+  eventTime: number;
+}
+
+export type EntityKind = 'WORD' | 'LABEL' | 'IMAGE';
+
+export interface EmbeddingRecord {
+  kind: EntityKind;
+  id: string;
+  dim: number;
+  vector: Buffer;
+  version: number;
+  updatedAt: number;
+}
+
+export interface SnapshotChunk {
+  version: number;
+  chunk: number;
+  kind: EntityKind;
+  dim: number;
+  ids: string[];
+  vectors: Buffer;
+}
+
+export interface SnapshotManifest {
+  version: number;
+  createdAt: number;
+  chunks: number;
+  checksums: number[];
+  counts: Record<string, number>;
+  dim: number;
+  eventTimeHighWatermark: number;
+}
+
+export interface DeadLetter {
+  originalValue: Buffer | null;
+  originalKey: Buffer | null;
+  topic: string;
+  partition: number;
+  offset: number;
+  error: string;
+  errorCode: string;
+  service: string;
+  rejectedAt: number;
+}
+
+/** Little-endian float32 bytes of a vector (the layout the schemas document). */
+export function vectorToBytes(v: Float32Array): Buffer {
+  const out = Buffer.allocUnsafe(v.length * 4);
+  for (let i = 0; i < v.length; i++) out.writeFloatLE(v[i], i * 4);
+  return out;
+}
+
+export function bytesToVector(b: Buffer, dim: number): Float32Array {
+  if (b.length !== dim * 4) throw new Error(`vector bytes: expected ${dim * 4}, got ${b.length}`);
+  const v = new Float32Array(dim);
+  for (let i = 0; i < dim; i++) v[i] = b.readFloatLE(i * 4);
+  return v;
+}
