@@ -2,7 +2,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['**/dist/**', '**/build/**', '**/node_modules/**', 'libs/kernels/assembly/**', '**/*.d.ts'] },
+  { ignores: ['**/.cache/**', '**/dist/**', '**/build/**', '**/node_modules/**', 'libs/kernels/assembly/**', '**/*.d.ts'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
