@@ -1,0 +1,201 @@
+import { Kafka, logLevel, type Consumer as KafkaConsumer, type KafkaConfig, type LogEntry, type SASLOptions } from 'kafkajs';
+import { partitionForKey } from './partitioner.js';
+import type { Admin, Batch, Consumer, ConsumerOptions, OutgoingRecord, Producer, TopicPartition, TopicPartitionOffset, Transport } from './types.js';
+
+export interface KafkaSecurity {
+  ssl?: boolean | { ca?: string[]; cert?: string; key?: string; rejectUnauthorized?: boolean };
+  sasl?: { mechanism: 'plain' | 'scram-sha-256' | 'scram-sha-512'; username: string; password: string };
+}
+
+export interface KafkaTransportOptions extends KafkaSecurity {
+  brokers: string[];
+  clientId: string;
+  /** receives kafkajs' log lines (services route them into pino) */
+  log?: (level: 'error' | 'warn' | 'info' | 'debug', message: string, extra: Record<string, unknown>) => void;
+  connectionTimeoutMs?: number;
+}
+
+const levels: Record<number, 'error' | 'warn' | 'info' | 'debug'> = {
+  [logLevel.ERROR]: 'error',
+  [logLevel.WARN]: 'warn',
+  [logLevel.INFO]: 'info',
+  [logLevel.DEBUG]: 'debug',
+};
+
+/** The Kafka implementation of the transport, over kafkajs. */
+export class KafkaTransport implements Transport {
+  readonly kind = 'kafka' as const;
+  private readonly kafka: Kafka;
+  private readonly partitionCounts = new Map<string, number>();
+  private roundRobin = 0;
+
+  constructor(options: KafkaTransportOptions) {
+    const config: KafkaConfig = {
+      clientId: options.clientId,
+      brokers: options.brokers,
+      connectionTimeout: options.connectionTimeoutMs ?? 10_000,
+      retry: { retries: 10, initialRetryTime: 300, maxRetryTime: 10_000 },
+      logLevel: logLevel.WARN,
+      logCreator:
+        () =>
+        ({ level, log }: LogEntry) => {
+          const { message, ...extra } = log;
+          options.log?.(levels[level] ?? 'info', String(message), extra);
+        },
+    };
+    if (options.ssl !== undefined) config.ssl = options.ssl;
+    if (options.sasl !== undefined) config.sasl = options.sasl as SASLOptions;
+    this.kafka = new Kafka(config);
+  }
+
+  private async partitions(topic: string): Promise<number> {
+    const known = this.partitionCounts.get(topic);
+    if (known !== undefined) return known;
+    const admin = this.kafka.admin();
+    await admin.connect();
+    try {
+      const meta = await admin.fetchTopicMetadata({ topics: [topic] });
+      const n = meta.topics[0]?.partitions.length ?? 0;
+      if (n === 0) throw new Error(`topic ${topic} has no partitions (does it exist?)`);
+      this.partitionCounts.set(topic, n);
+      return n;
+    } finally {
+      await admin.disconnect();
+    }
+  }
+
+  async producer(): Promise<Producer> {
+    const producer = this.kafka.producer({ allowAutoTopicCreation: false, idempotent: false });
+    await producer.connect();
+    return {
+      send: async (topic, records: OutgoingRecord[]) => {
+        const n = await this.partitions(topic);
+        // we choose partitions ourselves (Kafka's murmur2 for keys) so that we know each record's offset
+        const placed = records.map((r) => r.partition ?? (r.key ? partitionForKey(r.key, n) : this.roundRobin++ % n));
+        const meta = await producer.send({
+          topic,
+          acks: -1,
+          messages: records.map((r, i) => ({
+            key: r.key,
+            value: r.value,
+            partition: placed[i],
+            headers: r.headers,
+            timestamp: r.timestamp !== undefined ? String(r.timestamp) : undefined,
+          })),
+        });
+        const base = new Map(meta.map((m) => [m.partition, Number(m.baseOffset ?? m.offset ?? 0)]));
+        const seen = new Map<number, number>();
+        return placed.map((partition) => {
+          const index = seen.get(partition) ?? 0;
+          seen.set(partition, index + 1);
+          return { partition, offset: (base.get(partition) ?? 0) + index };
+        });
+      },
+      close: async () => producer.disconnect(),
+    };
+  }
+
+  async consumer(options: ConsumerOptions): Promise<Consumer> {
+    const consumer = this.kafka.consumer({ groupId: options.groupId, sessionTimeout: 10_000, heartbeatInterval: 1_000, rebalanceTimeout: 20_000, retry: { retries: 10 } });
+    await consumer.connect();
+    for (const topic of options.topics) await consumer.subscribe({ topic, fromBeginning: options.fromBeginning ?? true });
+    return new KafkaConsumerAdapter(consumer, options);
+  }
+
+  async admin(): Promise<Admin> {
+    const admin = this.kafka.admin();
+    await admin.connect();
+    return {
+      createTopics: async (specs) => {
+        const existing = new Set(await admin.listTopics());
+        const todo = specs.filter((s) => !existing.has(s.topic));
+        if (todo.length === 0) return;
+        await admin.createTopics({
+          waitForLeaders: true,
+          topics: todo.map((s) => ({
+            topic: s.topic,
+            numPartitions: s.partitions,
+            replicationFactor: -1,
+            configEntries: [
+              ...(s.compacted ? [{ name: 'cleanup.policy', value: 'compact' }] : []),
+              ...(s.maxMessageBytes !== undefined ? [{ name: 'max.message.bytes', value: String(s.maxMessageBytes) }] : []),
+            ],
+          })),
+        });
+      },
+      committedOffsets: async (groupId, topic) => {
+        const res = await admin.fetchOffsets({ groupId, topics: [topic] });
+        return (res[0]?.partitions ?? []).map((p) => ({ topic, partition: p.partition, offset: Number(p.offset) }));
+      },
+      endOffsets: async (topic) => (await admin.fetchTopicOffsets(topic)).map((p) => ({ topic, partition: p.partition, offset: Number(p.high) })),
+      close: async () => admin.disconnect(),
+    };
+  }
+}
+
+class KafkaConsumerAdapter implements Consumer {
+  private assigned: TopicPartition[] = [];
+  private stopped: (() => void) | null = null;
+  private closed = false;
+
+  constructor(
+    private readonly consumer: KafkaConsumer,
+    options: ConsumerOptions,
+  ) {
+    consumer.on(consumer.events.GROUP_JOIN, (event) => {
+      const assignment = event.payload.memberAssignment as Record<string, number[]>;
+      this.assigned = Object.entries(assignment).flatMap(([topic, parts]) => parts.map((partition) => ({ topic, partition })));
+      options.onAssignment?.(this.assignment());
+    });
+  }
+
+  assignment(): TopicPartition[] {
+    return [...this.assigned];
+  }
+
+  seek(position: TopicPartitionOffset): void {
+    this.consumer.seek({ topic: position.topic, partition: position.partition, offset: String(position.offset) });
+  }
+
+  async commit(offsets: TopicPartitionOffset[]): Promise<void> {
+    if (offsets.length === 0) return;
+    await this.consumer.commitOffsets(offsets.map((o) => ({ topic: o.topic, partition: o.partition, offset: String(o.offset) })));
+  }
+
+  async run(handler: (batch: Batch) => Promise<void>): Promise<void> {
+    const done = new Promise<void>((resolve) => {
+      this.stopped = resolve;
+    });
+    await this.consumer.run({
+      autoCommit: false,
+      eachBatchAutoResolve: true,
+      partitionsConsumedConcurrently: 1,
+      eachBatch: async ({ batch, heartbeat, isRunning, isStale }) => {
+        if (!isRunning() || isStale()) return;
+        await handler({
+          topic: batch.topic,
+          partition: batch.partition,
+          records: batch.messages.map((m) => ({
+            topic: batch.topic,
+            partition: batch.partition,
+            offset: Number(m.offset),
+            key: m.key,
+            value: m.value,
+            headers: Object.fromEntries(Object.entries(m.headers ?? {}).map(([k, v]) => [k, v === undefined ? '' : Buffer.isBuffer(v) ? v.toString() : String(v)])),
+            timestamp: Number(m.timestamp),
+          })),
+        });
+        await heartbeat();
+      },
+    });
+    if (this.closed) this.stopped?.();
+    return done;
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.consumer.disconnect();
+    this.stopped?.();
+  }
+}

@@ -1,0 +1,92 @@
+/**
+ * The transport our services speak: a deliberately small subset of Kafka's model (topics of
+ * partitions, keyed records, consumer groups with committed offsets) that both the Kafka client
+ * and the in-memory embedded transport implement, and that one contract test suite checks.
+ * Keeping kafkajs behind it means another client (e.g. @platformatic/kafka) can replace it.
+ */
+export interface OutgoingRecord {
+  key: Buffer | null;
+  value: Buffer | null;
+  /** explicit partition; otherwise by key hash (murmur2, as Kafka's Java client), or round robin for null keys */
+  partition?: number;
+  headers?: Record<string, string>;
+  timestamp?: number;
+}
+
+export interface ConsumedRecord {
+  topic: string;
+  partition: number;
+  offset: number;
+  key: Buffer | null;
+  value: Buffer | null;
+  headers: Record<string, string>;
+  timestamp: number;
+}
+
+export interface TopicPartition {
+  topic: string;
+  partition: number;
+}
+
+/** An offset to commit: the next offset to read (Kafka's convention), i.e. last processed + 1. */
+export interface TopicPartitionOffset extends TopicPartition {
+  offset: number;
+}
+
+export interface TopicSpec {
+  topic: string;
+  partitions: number;
+  /** log compaction: keep the latest record per key (the latest-vector topic) */
+  compacted?: boolean;
+  /** largest record in bytes the topic accepts */
+  maxMessageBytes?: number;
+}
+
+export interface Producer {
+  send(topic: string, records: OutgoingRecord[]): Promise<Array<{ partition: number; offset: number }>>;
+  close(): Promise<void>;
+}
+
+export interface Batch {
+  topic: string;
+  partition: number;
+  records: ConsumedRecord[];
+}
+
+export interface ConsumerOptions {
+  groupId: string;
+  topics: string[];
+  /** where a group without a committed offset starts (default: earliest) */
+  fromBeginning?: boolean;
+  /** called when this member's partitions change (after a rebalance) */
+  onAssignment?: (assigned: TopicPartition[]) => void;
+}
+
+export interface Consumer {
+  /**
+   * Delivers batches in partition order, one batch per partition at a time, until close().
+   * Offsets are never committed automatically: call commit() when the work they carry is safe.
+   */
+  run(handler: (batch: Batch) => Promise<void>): Promise<void>;
+  commit(offsets: TopicPartitionOffset[]): Promise<void>;
+  /** Moves the read position of an assigned partition (restoring from a checkpoint). */
+  seek(position: TopicPartitionOffset): void;
+  assignment(): TopicPartition[];
+  close(): Promise<void>;
+}
+
+export interface Admin {
+  createTopics(specs: TopicSpec[]): Promise<void>;
+  /** Committed offsets of a group for a topic (-1 where nothing is committed). */
+  committedOffsets(groupId: string, topic: string): Promise<TopicPartitionOffset[]>;
+  /** Latest offsets (the offset the next record will get) per partition. */
+  endOffsets(topic: string): Promise<TopicPartitionOffset[]>;
+  close(): Promise<void>;
+}
+
+export interface Transport {
+  readonly kind: 'kafka' | 'memory';
+  producer(): Promise<Producer>;
+  consumer(options: ConsumerOptions): Promise<Consumer>;
+  admin(): Promise<Admin>;
+}

@@ -1,0 +1,162 @@
+#!/usr/bin/env node
+// A real single-node Apache Kafka broker (KRaft, broker + controller in one JVM) from the Maven
+// Central jars, for tests and local runs on machines without Docker.
+//
+//   node scripts/kafka-broker.mjs start [--dir DIR]   prints the bootstrap address; leaves it running
+//   node scripts/kafka-broker.mjs stop  [--dir DIR]
+//
+// The classpath is resolved once with Maven (deploy/kafka-local/pom.xml) and cached in
+// .cache/kafka/classpath.txt; ~/.m2 keeps the jars. Ports are picked free, so runs never collide.
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+const cacheDir = join(root, '.cache', 'kafka');
+
+export function classpath() {
+  const file = join(cacheDir, 'classpath.txt');
+  if (!existsSync(file)) {
+    mkdirSync(cacheDir, { recursive: true });
+    process.stderr.write('[kafka] resolving the broker classpath with Maven (first run only)\n');
+    const r = spawnSync('mvn', ['-q', '-B', 'dependency:build-classpath', `-Dmdep.outputFile=${file}`], {
+      cwd: join(root, 'deploy', 'kafka-local'),
+      stdio: ['ignore', 'inherit', 'inherit'],
+    });
+    if (r.status !== 0 || !existsSync(file)) {
+      throw new Error('could not resolve the Kafka classpath with Maven (is mvn on PATH and Maven Central reachable?)');
+    }
+  }
+  return readFileSync(file, 'utf8').trim();
+}
+
+function freePort() {
+  return new Promise((res, rej) => {
+    const s = createServer();
+    s.once('error', rej);
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address();
+      s.close(() => res(port));
+    });
+  });
+}
+
+function java(args, opts) {
+  return spawnSync('java', args, { encoding: 'utf8', ...opts });
+}
+
+/** Starts a broker in `dir` (created); resolves { brokers, pid, dir } once it accepts connections. */
+export async function startBroker(dir = join(cacheDir, `run-${process.pid}-${Date.now()}`), { timeoutMs = 120_000 } = {}) {
+  const cp = classpath();
+  mkdirSync(dir, { recursive: true });
+  const port = await freePort();
+  const controllerPort = await freePort();
+  const logs = join(dir, 'data');
+  const props = [
+    'process.roles=broker,controller',
+    'node.id=1',
+    `controller.quorum.voters=1@127.0.0.1:${controllerPort}`,
+    `listeners=PLAINTEXT://127.0.0.1:${port},CONTROLLER://127.0.0.1:${controllerPort}`,
+    `advertised.listeners=PLAINTEXT://127.0.0.1:${port}`,
+    'controller.listener.names=CONTROLLER',
+    'inter.broker.listener.name=PLAINTEXT',
+    'listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT',
+    `log.dirs=${logs}`,
+    'num.partitions=1',
+    'offsets.topic.replication.factor=1',
+    'offsets.topic.num.partitions=4',
+    'transaction.state.log.replication.factor=1',
+    'transaction.state.log.min.isr=1',
+    'share.coordinator.state.topic.replication.factor=1',
+    'share.coordinator.state.topic.min.isr=1',
+    'group.initial.rebalance.delay.ms=0',
+    'auto.create.topics.enable=false',
+    'log.cleaner.backoff.ms=1000',
+  ];
+  const propsFile = join(dir, 'server.properties');
+  writeFileSync(propsFile, props.join('\n') + '\n');
+  const log4j = join(root, 'deploy', 'kafka-local', 'log4j2.properties');
+  const jvm = ['-Xmx512M', '-XX:+UseSerialGC', `-Dkafka.logs.dir=${dir}`, `-Dlog4j2.configurationFile=${log4j}`, '-cp', cp];
+  const fmt = java([...jvm, 'kafka.tools.StorageTool', 'format', '-t', 'freshet-local-cluster-1', '-c', propsFile, '--ignore-formatted']);
+  if (fmt.status !== 0) throw new Error(`kafka storage format failed: ${fmt.stderr || fmt.stdout}`);
+  const out = openSync(join(dir, 'broker.out'), 'a');
+  const child = spawn('java', [...jvm, 'kafka.Kafka', propsFile], { detached: true, stdio: ['ignore', out, out] });
+  child.unref();
+  const brokers = `127.0.0.1:${port}`;
+  writeFileSync(join(dir, 'broker.json'), JSON.stringify({ pid: child.pid, brokers }));
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    if (await reachable(port)) break;
+    if (child.exitCode !== null) throw new Error(`kafka broker exited early (${child.exitCode}); see ${join(dir, 'broker.out')}`);
+    if (Date.now() > deadline) {
+      stopPid(child.pid);
+      throw new Error(`kafka broker did not accept connections within ${timeoutMs} ms; see ${join(dir, 'broker.out')}`);
+    }
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  return { brokers, pid: child.pid, dir };
+}
+
+function reachable(port) {
+  return new Promise((res) => {
+    import('node:net').then(({ connect }) => {
+      const s = connect(port, '127.0.0.1');
+      s.once('connect', () => {
+        s.destroy();
+        res(true);
+      });
+      s.once('error', () => res(false));
+    });
+  });
+}
+
+function stopPid(pid) {
+  try {
+    process.kill(pid, 'SIGTERM');
+  } catch {
+    // already gone
+  }
+}
+
+/** Stops the broker of `dir` and waits for its process to end (then kills it hard after 20 s). */
+export async function stopBroker(dir, { removeData = true } = {}) {
+  const file = join(dir, 'broker.json');
+  if (!existsSync(file)) return;
+  const { pid } = JSON.parse(readFileSync(file, 'utf8'));
+  stopPid(pid);
+  const deadline = Date.now() + 20_000;
+  while (Date.now() < deadline) {
+    try {
+      process.kill(pid, 0);
+    } catch {
+      break;
+    }
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  try {
+    process.kill(pid, 'SIGKILL');
+  } catch {
+    // stopped cleanly
+  }
+  if (removeData) rmSync(dir, { recursive: true, force: true });
+  else rmSync(file, { force: true });
+}
+
+if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  const [cmd, ...rest] = process.argv.slice(2);
+  const dirIndex = rest.indexOf('--dir');
+  const dir = dirIndex >= 0 ? resolve(rest[dirIndex + 1]) : join(cacheDir, 'default');
+  if (cmd === 'start') {
+    const b = await startBroker(dir);
+    process.stdout.write(`${b.brokers}\n`);
+  } else if (cmd === 'stop') {
+    await stopBroker(dir);
+  } else if (cmd === 'classpath') {
+    process.stdout.write(classpath() + '\n');
+  } else {
+    process.stderr.write('usage: kafka-broker.mjs start|stop|classpath [--dir DIR]\n');
+    process.exit(2);
+  }
+}

@@ -1,0 +1,6 @@
+import { inject } from 'vitest';
+import { KafkaTransport } from '@freshet/transport';
+import { transportContract } from './transport-contract.js';
+
+const brokers = inject('kafkaBrokers').split(',');
+transportContract(`Kafka (${brokers.join(',')})`, async () => new KafkaTransport({ brokers, clientId: 'freshet-contract-test' }));

@@ -1,0 +1,119 @@
+import { randomUUID } from 'node:crypto';
+import { afterAll, describe, expect, it } from 'vitest';
+import { partitionForKey, type Batch, type Consumer, type Transport } from '@freshet/transport';
+
+/**
+ * The behaviour every transport must have. Run against the in-memory transport and against a
+ * real Kafka broker with the same assertions (memory-transport.test.ts, kafka-transport.test.ts).
+ */
+export function transportContract(name: string, makeTransport: () => Promise<Transport>): void {
+  describe(`transport contract: ${name}`, () => {
+    const open: Consumer[] = [];
+    afterAll(async () => {
+      await Promise.all(open.map((c) => c.close()));
+    });
+
+    const unique = (prefix: string): string => `${prefix}-${randomUUID().slice(0, 8)}`;
+
+    async function collect(t: Transport, groupId: string, topic: string, until: (seen: Batch[]) => boolean, timeoutMs = 30_000): Promise<{ consumer: Consumer; batches: Batch[] }> {
+      const batches: Batch[] = [];
+      const consumer = await t.consumer({ groupId, topics: [topic], fromBeginning: true });
+      open.push(consumer);
+      let resolveDone: () => void = () => undefined;
+      const done = new Promise<void>((resolve) => {
+        resolveDone = resolve;
+      });
+      void consumer.run(async (batch) => {
+        batches.push(batch);
+        if (until(batches)) resolveDone();
+      });
+      await Promise.race([done, new Promise((_, reject) => setTimeout(() => reject(new Error(`${name}: timed out waiting for records`)), timeoutMs))]);
+      return { consumer, batches };
+    }
+
+    const count = (batches: Batch[]): number => batches.reduce((n, b) => n + b.records.length, 0);
+
+    it('keeps order within a partition and places keys by murmur2', async () => {
+      const t = await makeTransport();
+      const topic = unique('order');
+      const admin = await t.admin();
+      await admin.createTopics([{ topic, partitions: 3 }]);
+      const producer = await t.producer();
+      const keys = ['a', 'b', 'c', 'd'];
+      const sent = await producer.send(
+        topic,
+        Array.from({ length: 40 }, (_, i) => ({ key: Buffer.from(keys[i % 4]), value: Buffer.from(String(i)) })),
+      );
+      for (let i = 0; i < 40; i++) expect(sent[i].partition).toBe(partitionForKey(Buffer.from(keys[i % 4]), 3));
+      const { batches } = await collect(t, unique('g'), topic, (b) => count(b) >= 40);
+      const byPartition = new Map<number, number[]>();
+      for (const b of batches) for (const r of b.records) byPartition.set(r.partition, [...(byPartition.get(r.partition) ?? []), Number(r.value?.toString())]);
+      for (const values of byPartition.values()) expect(values).toEqual([...values].sort((x, y) => x - y));
+      const offsets = batches.flatMap((b) => b.records.map((r) => `${r.partition}:${r.offset}`));
+      expect(new Set(offsets).size).toBe(40);
+      await producer.close();
+      await admin.close();
+    });
+
+    it('resumes a group from its last committed offset after a restart', async () => {
+      const t = await makeTransport();
+      const topic = unique('commit');
+      const group = unique('g');
+      const admin = await t.admin();
+      await admin.createTopics([{ topic, partitions: 1 }]);
+      const producer = await t.producer();
+      await producer.send(topic, Array.from({ length: 10 }, (_, i) => ({ key: null, value: Buffer.from(String(i)), partition: 0 })));
+      const first = await collect(t, group, topic, (b) => count(b) >= 10);
+      // commit up to (not including) offset 6: offsets 6..9 were not safely processed
+      await first.consumer.commit([{ topic, partition: 0, offset: 6 }]);
+      await first.consumer.close();
+      const committed = await admin.committedOffsets(group, topic);
+      expect(committed).toEqual([{ topic, partition: 0, offset: 6 }]);
+      await producer.send(topic, [{ key: null, value: Buffer.from('10'), partition: 0 }]);
+      const second = await collect(t, group, topic, (b) => count(b) >= 5);
+      const values = second.batches.flatMap((b) => b.records.map((r) => Number(r.value?.toString())));
+      expect(values.slice(0, 5)).toEqual([6, 7, 8, 9, 10]);
+      expect((await admin.endOffsets(topic))[0].offset).toBe(11);
+      await producer.close();
+      await admin.close();
+    });
+
+    it('splits partitions between the members of a group and gives them all to the survivor', async () => {
+      const t = await makeTransport();
+      const topic = unique('group');
+      const group = unique('g');
+      const admin = await t.admin();
+      await admin.createTopics([{ topic, partitions: 4 }]);
+      const producer = await t.producer();
+      await producer.send(topic, Array.from({ length: 4 }, (_, p) => ({ key: null, value: Buffer.from('x'), partition: p })));
+      const a = await collect(t, group, topic, (b) => count(b) >= 1);
+      const b = await t.consumer({ groupId: group, topics: [topic], fromBeginning: true });
+      open.push(b);
+      void b.run(async () => undefined);
+      const deadline = Date.now() + 30_000;
+      while (Date.now() < deadline && (a.consumer.assignment().length !== 2 || b.assignment().length !== 2)) await new Promise((r) => setTimeout(r, 100));
+      expect(a.consumer.assignment().length).toBe(2);
+      expect(b.assignment().length).toBe(2);
+      const all = [...a.consumer.assignment(), ...b.assignment()].map((tp) => tp.partition).sort();
+      expect(all).toEqual([0, 1, 2, 3]);
+      await b.close();
+      while (Date.now() < deadline && a.consumer.assignment().length !== 4) await new Promise((r) => setTimeout(r, 100));
+      expect(a.consumer.assignment().map((tp) => tp.partition).sort()).toEqual([0, 1, 2, 3]);
+      await producer.close();
+      await admin.close();
+    });
+
+    it('rejects a record larger than the topic allows', async () => {
+      const t = await makeTransport();
+      const topic = unique('size');
+      const admin = await t.admin();
+      await admin.createTopics([{ topic, partitions: 1, maxMessageBytes: 10_000 }]);
+      const producer = await t.producer();
+      await expect(producer.send(topic, [{ key: null, value: Buffer.alloc(50_000) }])).rejects.toThrow();
+      const ok = await producer.send(topic, [{ key: null, value: Buffer.alloc(100) }]);
+      expect(ok[0].offset).toBe(0);
+      await producer.close();
+      await admin.close();
+    });
+  });
+}
