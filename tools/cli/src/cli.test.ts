@@ -3,7 +3,7 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { sharedDataFile } from '@freshet/datasets';
-import { parseOptions } from './options.js';
+import { parseOptions } from '@freshet/runtime';
 import { trainImages, trainImagesOptions } from './train-images.js';
 import { trainWords, trainWordsOptions } from './train-words.js';
 

@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { sharedDataDir } from '@freshet/datasets';
-import { parseOptions, type OptionSpec, type OptionValues } from './options.js';
+import { parseOptions, type OptionSpec, type OptionValues } from '@freshet/runtime';
 import { trainImages, trainImagesOptions } from './train-images.js';
 import { trainWords, trainWordsOptions } from './train-words.js';
 

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 import { demo, demoOptions } from './demo.js';
-import { formatHelp, parseOptions, type OptionSpec, type OptionValues } from './options.js';
+import { formatHelp, parseOptions, type OptionSpec, type OptionValues } from '@freshet/runtime';
 import { synth, synthOptions } from './synth.js';
 import { trainImages, trainImagesOptions } from './train-images.js';
 import { trainWords, trainWordsOptions } from './train-words.js';

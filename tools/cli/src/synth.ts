@@ -1,6 +1,6 @@
 import { writeFileSync } from 'node:fs';
 import { generateSynthetic, formatImageLabels } from '@freshet/datasets';
-import { num, str, type OptionSpec, type OptionValues } from './options.js';
+import { num, str, type OptionSpec, type OptionValues } from '@freshet/runtime';
 
 export const synthOptions: OptionSpec[] = [
   { name: 'images', kind: 'number', default: 20_000, help: 'images to generate' },

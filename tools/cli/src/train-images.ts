@@ -17,7 +17,7 @@ import {
   type SamplerKind,
 } from '@freshet/core';
 import { generateSynthetic, readImageLabelFile } from '@freshet/datasets';
-import { num, str, type OptionSpec, type OptionValues } from './options.js';
+import { num, str, type OptionSpec, type OptionValues } from '@freshet/runtime';
 import { Progress } from './progress.js';
 import { writeWord2VecText } from './word2vec-format.js';
 

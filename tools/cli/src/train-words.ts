@@ -19,7 +19,7 @@ import {
 } from '@freshet/core';
 import { trainSkipGramWasm } from '@freshet/kernels';
 import { encodeCorpus, loadCorpusSentences, sharedDataDir, requireFile } from '@freshet/datasets';
-import { list, num, str, type OptionSpec, type OptionValues } from './options.js';
+import { list, num, str, type OptionSpec, type OptionValues } from '@freshet/runtime';
 import { Progress } from './progress.js';
 import { writeWord2VecText } from './word2vec-format.js';
 

@@ -1,6 +1,7 @@
 /**
- * Declarative command-line options: each command lists its options once, and the same table
- * drives parsing, validation (with a message naming the bad option) and --help.
+ * Declarative options: each command or service lists its options once, and the same table drives
+ * parsing of flags and environment variables, validation (with a message naming the bad setting)
+ * and --help. Precedence: flag, then environment variable, then default.
  */
 export interface OptionSpec {
   name: string;
@@ -8,14 +9,24 @@ export interface OptionSpec {
   kind: 'number' | 'string' | 'boolean' | 'list';
   default?: string | number | boolean;
   choices?: readonly string[];
+  /** environment variable that sets it (services: FRESHET_*, KAFKA_BROKERS, ...) */
+  env?: string;
+  /** a secret: never printed in --help defaults or logs */
+  secret?: boolean;
+  /** must be given (by flag or env) */
+  required?: boolean;
 }
 
 export type OptionValues = Map<string, string | number | boolean | string[]>;
 
-export function parseOptions(specs: readonly OptionSpec[], argv: readonly string[]): OptionValues {
+export function parseOptions(specs: readonly OptionSpec[], argv: readonly string[], env: Record<string, string | undefined> = {}): OptionValues {
   const byName = new Map(specs.map((s) => [s.name, s]));
   const values: OptionValues = new Map();
   for (const s of specs) if (s.default !== undefined) values.set(s.name, convert(s, String(s.default)));
+  for (const s of specs) {
+    const fromEnv = s.env !== undefined ? env[s.env] : undefined;
+    if (fromEnv !== undefined && fromEnv !== '') values.set(s.name, convert(s, fromEnv, s.env));
+  }
   for (let i = 0; i < argv.length; i++) {
     const raw = argv[i];
     if (!raw.startsWith('--')) throw new Error(`unexpected argument ${JSON.stringify(raw)}; options look like --name value`);
@@ -30,24 +41,29 @@ export function parseOptions(specs: readonly OptionSpec[], argv: readonly string
     else throw new Error(`option --${name} needs a value`);
     values.set(name, convert(spec, text));
   }
+  for (const s of specs) {
+    if (s.required && !values.has(s.name)) throw new Error(`--${s.name}${s.env ? ` (or ${s.env})` : ''} is required`);
+  }
   return values;
 }
 
-function convert(spec: OptionSpec, text: string): string | number | boolean | string[] {
+function convert(spec: OptionSpec, text: string, envName?: string): string | number | boolean | string[] {
+  const label = envName !== undefined ? `${envName} (--${spec.name})` : `--${spec.name}`;
+  const shown = spec.secret ? '(hidden)' : JSON.stringify(text);
   switch (spec.kind) {
     case 'number': {
       const n = Number(text);
-      if (text.trim() === '' || !Number.isFinite(n)) throw new Error(`--${spec.name} must be a number, got ${JSON.stringify(text)}`);
+      if (text.trim() === '' || !Number.isFinite(n)) throw new Error(`${label} must be a number, got ${shown}`);
       return n;
     }
     case 'boolean':
-      if (text !== 'true' && text !== 'false') throw new Error(`--${spec.name} must be true or false, got ${JSON.stringify(text)}`);
+      if (text !== 'true' && text !== 'false') throw new Error(`${label} must be true or false, got ${shown}`);
       return text === 'true';
     case 'list':
       return text.split(',').filter((x) => x !== '');
     case 'string':
       if (spec.choices && !spec.choices.includes(text)) {
-        throw new Error(`--${spec.name} must be one of ${spec.choices.join(', ')}, got ${JSON.stringify(text)}`);
+        throw new Error(`${label} must be one of ${spec.choices.join(', ')}, got ${shown}`);
       }
       return text;
   }
@@ -76,9 +92,10 @@ export function bool(v: OptionValues, name: string): boolean {
 export function formatHelp(usage: string, summary: string, specs: readonly OptionSpec[]): string {
   const lines = [`usage: ${usage}`, '', summary, '', 'options:'];
   for (const s of specs) {
-    const def = s.default !== undefined ? ` (default ${String(s.default)})` : '';
+    const def = s.default !== undefined && !s.secret ? ` (default ${String(s.default)})` : '';
     const choices = s.choices ? ` [${s.choices.join('|')}]` : '';
-    lines.push(`  --${s.name.padEnd(18)} ${s.help}${choices}${def}`);
+    const env = s.env ? ` [env ${s.env}]` : '';
+    lines.push(`  --${s.name.padEnd(18)} ${s.help}${choices}${def}${env}`);
   }
   return lines.join('\n');
 }

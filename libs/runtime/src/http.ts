@@ -1,0 +1,49 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Registry } from 'prom-client';
+
+export interface HealthServerOptions {
+  host: string;
+  port: number;
+  registry: Registry;
+  /** liveness: false means "restart me" (e.g. the consume loop died) */
+  live: () => boolean;
+  /** readiness: false while starting, restoring a checkpoint, or shutting down */
+  ready: () => boolean;
+  /** optional extra JSON on /healthz (e.g. lag, last checkpoint) */
+  details?: () => Record<string, unknown>;
+}
+
+/** /metrics, /healthz and /readyz on one small HTTP server, bound to a configurable address. */
+export async function startHealthServer(opts: HealthServerOptions): Promise<{ server: Server; url: string; close: () => Promise<void> }> {
+  const server = createServer((req, res) => {
+    const path = (req.url ?? '/').split('?')[0];
+    if (req.method !== 'GET') {
+      res.writeHead(405).end();
+      return;
+    }
+    if (path === '/metrics') {
+      opts.registry
+        .metrics()
+        .then((text) => res.writeHead(200, { 'Content-Type': opts.registry.contentType }).end(text))
+        .catch((err: unknown) => res.writeHead(500).end(String(err)));
+      return;
+    }
+    if (path === '/healthz' || path === '/readyz') {
+      const ok = path === '/healthz' ? opts.live() : opts.ready();
+      res.writeHead(ok ? 200 : 503, { 'Content-Type': 'application/json' }).end(JSON.stringify({ ok, ...(opts.details?.() ?? {}) }));
+      return;
+    }
+    res.writeHead(404).end();
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(opts.port, opts.host, () => resolve());
+  });
+  const { port } = server.address() as AddressInfo;
+  return {
+    server,
+    url: `http://${opts.host.includes(':') ? `[${opts.host}]` : opts.host}:${port}`,
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+}

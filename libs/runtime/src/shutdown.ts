@@ -1,0 +1,53 @@
+import type { Logger } from 'pino';
+
+/**
+ * Graceful shutdown: on SIGTERM or SIGINT, run the registered steps in order (fail readiness, stop
+ * consuming and commit, flush state, disconnect, close HTTP, flush logs) under a hard timeout,
+ * then exit. Calling it twice is harmless; a second signal does not start a second shutdown.
+ */
+export class Shutdown {
+  private readonly steps: Array<{ name: string; run: () => Promise<void> | void }> = [];
+  private started: Promise<void> | null = null;
+
+  constructor(
+    private readonly logger: Logger,
+    private readonly timeoutMs = 20_000,
+  ) {}
+
+  add(name: string, run: () => Promise<void> | void): void {
+    this.steps.push({ name, run });
+  }
+
+  get inProgress(): boolean {
+    return this.started !== null;
+  }
+
+  listen(): void {
+    for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+      process.once(signal, () => {
+        this.logger.info({ signal }, 'shutting down');
+        void this.run().then(() => process.exit(0));
+      });
+    }
+  }
+
+  run(): Promise<void> {
+    if (this.started) return this.started;
+    this.started = (async () => {
+      const timer = setTimeout(() => {
+        this.logger.error({ timeoutMs: this.timeoutMs }, 'shutdown timed out; exiting');
+        process.exit(1);
+      }, this.timeoutMs);
+      timer.unref();
+      for (const step of this.steps) {
+        try {
+          await step.run();
+        } catch (err) {
+          this.logger.error({ err, step: step.name }, 'shutdown step failed; continuing');
+        }
+      }
+      clearTimeout(timer);
+    })();
+    return this.started;
+  }
+}
