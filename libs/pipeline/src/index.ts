@@ -1,1 +1,3 @@
 export * from './ingest/normalise.js';
+export * from './ingest/processor.js';
+export * from './topics.js';

@@ -36,7 +36,13 @@ export type RejectionCode =
   | 'LABEL_TOO_LONG'
   | 'EMPTY_TOKENS'
   | 'TOO_MANY_TOKENS'
-  | 'BAD_NUMBER';
+  | 'BAD_NUMBER'
+  | 'EMPTY_RECORD'
+  | 'TRUNCATED'
+  | 'BAD_MAGIC_BYTE'
+  | 'UNKNOWN_SCHEMA_ID'
+  | 'INCOMPATIBLE_SCHEMA'
+  | 'MALFORMED_AVRO';
 
 export type Normalised<T> = { ok: true; value: T } | { ok: false; rejection: Rejection };
 

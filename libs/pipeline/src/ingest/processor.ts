@@ -1,0 +1,146 @@
+import { AvroCodec, DecodeError, type DeadLetter, type ImageLabelEvent, type SchemaRegistry, type TextWindowEvent } from '@freshet/avro';
+import { Counter, Histogram, type Logger, type Registry } from '@freshet/runtime';
+import type { Batch, ConsumedRecord, Consumer, OutgoingRecord, Producer, Transport } from '@freshet/transport';
+import { schemaTexts, type TopicNames } from '../topics.js';
+import { normaliseImageLabel, normaliseTextWindow, type IngestLimits, type Normalised, type Rejection } from './normalise.js';
+
+export interface IngestOptions {
+  transport: Transport;
+  registry: SchemaRegistry;
+  topics: TopicNames;
+  limits: IngestLimits;
+  groupId: string;
+  logger: Logger;
+  metrics: Registry;
+}
+
+interface Route<T> {
+  codec: AvroCodec<T>;
+  normalise: (value: T) => Normalised<T>;
+  out: string;
+  outCodec: AvroCodec<T>;
+  key: (value: T) => string;
+}
+
+/**
+ * Ingest: consumes the raw topics, validates and normalises each record, forwards the good ones
+ * to the training topics keyed by image or document id (so one entity's records stay in one
+ * partition, in order), and sends every bad one whole to the dead-letter topic with its reason.
+ * Offsets are committed only after both writes are acknowledged: at-least-once, nothing lost.
+ */
+export class IngestProcessor {
+  private consumer: Consumer | null = null;
+  private producer: Producer | null = null;
+  private readonly routes = new Map<string, Route<ImageLabelEvent> | Route<TextWindowEvent>>();
+  private readonly deadLetterCodec: AvroCodec<DeadLetter>;
+  private readonly records: Counter<'topic' | 'outcome'>;
+  private readonly rejections: Counter<'topic' | 'code'>;
+  private readonly batchSeconds: Histogram;
+  private running = false;
+  /** records handled since start (for tests and /healthz) */
+  handled = 0;
+
+  constructor(private readonly opts: IngestOptions) {
+    const s = schemaTexts();
+    const t = opts.topics;
+    this.routes.set(t.rawImageLabels, {
+      codec: new AvroCodec<ImageLabelEvent>(opts.registry, `${t.rawImageLabels}-value`, s.imageLabel.text),
+      normalise: (v: ImageLabelEvent) => normaliseImageLabel(v, opts.limits),
+      out: t.trainImageLabels,
+      outCodec: new AvroCodec<ImageLabelEvent>(opts.registry, `${t.trainImageLabels}-value`, s.imageLabel.text),
+      key: (v: ImageLabelEvent) => v.imageId,
+    });
+    this.routes.set(t.rawTextWindows, {
+      codec: new AvroCodec<TextWindowEvent>(opts.registry, `${t.rawTextWindows}-value`, s.textWindow.text),
+      normalise: (v: TextWindowEvent) => normaliseTextWindow(v, opts.limits),
+      out: t.trainTextWindows,
+      outCodec: new AvroCodec<TextWindowEvent>(opts.registry, `${t.trainTextWindows}-value`, s.textWindow.text),
+      key: (v: TextWindowEvent) => v.documentId,
+    });
+    this.deadLetterCodec = new AvroCodec<DeadLetter>(opts.registry, `${t.deadLetters}-value`, s.deadLetter.text);
+    this.records = new Counter({ name: 'freshet_ingest_records_total', help: 'Raw records consumed by ingest, by topic and outcome (accepted or rejected).', labelNames: ['topic', 'outcome'], registers: [opts.metrics] });
+    this.rejections = new Counter({ name: 'freshet_ingest_rejections_total', help: 'Records sent to the dead-letter topic, by topic and reason code.', labelNames: ['topic', 'code'], registers: [opts.metrics] });
+    this.batchSeconds = new Histogram({ name: 'freshet_ingest_batch_duration_seconds', help: 'Time to validate, forward and commit one batch.', buckets: [0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1, 3], registers: [opts.metrics] });
+  }
+
+  get isRunning(): boolean {
+    return this.running;
+  }
+
+  async start(): Promise<void> {
+    const t = this.opts.topics;
+    this.producer = await this.opts.transport.producer();
+    this.consumer = await this.opts.transport.consumer({ groupId: this.opts.groupId, topics: [t.rawImageLabels, t.rawTextWindows], fromBeginning: true });
+    this.running = true;
+    const consumer = this.consumer;
+    void consumer
+      .run((batch) => this.handle(batch))
+      .catch((err: unknown) => {
+        this.running = false;
+        this.opts.logger.error({ err }, 'ingest consume loop failed');
+      });
+  }
+
+  private async handle(batch: Batch): Promise<void> {
+    const end = this.batchSeconds.startTimer();
+    const route = this.routes.get(batch.topic);
+    if (!route || !this.producer || !this.consumer) return;
+    const good: OutgoingRecord[] = [];
+    const bad: OutgoingRecord[] = [];
+    for (const record of batch.records) {
+      const outcome = await this.process(route as Route<ImageLabelEvent>, record);
+      if ('rejection' in outcome) {
+        bad.push({ key: record.key, value: await this.deadLetter(record, outcome.rejection) });
+        this.records.inc({ topic: batch.topic, outcome: 'rejected' });
+        this.rejections.inc({ topic: batch.topic, code: outcome.rejection.code });
+        this.opts.logger.warn({ topic: record.topic, partition: record.partition, offset: record.offset, code: outcome.rejection.code }, outcome.rejection.message);
+      } else {
+        good.push(outcome.record);
+        this.records.inc({ topic: batch.topic, outcome: 'accepted' });
+      }
+    }
+    if (good.length > 0) await this.producer.send(route.out, good);
+    if (bad.length > 0) await this.producer.send(this.opts.topics.deadLetters, bad);
+    const last = batch.records[batch.records.length - 1];
+    await this.consumer.commit([{ topic: batch.topic, partition: batch.partition, offset: last.offset + 1 }]);
+    this.handled += batch.records.length;
+    end();
+  }
+
+  private async process<T>(route: Route<T>, record: ConsumedRecord): Promise<{ record: OutgoingRecord } | { rejection: Rejection }> {
+    const size = (record.value?.length ?? 0) + (record.key?.length ?? 0);
+    if (size > this.opts.limits.maxRecordBytes) {
+      return { rejection: { code: 'RECORD_TOO_LARGE', message: `record of ${size} bytes exceeds the ${this.opts.limits.maxRecordBytes}-byte limit` } };
+    }
+    let value: T;
+    try {
+      value = (await route.codec.decode(record.value)).value;
+    } catch (err) {
+      if (err instanceof DecodeError) return { rejection: { code: err.code as Rejection['code'], message: err.message } };
+      throw err;
+    }
+    const n = route.normalise(value);
+    if (!n.ok) return { rejection: n.rejection };
+    return { record: { key: Buffer.from(route.key(n.value)), value: await route.outCodec.encode(n.value), timestamp: record.timestamp } };
+  }
+
+  private deadLetter(record: ConsumedRecord, rejection: Rejection): Promise<Buffer> {
+    return this.deadLetterCodec.encode({
+      originalValue: record.value,
+      originalKey: record.key,
+      topic: record.topic,
+      partition: record.partition,
+      offset: record.offset,
+      error: rejection.message,
+      errorCode: rejection.code,
+      service: 'ingest',
+      rejectedAt: Date.now(),
+    });
+  }
+
+  async stop(): Promise<void> {
+    this.running = false;
+    await this.consumer?.close();
+    await this.producer?.close();
+  }
+}

@@ -1,0 +1,137 @@
+import { randomUUID } from 'node:crypto';
+import { describe, expect, it } from 'vitest';
+import avro from 'avsc';
+import { AvroCodec, LocalSchemaRegistry, loadSchemaFiles, type DeadLetter, type ImageLabelEvent, type TextWindowEvent } from '@freshet/avro';
+import { IngestProcessor, defaultIngestLimits, defaultTopics, schemaTexts, type TopicNames } from '@freshet/pipeline';
+import { createLogger, createRegistry } from '@freshet/runtime';
+import type { OutgoingRecord, Transport } from '@freshet/transport';
+import { Writable } from 'node:stream';
+
+/**
+ * Every kind of bad input, fed through a transport to a running ingest processor: each lands in
+ * the dead-letter topic with its reason code and is counted, the processor keeps running, and
+ * no valid record around them is lost.
+ */
+export function ingestBadInputSuite(name: string, makeTransport: () => Promise<Transport>): void {
+  describe(`ingest bad-input table: ${name}`, () => {
+    it('dead-letters each bad record with its reason and forwards every good one in order', async () => {
+      const transport = await makeTransport();
+      const suffix = randomUUID().slice(0, 8);
+      const topics: TopicNames = Object.fromEntries(Object.entries(defaultTopics).map(([k, v]) => [k, `${v}.${suffix}`])) as unknown as TopicNames;
+      const admin = await transport.admin();
+      await admin.createTopics(Object.values(topics).map((topic) => ({ topic, partitions: 1 })));
+      const registry = new LocalSchemaRegistry();
+      const files = loadSchemaFiles();
+      const v1Text = files.find((f) => f.name === 'image-label-event' && f.version === 1)?.text ?? '';
+      const s = schemaTexts();
+      const imageCodec = new AvroCodec<ImageLabelEvent>(registry, `${topics.rawImageLabels}-value`, s.imageLabel.text);
+      const oldImageCodec = new AvroCodec<Omit<ImageLabelEvent, 'weight' | 'source'>>(registry, `${topics.rawImageLabels}-value`, v1Text);
+      const textCodec = new AvroCodec<TextWindowEvent>(registry, `${topics.rawTextWindows}-value`, s.textWindow.text);
+      const t0 = 1_700_000_000_000;
+      const img = (id: string, labels: string[], over: Partial<ImageLabelEvent> = {}): ImageLabelEvent => ({ imageId: id, labels, eventTime: t0, weight: null, source: null, ...over });
+      const good = await imageCodec.encode(img('ok-1', ['sky']));
+      const withSchemaId = (body: Buffer, id: number): Buffer => {
+        const header = Buffer.alloc(5);
+        header.writeInt32BE(id, 1);
+        return Buffer.concat([header, body]);
+      };
+      const imageType = avro.Type.forSchema(JSON.parse(s.imageLabel.text) as avro.Schema);
+      // invalid UTF-8: encode "AB" as the id, then overwrite its two bytes with 0xff 0xfe
+      const badUtf8Body = imageType.toBuffer(img('AB', ['sky']));
+      const at = badUtf8Body.indexOf(Buffer.from('AB'));
+      badUtf8Body[at] = 0xff;
+      badUtf8Body[at + 1] = 0xfe;
+      const imageId = await imageCodec.schemaId();
+
+      type Case = { name: string; topic: 'image' | 'text'; value: Buffer | null; expect: string };
+      const cases: Case[] = [
+        { name: 'valid v2 event', topic: 'image', value: good, expect: 'ok' },
+        { name: 'valid v1 event (old producer)', topic: 'image', value: await oldImageCodec.encode({ imageId: 'ok-2', labels: ['Sea'], eventTime: t0 }), expect: 'ok' },
+        { name: 'malformed Avro body', topic: 'image', value: withSchemaId(Buffer.from([0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x7f]), imageId), expect: 'MALFORMED_AVRO|TRUNCATED' },
+        { name: 'wrong magic byte', topic: 'image', value: Buffer.concat([Buffer.from([1]), good.subarray(1)]), expect: 'BAD_MAGIC_BYTE' },
+        { name: 'unknown schema id', topic: 'image', value: withSchemaId(good.subarray(5), 999_999), expect: 'UNKNOWN_SCHEMA_ID' },
+        { name: 'truncated record', topic: 'image', value: good.subarray(0, good.length - 4), expect: 'TRUNCATED' },
+        { name: 'header only', topic: 'image', value: good.subarray(0, 3), expect: 'TRUNCATED' },
+        { name: 'empty value', topic: 'image', value: null, expect: 'EMPTY_RECORD' },
+        { name: 'empty label set', topic: 'image', value: await imageCodec.encode(img('e-1', [])), expect: 'EMPTY_LABELS' },
+        { name: 'huge label set', topic: 'image', value: await imageCodec.encode(img('h-1', Array.from({ length: 100 }, (_, i) => `l${i}`))), expect: 'TOO_MANY_LABELS' },
+        { name: 'invalid UTF-8', topic: 'image', value: withSchemaId(badUtf8Body, imageId), expect: 'INVALID_UTF8' },
+        { name: 'NaN weight', topic: 'image', value: await imageCodec.encode(img('n-1', ['sky'], { weight: Number.NaN })), expect: 'BAD_NUMBER' },
+        { name: 'infinite weight', topic: 'image', value: await imageCodec.encode(img('n-2', ['sky'], { weight: Number.POSITIVE_INFINITY })), expect: 'BAD_NUMBER' },
+        { name: 'record over the size limit', topic: 'image', value: await imageCodec.encode(img('big', ['sky'], { source: 'x'.repeat(9000) })), expect: 'RECORD_TOO_LARGE' },
+        { name: 'valid text window', topic: 'text', value: await textCodec.encode({ documentId: 'd-1', sequence: 0, tokens: ['Call', 'me', 'Ishmael'], eventTime: t0 }), expect: 'ok' },
+        { name: 'oversized token window', topic: 'text', value: await textCodec.encode({ documentId: 'd-2', sequence: 1, tokens: Array.from({ length: 3000 }, () => 'w'), eventTime: t0 }), expect: 'TOO_MANY_TOKENS|RECORD_TOO_LARGE' },
+        { name: 'empty token window', topic: 'text', value: await textCodec.encode({ documentId: 'd-3', sequence: 2, tokens: ['...'], eventTime: t0 }), expect: 'EMPTY_TOKENS' },
+        { name: 'valid event after the bad ones', topic: 'image', value: await imageCodec.encode(img('ok-3', ['tree'])), expect: 'ok' },
+      ];
+
+      const producer = await transport.producer();
+      for (const c of cases) {
+        const record: OutgoingRecord = { key: Buffer.from(c.name), value: c.value, headers: { case: c.name } };
+        await producer.send(c.topic === 'image' ? topics.rawImageLabels : topics.rawTextWindows, [record]);
+      }
+      const quiet = new Writable({ write: (_c, _e, cb) => cb() });
+      const metrics = createRegistry('ingest-test');
+      const ingest = new IngestProcessor({
+        transport,
+        registry,
+        topics,
+        limits: { ...defaultIngestLimits, maxRecordBytes: 8 * 1024 },
+        groupId: `ingest-${suffix}`,
+        logger: createLogger('ingest-test', { destination: quiet }),
+        metrics,
+      });
+      await ingest.start();
+      const deadline = Date.now() + 60_000;
+      while (ingest.handled < cases.length && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+      expect(ingest.handled).toBe(cases.length);
+      expect(ingest.isRunning).toBe(true);
+
+      // read back what ingest wrote, with our own consumers
+      const read = async (topic: string, expected: number): Promise<Array<{ key: string; value: Buffer | null }>> => {
+        const out: Array<{ key: string; value: Buffer | null }> = [];
+        const consumer = await transport.consumer({ groupId: `reader-${topic}`, topics: [topic], fromBeginning: true });
+        void consumer.run(async (b) => {
+          for (const r of b.records) out.push({ key: r.key?.toString() ?? '', value: r.value });
+        });
+        const until = Date.now() + 60_000;
+        while (out.length < expected && Date.now() < until) await new Promise((r) => setTimeout(r, 100));
+        await consumer.close();
+        return out;
+      };
+      const okImages = cases.filter((c) => c.expect === 'ok' && c.topic === 'image').length;
+      const badCases = cases.filter((c) => c.expect !== 'ok');
+      const trainImages = await read(topics.trainImageLabels, okImages);
+      const trainText = await read(topics.trainTextWindows, 1);
+      const dead = await read(topics.deadLetters, badCases.length);
+      expect(trainImages.map((r) => r.key)).toEqual(['ok-1', 'ok-2', 'ok-3']);
+      const decoded = await Promise.all(trainImages.map(async (r) => (await imageCodec.decode(r.value)).value));
+      expect(decoded[1].labels).toEqual(['sea']);
+      expect(trainText.map((r) => r.key)).toEqual(['d-1']);
+      expect(dead).toHaveLength(badCases.length);
+      const dlCodec = new AvroCodec<DeadLetter>(registry, `${topics.deadLetters}-value`, s.deadLetter.text);
+      const letters = await Promise.all(dead.map(async (r) => (await dlCodec.decode(r.value)).value));
+      // order is defined within a raw topic's partition, not across the two raw topics
+      const byKey = new Map(letters.map((l) => [l.originalKey?.toString() ?? '', l]));
+      expect(byKey.size).toBe(badCases.length);
+      for (const c of badCases) {
+        const letter = byKey.get(c.name);
+        expect(letter, c.name).toBeDefined();
+        if (!letter) continue;
+        expect(letter.errorCode, c.name).toMatch(new RegExp(`^(${c.expect})$`));
+        expect(letter.error.length, c.name).toBeGreaterThan(5);
+        expect(letter.service).toBe('ingest');
+        expect(letter.topic).toBe(c.topic === 'image' ? topics.rawImageLabels : topics.rawTextWindows);
+        // the original bytes are kept whole
+        expect(letter.originalValue?.equals(c.value ?? Buffer.alloc(0)) ?? c.value === null, c.name).toBe(true);
+      }
+      const imageLetters = letters.filter((l) => l.topic === topics.rawImageLabels).map((l) => l.offset);
+      expect(imageLetters).toEqual([...imageLetters].sort((a, b) => a - b));
+      const metricsText = await metrics.metrics();
+      expect(metricsText).toMatch(/freshet_ingest_rejections_total\{topic="[^"]+",code="BAD_MAGIC_BYTE",service="ingest-test"\} 1/);
+      await ingest.stop();
+      await producer.close();
+      await admin.close();
+    });
+  });
+}
