@@ -1,0 +1,79 @@
+import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
+import { dirname } from 'node:path';
+
+/**
+ * A checkpoint file: the model and the consumer offsets it reflects, written together so that a
+ * restart resumes exactly where the saved model left off.
+ *
+ *   bytes 0-3  "FRCK"            magic
+ *   bytes 4-7  uint32 LE          header length H
+ *   bytes 8..  H bytes of JSON    header: metadata and the byte layout of every blob
+ *   then       blobs              raw little-endian Float32/Int32/Float64 arrays, 8-byte aligned
+ *
+ * Written to a temporary file, fsynced, then renamed over the old one: a crash mid-write leaves
+ * the previous checkpoint intact.
+ */
+export type Blob = Float32Array | Int32Array | Float64Array;
+
+interface BlobEntry {
+  name: string;
+  type: 'f32' | 'i32' | 'f64';
+  offset: number;
+  length: number;
+}
+
+const MAGIC = Buffer.from('FRCK');
+
+export function writeCheckpoint(path: string, header: Record<string, unknown>, blobs: Record<string, Blob>): number {
+  mkdirSync(dirname(path), { recursive: true });
+  const entries: BlobEntry[] = [];
+  let offset = 0;
+  for (const [name, blob] of Object.entries(blobs)) {
+    const type = blob instanceof Float32Array ? 'f32' : blob instanceof Int32Array ? 'i32' : 'f64';
+    entries.push({ name, type, offset, length: blob.length });
+    offset += Math.ceil(blob.byteLength / 8) * 8;
+  }
+  const json = Buffer.from(JSON.stringify({ ...header, blobs: entries }));
+  const pad = (8 - ((8 + json.length) % 8)) % 8;
+  const prefix = Buffer.alloc(8);
+  MAGIC.copy(prefix, 0);
+  prefix.writeUInt32LE(json.length + pad, 4);
+  const tmp = `${path}.tmp-${process.pid}`;
+  const fd = openSync(tmp, 'w');
+  let written = 0;
+  try {
+    written += writeSync(fd, prefix);
+    written += writeSync(fd, Buffer.concat([json, Buffer.alloc(pad, 0x20)]));
+    for (const [name, blob] of Object.entries(blobs)) {
+      const bytes = Buffer.from(blob.buffer, blob.byteOffset, blob.byteLength);
+      written += writeSync(fd, bytes);
+      const extra = Math.ceil(blob.byteLength / 8) * 8 - blob.byteLength;
+      if (extra > 0) written += writeSync(fd, Buffer.alloc(extra));
+      void name;
+    }
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+  renameSync(tmp, path);
+  return written;
+}
+
+export function readCheckpoint(path: string): { header: Record<string, unknown>; blobs: Map<string, Blob> } | null {
+  if (!existsSync(path)) return null;
+  const file = readFileSync(path);
+  if (file.length < 8 || !file.subarray(0, 4).equals(MAGIC)) throw new Error(`${path} is not a freshet checkpoint`);
+  const headerLength = file.readUInt32LE(4);
+  const header = JSON.parse(file.subarray(8, 8 + headerLength).toString()) as Record<string, unknown> & { blobs: BlobEntry[] };
+  const base = 8 + headerLength;
+  const blobs = new Map<string, Blob>();
+  for (const e of header.blobs) {
+    const start = base + e.offset;
+    // copy out: the views must not keep the whole file alive, and offsets must be aligned
+    const bytes = file.subarray(start, start + e.length * (e.type === 'f64' ? 8 : 4));
+    const copy = new Uint8Array(bytes.length);
+    copy.set(bytes);
+    blobs.set(e.name, e.type === 'f32' ? new Float32Array(copy.buffer) : e.type === 'i32' ? new Int32Array(copy.buffer) : new Float64Array(copy.buffer));
+  }
+  return { header, blobs };
+}
