@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import { AvroCodec, type ImageLabelEvent, type SchemaRegistry, type TextWindowEvent } from '@freshet/avro';
 import {
   ImageLabelModel,
-  Matrix,
+  type Matrix,
   Rng,
   SkipGramModel,
   SkipGramTrainer,
