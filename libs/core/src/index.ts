@@ -27,3 +27,4 @@ export * from './eval/similarity.js';
 export * from './eval/neighbours.js';
 export * from './models/skip-gram-training.js';
 export { ImageLabelPool, trainSkipGramHogwild, addStats } from './parallel/hogwild.js';
+export { DirtyRows } from './dirty.js';

@@ -2,6 +2,7 @@ import { dot, Matrix } from '../math/matrix.js';
 import type { Rng } from '../math/rng.js';
 import type { NegativeSampler } from '../samplers/sampler.js';
 import { Vocabulary } from '../vocabulary.js';
+import { DirtyRows } from '../dirty.js';
 
 export interface ImageLabelConfig {
   dim: number;
@@ -34,6 +35,9 @@ export class ImageLabelModel {
   readonly labels: Vocabulary;
   readonly imageVectors: Matrix;
   readonly labelVectors: Matrix;
+  /** rows changed since the last drain, when tracking is on (streaming); null offline */
+  dirtyImages: DirtyRows | null = null;
+  dirtyLabels: DirtyRows | null = null;
   /** positives[i] = label ids observed with image i (short arrays) */
   private positiveLists: Int32Array[] = [];
 
@@ -52,6 +56,12 @@ export class ImageLabelModel {
       this.imageVectors = new Matrix(config.dim, 0, { capacity: 1024, shared: storage });
       this.labelVectors = new Matrix(config.dim, 0, { capacity: 256, shared: storage });
     }
+  }
+
+  /** Starts recording which rows SGD changes (the trainer publishes them). */
+  trackChanges(): void {
+    this.dirtyImages = new DirtyRows();
+    this.dirtyLabels = new DirtyRows();
   }
 
   /** Replaces the positive list of an image (workers receive the lists from the main thread). */
@@ -143,6 +153,11 @@ export class ImageLabelModel {
       u[uo + f] = decay * uf + g * (vp - vn);
       v[po + f] = decay * vp + g * uf;
       v[no + f] = decay * vn - g * uf;
+    }
+    if (this.dirtyImages !== null && this.dirtyLabels !== null) {
+      this.dirtyImages.mark(image);
+      this.dirtyLabels.mark(positive);
+      this.dirtyLabels.mark(negative);
     }
     return loss;
   }

@@ -1,6 +1,7 @@
 import { join } from 'node:path';
-import { AvroCodec, type ImageLabelEvent, type SchemaRegistry, type TextWindowEvent } from '@freshet/avro';
+import { AvroCodec, vectorToBytes, type EmbeddingRecord, type EntityKind, type ImageLabelEvent, type SchemaRegistry, type TextWindowEvent } from '@freshet/avro';
 import {
+  DirtyRows,
   ImageLabelModel,
   type Matrix,
   Rng,
@@ -17,7 +18,7 @@ import {
   type ScheduleConfig,
 } from '@freshet/core';
 import { Counter, Gauge, Histogram, type Logger, type Registry } from '@freshet/runtime';
-import type { Batch, Consumer, TopicPartition, Transport } from '@freshet/transport';
+import type { Batch, Consumer, OutgoingRecord, Producer, TopicPartition, Transport } from '@freshet/transport';
 import { schemaTexts, type TopicNames } from '../topics.js';
 import { readCheckpoint, writeCheckpoint, type Blob } from './checkpoint.js';
 
@@ -66,6 +67,11 @@ export class TrainerProcessor {
   private running = false;
   eventTimeHighWatermark = 0;
   applied = 0;
+  private producer: Producer | null = null;
+  private readonly wordDirty = new DirtyRows();
+  /** checkpoints written (persisted): the version stamped on published updates */
+  private sequence = 0;
+  private readonly updateCodec: AvroCodec<EmbeddingRecord>;
   private readonly imageCodec: AvroCodec<ImageLabelEvent>;
   private readonly textCodec: AvroCodec<TextWindowEvent>;
   private readonly m: ReturnType<typeof trainerMetrics>;
@@ -76,6 +82,7 @@ export class TrainerProcessor {
     const s = schemaTexts();
     this.imageCodec = new AvroCodec(opts.registry, `${opts.topics.trainImageLabels}-value`, s.imageLabel.text);
     this.textCodec = new AvroCodec(opts.registry, `${opts.topics.trainTextWindows}-value`, s.textWindow.text);
+    this.updateCodec = new AvroCodec(opts.registry, `${opts.topics.modelUpdates}-value`, s.embedding.text);
     const i = opts.images;
     this.images = new ImageLabelModel({ ...defaultImageLabelConfig, dim: i.dim, reg: i.reg, imageCap: i.imageCap, labelCap: i.labelCap }, this.rng.fork());
     const w = opts.words;
@@ -86,6 +93,8 @@ export class TrainerProcessor {
     this.imageSampler = createSampler({ ...i.sampler, autoRefresh: false, fallback: 'uniform' }, this.images.labelVectors, () => this.images.labels.counts, this.rng.fork());
     this.wordSampler = createSampler({ ...w.sampler, autoRefresh: false, fallback: 'popularity' }, this.words.output, () => this.words.vocab.counts, this.rng.fork());
     this.wordTrainer = new SkipGramTrainer(this.words, this.wordSampler, this.rng.fork());
+    this.images.trackChanges();
+    this.wordTrainer.dirty = this.wordDirty;
     this.replayImages = new Int32Array(i.replayCapacity);
     this.replayLabels = new Int32Array(i.replayCapacity);
     this.m = trainerMetrics(opts.metrics);
@@ -102,6 +111,7 @@ export class TrainerProcessor {
   /** Restores the last checkpoint (if any), joins the group and starts consuming. */
   async start(): Promise<void> {
     this.restore();
+    this.producer = await this.opts.transport.producer();
     const t = this.opts.topics;
     this.consumer = await this.opts.transport.consumer({
       groupId: this.opts.groupId,
@@ -231,8 +241,12 @@ export class TrainerProcessor {
     if (this.eventTimeHighWatermark > 0) this.m.eventTime.set(this.eventTimeHighWatermark / 1000);
   }
 
-  /** Writes model + offsets atomically, then commits the offsets to the group. */
-  async checkpoint(): Promise<void> {
+  /**
+   * Writes model + offsets atomically, publishes the changed rows, then commits the offsets to
+   * the group. The checkpoint is what a restart trusts; committed offsets serve lag monitoring
+   * (so a final checkpoint after the consumer has left skips the commit).
+   */
+  async checkpoint(options: { commit?: boolean } = {}): Promise<void> {
     const t0 = performance.now();
     const img = this.images;
     const n = img.images.size;
@@ -267,12 +281,46 @@ export class TrainerProcessor {
       wordOutput: rows(this.words.output, this.words.vocab.size),
       wordCounts: Float64Array.from(this.words.vocab.counts),
     };
-    const bytes = writeCheckpoint(this.checkpointPath, header, blobs);
-    await this.consumer?.commit(offsets);
+    this.sequence++;
+    const bytes = writeCheckpoint(this.checkpointPath, { ...header, sequence: this.sequence }, blobs);
+    const published = await this.publishUpdates();
+    if (options.commit !== false) await this.consumer?.commit(offsets);
     this.lastCheckpoint = Date.now();
     this.m.checkpointSeconds.observe((performance.now() - t0) / 1000);
     this.m.checkpointBytes.set(bytes);
-    this.opts.logger.info({ bytes, offsets: offsets.length, images: n, labels: img.labels.size, words: this.words.vocab.size }, 'checkpoint written');
+    this.opts.logger.info({ bytes, published, offsets: offsets.length, images: n, labels: img.labels.size, words: this.words.vocab.size }, 'checkpoint written');
+  }
+
+  /**
+   * Sends every row changed since the last checkpoint to the model-updates topic (the publisher's
+   * input), keyed '<KIND>:<id>', stamped with the checkpoint sequence and the event-time high
+   * watermark. Sent after the checkpoint is durable and before offsets are committed.
+   */
+  private async publishUpdates(): Promise<number> {
+    if (!this.producer) return 0;
+    const img = this.images;
+    const groups: Array<[EntityKind, Int32Array, (id: number) => string, Float32Array, number]> = [
+      ['IMAGE', img.dirtyImages?.drain() ?? new Int32Array(0), (id) => img.images.nameOf(id), img.imageVectors.data, img.dim],
+      ['LABEL', img.dirtyLabels?.drain() ?? new Int32Array(0), (id) => img.labels.nameOf(id), img.labelVectors.data, img.dim],
+      ['WORD', this.wordDirty.drain(), (id) => this.words.vocab.nameOf(id), this.words.input.data, this.words.config.dim],
+    ];
+    let sent = 0;
+    for (const [kind, ids, name, data, dim] of groups) {
+      for (let start = 0; start < ids.length; start += 500) {
+        const batch: OutgoingRecord[] = [];
+        for (const id of ids.subarray(start, start + 500)) {
+          const entity = name(id);
+          batch.push({
+            key: Buffer.from(`${kind}:${entity}`),
+            value: await this.updateCodec.encode({ kind, id: entity, dim, vector: vectorToBytes(data.subarray(id * dim, (id + 1) * dim)), version: this.sequence, updatedAt: this.eventTimeHighWatermark }),
+          });
+        }
+        await this.producer.send(this.opts.topics.modelUpdates, batch);
+        sent += batch.length;
+      }
+    }
+    this.m.published.inc(sent);
+    return sent;
   }
 
   private restore(): void {
@@ -306,13 +354,19 @@ export class TrainerProcessor {
     for (const o of h.offsets) this.next.set(tpKey(o.topic, o.partition), o.offset);
     this.eventTimeHighWatermark = h.eventTimeHighWatermark;
     this.wordSteps = h.wordSteps;
+    this.sequence = (ck.header as { sequence?: number }).sequence ?? 0;
+    // updates sent after the checkpoint may have been lost with the crash: send everything again
+    img.dirtyImages?.markRange(0, img.images.size);
+    img.dirtyLabels?.markRange(0, img.labels.size);
+    this.wordDirty.markRange(0, this.words.vocab.size);
     this.opts.logger.info({ path: this.checkpointPath, images: h.images.length, labels: h.labels.length, words: h.words.length, offsets: h.offsets }, 'restored checkpoint');
   }
 
   async stop(options: { checkpoint?: boolean } = {}): Promise<void> {
     this.running = false;
     await this.consumer?.close();
-    if (options.checkpoint !== false) await this.checkpoint();
+    if (options.checkpoint !== false) await this.checkpoint({ commit: false });
+    await this.producer?.close();
   }
 }
 
@@ -331,6 +385,7 @@ function trainerMetrics(registry: Registry) {
     refused: new Gauge({ name: 'freshet_vocabulary_refused', help: 'Names refused because the vocabulary cap was reached, since start.', labelNames: ['kind'], registers }),
     checkpointSeconds: new Histogram({ name: 'freshet_checkpoint_duration_seconds', help: 'Time to write a checkpoint.', buckets: [0.01, 0.03, 0.1, 0.3, 1, 3, 10], registers }),
     checkpointBytes: new Gauge({ name: 'freshet_checkpoint_size_bytes', help: 'Size of the last checkpoint.', registers }),
+    published: new Counter({ name: 'freshet_trainer_updates_published_total', help: 'Changed vectors sent to the model-updates topic.', registers }),
     eventTime: new Gauge({ name: 'freshet_trainer_event_time_high_watermark_seconds', help: 'Latest event time applied to the model (unix seconds).', registers }),
   };
 }
