@@ -158,7 +158,12 @@ export class TrainerProcessor {
   }
 
   applyImage(e: ImageLabelEvent): void {
+    const imagesBefore = this.images.images.size;
+    const labelsBefore = this.images.labels.size;
     const { image, labels } = this.images.observe(e.imageId, e.labels);
+    // new entities are published even before SGD first moves them
+    this.images.dirtyImages?.markRange(imagesBefore, this.images.images.size);
+    this.images.dirtyLabels?.markRange(labelsBefore, this.images.labels.size);
     this.m.events.inc({ stream: 'image-labels', outcome: 'applied' });
     this.eventTimeHighWatermark = Math.max(this.eventTimeHighWatermark, e.eventTime);
     if (image < 0) return;
@@ -198,11 +203,13 @@ export class TrainerProcessor {
     this.m.events.inc({ stream: 'text-windows', outcome: 'applied' });
     this.eventTimeHighWatermark = Math.max(this.eventTimeHighWatermark, e.eventTime);
     const ids = new Int32Array(e.tokens.length);
+    const vocabBefore = this.words.vocab.size;
     for (let j = 0; j < e.tokens.length; j++) {
       const id = this.words.wordId(e.tokens[j]);
       ids[j] = id;
       if (id >= 0) this.words.vocab.increment(id);
     }
+    this.wordDirty.markRange(vocabBefore, this.words.vocab.size);
     const pairsBefore = this.wordTrainer.pairs;
     const lossBefore = this.wordTrainer.lossSum;
     const lr = learningRate(this.opts.words.schedule, this.wordSteps);

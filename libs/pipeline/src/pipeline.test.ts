@@ -1,0 +1,95 @@
+import { describe, expect, it } from 'vitest';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Writable } from 'node:stream';
+import { AvroCodec, LocalSchemaRegistry, type ImageLabelEvent, type TextWindowEvent } from '@freshet/avro';
+import { Rng, defaultSamplerConfig, leaveOneOut } from '@freshet/core';
+import { loadCorpusSentences, readImageLabelFile, sharedDataFile } from '@freshet/datasets';
+import { createLogger, createRegistry } from '@freshet/runtime';
+import { MemoryTransport } from '@freshet/transport';
+import { IngestProcessor } from './ingest/processor.js';
+import { defaultIngestLimits } from './ingest/normalise.js';
+import { PublisherProcessor, type PublisherOptions } from './publisher/publisher.js';
+import { SnapshotReader } from './publisher/reader.js';
+import { defaultTopics, schemaTexts } from './topics.js';
+import { TrainerProcessor } from './trainer/trainer.js';
+
+const quiet = createLogger('pipeline-test', { destination: new Writable({ write: (_c, _e, cb) => cb() }) });
+
+async function until(cond: () => boolean, timeoutMs = 60_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!cond()) {
+    if (Date.now() > deadline) throw new Error('timed out');
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+describe('the pipeline in one process (in-memory transport)', () => {
+  it('turns raw events into snapshots a reader assembles, and never exposes a half-written version', async () => {
+    const transport = new MemoryTransport({ partitions: 2 });
+    const registry = new LocalSchemaRegistry();
+    const s = schemaTexts();
+    const rawImages = new AvroCodec<ImageLabelEvent>(registry, `${defaultTopics.rawImageLabels}-value`, s.imageLabel.text);
+    const rawText = new AvroCodec<TextWindowEvent>(registry, `${defaultTopics.rawTextWindows}-value`, s.textWindow.text);
+    const split = leaveOneOut(readImageLabelFile(sharedDataFile('mirflickr25k', 'train.tsv')), new Rng(3));
+    const sentences = loadCorpusSentences(['moby-dick']).slice(0, 2000);
+    const producer = await transport.producer();
+    for (const img of split.train) {
+      await producer.send(defaultTopics.rawImageLabels, [{ key: Buffer.from(img.id), value: await rawImages.encode({ imageId: img.id, labels: img.labels, eventTime: Date.now(), weight: null, source: 'test' }) }]);
+    }
+    for (const [i, tokens] of sentences.entries()) {
+      await producer.send(defaultTopics.rawTextWindows, [{ key: Buffer.from('moby'), value: await rawText.encode({ documentId: 'moby', sequence: i, tokens, eventTime: Date.now() }) }]);
+    }
+    const ingest = new IngestProcessor({ transport, registry, topics: defaultTopics, limits: defaultIngestLimits, groupId: 'ingest', logger: quiet, metrics: createRegistry('ingest') });
+    const trainer = new TrainerProcessor({
+      transport,
+      registry,
+      topics: defaultTopics,
+      groupId: 'trainer',
+      logger: quiet,
+      metrics: createRegistry('trainer'),
+      checkpointDir: mkdtempSync(join(tmpdir(), 'freshet-pipeline-')),
+      checkpointEveryMs: 200,
+      seed: 1,
+      images: { dim: 16, lr: 0.02, reg: 0.01, sampler: { ...defaultSamplerConfig, kind: 'adaptive', lambdaFraction: 0.3, mixShare: 0.05 }, replaySteps: 10, replayCapacity: 50_000, imageCap: 100_000, labelCap: 1000 },
+      words: { dim: 16, window: 5, negatives: 5, sample: 1e-3, schedule: { kind: 'floor', lr: 0.025, floorLr: 0.005, halfLifeSteps: 100_000 }, sampler: { ...defaultSamplerConfig, kind: 'popularity', rebuildEvery: 50_000 }, vocabCap: 50_000 },
+    });
+    const publisherOptions: PublisherOptions = { transport, registry, topics: defaultTopics, groupId: 'publisher', logger: quiet, metrics: createRegistry('publisher'), publishEveryMs: 1e9, publishEveryUpdates: 1e9, chunkBytes: 8 * 1024 };
+    // this publisher dies after two chunks of its first version
+    const broken = new PublisherProcessor({ ...publisherOptions, failAfterChunks: 2 });
+    const reader = new SnapshotReader(transport, registry, defaultTopics, 'reader');
+    await Promise.all([ingest.start(), trainer.start(), reader.start()]);
+    await until(() => trainer.applied >= split.train.length + sentences.length);
+    await trainer.checkpoint();
+    await broken.start();
+    await until(() => transport.endOffset(defaultTopics.modelUpdates, 0) + transport.endOffset(defaultTopics.modelUpdates, 1) > 0);
+    await new Promise((r) => setTimeout(r, 200));
+    await expect(broken.publish()).rejects.toThrow(/injected failure/);
+    const failedVersion = broken.lastVersion;
+    await broken.stop().catch(() => undefined);
+    // chunks of the failed version are on the topic, without a manifest
+    const written = transport.read(defaultTopics.snapshots, 0, 0, 1000).map((r) => r.key?.toString());
+    expect(written.length).toBeGreaterThanOrEqual(2);
+    expect(written).not.toContain('manifest');
+    await new Promise((r) => setTimeout(r, 200));
+    expect(reader.current).toBeNull();
+
+    const healthy = new PublisherProcessor({ ...publisherOptions, metrics: createRegistry('publisher-2') });
+    await healthy.start();
+    await new Promise((r) => setTimeout(r, 300));
+    await healthy.publish();
+    await until(() => reader.current !== null);
+    const snap = reader.current;
+    expect(snap?.version).toBe(healthy.lastVersion);
+    expect(snap?.version).not.toBe(failedVersion);
+    expect(snap?.tables.get('IMAGE')?.vocab.size).toBe(split.train.length);
+    expect(snap?.tables.get('WORD')?.vocab.size).toBe(trainer.words.vocab.size);
+    // the reader answers queries on the assembled version
+    const neighbours = reader.nearest('WORD', 'whale', 'WORD', 5);
+    expect(neighbours).toHaveLength(5);
+    const labels = reader.nearest('IMAGE', split.train[0].id, 'LABEL', 3);
+    expect(labels).toHaveLength(3);
+    await Promise.all([ingest.stop(), trainer.stop(), healthy.stop(), reader.stop()]);
+  });
+});

@@ -1,0 +1,182 @@
+import { crc32 } from 'node:zlib';
+import { AvroCodec, bytesToVector, type EmbeddingRecord, type EntityKind, type SchemaRegistry, type SnapshotChunk, type SnapshotManifest } from '@freshet/avro';
+import { Counter, Gauge, Histogram, type Logger, type Registry } from '@freshet/runtime';
+import type { Batch, Consumer, OutgoingRecord, Producer, Transport } from '@freshet/transport';
+import { schemaTexts, type TopicNames } from '../topics.js';
+
+export interface PublisherOptions {
+  transport: Transport;
+  registry: SchemaRegistry;
+  topics: TopicNames;
+  groupId: string;
+  logger: Logger;
+  metrics: Registry;
+  /** publish when this much time passed since the last snapshot and something changed */
+  publishEveryMs: number;
+  /** ...or as soon as this many vectors changed */
+  publishEveryUpdates: number;
+  /** upper bound on the encoded size of one snapshot chunk (stay well under Kafka's message limit) */
+  chunkBytes: number;
+  /** test hook: crash after writing this many chunks of a version (fault tests) */
+  failAfterChunks?: number;
+}
+
+const KINDS: EntityKind[] = ['WORD', 'LABEL', 'IMAGE'];
+
+/**
+ * The publisher: consumes the trainer's model updates, keeps the latest vector of every entity,
+ * and on a schedule cuts a snapshot: changed vectors go to the compacted latest-vector topic, and
+ * the whole state goes to the snapshot topic as chunks followed by a manifest (version, chunk
+ * count, CRC-32 per chunk). A reader assembles a version only once its manifest and every listed
+ * chunk have arrived intact, so a publisher that dies between chunks never exposes half a version.
+ */
+export class PublisherProcessor {
+  private readonly state = new Map<EntityKind, Map<string, EmbeddingRecord>>(KINDS.map((k) => [k, new Map()]));
+  private readonly changed = new Set<string>();
+  private consumer: Consumer | null = null;
+  private producer: Producer | null = null;
+  private lastPublish = Date.now();
+  private pending: Array<{ topic: string; partition: number; offset: number }> = [];
+  private version = 0;
+  private eventTimeHighWatermark = 0;
+  private running = false;
+  private publishing: Promise<void> | null = null;
+  private readonly updateCodec: AvroCodec<EmbeddingRecord>;
+  private readonly latestCodec: AvroCodec<EmbeddingRecord>;
+  private readonly chunkCodec: AvroCodec<SnapshotChunk>;
+  private readonly manifestCodec: AvroCodec<SnapshotManifest>;
+  private readonly m: ReturnType<typeof publisherMetrics>;
+  snapshots = 0;
+
+  constructor(private readonly opts: PublisherOptions) {
+    const s = schemaTexts();
+    const t = opts.topics;
+    this.updateCodec = new AvroCodec(opts.registry, `${t.modelUpdates}-value`, s.embedding.text);
+    this.latestCodec = new AvroCodec(opts.registry, `${t.embeddingsLatest}-value`, s.embedding.text);
+    this.chunkCodec = new AvroCodec(opts.registry, `${t.snapshots}-value`, s.chunk.text);
+    this.manifestCodec = new AvroCodec(opts.registry, `${t.snapshots}-value`, s.manifest.text);
+    this.m = publisherMetrics(opts.metrics);
+  }
+
+  get isRunning(): boolean {
+    return this.running;
+  }
+
+  /** The version of the last snapshot begun (published, or cut short by a failure). */
+  get lastVersion(): number {
+    return this.version;
+  }
+
+  async start(): Promise<void> {
+    this.producer = await this.opts.transport.producer();
+    this.consumer = await this.opts.transport.consumer({ groupId: this.opts.groupId, topics: [this.opts.topics.modelUpdates], fromBeginning: true });
+    this.running = true;
+    void this.consumer.run((b) => this.handle(b)).catch((err: unknown) => {
+      this.running = false;
+      this.opts.logger.error({ err }, 'publisher consume loop failed');
+    });
+  }
+
+  private async handle(batch: Batch): Promise<void> {
+    for (const record of batch.records) {
+      const { value } = await this.updateCodec.decode(record.value);
+      this.state.get(value.kind)?.set(value.id, value);
+      this.changed.add(`${value.kind}:${value.id}`);
+      this.eventTimeHighWatermark = Math.max(this.eventTimeHighWatermark, value.updatedAt);
+    }
+    this.pending.push({ topic: batch.topic, partition: batch.partition, offset: batch.records[batch.records.length - 1].offset + 1 });
+    if (this.changed.size >= this.opts.publishEveryUpdates || (this.changed.size > 0 && Date.now() - this.lastPublish >= this.opts.publishEveryMs)) {
+      await this.publish();
+    }
+  }
+
+  /** Cuts a snapshot now (also called on shutdown). */
+  publish(): Promise<void> {
+    this.publishing ??= this.cut().finally(() => {
+      this.publishing = null;
+    });
+    return this.publishing;
+  }
+
+  private async cut(): Promise<void> {
+    if (!this.producer || this.changed.size === 0) return;
+    const end = this.m.snapshotSeconds.startTimer();
+    this.version = Math.max(this.version + 1, Date.now());
+    const version = this.version;
+    const createdAt = Date.now();
+    // 1. changed vectors to the compacted topic, each stamped with this version
+    const latest: OutgoingRecord[] = [];
+    for (const key of this.changed) {
+      const [kind, ...rest] = key.split(':');
+      const record = this.state.get(kind as EntityKind)?.get(rest.join(':'));
+      if (record) latest.push({ key: Buffer.from(key), value: await this.latestCodec.encode({ ...record, version }) });
+      if (latest.length >= 500) await this.producer.send(this.opts.topics.embeddingsLatest, latest.splice(0));
+    }
+    if (latest.length > 0) await this.producer.send(this.opts.topics.embeddingsLatest, latest);
+    // 2. the whole state as chunks, then the manifest
+    const checksums: number[] = [];
+    const counts: Record<string, number> = {};
+    let dim = 0;
+    let bytes = 0;
+    for (const kind of KINDS) {
+      const entities = [...(this.state.get(kind)?.values() ?? [])];
+      counts[kind] = entities.length;
+      if (entities.length === 0) continue;
+      dim = entities[0].dim;
+      const perChunk = Math.max(1, Math.floor(this.opts.chunkBytes / (dim * 4 + 64)));
+      for (let start = 0; start < entities.length; start += perChunk) {
+        const rows = entities.slice(start, start + perChunk);
+        const chunk: SnapshotChunk = { version, chunk: checksums.length, kind, dim, ids: rows.map((r) => r.id), vectors: Buffer.concat(rows.map((r) => r.vector)) };
+        const value = await this.chunkCodec.encode(chunk);
+        if (this.opts.failAfterChunks !== undefined && checksums.length >= this.opts.failAfterChunks) {
+          throw new Error(`publisher: injected failure after ${checksums.length} chunks of version ${version}`);
+        }
+        await this.producer.send(this.opts.topics.snapshots, [{ key: Buffer.from(`v${version}`), value, partition: 0 }]);
+        checksums.push(crc32(value));
+        bytes += value.length;
+      }
+    }
+    const manifest: SnapshotManifest = { version, createdAt, chunks: checksums.length, checksums, counts, dim, eventTimeHighWatermark: this.eventTimeHighWatermark };
+    await this.producer.send(this.opts.topics.snapshots, [{ key: Buffer.from('manifest'), value: await this.manifestCodec.encode(manifest), partition: 0 }]);
+    this.changed.clear();
+    await this.consumer?.commit(this.pending.splice(0));
+    this.lastPublish = Date.now();
+    this.snapshots++;
+    end();
+    this.m.snapshotBytes.set(bytes);
+    this.m.snapshots.inc();
+    this.m.version.set(version);
+    this.m.lastSnapshot.set(createdAt / 1000);
+    if (this.eventTimeHighWatermark > 0) this.m.freshness.observe(Math.max(0, createdAt - this.eventTimeHighWatermark) / 1000);
+    for (const kind of KINDS) this.m.entities.set({ kind: kind.toLowerCase() }, counts[kind] ?? 0);
+    this.opts.logger.info({ version, chunks: checksums.length, bytes, counts }, 'snapshot published');
+  }
+
+  async stop(): Promise<void> {
+    this.running = false;
+    await this.consumer?.close();
+    try {
+      await this.publish();
+    } finally {
+      await this.producer?.close();
+    }
+  }
+}
+
+/** Decodes a chunk's vectors (for readers). */
+export function chunkVectors(chunk: SnapshotChunk): Float32Array[] {
+  return chunk.ids.map((_, i) => bytesToVector(chunk.vectors.subarray(i * chunk.dim * 4, (i + 1) * chunk.dim * 4), chunk.dim));
+}
+
+function publisherMetrics(registry: Registry) {
+  const registers = [registry];
+  return {
+    snapshots: new Counter({ name: 'freshet_snapshots_published_total', help: 'Snapshot versions published (chunks and manifest written).', registers }),
+    snapshotSeconds: new Histogram({ name: 'freshet_snapshot_duration_seconds', help: 'Time to write one snapshot version.', buckets: [0.01, 0.03, 0.1, 0.3, 1, 3, 10, 30], registers }),
+    snapshotBytes: new Gauge({ name: 'freshet_snapshot_size_bytes', help: 'Encoded size of the last snapshot (all chunks).', registers }),
+    version: new Gauge({ name: 'freshet_snapshot_version', help: 'Version number of the last snapshot.', registers }),
+    lastSnapshot: new Gauge({ name: 'freshet_snapshot_last_published_timestamp_seconds', help: 'When the last snapshot was published (unix seconds); snapshot age = time() - this.', registers }),
+    freshness: new Histogram({ name: 'freshet_freshness_seconds', help: 'Event time of the newest applied event to the snapshot that contains it.', buckets: [0.1, 0.3, 1, 3, 10, 30, 60, 300, 900, 3600], registers }),
+    entities: new Gauge({ name: 'freshet_snapshot_entities', help: 'Entities in the last snapshot, by kind.', labelNames: ['kind'], registers }),
+  };
+}

@@ -1,0 +1,110 @@
+import { crc32 } from 'node:zlib';
+import { AvroCodec, type SchemaRegistry, type SnapshotChunk, type SnapshotManifest } from '@freshet/avro';
+import { Matrix, Vocabulary, nearest, rowNorms, type Neighbour } from '@freshet/core';
+import type { Consumer, Transport } from '@freshet/transport';
+import { schemaTexts, type TopicNames } from '../topics.js';
+import { chunkVectors } from './publisher.js';
+
+/** One assembled, consistent snapshot version. */
+export interface AssembledSnapshot {
+  version: number;
+  createdAt: number;
+  eventTimeHighWatermark: number;
+  tables: Map<string, { vocab: Vocabulary; vectors: Matrix }>;
+}
+
+/**
+ * The downstream consumer: reads the snapshot topic, buffers chunks per version, and switches to
+ * a version only when its manifest has arrived and every chunk it lists is present with the
+ * listed CRC-32. Answers nearest-neighbour and top-k-label queries on the current version.
+ */
+export class SnapshotReader {
+  private consumer: Consumer | null = null;
+  private readonly buffers = new Map<number, Map<number, { value: Buffer; chunk: SnapshotChunk }>>();
+  current: AssembledSnapshot | null = null;
+  /** versions whose manifest arrived but whose chunks were missing or damaged */
+  rejectedVersions: number[] = [];
+  private readonly chunkCodec: AvroCodec<SnapshotChunk>;
+  private readonly manifestCodec: AvroCodec<SnapshotManifest>;
+
+  constructor(
+    private readonly transport: Transport,
+    registry: SchemaRegistry,
+    private readonly topics: TopicNames,
+    private readonly groupId: string,
+  ) {
+    const s = schemaTexts();
+    this.chunkCodec = new AvroCodec(registry, `${topics.snapshots}-value`, s.chunk.text);
+    this.manifestCodec = new AvroCodec(registry, `${topics.snapshots}-value`, s.manifest.text);
+  }
+
+  async start(): Promise<void> {
+    this.consumer = await this.transport.consumer({ groupId: this.groupId, topics: [this.topics.snapshots], fromBeginning: true });
+    void this.consumer.run(async (batch) => {
+      for (const r of batch.records) await this.accept(r.key?.toString() ?? '', r.value);
+    });
+  }
+
+  /** Feeds one record of the snapshot topic (exposed for tests and other transports). */
+  async accept(key: string, value: Buffer | null): Promise<void> {
+    if (value === null) return;
+    if (key === 'manifest') {
+      const manifest = (await this.manifestCodec.decode(value)).value;
+      this.complete(manifest);
+      return;
+    }
+    const chunk = (await this.chunkCodec.decode(value)).value;
+    let chunks = this.buffers.get(chunk.version);
+    if (!chunks) {
+      chunks = new Map();
+      this.buffers.set(chunk.version, chunks);
+    }
+    chunks.set(chunk.chunk, { value, chunk });
+  }
+
+  private complete(manifest: SnapshotManifest): void {
+    const chunks = this.buffers.get(manifest.version) ?? new Map<number, { value: Buffer; chunk: SnapshotChunk }>();
+    for (let i = 0; i < manifest.chunks; i++) {
+      const c = chunks.get(i);
+      if (!c || crc32(c.value) !== manifest.checksums[i]) {
+        this.rejectedVersions.push(manifest.version);
+        return;
+      }
+    }
+    const tables = new Map<string, { vocab: Vocabulary; vectors: Matrix }>();
+    for (let i = 0; i < manifest.chunks; i++) {
+      const { chunk } = chunks.get(i) as { chunk: SnapshotChunk };
+      let table = tables.get(chunk.kind);
+      if (!table) {
+        table = { vocab: new Vocabulary(), vectors: new Matrix(chunk.dim, 0) };
+        tables.set(chunk.kind, table);
+      }
+      const vectors = chunkVectors(chunk);
+      for (let j = 0; j < chunk.ids.length; j++) {
+        table.vocab.add(chunk.ids[j]);
+        const row = table.vectors.addRows(1);
+        table.vectors.data.set(vectors[j], row * chunk.dim);
+      }
+    }
+    this.current = { version: manifest.version, createdAt: manifest.createdAt, eventTimeHighWatermark: manifest.eventTimeHighWatermark, tables };
+    // older partial versions can never complete now
+    for (const v of [...this.buffers.keys()]) if (v <= manifest.version) this.buffers.delete(v);
+  }
+
+  /** Nearest entities of kind `to` to an entity of kind `from`, by cosine (inner product for labels of an image). */
+  nearest(from: string, id: string, to: string, count: number): Array<{ id: string; score: number }> {
+    const src = this.current?.tables.get(from);
+    const dst = this.current?.tables.get(to);
+    if (!src || !dst) return [];
+    const row = src.vocab.idOf(id);
+    if (row < 0) return [];
+    const query = src.vectors.row(row);
+    const byCosine = from === to;
+    const hits: Neighbour[] = nearest(query, dst.vectors, count, byCosine ? rowNorms(dst.vectors) : null, (r) => byCosine && r === row);
+    return hits.map((h) => ({ id: dst.vocab.nameOf(h.id), score: h.score }));
+  }
+
+  async stop(): Promise<void> {
+    await this.consumer?.close();
+  }
+}
