@@ -5,3 +5,5 @@ export * from './trainer/trainer.js';
 export * from './trainer/checkpoint.js';
 export * from './publisher/publisher.js';
 export * from './publisher/reader.js';
+export * from './service/common.js';
+export * from './service/services.js';

@@ -1,0 +1,130 @@
+import { defaultSamplerConfig, type SamplerKind } from '@freshet/core';
+import type { OptionSpec, OptionValues } from '@freshet/runtime';
+import { defaultIngestLimits } from '../ingest/normalise.js';
+import { IngestProcessor } from '../ingest/processor.js';
+import { PublisherProcessor } from '../publisher/publisher.js';
+import { TrainerProcessor, type TrainerOptions } from '../trainer/trainer.js';
+import type { ServiceContext, ServiceParts } from './common.js';
+
+const n = (v: OptionValues, name: string): number => Number(v.get(name));
+const s = (v: OptionValues, name: string): string => String(v.get(name));
+
+export const ingestOptions: OptionSpec[] = [
+  { name: 'group-id', kind: 'string', env: 'FRESHET_GROUP_ID', default: 'freshet-ingest', help: 'consumer group' },
+  { name: 'max-record-bytes', kind: 'number', env: 'FRESHET_MAX_RECORD_BYTES', default: defaultIngestLimits.maxRecordBytes, help: 'larger records are dead-lettered' },
+  { name: 'max-id-length', kind: 'number', env: 'FRESHET_MAX_ID_LENGTH', default: defaultIngestLimits.maxIdLength, help: 'longest image or document id' },
+  { name: 'max-labels', kind: 'number', env: 'FRESHET_MAX_LABELS', default: defaultIngestLimits.maxLabels, help: 'most labels per image event' },
+  { name: 'max-label-length', kind: 'number', env: 'FRESHET_MAX_LABEL_LENGTH', default: defaultIngestLimits.maxLabelLength, help: 'longest label' },
+  { name: 'max-tokens', kind: 'number', env: 'FRESHET_MAX_TOKENS', default: defaultIngestLimits.maxTokens, help: 'most tokens per text window' },
+  { name: 'max-token-length', kind: 'number', env: 'FRESHET_MAX_TOKEN_LENGTH', default: defaultIngestLimits.maxTokenLength, help: 'longer tokens are dropped' },
+];
+
+export function buildIngest(ctx: ServiceContext): ServiceParts {
+  const v = ctx.options;
+  const ingest = new IngestProcessor({
+    transport: ctx.transport,
+    registry: ctx.registry,
+    topics: ctx.topics,
+    groupId: s(v, 'group-id'),
+    logger: ctx.logger,
+    metrics: ctx.metrics,
+    limits: {
+      maxRecordBytes: n(v, 'max-record-bytes'),
+      maxIdLength: n(v, 'max-id-length'),
+      maxLabels: n(v, 'max-labels'),
+      maxLabelLength: n(v, 'max-label-length'),
+      maxTokens: n(v, 'max-tokens'),
+      maxTokenLength: n(v, 'max-token-length'),
+    },
+  });
+  return { start: () => ingest.start(), stop: () => ingest.stop(), live: () => ingest.isRunning, ready: () => ingest.isRunning, details: () => ({ handled: ingest.handled }) };
+}
+
+const samplerChoices = ['adaptive', 'warp', 'uniform', 'popularity'];
+
+export const trainerOptions: OptionSpec[] = [
+  { name: 'group-id', kind: 'string', env: 'FRESHET_GROUP_ID', default: 'freshet-trainer', help: 'consumer group' },
+  { name: 'checkpoint-dir', kind: 'string', env: 'FRESHET_CHECKPOINT_DIR', default: './freshet-checkpoints', help: 'where checkpoints (model + offsets) are written' },
+  { name: 'checkpoint-every-ms', kind: 'number', env: 'FRESHET_CHECKPOINT_EVERY_MS', default: 10_000, help: 'checkpoint (and publish updates) this often' },
+  { name: 'seed', kind: 'number', env: 'FRESHET_SEED', default: 1, help: 'random seed' },
+  { name: 'image-dim', kind: 'number', env: 'FRESHET_IMAGE_DIM', default: 64, help: 'image-label vector dimension' },
+  { name: 'image-lr', kind: 'number', env: 'FRESHET_IMAGE_LR', default: 0.02, help: 'image-label learning rate' },
+  { name: 'image-reg', kind: 'number', env: 'FRESHET_IMAGE_REG', default: 0.01, help: 'image-label L2' },
+  { name: 'image-sampler', kind: 'string', env: 'FRESHET_IMAGE_SAMPLER', default: 'adaptive', choices: samplerChoices, help: 'negative sampler for labels' },
+  { name: 'image-lambda', kind: 'number', env: 'FRESHET_IMAGE_LAMBDA', default: 0.3, help: 'adaptive λ as a fraction of the labels' },
+  { name: 'replay-steps', kind: 'number', env: 'FRESHET_REPLAY_STEPS', default: 20, help: 'SGD steps on remembered pairs per image event' },
+  { name: 'replay-capacity', kind: 'number', env: 'FRESHET_REPLAY_CAPACITY', default: 1_000_000, help: 'pairs remembered for replay' },
+  { name: 'image-cap', kind: 'number', env: 'FRESHET_IMAGE_CAP', default: 5_000_000, help: 'most images with a vector' },
+  { name: 'label-cap', kind: 'number', env: 'FRESHET_LABEL_CAP', default: 200_000, help: 'most labels with a vector' },
+  { name: 'word-dim', kind: 'number', env: 'FRESHET_WORD_DIM', default: 64, help: 'word vector dimension' },
+  { name: 'word-lr', kind: 'number', env: 'FRESHET_WORD_LR', default: 0.025, help: 'initial skip-gram learning rate' },
+  { name: 'word-floor-lr', kind: 'number', env: 'FRESHET_WORD_FLOOR_LR', default: 0.005, help: 'the rate the stream schedule settles at' },
+  { name: 'word-sampler', kind: 'string', env: 'FRESHET_WORD_SAMPLER', default: 'adaptive', choices: samplerChoices, help: 'negative sampler for words' },
+  { name: 'word-lambda', kind: 'number', env: 'FRESHET_WORD_LAMBDA', default: 0.01, help: 'adaptive λ as a fraction of the vocabulary' },
+  { name: 'window', kind: 'number', env: 'FRESHET_WINDOW', default: 5, help: 'skip-gram window' },
+  { name: 'negatives', kind: 'number', env: 'FRESHET_NEGATIVES', default: 5, help: 'negatives per pair' },
+  { name: 'sample', kind: 'number', env: 'FRESHET_SAMPLE', default: 1e-3, help: 'frequent-word subsampling' },
+  { name: 'vocab-cap', kind: 'number', env: 'FRESHET_VOCAB_CAP', default: 500_000, help: 'most words with a vector' },
+];
+
+export function trainerOptionsFrom(ctx: ServiceContext): TrainerOptions {
+  const v = ctx.options;
+  return {
+    transport: ctx.transport,
+    registry: ctx.registry,
+    topics: ctx.topics,
+    groupId: s(v, 'group-id'),
+    logger: ctx.logger,
+    metrics: ctx.metrics,
+    checkpointDir: s(v, 'checkpoint-dir'),
+    checkpointEveryMs: n(v, 'checkpoint-every-ms'),
+    seed: n(v, 'seed'),
+    images: {
+      dim: n(v, 'image-dim'),
+      lr: n(v, 'image-lr'),
+      reg: n(v, 'image-reg'),
+      sampler: { ...defaultSamplerConfig, kind: s(v, 'image-sampler') as SamplerKind, lambdaFraction: n(v, 'image-lambda'), mixShare: 0.05 },
+      replaySteps: n(v, 'replay-steps'),
+      replayCapacity: n(v, 'replay-capacity'),
+      imageCap: n(v, 'image-cap'),
+      labelCap: n(v, 'label-cap'),
+    },
+    words: {
+      dim: n(v, 'word-dim'),
+      window: n(v, 'window'),
+      negatives: n(v, 'negatives'),
+      sample: n(v, 'sample'),
+      schedule: { kind: 'floor', lr: n(v, 'word-lr'), floorLr: n(v, 'word-floor-lr'), halfLifeSteps: 1_000_000 },
+      sampler: { ...defaultSamplerConfig, kind: s(v, 'word-sampler') as SamplerKind, lambdaFraction: n(v, 'word-lambda'), mixShare: 0.1, alpha: 0.75, rebuildEvery: 1_000_000 },
+      vocabCap: n(v, 'vocab-cap'),
+    },
+  };
+}
+
+export function buildTrainer(ctx: ServiceContext): ServiceParts {
+  const trainer = new TrainerProcessor(trainerOptionsFrom(ctx));
+  return { start: () => trainer.start(), stop: () => trainer.stop(), live: () => trainer.isRunning, ready: () => trainer.isRunning, details: () => ({ applied: trainer.applied }) };
+}
+
+export const publisherOptions: OptionSpec[] = [
+  { name: 'group-id', kind: 'string', env: 'FRESHET_GROUP_ID', default: 'freshet-publisher', help: 'consumer group' },
+  { name: 'publish-every-ms', kind: 'number', env: 'FRESHET_PUBLISH_EVERY_MS', default: 30_000, help: 'cut a snapshot this often when something changed' },
+  { name: 'publish-every-updates', kind: 'number', env: 'FRESHET_PUBLISH_EVERY_UPDATES', default: 1_000_000, help: '...or after this many changed vectors' },
+  { name: 'chunk-bytes', kind: 'number', env: 'FRESHET_CHUNK_BYTES', default: 512 * 1024, help: 'largest snapshot chunk (keep under the topic max.message.bytes)' },
+];
+
+export function buildPublisher(ctx: ServiceContext): ServiceParts {
+  const v = ctx.options;
+  const publisher = new PublisherProcessor({
+    transport: ctx.transport,
+    registry: ctx.registry,
+    topics: ctx.topics,
+    groupId: s(v, 'group-id'),
+    logger: ctx.logger,
+    metrics: ctx.metrics,
+    publishEveryMs: n(v, 'publish-every-ms'),
+    publishEveryUpdates: n(v, 'publish-every-updates'),
+    chunkBytes: n(v, 'chunk-bytes'),
+  });
+  return { start: () => publisher.start(), stop: () => publisher.stop(), live: () => publisher.isRunning, ready: () => publisher.isRunning, details: () => ({ snapshots: publisher.snapshots, version: publisher.lastVersion }) };
+}
