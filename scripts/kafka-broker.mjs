@@ -23,7 +23,7 @@ export function classpath() {
     process.stderr.write('[kafka] resolving the broker classpath with Maven (first run only)\n');
     const r = spawnSync('mvn', ['-q', '-B', 'dependency:build-classpath', `-Dmdep.outputFile=${file}`], {
       cwd: join(root, 'deploy', 'kafka-local'),
-      stdio: ['ignore', 'inherit', 'inherit'],
+      stdio: ['ignore', 2, 2],
     });
     if (r.status !== 0 || !existsSync(file)) {
       throw new Error('could not resolve the Kafka classpath with Maven (is mvn on PATH and Maven Central reachable?)');

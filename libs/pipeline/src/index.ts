@@ -7,3 +7,4 @@ export * from './publisher/publisher.js';
 export * from './publisher/reader.js';
 export * from './service/common.js';
 export * from './service/services.js';
+export * from './feeder.js';

@@ -2,6 +2,7 @@
 import { demo, demoOptions } from './demo.js';
 import { formatHelp, parseOptions, type OptionSpec, type OptionValues } from '@freshet/runtime';
 import { synth, synthOptions } from './synth.js';
+import { feed, feedOptions } from './feed.js';
 import { trainImages, trainImagesOptions } from './train-images.js';
 import { trainWords, trainWordsOptions } from './train-words.js';
 
@@ -22,6 +23,7 @@ const commands: Record<string, Command> = {
     options: trainWordsOptions,
     run: trainWords,
   },
+  feed: { summary: 'Produce image-label and text-window events from files into Kafka at a chosen rate.', options: feedOptions, run: feed },
   synth: { summary: 'Write a seeded synthetic image-label set (planted low rank, long-tailed labels).', options: synthOptions, run: synth },
   demo: { summary: 'Run both models end to end on real data and print what they learned.', options: demoOptions, run: demo },
 };
@@ -49,7 +51,7 @@ async function main(argv: string[]): Promise<number> {
   }
   let values: OptionValues;
   try {
-    values = parseOptions(command.options, rest);
+    values = parseOptions(command.options, rest, process.env);
   } catch (err) {
     process.stderr.write(`freshet ${name}: ${(err as Error).message}\n`);
     return 2;

@@ -41,6 +41,7 @@ export class PublisherProcessor {
   private eventTimeHighWatermark = 0;
   private running = false;
   private publishing: Promise<void> | null = null;
+  private timer: NodeJS.Timeout | null = null;
   private readonly updateCodec: AvroCodec<EmbeddingRecord>;
   private readonly latestCodec: AvroCodec<EmbeddingRecord>;
   private readonly chunkCodec: AvroCodec<SnapshotChunk>;
@@ -71,6 +72,13 @@ export class PublisherProcessor {
     this.producer = await this.opts.transport.producer();
     this.consumer = await this.opts.transport.consumer({ groupId: this.opts.groupId, topics: [this.opts.topics.modelUpdates], fromBeginning: true });
     this.running = true;
+    // updates that arrive just after a snapshot must not wait for the next batch to be published
+    this.timer = setInterval(() => {
+      if (this.changed.size > 0 && Date.now() - this.lastPublish >= this.opts.publishEveryMs) {
+        this.publish().catch((err: unknown) => this.opts.logger.error({ err }, 'snapshot failed'));
+      }
+    }, Math.min(1000, this.opts.publishEveryMs));
+    this.timer.unref();
     void this.consumer.run((b) => this.handle(b)).catch((err: unknown) => {
       this.running = false;
       this.opts.logger.error({ err }, 'publisher consume loop failed');
@@ -100,13 +108,28 @@ export class PublisherProcessor {
 
   private async cut(): Promise<void> {
     if (!this.producer || this.changed.size === 0) return;
+    // what this snapshot covers, captured now: batches handled while it is written go to the next
+    const changed = [...this.changed];
+    this.changed.clear();
+    const covered = this.pending.splice(0);
+    try {
+      await this.write(changed, covered);
+    } catch (err) {
+      for (const key of changed) this.changed.add(key);
+      this.pending.unshift(...covered);
+      throw err;
+    }
+  }
+
+  private async write(changed: string[], covered: Array<{ topic: string; partition: number; offset: number }>): Promise<void> {
+    if (!this.producer) return;
     const end = this.m.snapshotSeconds.startTimer();
     this.version = Math.max(this.version + 1, Date.now());
     const version = this.version;
     const createdAt = Date.now();
     // 1. changed vectors to the compacted topic, each stamped with this version
     const latest: OutgoingRecord[] = [];
-    for (const key of this.changed) {
+    for (const key of changed) {
       const [kind, ...rest] = key.split(':');
       const record = this.state.get(kind as EntityKind)?.get(rest.join(':'));
       if (record) latest.push({ key: Buffer.from(key), value: await this.latestCodec.encode({ ...record, version }) });
@@ -138,8 +161,7 @@ export class PublisherProcessor {
     }
     const manifest: SnapshotManifest = { version, createdAt, chunks: checksums.length, checksums, counts, dim, eventTimeHighWatermark: this.eventTimeHighWatermark };
     await this.producer.send(this.opts.topics.snapshots, [{ key: Buffer.from('manifest'), value: await this.manifestCodec.encode(manifest), partition: 0 }]);
-    this.changed.clear();
-    await this.consumer?.commit(this.pending.splice(0));
+    await this.consumer?.commit(covered);
     this.lastPublish = Date.now();
     this.snapshots++;
     end();
@@ -154,10 +176,12 @@ export class PublisherProcessor {
 
   async stop(): Promise<void> {
     this.running = false;
-    await this.consumer?.close();
+    if (this.timer) clearInterval(this.timer);
     try {
+      // the last snapshot while the consumer can still commit what it covers
       await this.publish();
     } finally {
+      await this.consumer?.close();
       await this.producer?.close();
     }
   }
