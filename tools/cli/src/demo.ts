@@ -1,13 +1,20 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { sharedDataDir } from '@freshet/datasets';
-import { parseOptions, type OptionSpec, type OptionValues } from '@freshet/runtime';
-import { trainImages, trainImagesOptions } from './train-images.js';
-import { trainWords, trainWordsOptions } from './train-words.js';
+import { Writable } from 'node:stream';
+import { LocalSchemaRegistry, loadSchemaFiles } from '@freshet/avro';
+import { Rng, defaultSamplerConfig, evaluateAnnotation, leaveOneOut, resolvePairs } from '@freshet/core';
+import { loadCorpusSentences, readImageLabelFile, sharedDataDir } from '@freshet/datasets';
+import { IngestProcessor, PublisherProcessor, SnapshotReader, TrainerProcessor, defaultIngestLimits, defaultTopics, feedEvents, toWindows } from '@freshet/pipeline';
+import { createLogger, createRegistry, startHealthServer, type OptionSpec, type OptionValues } from '@freshet/runtime';
+import { MemoryTransport } from '@freshet/transport';
 
 export const demoOptions: OptionSpec[] = [
-  { name: 'seconds', kind: 'number', default: 3, help: 'image-label training time' },
-  { name: 'epochs', kind: 'number', default: 2, help: 'skip-gram epochs over the @stdlib corpora' },
+  { name: 'rate', kind: 'number', default: 0, help: 'events per second fed into the pipeline (0: as fast as it takes them)' },
+  { name: 'corpus', kind: 'list', default: 'sotu,moby-dick', help: 'text corpora fed as text windows' },
   { name: 'seed', kind: 'number', default: 1, help: 'random seed' },
+  { name: 'http-port', kind: 'number', default: 9464, help: 'port of /metrics, /healthz, /readyz (0: any free port)' },
+  { name: 'publish-every-ms', kind: 'number', default: 5000, help: 'snapshot cadence' },
 ];
 
 const say = (line = ''): void => {
@@ -15,41 +22,109 @@ const say = (line = ''): void => {
 };
 
 /**
- * The offline end-to-end demo: both models on real data, with what they learned in plain words,
- * and one JSON object with the figures as the last line.
+ * The embedded default: ingest, trainer and publisher in one process on in-memory topics, fed
+ * with MIRFLICKR-25k image-label events and the @stdlib texts, with /metrics served and a
+ * snapshot reader answering queries at the end. The last line is one JSON object.
  */
 export async function demo(v: OptionValues): Promise<Record<string, unknown>> {
-  const seed = String(v.get('seed'));
-  const mir = join(sharedDataDir(), 'mirflickr25k', 'all.tsv');
-  say('freshet demo: image-label embeddings (MIRFLICKR-25k, adaptive sampler) and word vectors (@stdlib SOTU + Moby Dick)');
-  say('');
-  say(`1) Image annotation: ${mir}, one held-out label per image, ${String(v.get('seconds'))} s of training`);
-  const images = await trainImages(
-    parseOptions(trainImagesOptions, ['--train', mir, '--sampler', 'adaptive', '--lr', '0.01', '--lambda', '0.3', '--seconds', String(v.get('seconds')), '--evals', '8', '--seed', seed]),
-  );
-  say('   seconds  steps      P@5     MAP');
-  for (const c of images.curve) say(`   ${c.seconds.toFixed(2).padStart(7)}  ${String(c.steps).padEnd(9)}  ${c.p5.toFixed(3)}  ${c.map.toFixed(3)}`);
-  say(`   ${images.images} images, ${images.labels} labels, ${images.usPerStep.toFixed(2)} µs per SGD step`);
-  say('');
-  say(`2) Skip-gram, ${String(v.get('epochs'))} epochs, popularity negatives`);
-  const words = await trainWords(parseOptions(trainWordsOptions, ['--epochs', String(v.get('epochs')), '--seed', seed]));
-  say(`   ${words.rawWords} words, vocabulary ${words.vocabulary}, ${Math.round(words.wordsPerSecond)} words/s`);
-  for (const [w, ns] of Object.entries(words.neighbours)) say(`   ${w.padEnd(8)} -> ${ns.join(', ')}`);
-  for (const [f, r] of Object.entries(words.similarity)) say(`   ${f.padEnd(22)} Spearman ${r.spearman.toFixed(3)} (${r.used} pairs, ${r.oov} out of vocabulary)`);
-  const summary = {
-    demo: 'offline',
-    imageLabels: {
-      dataset: 'mirflickr25k/all.tsv',
-      p5OverTime: images.curve.map((c) => [Number(c.seconds.toFixed(3)), Number(c.p5.toFixed(4))]),
-      finalP5: images.final?.p5 ?? null,
-      finalMap: images.final?.map ?? null,
-    },
-    words: {
-      wordsPerSecond: Math.round(words.wordsPerSecond),
-      spearman: Object.fromEntries(Object.entries(words.similarity).map(([f, r]) => [f, Number(r.spearman.toFixed(4))])),
-      neighbours: words.neighbours,
-    },
+  const seed = Number(v.get('seed'));
+  const quiet = createLogger('demo', { level: 'warn', destination: new Writable({ write: (_c, _e, cb) => cb() }) });
+  const transport = new MemoryTransport({ partitions: 4 });
+  const registry = new LocalSchemaRegistry(loadSchemaFiles().map((f) => f.text));
+  const topics = defaultTopics;
+  // one registry: the three services' metric names do not overlap
+  const shared = createRegistry('freshet-demo');
+  const metrics = { ingest: shared, trainer: shared, publisher: shared };
+  const http = await startHealthServer({
+    host: '127.0.0.1',
+    port: Number(v.get('http-port')),
+    registry: shared,
+    live: () => true,
+    ready: () => true,
+  });
+  const file = join(sharedDataDir(), 'mirflickr25k', 'all.tsv');
+  const split = leaveOneOut(readImageLabelFile(file), new Rng(seed));
+  const corpora = (v.get('corpus') as string[]) ?? [];
+  const windows = corpora.flatMap((c) => toWindows(c, loadCorpusSentences([c]), 24));
+  say('freshet demo: the streaming pipeline in one process (in-memory topics)');
+  say(`  feeding ${split.train.length} image-label events (${file}, one label per image held out) and ${windows.length} text windows (${corpora.join(' + ')})`);
+  say(`  metrics: ${http.url}/metrics`);
+  const ingest = new IngestProcessor({ transport, registry, topics, limits: defaultIngestLimits, groupId: 'ingest', logger: quiet, metrics: metrics.ingest });
+  const trainer = new TrainerProcessor({
+    transport,
+    registry,
+    topics,
+    groupId: 'trainer',
+    logger: quiet,
+    metrics: metrics.trainer,
+    checkpointDir: mkdtempSync(join(tmpdir(), 'freshet-demo-')),
+    checkpointEveryMs: 3000,
+    seed,
+    images: { dim: 64, lr: 0.02, reg: 0.01, sampler: { ...defaultSamplerConfig, kind: 'adaptive', lambdaFraction: 0.3, mixShare: 0.05 }, replaySteps: 20, replayCapacity: 500_000, imageCap: 1_000_000, labelCap: 10_000 },
+    words: { dim: 64, window: 5, negatives: 5, sample: 1e-3, schedule: { kind: 'floor', lr: 0.025, floorLr: 0.01, halfLifeSteps: 2_000_000 }, sampler: { ...defaultSamplerConfig, kind: 'popularity', alpha: 0.75, rebuildEvery: 1_000_000 }, vocabCap: 200_000 },
+  });
+  const publisher = new PublisherProcessor({ transport, registry, topics, groupId: 'publisher', logger: quiet, metrics: metrics.publisher, publishEveryMs: Number(v.get('publish-every-ms')), publishEveryUpdates: 10_000_000, chunkBytes: 512 * 1024 });
+  const reader = new SnapshotReader(transport, registry, topics, 'demo-reader');
+  await Promise.all([ingest.start(), trainer.start(), publisher.start(), reader.start()]);
+  const total = split.train.length + windows.length;
+  const t0 = Date.now();
+  const curve: Array<[number, number, number]> = [];
+  const heldOut = (): { p5: number; map: number } => {
+    const m = evaluateAnnotation(trainer.images, resolvePairs(trainer.images, split.test), new Rng(seed));
+    return { p5: m.p5, map: m.map };
   };
   say('');
-  return summary;
+  say('  seconds  events applied   held-out P@5   MAP');
+  const report = (): void => {
+    const seconds = (Date.now() - t0) / 1000;
+    const { p5, map } = heldOut();
+    curve.push([Number(seconds.toFixed(1)), Number(p5.toFixed(4)), Number(map.toFixed(4))]);
+    say(`  ${seconds.toFixed(1).padStart(7)}  ${String(trainer.applied).padStart(8)}/${total}   ${p5.toFixed(3).padStart(12)}   ${map.toFixed(3)}`);
+  };
+  const feeding = feedEvents(transport, registry, topics, { images: split.train, windows, rate: Number(v.get('rate')), batch: 200 });
+  let nextReport = Date.now() + 3000;
+  while (trainer.applied < total) {
+    await new Promise((r) => setTimeout(r, 100));
+    if (Date.now() >= nextReport) {
+      report();
+      nextReport = Date.now() + 3000;
+    }
+  }
+  await feeding;
+  report();
+  await trainer.checkpoint();
+  await new Promise((r) => setTimeout(r, 500));
+  await publisher.publish();
+  const deadline = Date.now() + 30_000;
+  while ((reader.current?.version ?? 0) < publisher.lastVersion && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+  const snap = reader.current;
+  say('');
+  say(`  snapshot version ${snap?.version ?? 'none'}: ${[...(snap?.tables ?? new Map()).entries()].map(([k, t]) => `${t.vocab.size} ${k.toLowerCase()}s`).join(', ')}`);
+  const neighbours: Record<string, string[]> = {};
+  for (const w of ['whale', 'ship', 'war', 'freedom', 'money']) {
+    neighbours[w] = reader.nearest('WORD', w, 'WORD', 6).map((n) => n.id);
+    say(`  ${w.padEnd(8)} -> ${neighbours[w].join(', ')}`);
+  }
+  const topLabels: Record<string, { labels: string[]; heldOut: string }> = {};
+  for (const t of split.test.slice(0, 4)) {
+    const labels = reader.nearest('IMAGE', t.id, 'LABEL', 20).map((n) => n.id);
+    const known = new Set(split.train.find((i) => i.id === t.id)?.labels ?? []);
+    const fresh = labels.filter((l) => !known.has(l)).slice(0, 5);
+    topLabels[t.id] = { labels: fresh, heldOut: t.label };
+    say(`  image ${t.id.padEnd(6)} top new labels: ${fresh.join(', ')}   (held out: ${t.label})`);
+  }
+  await Promise.all([ingest.stop(), trainer.stop(), publisher.stop(), reader.stop()]);
+  await http.close();
+  say('');
+  return {
+    demo: 'streaming (embedded, in-memory topics)',
+    events: total,
+    seconds: Number(((Date.now() - t0) / 1000).toFixed(1)),
+    heldOutP5OverTime: curve.map(([s, p5]) => [s, p5]),
+    finalP5: curve[curve.length - 1]?.[1] ?? null,
+    finalMap: curve[curve.length - 1]?.[2] ?? null,
+    snapshotVersion: snap?.version ?? null,
+    neighbours,
+    topLabels,
+  };
 }

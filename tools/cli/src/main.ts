@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 import { demo, demoOptions } from './demo.js';
+import { demoOffline, demoOfflineOptions } from './demo-offline.js';
 import { formatHelp, parseOptions, type OptionSpec, type OptionValues } from '@freshet/runtime';
 import { synth, synthOptions } from './synth.js';
 import { feed, feedOptions } from './feed.js';
@@ -25,7 +26,8 @@ const commands: Record<string, Command> = {
   },
   feed: { summary: 'Produce image-label and text-window events from files into Kafka at a chosen rate.', options: feedOptions, run: feed },
   synth: { summary: 'Write a seeded synthetic image-label set (planted low rank, long-tailed labels).', options: synthOptions, run: synth },
-  demo: { summary: 'Run both models end to end on real data and print what they learned.', options: demoOptions, run: demo },
+  demo: { summary: 'The streaming pipeline in one process on in-memory topics: feed, train, publish, query.', options: demoOptions, run: demo },
+  'demo-offline': { summary: 'Both models trained offline on real data, and what they learned.', options: demoOfflineOptions, run: demoOffline },
 };
 
 function usage(): string {
