@@ -28,4 +28,14 @@ if (needsInstall && !args.has('--build-only')) {
   run('npx', ['--yes', 'pnpm@9.15.9', 'install', ...frozen], 'installing dependencies');
 }
 run('npx', ['--yes', 'pnpm@9.15.9', '-r', '--if-present', 'run', 'build:wasm'], 'building WebAssembly kernels');
+
+// The integration tests scrape our services with a real Prometheus (Debian package `prometheus`).
+const has = (cmd) => spawnSync('sh', ['-c', `command -v ${cmd}`], { stdio: 'ignore' }).status === 0;
+if (args.has('--with-prometheus') && !has('prometheus')) {
+  if (has('apt-get') && process.getuid?.() === 0) {
+    run('sh', ['-c', 'apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq prometheus > /dev/null'], 'installing prometheus (Debian package)');
+  } else {
+    console.error('[bootstrap] prometheus is not installed and cannot be installed here (needs root and apt-get): the Prometheus scrape test will fail. Install the Debian package `prometheus`.');
+  }
+}
 run(join(root, 'node_modules', '.bin', 'tsc'), ['-b', 'tsconfig.json'], 'compiling TypeScript');

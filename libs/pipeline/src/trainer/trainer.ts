@@ -64,6 +64,9 @@ export class TrainerProcessor {
   private wordSteps = 0;
   private consumer: Consumer | null = null;
   private lastCheckpoint = Date.now();
+  private appliedAtCheckpoint = 0;
+  private checkpointing: Promise<void> | null = null;
+  private timer: NodeJS.Timeout | null = null;
   private running = false;
   eventTimeHighWatermark = 0;
   applied = 0;
@@ -121,6 +124,13 @@ export class TrainerProcessor {
     });
     this.seekAssigned(this.consumer.assignment());
     this.running = true;
+    // when the stream pauses, the last events still reach a checkpoint and the publisher
+    this.timer = setInterval(() => {
+      if (this.applied > this.appliedAtCheckpoint && Date.now() - this.lastCheckpoint >= this.opts.checkpointEveryMs) {
+        this.checkpoint().catch((err: unknown) => this.opts.logger.error({ err }, 'checkpoint failed'));
+      }
+    }, Math.min(1000, this.opts.checkpointEveryMs));
+    this.timer.unref();
     void this.consumer
       .run((batch) => this.handle(batch))
       .catch((err: unknown) => {
@@ -253,8 +263,16 @@ export class TrainerProcessor {
    * the group. The checkpoint is what a restart trusts; committed offsets serve lag monitoring
    * (so a final checkpoint after the consumer has left skips the commit).
    */
-  async checkpoint(options: { commit?: boolean } = {}): Promise<void> {
+  checkpoint(options: { commit?: boolean } = {}): Promise<void> {
+    this.checkpointing ??= this.writeAll(options).finally(() => {
+      this.checkpointing = null;
+    });
+    return this.checkpointing;
+  }
+
+  private async writeAll(options: { commit?: boolean }): Promise<void> {
     const t0 = performance.now();
+    const appliedNow = this.applied;
     const img = this.images;
     const n = img.images.size;
     const starts = new Int32Array(n + 1);
@@ -293,6 +311,7 @@ export class TrainerProcessor {
     const published = await this.publishUpdates();
     if (options.commit !== false) await this.consumer?.commit(offsets);
     this.lastCheckpoint = Date.now();
+    this.appliedAtCheckpoint = appliedNow;
     this.m.checkpointSeconds.observe((performance.now() - t0) / 1000);
     this.m.checkpointBytes.set(bytes);
     this.opts.logger.info({ bytes, published, offsets: offsets.length, images: n, labels: img.labels.size, words: this.words.vocab.size }, 'checkpoint written');
@@ -371,6 +390,8 @@ export class TrainerProcessor {
 
   async stop(options: { checkpoint?: boolean } = {}): Promise<void> {
     this.running = false;
+    if (this.timer) clearInterval(this.timer);
+    await this.checkpointing;
     await this.consumer?.close();
     if (options.checkpoint !== false) await this.checkpoint({ commit: false });
     await this.producer?.close();
