@@ -15,3 +15,4 @@ run convergence-corel5k.json bench:convergence --train $D/corel5k-mulan/train.ts
 run convergence-mirflickr25k.json bench:convergence --train $D/mirflickr25k/all.tsv --budget-seconds 4
 run convergence-synthetic5000.json bench:convergence --synthetic-labels 5000 --synthetic-images 20000 --budget-seconds 10 --max-eval 1000 --slice-growth 1.3
 run sgns.json bench:sgns --rounds 3 --epochs 5
+run pipeline.json bench:pipeline
