@@ -10,7 +10,6 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { Writable } from 'node:stream';
@@ -18,7 +17,7 @@ import { fileURLToPath } from 'node:url';
 import { AvroCodec, LocalSchemaRegistry, loadSchemaFiles, type SnapshotManifest } from '@freshet/avro';
 import { loadCorpusSentences, readImageLabelFile, sharedDataFile } from '@freshet/datasets';
 import { IngestProcessor, TrainerProcessor, commonOptions, defaultIngestLimits, feedEvents, schemaTexts, toWindows, topicsWithPrefix, trainerOptions, trainerOptionsFrom } from '@freshet/pipeline';
-import { createLogger, createRegistry, parseOptions } from '@freshet/runtime';
+import { createLogger, createRegistry, freePort, parseOptions } from '@freshet/runtime';
 import { KafkaTransport, MemoryTransport, type Transport } from '@freshet/transport';
 import { numberArg, parseArgs } from './lib/args.js';
 import { runEnvironment } from './lib/environment.js';
@@ -29,18 +28,6 @@ const imagesFile = args.get('images') ?? sharedDataFile('mirflickr25k', 'all.tsv
 const corpus = (args.get('corpus') ?? 'sotu,moby-dick').split(',');
 const maxWindows = numberArg(args, 'windows', 20_000);
 const rate = numberArg(args, 'rate', 0);
-
-function freePort(): Promise<number> {
-  return new Promise((res, rej) => {
-    const s = createServer();
-    s.once('error', rej);
-    s.listen(0, '127.0.0.1', () => {
-      const a = s.address();
-      const port = typeof a === 'object' && a ? a.port : 0;
-      s.close(() => res(port));
-    });
-  });
-}
 
 async function startService(name: string, env: Record<string, string>): Promise<{ child: ChildProcess; port: number }> {
   const port = await freePort();

@@ -9,6 +9,11 @@ import type { ServiceContext, ServiceParts } from './common.js';
 const n = (v: OptionValues, name: string): number => Number(v.get(name));
 const s = (v: OptionValues, name: string): string => String(v.get(name));
 
+/** What every processor takes from the service context. */
+function wiring(ctx: ServiceContext): Pick<ServiceContext, 'transport' | 'registry' | 'topics' | 'logger' | 'metrics'> & { groupId: string } {
+  return { transport: ctx.transport, registry: ctx.registry, topics: ctx.topics, logger: ctx.logger, metrics: ctx.metrics, groupId: s(ctx.options, 'group-id') };
+}
+
 export const ingestOptions: OptionSpec[] = [
   { name: 'group-id', kind: 'string', env: 'FRESHET_GROUP_ID', default: 'freshet-ingest', help: 'consumer group' },
   { name: 'max-record-bytes', kind: 'number', env: 'FRESHET_MAX_RECORD_BYTES', default: defaultIngestLimits.maxRecordBytes, help: 'larger records are dead-lettered' },
@@ -22,12 +27,7 @@ export const ingestOptions: OptionSpec[] = [
 export function buildIngest(ctx: ServiceContext): ServiceParts {
   const v = ctx.options;
   const ingest = new IngestProcessor({
-    transport: ctx.transport,
-    registry: ctx.registry,
-    topics: ctx.topics,
-    groupId: s(v, 'group-id'),
-    logger: ctx.logger,
-    metrics: ctx.metrics,
+    ...wiring(ctx),
     limits: {
       maxRecordBytes: n(v, 'max-record-bytes'),
       maxIdLength: n(v, 'max-id-length'),
@@ -70,12 +70,7 @@ export const trainerOptions: OptionSpec[] = [
 export function trainerOptionsFrom(ctx: ServiceContext): TrainerOptions {
   const v = ctx.options;
   return {
-    transport: ctx.transport,
-    registry: ctx.registry,
-    topics: ctx.topics,
-    groupId: s(v, 'group-id'),
-    logger: ctx.logger,
-    metrics: ctx.metrics,
+    ...wiring(ctx),
     checkpointDir: s(v, 'checkpoint-dir'),
     checkpointEveryMs: n(v, 'checkpoint-every-ms'),
     seed: n(v, 'seed'),
@@ -116,12 +111,7 @@ export const publisherOptions: OptionSpec[] = [
 export function buildPublisher(ctx: ServiceContext): ServiceParts {
   const v = ctx.options;
   const publisher = new PublisherProcessor({
-    transport: ctx.transport,
-    registry: ctx.registry,
-    topics: ctx.topics,
-    groupId: s(v, 'group-id'),
-    logger: ctx.logger,
-    metrics: ctx.metrics,
+    ...wiring(ctx),
     publishEveryMs: n(v, 'publish-every-ms'),
     publishEveryUpdates: n(v, 'publish-every-updates'),
     chunkBytes: n(v, 'chunk-bytes'),
