@@ -8,3 +8,4 @@ export * from './publisher/reader.js';
 export * from './service/common.js';
 export * from './service/services.js';
 export * from './feeder.js';
+export * from './lag.js';

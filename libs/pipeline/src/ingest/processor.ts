@@ -1,6 +1,7 @@
 import { AvroCodec, DecodeError, type DeadLetter, type ImageLabelEvent, type SchemaRegistry, type TextWindowEvent } from '@freshet/avro';
 import { Counter, Histogram, type Logger, type Registry } from '@freshet/runtime';
 import type { Batch, ConsumedRecord, Consumer, OutgoingRecord, Producer, Transport } from '@freshet/transport';
+import { LagMonitor } from '../lag.js';
 import { schemaTexts, type TopicNames } from '../topics.js';
 import { normaliseImageLabel, normaliseTextWindow, type IngestLimits, type Normalised, type Rejection } from './normalise.js';
 
@@ -37,6 +38,8 @@ export class IngestProcessor {
   private readonly rejections: Counter<'topic' | 'code'>;
   private readonly batchSeconds: Histogram;
   private running = false;
+  private readonly positions = new Map<string, number>();
+  private lag: LagMonitor | null = null;
   /** records handled since start (for tests and /healthz) */
   handled = 0;
 
@@ -72,6 +75,8 @@ export class IngestProcessor {
     this.producer = await this.opts.transport.producer();
     this.consumer = await this.opts.transport.consumer({ groupId: this.opts.groupId, topics: [t.rawImageLabels, t.rawTextWindows], fromBeginning: true });
     this.running = true;
+    this.lag = new LagMonitor(this.opts.transport, [t.rawImageLabels, t.rawTextWindows], () => this.positions, this.opts.metrics);
+    await this.lag.start();
     const consumer = this.consumer;
     void consumer
       .run((batch) => this.handle(batch))
@@ -103,6 +108,7 @@ export class IngestProcessor {
     if (bad.length > 0) await this.producer.send(this.opts.topics.deadLetters, bad);
     const last = batch.records[batch.records.length - 1];
     await this.consumer.commit([{ topic: batch.topic, partition: batch.partition, offset: last.offset + 1 }]);
+    this.positions.set(`${batch.topic}#${batch.partition}`, last.offset + 1);
     this.handled += batch.records.length;
     end();
   }
@@ -140,6 +146,7 @@ export class IngestProcessor {
 
   async stop(): Promise<void> {
     this.running = false;
+    await this.lag?.stop();
     await this.consumer?.close();
     await this.producer?.close();
   }

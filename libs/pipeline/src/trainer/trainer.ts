@@ -19,6 +19,7 @@ import {
 } from '@freshet/core';
 import { Counter, Gauge, Histogram, type Logger, type Registry } from '@freshet/runtime';
 import type { Batch, Consumer, OutgoingRecord, Producer, TopicPartition, Transport } from '@freshet/transport';
+import { LagMonitor } from '../lag.js';
 import { schemaTexts, type TopicNames } from '../topics.js';
 import { readCheckpoint, writeCheckpoint, type Blob } from './checkpoint.js';
 
@@ -67,6 +68,9 @@ export class TrainerProcessor {
   private appliedAtCheckpoint = 0;
   private checkpointing: Promise<void> | null = null;
   private timer: NodeJS.Timeout | null = null;
+  private lag: LagMonitor | null = null;
+  /** sampler counters already exported (the metrics are counters; samplers keep totals) */
+  private readonly exported = new Map<string, number>();
   private running = false;
   eventTimeHighWatermark = 0;
   applied = 0;
@@ -124,6 +128,8 @@ export class TrainerProcessor {
     });
     this.seekAssigned(this.consumer.assignment());
     this.running = true;
+    this.lag = new LagMonitor(this.opts.transport, [t.trainImageLabels, t.trainTextWindows], () => this.next, this.opts.metrics);
+    await this.lag.start();
     // when the stream pauses, the last events still reach a checkpoint and the publisher
     this.timer = setInterval(() => {
       if (this.applied > this.appliedAtCheckpoint && Date.now() - this.lastCheckpoint >= this.opts.checkpointEveryMs) {
@@ -245,9 +251,10 @@ export class TrainerProcessor {
         this.m.refreshSeconds.observe({ model }, (performance.now() - t0) / 1000);
       }
       const s = sampler.stats;
-      this.m.draws.set({ model, sampler: sampler.kind }, s.draws);
-      this.m.fallbacks.set({ model }, s.fallbacks);
-      this.m.rejections.set({ model }, s.rejections);
+      this.m.draws.inc({ model, sampler: sampler.kind }, this.delta(`${model}.draws`, s.draws));
+      this.m.fallbacks.inc({ model }, this.delta(`${model}.fallbacks`, s.fallbacks));
+      this.m.rejections.inc({ model }, this.delta(`${model}.rejections`, s.rejections));
+      this.m.mixed.inc({ model }, this.delta(`${model}.mixed`, s.mixed));
     }
     this.m.vocabulary.set({ kind: 'image' }, this.images.images.size);
     this.m.vocabulary.set({ kind: 'label' }, this.images.labels.size);
@@ -256,6 +263,12 @@ export class TrainerProcessor {
     this.m.refused.set({ kind: 'label' }, this.images.labels.refusedCount);
     this.m.refused.set({ kind: 'word' }, this.words.vocab.refusedCount);
     if (this.eventTimeHighWatermark > 0) this.m.eventTime.set(this.eventTimeHighWatermark / 1000);
+  }
+
+  private delta(key: string, total: number): number {
+    const before = this.exported.get(key) ?? 0;
+    this.exported.set(key, total);
+    return Math.max(0, total - before);
   }
 
   /**
@@ -391,6 +404,7 @@ export class TrainerProcessor {
   async stop(options: { checkpoint?: boolean } = {}): Promise<void> {
     this.running = false;
     if (this.timer) clearInterval(this.timer);
+    await this.lag?.stop();
     await this.checkpointing;
     await this.consumer?.close();
     if (options.checkpoint !== false) await this.checkpoint({ commit: false });
@@ -404,9 +418,10 @@ function trainerMetrics(registry: Registry) {
     events: new Counter({ name: 'freshet_trainer_events_total', help: 'Training records consumed, by stream and outcome.', labelNames: ['stream', 'outcome'], registers }),
     updates: new Counter({ name: 'freshet_trainer_sgd_updates_total', help: 'SGD updates applied (image-label steps with an active hinge; skip-gram pairs).', labelNames: ['model'], registers }),
     loss: new Gauge({ name: 'freshet_trainer_loss', help: 'Mean loss of the last batch of updates (hinge for image-labels, negative-sampling log loss for words).', labelNames: ['model'], registers }),
-    draws: new Gauge({ name: 'freshet_sampler_draws', help: 'Negative draws since start (a gauge mirroring the sampler counter).', labelNames: ['model', 'sampler'], registers }),
-    fallbacks: new Gauge({ name: 'freshet_sampler_fallbacks', help: 'Adaptive draws that fell back after maxRetries, since start.', labelNames: ['model'], registers }),
-    rejections: new Gauge({ name: 'freshet_sampler_rejections', help: 'Candidate draws rejected as positives and redrawn, since start.', labelNames: ['model'], registers }),
+    draws: new Counter({ name: 'freshet_sampler_draws_total', help: 'Negative draws.', labelNames: ['model', 'sampler'], registers }),
+    fallbacks: new Counter({ name: 'freshet_sampler_fallbacks_total', help: 'Adaptive draws that fell back to the fallback sampler after maxRetries rejections.', labelNames: ['model'], registers }),
+    rejections: new Counter({ name: 'freshet_sampler_rejections_total', help: 'Candidate negatives rejected as positives and redrawn.', labelNames: ['model'], registers }),
+    mixed: new Counter({ name: 'freshet_sampler_mixed_draws_total', help: 'Draws taken from the mixed-in fallback share or for rows added since the last refresh.', labelNames: ['model'], registers }),
     refreshSeconds: new Histogram({ name: 'freshet_rank_table_refresh_duration_seconds', help: 'Time to rebuild the rank tables.', labelNames: ['model'], buckets: [0.0005, 0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1, 3], registers }),
     staleness: new Gauge({ name: 'freshet_rank_table_staleness_ratio', help: 'Share of adjacent rank-table pairs out of order just before a refresh.', labelNames: ['model'], registers }),
     vocabulary: new Gauge({ name: 'freshet_vocabulary_size', help: 'Entities with a vector, by kind.', labelNames: ['kind'], registers }),
