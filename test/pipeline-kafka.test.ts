@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -12,6 +12,7 @@ import { loadCorpusSentences, readImageLabelFile, sharedDataFile } from '@freshe
 import { feedEvents, toWindows, topicsWithPrefix } from '@freshet/pipeline';
 import { KafkaTransport } from '@freshet/transport';
 import { freePort, repoRoot, startService, stopService, type RunningService } from './services.js';
+import { alertQueries, dashboardQueries, exposedNames, queriedNames } from './metric-names.js';
 
 const brokers = inject('kafkaBrokers');
 
@@ -133,6 +134,19 @@ describe('the pipeline as separate processes on a real Kafka broker', () => {
       expect(Number((await query('max(freshet_snapshot_version)'))[0]?.value[1])).toBeGreaterThan(0);
     } finally {
       prom.kill('SIGTERM');
+    }
+
+    // every metric the dashboard and the alert rules query is exposed by a live service, and
+    // every service's exposition passes promtool's lint
+    const exposed = new Set<string>();
+    for (const s of services) {
+      const text = await (await fetch(`http://127.0.0.1:${s.port}/metrics`)).text();
+      for (const n of exposedNames(text)) exposed.add(n);
+      const lint = spawnSync('promtool', ['check', 'metrics'], { input: text, encoding: 'utf8' });
+      expect(lint.status, `${s.name}: ${lint.stdout}${lint.stderr}`).toBe(0);
+    }
+    for (const q of [...dashboardQueries(), ...alertQueries()]) {
+      for (const name of queriedNames(q)) expect(exposed.has(name), `${name} (in ${q})`).toBe(true);
     }
   });
 });

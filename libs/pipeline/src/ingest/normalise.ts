@@ -26,23 +26,27 @@ export interface Rejection {
   message: string;
 }
 
-export type RejectionCode =
-  | 'RECORD_TOO_LARGE'
-  | 'EMPTY_ID'
-  | 'ID_TOO_LONG'
-  | 'INVALID_UTF8'
-  | 'EMPTY_LABELS'
-  | 'TOO_MANY_LABELS'
-  | 'LABEL_TOO_LONG'
-  | 'EMPTY_TOKENS'
-  | 'TOO_MANY_TOKENS'
-  | 'BAD_NUMBER'
-  | 'EMPTY_RECORD'
-  | 'TRUNCATED'
-  | 'BAD_MAGIC_BYTE'
-  | 'UNKNOWN_SCHEMA_ID'
-  | 'INCOMPATIBLE_SCHEMA'
-  | 'MALFORMED_AVRO';
+/** Every reason a record can be rejected for (dead-letter errorCode, metric label). */
+export const rejectionCodes = [
+  'RECORD_TOO_LARGE',
+  'EMPTY_ID',
+  'ID_TOO_LONG',
+  'INVALID_UTF8',
+  'EMPTY_LABELS',
+  'TOO_MANY_LABELS',
+  'LABEL_TOO_LONG',
+  'EMPTY_TOKENS',
+  'TOO_MANY_TOKENS',
+  'BAD_NUMBER',
+  'EMPTY_RECORD',
+  'TRUNCATED',
+  'BAD_MAGIC_BYTE',
+  'UNKNOWN_SCHEMA_ID',
+  'INCOMPATIBLE_SCHEMA',
+  'MALFORMED_AVRO',
+] as const;
+
+export type RejectionCode = (typeof rejectionCodes)[number];
 
 export type Normalised<T> = { ok: true; value: T } | { ok: false; rejection: Rejection };
 

@@ -3,7 +3,7 @@ import { Counter, Histogram, type Logger, type Registry } from '@freshet/runtime
 import type { Batch, ConsumedRecord, Consumer, OutgoingRecord, Producer, Transport } from '@freshet/transport';
 import { LagMonitor } from '../lag.js';
 import { schemaTexts, type TopicNames } from '../topics.js';
-import { normaliseImageLabel, normaliseTextWindow, type IngestLimits, type Normalised, type Rejection } from './normalise.js';
+import { normaliseImageLabel, normaliseTextWindow, rejectionCodes, type IngestLimits, type Normalised, type Rejection } from './normalise.js';
 
 export interface IngestOptions {
   transport: Transport;
@@ -63,6 +63,11 @@ export class IngestProcessor {
     this.deadLetterCodec = new AvroCodec<DeadLetter>(opts.registry, `${t.deadLetters}-value`, s.deadLetter.text);
     this.records = new Counter({ name: 'freshet_ingest_records_total', help: 'Raw records consumed by ingest, by topic and outcome (accepted or rejected).', labelNames: ['topic', 'outcome'], registers: [opts.metrics] });
     this.rejections = new Counter({ name: 'freshet_ingest_rejections_total', help: 'Records sent to the dead-letter topic, by topic and reason code.', labelNames: ['topic', 'code'], registers: [opts.metrics] });
+    // every series exists from the start, so dashboards and alerts see 0 rather than no data
+    for (const topic of [t.rawImageLabels, t.rawTextWindows]) {
+      for (const outcome of ['accepted', 'rejected']) this.records.inc({ topic, outcome }, 0);
+      for (const code of rejectionCodes) this.rejections.inc({ topic, code }, 0);
+    }
     this.batchSeconds = new Histogram({ name: 'freshet_ingest_batch_duration_seconds', help: 'Time to validate, forward and commit one batch.', buckets: [0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1, 3], registers: [opts.metrics] });
   }
 

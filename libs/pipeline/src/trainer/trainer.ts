@@ -105,6 +105,13 @@ export class TrainerProcessor {
     this.replayImages = new Int32Array(i.replayCapacity);
     this.replayLabels = new Int32Array(i.replayCapacity);
     this.m = trainerMetrics(opts.metrics);
+    for (const model of ['image-labels', 'words']) {
+      this.m.fallbacks.inc({ model }, 0);
+      this.m.rejections.inc({ model }, 0);
+      this.m.mixed.inc({ model }, 0);
+      this.m.updates.inc({ model }, 0);
+    }
+    for (const stream of ['image-labels', 'text-windows']) for (const outcome of ['applied', 'failed']) this.m.events.inc({ stream, outcome }, 0);
   }
 
   get checkpointPath(): string {
