@@ -1,4 +1,4 @@
-import { Kafka, logLevel, type Consumer as KafkaConsumer, type KafkaConfig, type LogEntry, type SASLOptions } from 'kafkajs';
+import { Kafka, Partitioners, logLevel, type Consumer as KafkaConsumer, type KafkaConfig, type LogEntry, type SASLOptions } from 'kafkajs';
 import { partitionForKey } from './partitioner.js';
 import type { Admin, Batch, Consumer, ConsumerOptions, OutgoingRecord, Producer, TopicPartition, TopicPartitionOffset, Transport } from './types.js';
 
@@ -65,7 +65,8 @@ export class KafkaTransport implements Transport {
   }
 
   async producer(): Promise<Producer> {
-    const producer = this.kafka.producer({ allowAutoTopicCreation: false, idempotent: false });
+    // partitions are chosen by us (murmur2, as the Java client); the partitioner is never consulted
+    const producer = this.kafka.producer({ allowAutoTopicCreation: false, idempotent: false, createPartitioner: Partitioners.DefaultPartitioner });
     await producer.connect();
     return {
       send: async (topic, records: OutgoingRecord[]) => {
