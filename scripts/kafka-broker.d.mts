@@ -6,3 +6,4 @@ export interface RunningBroker {
 export function classpath(): string;
 export function startBroker(dir?: string, options?: { timeoutMs?: number }): Promise<RunningBroker>;
 export function stopBroker(dir: string, options?: { removeData?: boolean }): Promise<void>;
+export function restartBroker(dir: string, options?: { timeoutMs?: number }): Promise<RunningBroker>;

@@ -81,11 +81,15 @@ export async function startBroker(dir = join(cacheDir, `run-${process.pid}-${Dat
   const jvm = ['-Xmx512M', '-XX:+UseSerialGC', `-Dkafka.logs.dir=${dir}`, `-Dlog4j2.configurationFile=${log4j}`, '-cp', cp];
   const fmt = java([...jvm, 'kafka.tools.StorageTool', 'format', '-t', 'freshet-local-cluster-1', '-c', propsFile, '--ignore-formatted']);
   if (fmt.status !== 0) throw new Error(`kafka storage format failed: ${fmt.stderr || fmt.stdout}`);
+  return launch(dir, jvm, propsFile, port, timeoutMs);
+}
+
+async function launch(dir, jvm, propsFile, port, timeoutMs) {
   const out = openSync(join(dir, 'broker.out'), 'a');
   const child = spawn('java', [...jvm, 'kafka.Kafka', propsFile], { detached: true, stdio: ['ignore', out, out] });
   child.unref();
   const brokers = `127.0.0.1:${port}`;
-  writeFileSync(join(dir, 'broker.json'), JSON.stringify({ pid: child.pid, brokers }));
+  writeFileSync(join(dir, 'broker.json'), JSON.stringify({ pid: child.pid, brokers, port, jvm, propsFile }));
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     if (await reachable(port)) break;
@@ -120,11 +124,21 @@ function stopPid(pid) {
   }
 }
 
+/**
+ * Starts the broker of `dir` again on the same ports with its data kept (after stopBroker with
+ * removeData false): a broker restart, for fault tests.
+ */
+export async function restartBroker(dir, { timeoutMs = 120_000 } = {}) {
+  const state = JSON.parse(readFileSync(join(dir, 'broker.state.json'), 'utf8'));
+  return launch(dir, state.jvm, state.propsFile, state.port, timeoutMs);
+}
+
 /** Stops the broker of `dir` and waits for its process to end (then kills it hard after 20 s). */
 export async function stopBroker(dir, { removeData = true } = {}) {
   const file = join(dir, 'broker.json');
   if (!existsSync(file)) return;
-  const { pid } = JSON.parse(readFileSync(file, 'utf8'));
+  const state = JSON.parse(readFileSync(file, 'utf8'));
+  const { pid } = state;
   stopPid(pid);
   const deadline = Date.now() + 20_000;
   while (Date.now() < deadline) {
@@ -141,7 +155,10 @@ export async function stopBroker(dir, { removeData = true } = {}) {
     // stopped cleanly
   }
   if (removeData) rmSync(dir, { recursive: true, force: true });
-  else rmSync(file, { force: true });
+  else {
+    writeFileSync(join(dir, 'broker.state.json'), JSON.stringify(state));
+    rmSync(file, { force: true });
+  }
 }
 
 if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {

@@ -98,7 +98,25 @@ export function trainerOptionsFrom(ctx: ServiceContext): TrainerOptions {
 
 export function buildTrainer(ctx: ServiceContext): ServiceParts {
   const trainer = new TrainerProcessor(trainerOptionsFrom(ctx));
-  return { start: () => trainer.start(), stop: () => trainer.stop(), live: () => trainer.isRunning, ready: () => trainer.isRunning, details: () => ({ applied: trainer.applied }) };
+  const sum = (xs: ArrayLike<number>): number => {
+    let total = 0;
+    for (let i = 0; i < xs.length; i++) total += xs[i];
+    return total;
+  };
+  return {
+    start: () => trainer.start(),
+    stop: () => trainer.stop(),
+    live: () => trainer.isRunning,
+    ready: () => trainer.isRunning,
+    // what the model holds, for operators and for the fault tests' exactly-once accounting
+    details: () => ({
+      applied: trainer.applied,
+      images: trainer.images.images.size,
+      labelPairs: sum(trainer.images.labels.counts),
+      words: trainer.words.vocab.size,
+      tokens: sum(trainer.words.vocab.counts),
+    }),
+  };
 }
 
 export const publisherOptions: OptionSpec[] = [
