@@ -7,7 +7,7 @@ import { LocalSchemaRegistry, loadSchemaFiles } from '@freshet/avro';
 import { loadCorpusSentences, readImageLabelFile, sharedDataFile } from '@freshet/datasets';
 import { feedEvents, normaliseImageLabel, normaliseTextWindow, toWindows, topicsWithPrefix } from '@freshet/pipeline';
 import { KafkaTransport } from '@freshet/transport';
-import { startService, stopService, type RunningService } from './services.js';
+import { repoRoot, startService, stopService, type RunningService } from './services.js';
 
 const brokers = inject('kafkaBrokers');
 
@@ -121,6 +121,73 @@ describe('broker restart', () => {
     } finally {
       await Promise.all(services.map((s) => stopService(s, 'SIGKILL')));
       await stopBroker(broker.dir);
+    }
+  });
+});
+
+describe('publisher killed between the chunks of a snapshot', () => {
+  it('a downstream reader never assembles the half-written version; the next publisher completes one', { timeout: 300_000 }, async () => {
+    const prefix = `pubkill-${randomUUID().slice(0, 8)}.`;
+    const env = { KAFKA_BROKERS: brokers, FRESHET_TOPIC_PREFIX: prefix, FRESHET_PARTITIONS: '2' };
+    const services: RunningService[] = [];
+    try {
+      services.push(await startService('ingest', env));
+      const trainer = await startService('trainer', { ...env, FRESHET_CHECKPOINT_DIR: mkdtempSync(join(tmpdir(), 'freshet-pubkill-')), FRESHET_CHECKPOINT_EVERY_MS: '1000', FRESHET_IMAGE_DIM: '16', FRESHET_WORD_DIM: '16' });
+      services.push(trainer);
+      const images = readImageLabelFile(sharedDataFile('mirflickr25k', 'train.tsv'));
+      const topics = topicsWithPrefix(prefix);
+      const transport = new KafkaTransport({ brokers: brokers.split(','), clientId: 'pubkill-feeder' });
+      await feedEvents(transport, new LocalSchemaRegistry(loadSchemaFiles().map((f) => f.text)), topics, { images, windows: [], rate: 0 });
+      await until(async () => (await health(trainer)).applied >= images.length, 120_000, 'training');
+      await new Promise((r) => setTimeout(r, 2500));
+      // small chunks, and a publisher that dies after writing two of them
+      const dying = await startService('publisher', { ...env, FRESHET_PUBLISH_EVERY_MS: '500', FRESHET_CHUNK_BYTES: '16384', FRESHET_TEST_EXIT_AFTER_CHUNKS: '2' });
+      const exit = await new Promise<number | null>((resolve) => {
+        if (dying.child.exitCode !== null) resolve(dying.child.exitCode);
+        else dying.child.once('exit', (code) => resolve(code));
+      });
+      expect(exit).toBe(137);
+      const { Kafka, logLevel } = await import('kafkajs');
+      const avro = (await import('avsc')).default;
+      const { readFileSync } = await import('node:fs');
+      const manifestType = avro.Type.forSchema(JSON.parse(readFileSync(join(repoRoot, 'schemas', 'snapshot-manifest.v1.avsc'), 'utf8')) as import('avsc').Schema);
+      const readTopic = async (): Promise<{ keys: string[]; manifests: number[] }> => {
+        const kafka = new Kafka({ brokers: brokers.split(','), clientId: 'pubkill-reader', logLevel: logLevel.NOTHING });
+        const admin = kafka.admin();
+        await admin.connect();
+        const end = Number((await admin.fetchTopicOffsets(topics.snapshots))[0].high);
+        await admin.disconnect();
+        const consumer = kafka.consumer({ groupId: `pubkill-reader-${randomUUID()}` });
+        await consumer.connect();
+        await consumer.subscribe({ topic: topics.snapshots, fromBeginning: true });
+        const keys: string[] = [];
+        const manifests: number[] = [];
+        await consumer.run({
+          eachMessage: async ({ message }) => {
+            keys.push(message.key?.toString() ?? '');
+            if (message.key?.toString() === 'manifest' && message.value) manifests.push((manifestType.fromBuffer(message.value.subarray(5)) as { version: number }).version);
+          },
+        });
+        const deadline = Date.now() + 60_000;
+        while (keys.length < end && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200));
+        await consumer.disconnect();
+        return { keys, manifests };
+      };
+      const afterCrash = await readTopic();
+      expect(afterCrash.keys.length).toBe(2);
+      expect(afterCrash.manifests).toEqual([]);
+      const healthy = await startService('publisher', { ...env, FRESHET_PUBLISH_EVERY_MS: '500', FRESHET_CHUNK_BYTES: '16384' });
+      services.push(healthy);
+      let after = afterCrash;
+      await until(async () => {
+        after = await readTopic();
+        return after.manifests.length > 0;
+      }, 120_000, 'a complete snapshot');
+      // the half-written version's chunks stay orphaned: no manifest ever names their version
+      const orphan = afterCrash.keys[0];
+      expect(after.manifests.map((v) => `v${v}`)).not.toContain(orphan);
+    } finally {
+      await Promise.all(services.map((s) => stopService(s, 'SIGKILL')));
     }
   });
 });

@@ -17,8 +17,10 @@ export interface PublisherOptions {
   publishEveryUpdates: number;
   /** upper bound on the encoded size of one snapshot chunk (stay well under Kafka's message limit) */
   chunkBytes: number;
-  /** test hook: crash after writing this many chunks of a version (fault tests) */
+  /** test hook: fail after writing this many chunks of a version (fault tests) */
   failAfterChunks?: number;
+  /** test hook: exit the process hard (as kill -9 would leave things) after this many chunks */
+  exitAfterChunks?: number;
 }
 
 const KINDS: EntityKind[] = ['WORD', 'LABEL', 'IMAGE'];
@@ -151,6 +153,7 @@ export class PublisherProcessor {
         const rows = entities.slice(start, start + perChunk);
         const chunk: SnapshotChunk = { version, chunk: checksums.length, kind, dim, ids: rows.map((r) => r.id), vectors: Buffer.concat(rows.map((r) => r.vector)) };
         const value = await this.chunkCodec.encode(chunk);
+        if (this.opts.exitAfterChunks !== undefined && checksums.length >= this.opts.exitAfterChunks) process.exit(137);
         if (this.opts.failAfterChunks !== undefined && checksums.length >= this.opts.failAfterChunks) {
           throw new Error(`publisher: injected failure after ${checksums.length} chunks of version ${version}`);
         }

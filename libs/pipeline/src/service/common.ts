@@ -73,6 +73,7 @@ export interface ServiceParts {
 
 export interface ServiceContext {
   options: OptionValues;
+  env: Record<string, string | undefined>;
   logger: Logger;
   metrics: Registry;
   transport: Transport;
@@ -111,7 +112,7 @@ export async function runService(
   const transport: Transport = (options.get('brokers') as string[])[0] === 'memory' ? new MemoryTransport() : kafkaFromOptions(options, name, logger, env);
   const registry = schemaRegistryFromOptions(options, env);
   const topics = topicsWithPrefix(String(options.get('topic-prefix') ?? ''));
-  const parts = await build({ options, logger, metrics, transport, registry, topics });
+  const parts = await build({ options, env, logger, metrics, transport, registry, topics });
   const shutdown = new Shutdown(logger);
   let stopping = false;
   const http = await startHealthServer({

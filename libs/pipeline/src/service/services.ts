@@ -133,6 +133,8 @@ export function buildPublisher(ctx: ServiceContext): ServiceParts {
     publishEveryMs: n(v, 'publish-every-ms'),
     publishEveryUpdates: n(v, 'publish-every-updates'),
     chunkBytes: n(v, 'chunk-bytes'),
+    // fault tests only: dies between the chunks of its first snapshot, like a kill -9 there
+    ...(ctx.env.FRESHET_TEST_EXIT_AFTER_CHUNKS ? { exitAfterChunks: Number(ctx.env.FRESHET_TEST_EXIT_AFTER_CHUNKS) } : {}),
   });
   return { start: () => publisher.start(), stop: () => publisher.stop(), live: () => publisher.isRunning, ready: () => publisher.isRunning, details: () => ({ snapshots: publisher.snapshots, version: publisher.lastVersion }) };
 }
