@@ -3,6 +3,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, inject, it } from 'vitest';
+import type { Schema } from 'avsc';
 import { LocalSchemaRegistry, loadSchemaFiles } from '@freshet/avro';
 import { loadCorpusSentences, readImageLabelFile, sharedDataFile } from '@freshet/datasets';
 import { feedEvents, normaliseImageLabel, normaliseTextWindow, toWindows, topicsWithPrefix } from '@freshet/pipeline';
@@ -150,7 +151,7 @@ describe('publisher killed between the chunks of a snapshot', () => {
       const { Kafka, logLevel } = await import('kafkajs');
       const avro = (await import('avsc')).default;
       const { readFileSync } = await import('node:fs');
-      const manifestType = avro.Type.forSchema(JSON.parse(readFileSync(join(repoRoot, 'schemas', 'snapshot-manifest.v1.avsc'), 'utf8')) as import('avsc').Schema);
+      const manifestType = avro.Type.forSchema(JSON.parse(readFileSync(join(repoRoot, 'schemas', 'snapshot-manifest.v1.avsc'), 'utf8')) as Schema);
       const readTopic = async (): Promise<{ keys: string[]; manifests: number[] }> => {
         const kafka = new Kafka({ brokers: brokers.split(','), clientId: 'pubkill-reader', logLevel: logLevel.NOTHING });
         const admin = kafka.admin();
