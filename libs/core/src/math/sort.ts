@@ -29,23 +29,9 @@ export function sortIdsByKeyDesc(ids: Int32Array, keys: Float32Array, n: number,
 
 function quickSortDesc(ids: Int32Array, keys: Float32Array, lo: number, hi: number): void {
   while (hi - lo > 16) {
-    const mid = (lo + hi) >>> 1;
-    // median of three as the pivot keeps nearly-sorted input at O(n log n)
-    if (keys[mid] > keys[lo]) swap(ids, keys, mid, lo);
-    if (keys[hi] > keys[lo]) swap(ids, keys, hi, lo);
-    if (keys[hi] > keys[mid]) swap(ids, keys, hi, mid);
-    const pivot = keys[mid];
-    let i = lo;
-    let j = hi;
-    while (i <= j) {
-      while (keys[i] > pivot) i++;
-      while (keys[j] < pivot) j--;
-      if (i <= j) {
-        swap(ids, keys, i, j);
-        i++;
-        j--;
-      }
-    }
+    partitionDesc(ids, keys, lo, hi);
+    const i = splitI;
+    const j = splitJ;
     // recurse into the smaller side, loop on the larger: bounded stack depth
     if (j - lo < hi - i) {
       quickSortDesc(ids, keys, lo, j);
@@ -67,6 +53,35 @@ function quickSortDesc(ids: Int32Array, keys: Float32Array, lo: number, hi: numb
     keys[j + 1] = key;
     ids[j + 1] = id;
   }
+}
+
+/** Where the last partitionDesc split its range: [lo, splitJ] >= pivot >= [splitI, hi]. */
+let splitI = 0;
+let splitJ = 0;
+
+/**
+ * Hoare partition of [lo, hi] around a median-of-three pivot (which keeps nearly sorted input at
+ * O(n log n)), larger keys first; the split lands in splitI/splitJ (no allocation per call).
+ */
+function partitionDesc(ids: Int32Array, keys: Float32Array, lo: number, hi: number): void {
+  const mid = (lo + hi) >>> 1;
+  if (keys[mid] > keys[lo]) swap(ids, keys, mid, lo);
+  if (keys[hi] > keys[lo]) swap(ids, keys, hi, lo);
+  if (keys[hi] > keys[mid]) swap(ids, keys, hi, mid);
+  const pivot = keys[mid];
+  let i = lo;
+  let j = hi;
+  while (i <= j) {
+    while (keys[i] > pivot) i++;
+    while (keys[j] < pivot) j--;
+    if (i <= j) {
+      swap(ids, keys, i, j);
+      i++;
+      j--;
+    }
+  }
+  splitI = i;
+  splitJ = j;
 }
 
 function swap(ids: Int32Array, keys: Float32Array, a: number, b: number): void {
@@ -98,24 +113,9 @@ export function partialSortIdsByKeyDesc(ids: Int32Array, keys: Float32Array, n: 
 /** Hoare quickselect: afterwards every key in [lo, k) >= every key in [k, hi]. */
 function selectDesc(ids: Int32Array, keys: Float32Array, lo: number, hi: number, k: number): void {
   while (hi > lo) {
-    const mid = (lo + hi) >>> 1;
-    if (keys[mid] > keys[lo]) swap(ids, keys, mid, lo);
-    if (keys[hi] > keys[lo]) swap(ids, keys, hi, lo);
-    if (keys[hi] > keys[mid]) swap(ids, keys, hi, mid);
-    const pivot = keys[mid];
-    let i = lo;
-    let j = hi;
-    while (i <= j) {
-      while (keys[i] > pivot) i++;
-      while (keys[j] < pivot) j--;
-      if (i <= j) {
-        swap(ids, keys, i, j);
-        i++;
-        j--;
-      }
-    }
-    if (k <= j) hi = j;
-    else if (k >= i) lo = i;
+    partitionDesc(ids, keys, lo, hi);
+    if (k <= splitJ) hi = splitJ;
+    else if (k >= splitI) lo = splitI;
     else return;
   }
 }
