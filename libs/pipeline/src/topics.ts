@@ -1,4 +1,6 @@
-import { loadSchemaFiles, latestSchemas, type SchemaFile } from '@freshet/avro';
+import { loadSchemaFiles, latestSchemas, type SchemaFile, type SchemaRegistry } from '@freshet/avro';
+import type { Logger, Registry } from '@freshet/runtime';
+import type { Transport } from '@freshet/transport';
 
 /** Topic names, all configurable; these defaults are what the services, demo and tests use. */
 export interface TopicNames {
@@ -39,4 +41,14 @@ export function schemaTexts(): Record<'imageLabel' | 'textWindow' | 'deadLetter'
     chunk: get('snapshot-chunk'),
     manifest: get('snapshot-manifest'),
   };
+}
+
+/** What every processor (ingest, trainer, publisher) is wired with. */
+export interface ProcessorWiring {
+  transport: Transport;
+  registry: SchemaRegistry;
+  topics: TopicNames;
+  groupId: string;
+  logger: Logger;
+  metrics: Registry;
 }

@@ -1,18 +1,12 @@
-import { AvroCodec, DecodeError, type DeadLetter, type ImageLabelEvent, type SchemaRegistry, type TextWindowEvent } from '@freshet/avro';
-import { Counter, Histogram, type Logger, type Registry } from '@freshet/runtime';
-import type { Batch, ConsumedRecord, Consumer, OutgoingRecord, Producer, Transport } from '@freshet/transport';
+import { AvroCodec, DecodeError, type DeadLetter, type ImageLabelEvent, type TextWindowEvent } from '@freshet/avro';
+import { Counter, Histogram } from '@freshet/runtime';
+import type { Batch, ConsumedRecord, Consumer, OutgoingRecord, Producer } from '@freshet/transport';
 import { LagMonitor } from '../lag.js';
-import { schemaTexts, type TopicNames } from '../topics.js';
+import { schemaTexts, type ProcessorWiring } from '../topics.js';
 import { normaliseImageLabel, normaliseTextWindow, rejectionCodes, type IngestLimits, type Normalised, type Rejection } from './normalise.js';
 
-export interface IngestOptions {
-  transport: Transport;
-  registry: SchemaRegistry;
-  topics: TopicNames;
+export interface IngestOptions extends ProcessorWiring {
   limits: IngestLimits;
-  groupId: string;
-  logger: Logger;
-  metrics: Registry;
 }
 
 interface Route<T> {

@@ -1,16 +1,10 @@
 import { crc32 } from 'node:zlib';
-import { AvroCodec, bytesToVector, type EmbeddingRecord, type EntityKind, type SchemaRegistry, type SnapshotChunk, type SnapshotManifest } from '@freshet/avro';
-import { Counter, Gauge, Histogram, type Logger, type Registry } from '@freshet/runtime';
-import type { Batch, Consumer, OutgoingRecord, Producer, Transport } from '@freshet/transport';
-import { schemaTexts, type TopicNames } from '../topics.js';
+import { AvroCodec, bytesToVector, type EmbeddingRecord, type EntityKind, type SnapshotChunk, type SnapshotManifest } from '@freshet/avro';
+import { Counter, Gauge, Histogram, type Registry } from '@freshet/runtime';
+import type { Batch, Consumer, OutgoingRecord, Producer } from '@freshet/transport';
+import { schemaTexts, type ProcessorWiring } from '../topics.js';
 
-export interface PublisherOptions {
-  transport: Transport;
-  registry: SchemaRegistry;
-  topics: TopicNames;
-  groupId: string;
-  logger: Logger;
-  metrics: Registry;
+export interface PublisherOptions extends ProcessorWiring {
   /** publish when this much time passed since the last snapshot and something changed */
   publishEveryMs: number;
   /** ...or as soon as this many vectors changed */

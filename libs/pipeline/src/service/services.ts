@@ -5,12 +5,13 @@ import { IngestProcessor } from '../ingest/processor.js';
 import { PublisherProcessor } from '../publisher/publisher.js';
 import { TrainerProcessor, type TrainerOptions } from '../trainer/trainer.js';
 import type { ServiceContext, ServiceParts } from './common.js';
+import type { ProcessorWiring } from '../topics.js';
 
 const n = (v: OptionValues, name: string): number => Number(v.get(name));
 const s = (v: OptionValues, name: string): string => String(v.get(name));
 
 /** What every processor takes from the service context. */
-function wiring(ctx: ServiceContext): Pick<ServiceContext, 'transport' | 'registry' | 'topics' | 'logger' | 'metrics'> & { groupId: string } {
+function wiring(ctx: ServiceContext): ProcessorWiring {
   return { transport: ctx.transport, registry: ctx.registry, topics: ctx.topics, logger: ctx.logger, metrics: ctx.metrics, groupId: s(ctx.options, 'group-id') };
 }
 

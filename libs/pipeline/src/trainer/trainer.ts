@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { AvroCodec, vectorToBytes, type EmbeddingRecord, type EntityKind, type ImageLabelEvent, type SchemaRegistry, type TextWindowEvent } from '@freshet/avro';
+import { AvroCodec, vectorToBytes, type EmbeddingRecord, type EntityKind, type ImageLabelEvent, type TextWindowEvent } from '@freshet/avro';
 import {
   DirtyRows,
   ImageLabelModel,
@@ -17,19 +17,13 @@ import {
   type SamplerConfig,
   type ScheduleConfig,
 } from '@freshet/core';
-import { Counter, Gauge, Histogram, type Logger, type Registry } from '@freshet/runtime';
-import type { Batch, Consumer, OutgoingRecord, Producer, TopicPartition, Transport } from '@freshet/transport';
+import { Counter, Gauge, Histogram, type Registry } from '@freshet/runtime';
+import type { Batch, Consumer, OutgoingRecord, Producer, TopicPartition } from '@freshet/transport';
 import { LagMonitor } from '../lag.js';
-import { schemaTexts, type TopicNames } from '../topics.js';
+import { schemaTexts, type ProcessorWiring } from '../topics.js';
 import { readCheckpoint, writeCheckpoint, type Blob } from './checkpoint.js';
 
-export interface TrainerOptions {
-  transport: Transport;
-  registry: SchemaRegistry;
-  topics: TopicNames;
-  groupId: string;
-  logger: Logger;
-  metrics: Registry;
+export interface TrainerOptions extends ProcessorWiring {
   checkpointDir: string;
   checkpointEveryMs: number;
   seed: number;
