@@ -103,6 +103,49 @@ export function transportContract(name: string, makeTransport: () => Promise<Tra
       await admin.close();
     });
 
+    it('an exclusive group gives every partition to its oldest member; the standby takes over when it leaves', async () => {
+      const t = await makeTransport();
+      const topic = unique('exclusive');
+      const group = unique('g');
+      const admin = await t.admin();
+      await admin.createTopics([{ topic, partitions: 3 }]);
+      const producer = await t.producer();
+      await producer.send(topic, Array.from({ length: 3 }, (_, p) => ({ key: null, value: Buffer.from(`r${p}`), partition: p })));
+      const seenByStandby: string[] = [];
+      const owner = await t.consumer({ groupId: group, topics: [topic], fromBeginning: true, exclusive: true });
+      void owner.run(async (batch) => {
+        // the owner processes and commits everything that exists now
+        const last = batch.records[batch.records.length - 1];
+        await owner.commit([{ topic, partition: batch.partition, offset: last.offset + 1 }]);
+      });
+      const deadline = Date.now() + 30_000;
+      while (Date.now() < deadline && owner.assignment().length !== 3) await new Promise((r) => setTimeout(r, 100));
+      expect(owner.assignment().length).toBe(3);
+      const standbyShares: number[] = [];
+      const standby = await t.consumer({ groupId: group, topics: [topic], fromBeginning: true, exclusive: true, onAssignment: (a) => standbyShares.push(a.length) });
+      open.push(standby);
+      void standby.run(async (batch) => {
+        for (const r of batch.records) seenByStandby.push(r.value?.toString() ?? '');
+      });
+      while (Date.now() < deadline && standbyShares.length === 0) await new Promise((r) => setTimeout(r, 100));
+      // the standby joined and was told it owns nothing; the owner kept everything
+      expect(standbyShares[0]).toBe(0);
+      expect(standby.assignment()).toEqual([]);
+      while (Date.now() < deadline && owner.assignment().length !== 3) await new Promise((r) => setTimeout(r, 100));
+      expect(owner.assignment().length).toBe(3);
+      const committed = async (): Promise<number[]> => (await admin.committedOffsets(group, topic)).map((o) => o.offset);
+      while (Date.now() < deadline && (await committed()).some((o) => o !== 1)) await new Promise((r) => setTimeout(r, 100));
+      await owner.close();
+      while (Date.now() < deadline && standby.assignment().length !== 3) await new Promise((r) => setTimeout(r, 100));
+      expect(standby.assignment().map((tp) => tp.partition).sort()).toEqual([0, 1, 2]);
+      // it resumes from the owner's committed offsets: only records written after the handover
+      await producer.send(topic, [{ key: null, value: Buffer.from('after'), partition: 1 }]);
+      while (Date.now() < deadline && seenByStandby.length === 0) await new Promise((r) => setTimeout(r, 100));
+      expect(seenByStandby).toEqual(['after']);
+      await producer.close();
+      await admin.close();
+    });
+
     it('rejects a record larger than the topic allows', async () => {
       const t = await makeTransport();
       const topic = unique('size');

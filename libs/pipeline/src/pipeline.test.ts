@@ -90,6 +90,24 @@ describe('the pipeline in one process (in-memory transport)', () => {
     expect(neighbours).toHaveLength(5);
     const labels = reader.nearest('IMAGE', split.train[0].id, 'LABEL', 3);
     expect(labels).toHaveLength(3);
-    await Promise.all([ingest.stop(), trainer.stop(), healthy.stop(), reader.stop()]);
+
+    // a standby publisher takes over when the active one leaves, rebuilding the full state from the
+    // latest-vector topic: its next version holds every entity, not only the ones updated since
+    const standby = new PublisherProcessor({ ...publisherOptions, metrics: createRegistry('publisher-3') });
+    await standby.start();
+    await healthy.stop();
+    const newcomer = 'takeover-image';
+    await producer.send(defaultTopics.rawImageLabels, [{ key: Buffer.from(newcomer), value: await rawImages.encode({ imageId: newcomer, labels: split.train[0].labels, eventTime: Date.now(), weight: null, source: 'test' }) }]);
+    await until(() => trainer.images.images.size === split.train.length + 1);
+    await trainer.checkpoint();
+    const before = snap?.version ?? 0;
+    await until(() => transport.read(defaultTopics.modelUpdates, 0, 0, 1e9).length + transport.read(defaultTopics.modelUpdates, 1, 0, 1e9).length > 0);
+    await new Promise((r) => setTimeout(r, 300));
+    await standby.publish();
+    await until(() => (reader.current?.version ?? 0) > before);
+    expect(reader.current?.version).toBe(standby.lastVersion);
+    expect(reader.current?.tables.get('IMAGE')?.vocab.size).toBe(split.train.length + 1);
+    expect(reader.current?.tables.get('WORD')?.vocab.size).toBe(trainer.words.vocab.size);
+    await Promise.all([ingest.stop(), trainer.stop(), standby.stop(), reader.stop()]);
   });
 });

@@ -26,7 +26,8 @@ export class Shutdown {
     for (const signal of ['SIGTERM', 'SIGINT'] as const) {
       process.once(signal, () => {
         this.logger.info({ signal }, 'shutting down');
-        void this.run().then(() => process.exit(0));
+        // a service that asked to stop because of a fault sets process.exitCode first
+        void this.run().then(() => process.exit(typeof process.exitCode === 'number' ? process.exitCode : 0));
       });
     }
   }

@@ -1,4 +1,5 @@
 import { Kafka, Partitioners, logLevel, type Consumer as KafkaConsumer, type KafkaConfig, type LogEntry, type SASLOptions } from 'kafkajs';
+import { exclusiveAssigner } from './exclusive-assigner.js';
 import { partitionForKey } from './partitioner.js';
 import type { Admin, Batch, Consumer, ConsumerOptions, OutgoingRecord, Producer, TopicPartition, TopicPartitionOffset, Transport } from './types.js';
 
@@ -97,7 +98,14 @@ export class KafkaTransport implements Transport {
   }
 
   async consumer(options: ConsumerOptions): Promise<Consumer> {
-    const consumer = this.kafka.consumer({ groupId: options.groupId, sessionTimeout: 10_000, heartbeatInterval: 1_000, rebalanceTimeout: 20_000, retry: { retries: 10 } });
+    const consumer = this.kafka.consumer({
+      groupId: options.groupId,
+      sessionTimeout: 10_000,
+      heartbeatInterval: 1_000,
+      rebalanceTimeout: 20_000,
+      retry: { retries: 10 },
+      ...(options.exclusive ? { partitionAssigners: [exclusiveAssigner(Date.now())] } : {}),
+    });
     await consumer.connect();
     for (const topic of options.topics) await consumer.subscribe({ topic, fromBeginning: options.fromBeginning ?? true });
     return new KafkaConsumerAdapter(consumer, options);

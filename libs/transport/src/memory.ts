@@ -29,6 +29,7 @@ interface Topic {
 interface GroupMember {
   consumer: MemoryConsumer;
   topics: string[];
+  exclusive: boolean;
 }
 
 interface Group {
@@ -140,16 +141,20 @@ export class MemoryTransport implements Transport {
     return g;
   }
 
-  /** Range assignment per topic, members in join order; every member is told its new share. */
+  /**
+   * Range assignment per topic, members in join order (an exclusive group gives everything to
+   * the oldest member); every member is told its new share.
+   */
   rebalance(groupId: string): void {
     const g = this.group(groupId);
     const shares = new Map<MemoryConsumer, TopicPartition[]>(g.members.map((m) => [m.consumer, []]));
     const topics = new Set(g.members.flatMap((m) => m.topics));
+    const exclusive = g.members.some((m) => m.exclusive);
     for (const topic of topics) {
       const members = g.members.filter((m) => m.topics.includes(topic));
       const n = this.topic(topic).partitions.length;
       for (let p = 0; p < n; p++) {
-        const owner = members[Math.floor((p * members.length) / n)];
+        const owner = exclusive ? members[0] : members[Math.floor((p * members.length) / n)];
         shares.get(owner.consumer)?.push({ topic, partition: p });
       }
     }
@@ -166,7 +171,7 @@ export class MemoryTransport implements Transport {
   async consumer(options: ConsumerOptions): Promise<Consumer> {
     const consumer = new MemoryConsumer(this, options);
     const g = this.group(options.groupId);
-    g.members.push({ consumer, topics: options.topics });
+    g.members.push({ consumer, topics: options.topics, exclusive: options.exclusive ?? false });
     this.rebalance(options.groupId);
     return consumer;
   }

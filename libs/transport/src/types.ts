@@ -60,6 +60,12 @@ export interface ConsumerOptions {
   fromBeginning?: boolean;
   /** called when this member's partitions change (after a rebalance) */
   onAssignment?: (assigned: TopicPartition[]) => void;
+  /**
+   * Active/standby instead of sharing: the oldest member of the group owns every partition and
+   * the others own none until it leaves. For consumers whose state cannot be split by partition
+   * (the trainer's model, the publisher's snapshot): a second instance is a warm standby.
+   */
+  exclusive?: boolean;
 }
 
 export interface Consumer {

@@ -1,7 +1,8 @@
 import { crc32 } from 'node:zlib';
 import { AvroCodec, bytesToVector, type EmbeddingRecord, type EntityKind, type SnapshotChunk, type SnapshotManifest } from '@freshet/avro';
 import { Counter, Gauge, Histogram, type Registry } from '@freshet/runtime';
-import type { Batch, Consumer, OutgoingRecord, Producer } from '@freshet/transport';
+import type { Batch, Consumer, OutgoingRecord, Producer, TopicPartition } from '@freshet/transport';
+import { readToEnd } from '../read-to-end.js';
 import { schemaTexts, type ProcessorWiring } from '../topics.js';
 
 export interface PublisherOptions extends ProcessorWiring {
@@ -25,6 +26,11 @@ const KINDS: EntityKind[] = ['WORD', 'LABEL', 'IMAGE'];
  * the whole state goes to the snapshot topic as chunks followed by a manifest (version, chunk
  * count, CRC-32 per chunk). A reader assembles a version only once its manifest and every listed
  * chunk have arrived intact, so a publisher that dies between chunks never exposes half a version.
+ *
+ * Its state is every entity's latest vector, which the compacted latest-vector topic holds as of
+ * the last snapshot; the model updates after that are the ones not yet committed. So the instance
+ * that becomes the owner (at start, or a standby taking over: the group is exclusive) first reads
+ * the latest-vector topic to its end, then consumes updates from the committed offsets.
  */
 export class PublisherProcessor {
   private readonly state = new Map<EntityKind, Map<string, EmbeddingRecord>>(KINDS.map((k) => [k, new Map()]));
@@ -36,6 +42,9 @@ export class PublisherProcessor {
   private version = 0;
   private eventTimeHighWatermark = 0;
   private running = false;
+  /** owns the model-updates partitions; state is rebuilt before the first batch after gaining them */
+  private owner = false;
+  private restorePending = false;
   private publishing: Promise<void> | null = null;
   private timer: NodeJS.Timeout | null = null;
   private readonly updateCodec: AvroCodec<EmbeddingRecord>;
@@ -66,7 +75,13 @@ export class PublisherProcessor {
 
   async start(): Promise<void> {
     this.producer = await this.opts.transport.producer();
-    this.consumer = await this.opts.transport.consumer({ groupId: this.opts.groupId, topics: [this.opts.topics.modelUpdates], fromBeginning: true });
+    this.consumer = await this.opts.transport.consumer({
+      groupId: this.opts.groupId,
+      topics: [this.opts.topics.modelUpdates],
+      fromBeginning: true,
+      exclusive: true,
+      onAssignment: (assigned) => this.assigned(assigned),
+    });
     this.running = true;
     // updates that arrive just after a snapshot must not wait for the next batch to be published
     this.timer = setInterval(() => {
@@ -81,7 +96,38 @@ export class PublisherProcessor {
     });
   }
 
+  private assigned(assigned: TopicPartition[]): void {
+    const owns = assigned.length > 0;
+    if (owns && !this.owner) {
+      this.restorePending = true;
+      this.opts.logger.info({ partitions: assigned.length }, 'publisher is the active instance');
+    } else if (!owns && this.owner) {
+      // another instance owns the updates now: what this one holds is not its to publish
+      this.changed.clear();
+      this.pending = [];
+      this.opts.logger.warn('publisher lost its partitions to another instance; standing by');
+    }
+    this.owner = owns;
+    this.m.active.set(owns ? 1 : 0);
+  }
+
+  /** Rebuilds every entity's latest vector from the compacted topic (as of the last snapshot). */
+  private async restoreLatest(): Promise<void> {
+    for (const kind of KINDS) this.state.get(kind)?.clear();
+    const read = await readToEnd(this.opts.transport, this.opts.topics.embeddingsLatest, async (record) => {
+      if (record.value === null) return;
+      const { value } = await this.latestCodec.decode(record.value);
+      this.state.get(value.kind)?.set(value.id, value);
+      this.version = Math.max(this.version, value.version);
+      this.eventTimeHighWatermark = Math.max(this.eventTimeHighWatermark, value.updatedAt);
+    });
+    this.restorePending = false;
+    this.opts.logger.info({ records: read, entities: KINDS.map((k) => this.state.get(k)?.size ?? 0) }, 'publisher state restored from the latest-vector topic');
+  }
+
   private async handle(batch: Batch): Promise<void> {
+    if (!this.owner) return;
+    if (this.restorePending) await this.restoreLatest();
     for (const record of batch.records) {
       const { value } = await this.updateCodec.decode(record.value);
       this.state.get(value.kind)?.set(value.id, value);
@@ -198,6 +244,7 @@ function publisherMetrics(registry: Registry) {
     version: new Gauge({ name: 'freshet_snapshot_version', help: 'Version number of the last snapshot.', registers }),
     lastSnapshot: new Gauge({ name: 'freshet_snapshot_last_published_timestamp_seconds', help: 'When the last snapshot was published (unix seconds); snapshot age = time() - this.', registers }),
     freshness: new Histogram({ name: 'freshet_freshness_seconds', help: 'Event time of the newest applied event to the snapshot that contains it.', buckets: [0.1, 0.3, 1, 3, 10, 30, 60, 300, 900, 3600], registers }),
+    active: new Gauge({ name: 'freshet_publisher_active', help: '1 while this instance owns the model updates and publishes, 0 while it stands by.', registers }),
     entities: new Gauge({ name: 'freshet_snapshot_entities', help: 'Entities in the last snapshot, by kind.', labelNames: ['kind'], registers }),
   };
 }

@@ -97,8 +97,17 @@ export function trainerOptionsFrom(ctx: ServiceContext): TrainerOptions {
   };
 }
 
+/** Exit status of a trainer that lost its partitions: the supervisor restarts it as a standby. */
+export const OWNERSHIP_LOST_EXIT_CODE = 75;
+
 export function buildTrainer(ctx: ServiceContext): ServiceParts {
-  const trainer = new TrainerProcessor(trainerOptionsFrom(ctx));
+  const trainer = new TrainerProcessor({
+    ...trainerOptionsFrom(ctx),
+    onOwnershipLost: () => {
+      process.exitCode = OWNERSHIP_LOST_EXIT_CODE;
+      process.kill(process.pid, 'SIGTERM');
+    },
+  });
   const sum = (xs: ArrayLike<number>): number => {
     let total = 0;
     for (let i = 0; i < xs.length; i++) total += xs[i];
@@ -111,6 +120,7 @@ export function buildTrainer(ctx: ServiceContext): ServiceParts {
     ready: () => trainer.isRunning,
     // what the model holds, for operators and for the fault tests' exactly-once accounting
     details: () => ({
+      role: trainer.role,
       applied: trainer.applied,
       images: trainer.images.images.size,
       labelPairs: sum(trainer.images.labels.counts),

@@ -29,6 +29,12 @@ export interface TrainerOptions extends ProcessorWiring {
   seed: number;
   images: { dim: number; lr: number; reg: number; sampler: SamplerConfig; replaySteps: number; replayCapacity: number; imageCap: number; labelCap: number };
   words: { dim: number; window: number; negatives: number; sample: number; schedule: ScheduleConfig; sampler: SamplerConfig; vocabCap: number };
+  /**
+   * Called when a rebalance takes this instance's partitions away (another instance became the
+   * owner after this one's session expired). The service exits: its model is now behind the
+   * checkpoint the new owner writes, and a fresh start as a standby is the only safe state.
+   */
+  onOwnershipLost?: () => void;
 }
 
 const tpKey = (topic: string, partition: number): string => `${topic}#${partition}`;
@@ -39,6 +45,10 @@ const tpKey = (topic: string, partition: number): string => `${topic}#${partitio
  * when due (never inside an SGD step). Every checkpointEveryMs it writes the model together with
  * the offsets it reflects, then commits those offsets; on restart it restores the checkpoint and
  * seeks to its offsets, so each event is applied exactly once to the model that survives a crash.
+ *
+ * The model cannot be split by partition, so the group is exclusive: one instance owns every
+ * partition and trains; others stand by, and the one that inherits the partitions restores the
+ * owner's last checkpoint (the checkpoint directory must be shared) before it applies anything.
  */
 export class TrainerProcessor {
   readonly images: ImageLabelModel;
@@ -66,6 +76,9 @@ export class TrainerProcessor {
   /** sampler counters already exported (the metrics are counters; samplers keep totals) */
   private readonly exported = new Map<string, number>();
   private running = false;
+  /** owns the training partitions (the active instance); false while standing by */
+  private owner = false;
+  private everOwned = false;
   eventTimeHighWatermark = 0;
   applied = 0;
   private producer: Producer | null = null;
@@ -116,16 +129,21 @@ export class TrainerProcessor {
     return this.running;
   }
 
-  /** Restores the last checkpoint (if any), joins the group and starts consuming. */
+  /** 'active' while this instance owns the partitions and trains, 'standby' otherwise. */
+  get role(): 'active' | 'standby' {
+    return this.owner ? 'active' : 'standby';
+  }
+
+  /** Joins the group; the instance that is given the partitions restores the last checkpoint and trains. */
   async start(): Promise<void> {
-    this.restore();
     this.producer = await this.opts.transport.producer();
     const t = this.opts.topics;
     this.consumer = await this.opts.transport.consumer({
       groupId: this.opts.groupId,
       topics: [t.trainImageLabels, t.trainTextWindows],
       fromBeginning: true,
-      onAssignment: (assigned) => this.seekAssigned(assigned),
+      exclusive: true,
+      onAssignment: (assigned) => this.assigned(assigned),
     });
     this.seekAssigned(this.consumer.assignment());
     this.running = true;
@@ -146,6 +164,27 @@ export class TrainerProcessor {
       });
   }
 
+  /**
+   * Ownership changes. Becoming the owner for the first time restores the checkpoint (written by
+   * this instance before a restart, or by the previous owner) into the still-untouched models.
+   */
+  private assigned(assigned: TopicPartition[]): void {
+    const owns = assigned.length > 0;
+    if (owns && !this.owner) {
+      if (!this.everOwned) this.restore();
+      this.owner = true;
+      this.everOwned = true;
+      this.m.active.set(1);
+      this.opts.logger.info({ partitions: assigned.length }, 'trainer is the active instance');
+    } else if (!owns && this.owner) {
+      this.owner = false;
+      this.m.active.set(0);
+      this.opts.logger.error('trainer lost its partitions to another instance; its model is no longer the one to extend');
+      this.opts.onOwnershipLost?.();
+    }
+    this.seekAssigned(assigned);
+  }
+
   private seekAssigned(assigned: TopicPartition[]): void {
     for (const tp of assigned) {
       const next = this.next.get(tpKey(tp.topic, tp.partition));
@@ -154,6 +193,7 @@ export class TrainerProcessor {
   }
 
   private async handle(batch: Batch): Promise<void> {
+    if (!this.owner) return;
     const key = tpKey(batch.topic, batch.partition);
     const isImages = batch.topic === this.opts.topics.trainImageLabels;
     for (const record of batch.records) {
@@ -285,6 +325,8 @@ export class TrainerProcessor {
   }
 
   private async writeAll(options: { commit?: boolean }): Promise<void> {
+    // a standby never wrote the model it holds: writing it would overwrite the owner's checkpoint
+    if (!this.owner) return;
     const t0 = performance.now();
     const appliedNow = this.applied;
     const img = this.images;
@@ -428,6 +470,7 @@ function trainerMetrics(registry: Registry) {
     vocabulary: new Gauge({ name: 'freshet_vocabulary_size', help: 'Entities with a vector, by kind.', labelNames: ['kind'], registers }),
     refused: new Gauge({ name: 'freshet_vocabulary_refused', help: 'Names refused because the vocabulary cap was reached, since start.', labelNames: ['kind'], registers }),
     checkpointSeconds: new Histogram({ name: 'freshet_checkpoint_duration_seconds', help: 'Time to write a checkpoint.', buckets: [0.01, 0.03, 0.1, 0.3, 1, 3, 10], registers }),
+    active: new Gauge({ name: 'freshet_trainer_active', help: '1 while this instance owns the training partitions and trains, 0 while it stands by.', registers }),
     checkpointBytes: new Gauge({ name: 'freshet_checkpoint_size_bytes', help: 'Size of the last checkpoint.', registers }),
     published: new Counter({ name: 'freshet_trainer_updates_published_total', help: 'Changed vectors sent to the model-updates topic.', registers }),
     eventTime: new Gauge({ name: 'freshet_trainer_event_time_high_watermark_seconds', help: 'Latest event time applied to the model (unix seconds).', registers }),
