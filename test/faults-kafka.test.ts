@@ -6,30 +6,13 @@ import { afterAll, describe, expect, inject, it } from 'vitest';
 import type { Schema } from 'avsc';
 import { LocalSchemaRegistry, loadSchemaFiles } from '@freshet/avro';
 import { loadCorpusSentences, readImageLabelFile, sharedDataFile } from '@freshet/datasets';
-import { feedEvents, normaliseImageLabel, normaliseTextWindow, toWindows, topicsWithPrefix } from '@freshet/pipeline';
+import { feedEvents, toWindows, topicsWithPrefix } from '@freshet/pipeline';
 import { KafkaTransport } from '@freshet/transport';
-import { repoRoot, startService, stopService, type RunningService } from './services.js';
+import { expectedCounts, health, repoRoot, startService, stopService, until, type RunningService, type TrainerHealth } from './services.js';
 
 const brokers = inject('kafkaBrokers');
 
-interface TrainerHealth {
-  applied: number;
-  images: number;
-  labelPairs: number;
-  tokens: number;
-}
-
-async function health(s: RunningService): Promise<TrainerHealth> {
-  return (await (await fetch(`http://127.0.0.1:${s.port}/healthz`)).json()) as TrainerHealth;
-}
-
-async function until(cond: () => Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await cond())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
+const trainerHealth = (s: RunningService): Promise<TrainerHealth> => health<TrainerHealth>(s);
 
 describe('faults on a real Kafka broker', () => {
   const running: RunningService[] = [];
@@ -44,16 +27,7 @@ describe('faults on a real Kafka broker', () => {
     const images = readImageLabelFile(sharedDataFile('mirflickr25k', 'train.tsv'));
     const windows = toWindows('moby', loadCorpusSentences(['moby-dick']), 24).slice(0, 4000);
     // what the model must hold at the end if every event is applied exactly once
-    let labelPairs = 0;
-    for (const img of images) {
-      const n = normaliseImageLabel({ imageId: img.id, labels: img.labels, eventTime: 1, weight: null, source: null });
-      if (n.ok) labelPairs += n.value.labels.length;
-    }
-    let tokens = 0;
-    for (const w of windows) {
-      const n = normaliseTextWindow({ documentId: w.documentId, sequence: 0, tokens: w.tokens, eventTime: 1 });
-      if (n.ok) tokens += n.value.tokens.length;
-    }
+    const { labelPairs, tokens } = expectedCounts(images, windows);
     running.push(await startService('ingest', env));
     let trainer = await startService('trainer', trainerEnv);
     running.push(trainer);
@@ -62,21 +36,21 @@ describe('faults on a real Kafka broker', () => {
     const topics = topicsWithPrefix(prefix);
     const half = { images: images.slice(0, 2000), windows: windows.slice(0, 2000) };
     await feedEvents(transport, registry, topics, { ...half, rate: 0 });
-    await until(async () => (await health(trainer)).applied >= 4000, 120_000, 'the first half');
+    await until(async () => (await trainerHealth(trainer)).applied >= 4000, 120_000, 'the first half');
     // more events, then kill -9 while the trainer holds work past its last checkpoint
     await feedEvents(transport, registry, topics, { images: images.slice(2000, 2500), windows: windows.slice(2000, 2500), rate: 0 });
-    await until(async () => (await health(trainer)).applied >= 4500, 120_000, 'the extra events');
+    await until(async () => (await trainerHealth(trainer)).applied >= 4500, 120_000, 'the extra events');
     await stopService(trainer, 'SIGKILL');
     running.splice(running.indexOf(trainer), 1);
     await feedEvents(transport, registry, topics, { images: images.slice(2500), windows: windows.slice(2500), rate: 0 });
     trainer = await startService('trainer', trainerEnv);
     running.push(trainer);
     await until(async () => {
-      const h = await health(trainer);
+      const h = await trainerHealth(trainer);
       return h.tokens >= tokens && h.labelPairs >= labelPairs;
     }, 180_000, 'every event applied after the restart');
     await new Promise((r) => setTimeout(r, 2000));
-    const h = await health(trainer);
+    const h = await trainerHealth(trainer);
     expect(h.images).toBe(images.length);
     expect(h.labelPairs).toBe(labelPairs);
     expect(h.tokens).toBe(tokens);
@@ -95,11 +69,7 @@ describe('broker restart', () => {
       const trainer = await startService('trainer', { ...env, FRESHET_CHECKPOINT_DIR: join(dir, 'ck'), FRESHET_CHECKPOINT_EVERY_MS: '1000', FRESHET_IMAGE_DIM: '16', FRESHET_WORD_DIM: '16' });
       services.push(trainer);
       const images = readImageLabelFile(sharedDataFile('mirflickr25k', 'train.tsv'));
-      let labelPairs = 0;
-      for (const img of images) {
-        const n = normaliseImageLabel({ imageId: img.id, labels: img.labels, eventTime: 1, weight: null, source: null });
-        if (n.ok) labelPairs += n.value.labels.length;
-      }
+      const { labelPairs } = expectedCounts(images, []);
       const registry = new LocalSchemaRegistry(loadSchemaFiles().map((f) => f.text));
       const topics = topicsWithPrefix('restart.');
       const feed = async (from: number, to: number): Promise<void> => {
@@ -107,15 +77,15 @@ describe('broker restart', () => {
         await feedEvents(transport, registry, topics, { images: images.slice(from, to), windows: [], rate: 0 });
       };
       await feed(0, 2000);
-      await until(async () => (await health(trainer)).applied >= 2000, 120_000, 'the first half');
+      await until(async () => (await trainerHealth(trainer)).applied >= 2000, 120_000, 'the first half');
       await stopBroker(broker.dir, { removeData: false });
       await new Promise((r) => setTimeout(r, 3000));
       await restartBroker(broker.dir);
       // the feeder's records after the restart are acknowledged by the restarted broker
       await feed(2000, images.length);
-      await until(async () => (await health(trainer)).labelPairs >= labelPairs, 180_000, 'every event after the restart');
+      await until(async () => (await trainerHealth(trainer)).labelPairs >= labelPairs, 180_000, 'every event after the restart');
       await new Promise((r) => setTimeout(r, 2000));
-      const h = await health(trainer);
+      const h = await trainerHealth(trainer);
       expect(h.images).toBe(images.length);
       expect(h.labelPairs).toBe(labelPairs);
       for (const s of services) expect(s.child.exitCode, `${s.name} kept running`).toBeNull();
@@ -139,7 +109,7 @@ describe('publisher killed between the chunks of a snapshot', () => {
       const topics = topicsWithPrefix(prefix);
       const transport = new KafkaTransport({ brokers: brokers.split(','), clientId: 'pubkill-feeder' });
       await feedEvents(transport, new LocalSchemaRegistry(loadSchemaFiles().map((f) => f.text)), topics, { images, windows: [], rate: 0 });
-      await until(async () => (await health(trainer)).applied >= images.length, 120_000, 'training');
+      await until(async () => (await trainerHealth(trainer)).applied >= images.length, 120_000, 'training');
       await new Promise((r) => setTimeout(r, 2500));
       // small chunks, and a publisher that dies after writing two of them
       const dying = await startService('publisher', { ...env, FRESHET_PUBLISH_EVERY_MS: '500', FRESHET_CHUNK_BYTES: '16384', FRESHET_TEST_EXIT_AFTER_CHUNKS: '2' });

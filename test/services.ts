@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { normaliseImageLabel, normaliseTextWindow } from '@freshet/pipeline';
 import { freePort } from '@freshet/runtime';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -44,4 +45,45 @@ export async function stopService(s: RunningService, signal: NodeJS.Signals = 'S
   const exited = new Promise<number | null>((resolve) => s.child.once('exit', (code) => resolve(code)));
   s.child.kill(signal);
   return exited;
+}
+
+/** The service's /healthz details (trainer: what the model holds; ingest: records handled). */
+export async function health<T = Record<string, unknown>>(s: RunningService): Promise<T> {
+  return (await (await fetch(`http://127.0.0.1:${s.port}/healthz`)).json()) as T;
+}
+
+export interface TrainerHealth {
+  role: 'active' | 'standby';
+  applied: number;
+  images: number;
+  labelPairs: number;
+  tokens: number;
+}
+
+export interface IngestHealth {
+  handled: number;
+  partitions: number;
+}
+
+export async function until(cond: () => Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await cond())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+/** What the trainer's model must hold if every event is applied exactly once: label pairs and tokens after normalisation. */
+export function expectedCounts(images: Array<{ id: string; labels: string[] }>, windows: Array<{ documentId: string; tokens: string[] }>): { labelPairs: number; tokens: number } {
+  let labelPairs = 0;
+  for (const img of images) {
+    const n = normaliseImageLabel({ imageId: img.id, labels: img.labels, eventTime: 1, weight: null, source: null });
+    if (n.ok) labelPairs += n.value.labels.length;
+  }
+  let tokens = 0;
+  for (const w of windows) {
+    const n = normaliseTextWindow({ documentId: w.documentId, sequence: 0, tokens: w.tokens, eventTime: 1 });
+    if (n.ok) tokens += n.value.tokens.length;
+  }
+  return { labelPairs, tokens };
 }

@@ -100,7 +100,7 @@ async function endToEnd(transport: Transport, brokers: string): Promise<Record<s
       let lag = 0;
       for (const topic of [topics.trainImageLabels, topics.trainTextWindows]) {
         const ends = await admin.endOffsets(topic);
-        const committed = await admin.committedOffsets('freshet-trainer', topic);
+        const committed = await admin.committedOffsets(`${prefix}freshet-trainer`, topic);
         for (const e of ends) lag += e.offset - Math.max(0, committed.find((c) => c.partition === e.partition)?.offset ?? 0);
       }
       lagSamples.push(lag);

@@ -1,6 +1,6 @@
 import { AvroCodec, DecodeError, type DeadLetter, type ImageLabelEvent, type TextWindowEvent } from '@freshet/avro';
 import { Counter, Histogram } from '@freshet/runtime';
-import type { Batch, ConsumedRecord, Consumer, OutgoingRecord, Producer } from '@freshet/transport';
+import type { Batch, ConsumedRecord, Consumer, OutgoingRecord, Producer, TopicPartition } from '@freshet/transport';
 import { LagMonitor } from '../lag.js';
 import { schemaTexts, type ProcessorWiring } from '../topics.js';
 import { normaliseImageLabel, normaliseTextWindow, rejectionCodes, type IngestLimits, type Normalised, type Rejection } from './normalise.js';
@@ -67,6 +67,11 @@ export class IngestProcessor {
 
   get isRunning(): boolean {
     return this.running;
+  }
+
+  /** Partitions this instance owns now: ingest instances share the raw topics' partitions. */
+  assignment(): TopicPartition[] {
+    return this.consumer?.assignment() ?? [];
   }
 
   async start(): Promise<void> {

@@ -12,11 +12,14 @@ const s = (v: OptionValues, name: string): string => String(v.get(name));
 
 /** What every processor takes from the service context. */
 function wiring(ctx: ServiceContext): ProcessorWiring {
-  return { transport: ctx.transport, registry: ctx.registry, topics: ctx.topics, logger: ctx.logger, metrics: ctx.metrics, groupId: s(ctx.options, 'group-id') };
+  // the topic prefix namespaces a deployment: its consumer groups too, so two deployments on one
+  // cluster never share a group (a shared exclusive group would leave one trainer standing by)
+  const groupId = `${String(ctx.options.get('topic-prefix') ?? '')}${s(ctx.options, 'group-id')}`;
+  return { transport: ctx.transport, registry: ctx.registry, topics: ctx.topics, logger: ctx.logger, metrics: ctx.metrics, groupId };
 }
 
 export const ingestOptions: OptionSpec[] = [
-  { name: 'group-id', kind: 'string', env: 'FRESHET_GROUP_ID', default: 'freshet-ingest', help: 'consumer group' },
+  { name: 'group-id', kind: 'string', env: 'FRESHET_GROUP_ID', default: 'freshet-ingest', help: 'consumer group (the topic prefix is put in front)' },
   { name: 'max-record-bytes', kind: 'number', env: 'FRESHET_MAX_RECORD_BYTES', default: defaultIngestLimits.maxRecordBytes, help: 'larger records are dead-lettered' },
   { name: 'max-id-length', kind: 'number', env: 'FRESHET_MAX_ID_LENGTH', default: defaultIngestLimits.maxIdLength, help: 'longest image or document id' },
   { name: 'max-labels', kind: 'number', env: 'FRESHET_MAX_LABELS', default: defaultIngestLimits.maxLabels, help: 'most labels per image event' },
@@ -38,13 +41,13 @@ export function buildIngest(ctx: ServiceContext): ServiceParts {
       maxTokenLength: n(v, 'max-token-length'),
     },
   });
-  return { start: () => ingest.start(), stop: () => ingest.stop(), live: () => ingest.isRunning, ready: () => ingest.isRunning, details: () => ({ handled: ingest.handled }) };
+  return { start: () => ingest.start(), stop: () => ingest.stop(), live: () => ingest.isRunning, ready: () => ingest.isRunning, details: () => ({ handled: ingest.handled, partitions: ingest.assignment().length }) };
 }
 
 const samplerChoices = ['adaptive', 'warp', 'uniform', 'popularity'];
 
 export const trainerOptions: OptionSpec[] = [
-  { name: 'group-id', kind: 'string', env: 'FRESHET_GROUP_ID', default: 'freshet-trainer', help: 'consumer group' },
+  { name: 'group-id', kind: 'string', env: 'FRESHET_GROUP_ID', default: 'freshet-trainer', help: 'consumer group (the topic prefix is put in front)' },
   { name: 'checkpoint-dir', kind: 'string', env: 'FRESHET_CHECKPOINT_DIR', default: './freshet-checkpoints', help: 'where checkpoints (model + offsets) are written' },
   { name: 'checkpoint-every-ms', kind: 'number', env: 'FRESHET_CHECKPOINT_EVERY_MS', default: 10_000, help: 'checkpoint (and publish updates) this often' },
   { name: 'seed', kind: 'number', env: 'FRESHET_SEED', default: 1, help: 'random seed' },
@@ -131,7 +134,7 @@ export function buildTrainer(ctx: ServiceContext): ServiceParts {
 }
 
 export const publisherOptions: OptionSpec[] = [
-  { name: 'group-id', kind: 'string', env: 'FRESHET_GROUP_ID', default: 'freshet-publisher', help: 'consumer group' },
+  { name: 'group-id', kind: 'string', env: 'FRESHET_GROUP_ID', default: 'freshet-publisher', help: 'consumer group (the topic prefix is put in front)' },
   { name: 'publish-every-ms', kind: 'number', env: 'FRESHET_PUBLISH_EVERY_MS', default: 30_000, help: 'cut a snapshot this often when something changed' },
   { name: 'publish-every-updates', kind: 'number', env: 'FRESHET_PUBLISH_EVERY_UPDATES', default: 1_000_000, help: '...or after this many changed vectors' },
   { name: 'chunk-bytes', kind: 'number', env: 'FRESHET_CHUNK_BYTES', default: 512 * 1024, help: 'largest snapshot chunk (keep under the topic max.message.bytes)' },

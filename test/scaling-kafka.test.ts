@@ -1,0 +1,101 @@
+import { randomUUID } from 'node:crypto';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, inject, it } from 'vitest';
+import { LocalSchemaRegistry, loadSchemaFiles } from '@freshet/avro';
+import { loadCorpusSentences, readImageLabelFile, sharedDataFile } from '@freshet/datasets';
+import { feedEvents, toWindows, topicsWithPrefix } from '@freshet/pipeline';
+import { KafkaTransport } from '@freshet/transport';
+import { expectedCounts, health, startService, stopService, until, type IngestHealth, type RunningService, type TrainerHealth } from './services.js';
+
+const brokers = inject('kafkaBrokers');
+
+/**
+ * Two instances of a service in one consumer group, on a real broker. Ingest is stateless and
+ * shares the partitions; the trainer's model cannot be split, so its group is active/standby.
+ */
+describe('two instances in one consumer group', () => {
+  const running: RunningService[] = [];
+  afterAll(async () => {
+    await Promise.all(running.map((s) => stopService(s, 'SIGKILL')));
+  });
+  const images = readImageLabelFile(sharedDataFile('mirflickr25k', 'train.tsv'));
+  const windows = toWindows('moby', loadCorpusSentences(['moby-dick']), 24).slice(0, 3000);
+  const registry = new LocalSchemaRegistry(loadSchemaFiles().map((f) => f.text));
+
+  it('ingest: two instances split the partitions; when one leaves the survivor takes them all and every event reaches the model once', { timeout: 300_000 }, async () => {
+    const prefix = `scale-ingest-${randomUUID().slice(0, 8)}.`;
+    const env = { KAFKA_BROKERS: brokers, FRESHET_TOPIC_PREFIX: prefix, FRESHET_PARTITIONS: '4' };
+    const { labelPairs, tokens } = expectedCounts(images, windows);
+    const a = await startService('ingest', env);
+    running.push(a);
+    const b = await startService('ingest', env);
+    running.push(b);
+    const trainer = await startService('trainer', { ...env, FRESHET_CHECKPOINT_DIR: mkdtempSync(join(tmpdir(), 'freshet-scale-')), FRESHET_CHECKPOINT_EVERY_MS: '1000', FRESHET_IMAGE_DIM: '16', FRESHET_WORD_DIM: '16' });
+    running.push(trainer);
+    // 2 raw topics x 4 partitions: four each once the group has settled
+    await until(async () => (await health<IngestHealth>(a)).partitions === 4 && (await health<IngestHealth>(b)).partitions === 4, 60_000, 'the partitions split between both instances');
+    const transport = new KafkaTransport({ brokers: brokers.split(','), clientId: 'scale-feeder' });
+    const topics = topicsWithPrefix(prefix);
+    await feedEvents(transport, registry, topics, { images: images.slice(0, 2000), windows: windows.slice(0, 1500), rate: 0 });
+    await until(async () => (await health<TrainerHealth>(trainer)).applied >= 3500, 120_000, 'the first half');
+    const handledA = (await health<IngestHealth>(a)).handled;
+    const handledB = (await health<IngestHealth>(b)).handled;
+    expect(handledA).toBeGreaterThan(0);
+    expect(handledB).toBeGreaterThan(0);
+    expect(handledA + handledB).toBe(3500);
+    // b leaves the group (SIGTERM: it finishes its batch, commits and leaves)
+    expect(await stopService(b)).toBe(0);
+    running.splice(running.indexOf(b), 1);
+    await until(async () => (await health<IngestHealth>(a)).partitions === 8, 60_000, 'the survivor owning every partition');
+    await feedEvents(transport, registry, topics, { images: images.slice(2000), windows: windows.slice(1500), rate: 0 });
+    await until(async () => {
+      const h = await health<TrainerHealth>(trainer);
+      return h.labelPairs >= labelPairs && h.tokens >= tokens;
+    }, 180_000, 'every event applied');
+    await new Promise((r) => setTimeout(r, 2000));
+    const h = await health<TrainerHealth>(trainer);
+    expect(h.images).toBe(images.length);
+    expect(h.labelPairs).toBe(labelPairs);
+    expect(h.tokens).toBe(tokens);
+    expect((await health<IngestHealth>(a)).handled).toBe(images.length + windows.length - handledB);
+  });
+
+  it('trainer: the second instance stands by, takes over from the checkpoint when the active one is killed, and every event counts exactly once', { timeout: 300_000 }, async () => {
+    const prefix = `scale-trainer-${randomUUID().slice(0, 8)}.`;
+    const env = { KAFKA_BROKERS: brokers, FRESHET_TOPIC_PREFIX: prefix, FRESHET_PARTITIONS: '2' };
+    // both instances see one checkpoint directory (a shared volume in production)
+    const trainerEnv = { ...env, FRESHET_CHECKPOINT_DIR: mkdtempSync(join(tmpdir(), 'freshet-standby-')), FRESHET_CHECKPOINT_EVERY_MS: '1000', FRESHET_IMAGE_DIM: '16', FRESHET_WORD_DIM: '16' };
+    const { labelPairs, tokens } = expectedCounts(images, windows);
+    running.push(await startService('ingest', env));
+    const first = await startService('trainer', trainerEnv);
+    running.push(first);
+    await until(async () => (await health<TrainerHealth>(first)).role === 'active', 60_000, 'the first trainer to own the partitions');
+    const second = await startService('trainer', trainerEnv);
+    running.push(second);
+    const transport = new KafkaTransport({ brokers: brokers.split(','), clientId: 'standby-feeder' });
+    const topics = topicsWithPrefix(prefix);
+    await feedEvents(transport, registry, topics, { images: images.slice(0, 2500), windows: windows.slice(0, 1500), rate: 0 });
+    await until(async () => (await health<TrainerHealth>(first)).applied >= 4000, 120_000, 'the first part');
+    // the standby applied nothing while the active instance trained
+    expect(await health<TrainerHealth>(second)).toMatchObject({ role: 'standby', applied: 0 });
+    expect((await health<TrainerHealth>(first)).role).toBe('active');
+    await stopService(first, 'SIGKILL');
+    running.splice(running.indexOf(first), 1);
+    await feedEvents(transport, registry, topics, { images: images.slice(2500), windows: windows.slice(1500), rate: 0 });
+    // the session of the killed instance expires (10 s), the standby inherits every partition
+    await until(async () => (await health<TrainerHealth>(second)).role === 'active', 90_000, 'the standby to take over');
+    await until(async () => {
+      const h = await health<TrainerHealth>(second);
+      return h.labelPairs >= labelPairs && h.tokens >= tokens;
+    }, 180_000, 'every event applied by the new owner');
+    await new Promise((r) => setTimeout(r, 2000));
+    const h = await health<TrainerHealth>(second);
+    expect(h.images).toBe(images.length);
+    expect(h.labelPairs).toBe(labelPairs);
+    expect(h.tokens).toBe(tokens);
+    // it restored the first instance's checkpoint instead of starting over: it applied less than everything
+    expect(h.applied).toBeLessThan(images.length + windows.length);
+  });
+});
