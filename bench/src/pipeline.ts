@@ -8,44 +8,24 @@
  *
  * Uses $KAFKA_BROKERS, or starts a local broker from the Maven jars.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { Writable } from 'node:stream';
-import { fileURLToPath } from 'node:url';
 import { AvroCodec, LocalSchemaRegistry, loadSchemaFiles, type SnapshotManifest } from '@freshet/avro';
 import { loadCorpusSentences, readImageLabelFile, sharedDataFile } from '@freshet/datasets';
 import { IngestProcessor, TrainerProcessor, commonOptions, defaultIngestLimits, feedEvents, schemaTexts, toWindows, topicsWithPrefix, trainerOptions, trainerOptionsFrom } from '@freshet/pipeline';
-import { createLogger, createRegistry, freePort, parseOptions } from '@freshet/runtime';
+import { createLogger, createRegistry, parseOptions } from '@freshet/runtime';
 import { KafkaTransport, MemoryTransport, type Transport } from '@freshet/transport';
 import { numberArg, parseArgs } from './lib/args.js';
 import { runEnvironment } from './lib/environment.js';
+import { benchBroker, healthz, startService } from './lib/services.js';
 
-const root = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const args = parseArgs(process.argv.slice(2));
 const imagesFile = args.get('images') ?? sharedDataFile('mirflickr25k', 'all.tsv');
 const corpus = (args.get('corpus') ?? 'sotu,moby-dick').split(',');
 const maxWindows = numberArg(args, 'windows', 20_000);
 const rate = numberArg(args, 'rate', 0);
-
-async function startService(name: string, env: Record<string, string>): Promise<{ child: ChildProcess; port: number }> {
-  const port = await freePort();
-  const child = spawn(process.execPath, [join(root, 'services', name, 'dist', 'main.js')], { env: { ...process.env, ...env, FRESHET_HTTP_PORT: String(port), FRESHET_LOG_LEVEL: 'warn' }, stdio: 'ignore' });
-  for (let i = 0; i < 300; i++) {
-    try {
-      if ((await fetch(`http://127.0.0.1:${port}/readyz`)).status === 200) return { child, port };
-    } catch {
-      // starting
-    }
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  throw new Error(`${name} did not become ready`);
-}
-
-async function healthz(port: number): Promise<Record<string, number>> {
-  return (await (await fetch(`http://127.0.0.1:${port}/healthz`)).json()) as Record<string, number>;
-}
 
 function percentile(xs: number[], p: number): number | null {
   if (xs.length === 0) return null;
@@ -144,14 +124,8 @@ async function endToEnd(transport: Transport, brokers: string): Promise<Record<s
   };
 }
 
-let stopBroker: (() => Promise<void>) | null = null;
-let brokers = process.env.KAFKA_BROKERS;
-if (!brokers) {
-  const mod = (await import(join(root, 'scripts', 'kafka-broker.mjs'))) as { startBroker: () => Promise<{ brokers: string; dir: string }>; stopBroker: (dir: string) => Promise<void> };
-  const b = await mod.startBroker();
-  brokers = b.brokers;
-  stopBroker = () => mod.stopBroker(b.dir);
-}
+const broker = await benchBroker();
+const brokers = broker.brokers;
 try {
   const isolated = await trainerInIsolation();
   const transport = new KafkaTransport({ brokers: brokers.split(','), clientId: 'bench-pipeline' });
@@ -173,6 +147,6 @@ try {
   if (out !== undefined) writeFileSync(out, json + '\n');
   process.stdout.write(json + '\n');
 } finally {
-  await stopBroker?.();
+  await broker.stop();
 }
 process.exit(0);

@@ -1,0 +1,59 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { freePort } from '@freshet/runtime';
+
+export const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
+
+export interface BenchService {
+  name: string;
+  child: ChildProcess;
+  port: number;
+}
+
+/** Starts a service's compiled entry point as its own process and waits for /readyz. */
+export async function startService(name: string, env: Record<string, string>, nodeArgs: string[] = []): Promise<BenchService> {
+  const port = await freePort();
+  const child = spawn(process.execPath, [...nodeArgs, join(repoRoot, 'services', name, 'dist', 'main.js')], {
+    env: { ...process.env, ...env, FRESHET_HTTP_PORT: String(port), FRESHET_LOG_LEVEL: 'warn' },
+    stdio: 'ignore',
+  });
+  for (let i = 0; i < 300; i++) {
+    try {
+      if ((await fetch(`http://127.0.0.1:${port}/readyz`)).status === 200) return { name, child, port };
+    } catch {
+      // starting
+    }
+    if (child.exitCode !== null) throw new Error(`${name} exited with ${child.exitCode} before it was ready`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  throw new Error(`${name} did not become ready`);
+}
+
+export async function healthz(port: number): Promise<Record<string, number>> {
+  return (await (await fetch(`http://127.0.0.1:${port}/healthz`)).json()) as Record<string, number>;
+}
+
+/** One scrape of /metrics: the sum of every sample of each metric family (labels summed over). */
+export async function scrape(port: number): Promise<Map<string, number>> {
+  const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+  const out = new Map<string, number>();
+  for (const line of text.split('\n')) {
+    if (line.length === 0 || line.startsWith('#')) continue;
+    const space = line.lastIndexOf(' ');
+    const brace = line.indexOf('{');
+    const name = brace >= 0 && brace < space ? line.slice(0, brace) : line.slice(0, space);
+    const value = Number(line.slice(space + 1));
+    if (Number.isFinite(value)) out.set(name, (out.get(name) ?? 0) + value);
+  }
+  return out;
+}
+
+/** $KAFKA_BROKERS, or a broker started from the Maven jars for this run (stopped by the returned function). */
+export async function benchBroker(): Promise<{ brokers: string; stop: () => Promise<void> }> {
+  const existing = process.env.KAFKA_BROKERS;
+  if (existing) return { brokers: existing, stop: async () => undefined };
+  const mod = (await import(join(repoRoot, 'scripts', 'kafka-broker.mjs'))) as { startBroker: () => Promise<{ brokers: string; dir: string }>; stopBroker: (dir: string) => Promise<void> };
+  const b = await mod.startBroker();
+  return { brokers: b.brokers, stop: () => mod.stopBroker(b.dir) };
+}
