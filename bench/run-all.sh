@@ -16,6 +16,7 @@ run convergence-mirflickr25k.json bench:convergence --train $D/mirflickr25k/all.
 run convergence-synthetic5000.json bench:convergence --synthetic-labels 5000 --synthetic-images 20000 --budget-seconds 10 --max-eval 1000 --slice-growth 1.3
 run sgns.json bench:sgns --rounds 3 --epochs 5
 run pipeline.json bench:pipeline
+run soak.json bench:soak
 for seed in 1 2 3; do
   run convergence-corel5k-seed$seed.json bench:convergence --train $D/corel5k-mulan/train.tsv --test $D/corel5k-mulan/test.tsv --budget-seconds 4 --seed $seed --lightfm false
 done

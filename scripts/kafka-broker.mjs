@@ -47,22 +47,60 @@ function java(args, opts) {
   return spawnSync('java', args, { encoding: 'utf8', ...opts });
 }
 
-/** Starts a broker in `dir` (created); resolves { brokers, pid, dir } once it accepts connections. */
-export async function startBroker(dir = join(cacheDir, `run-${process.pid}-${Date.now()}`), { timeoutMs = 120_000 } = {}) {
+/**
+ * A TLS identity for a secured local broker: a self-signed certificate for 127.0.0.1/localhost in
+ * a PKCS12 keystore (keytool, from the JDK), and the same certificate as PEM for clients to trust.
+ */
+function makeTlsIdentity(dir) {
+  const keystore = join(dir, 'broker.p12');
+  const caFile = join(dir, 'ca.pem');
+  const password = `ks-${process.pid}-${Date.now()}`;
+  const gen = spawnSync('keytool', ['-genkeypair', '-alias', 'broker', '-keyalg', 'RSA', '-keysize', '2048', '-validity', '30', '-dname', 'CN=localhost', '-ext', 'SAN=IP:127.0.0.1,DNS:localhost', '-ext', 'BC=ca:true', '-keystore', keystore, '-storetype', 'PKCS12', '-storepass', password, '-keypass', password], { encoding: 'utf8' });
+  if (gen.status !== 0) throw new Error(`keytool -genkeypair failed: ${gen.stderr || gen.stdout}`);
+  const exp = spawnSync('keytool', ['-exportcert', '-alias', 'broker', '-keystore', keystore, '-storepass', password, '-rfc', '-file', caFile], { encoding: 'utf8' });
+  if (exp.status !== 0) throw new Error(`keytool -exportcert failed: ${exp.stderr || exp.stdout}`);
+  return { keystore, caFile, password };
+}
+
+/**
+ * Starts a broker in `dir` (created); resolves { brokers, pid, dir } once it accepts connections.
+ * With `secure: { users }` it also opens a SASL_SSL listener (TLS with a fresh self-signed
+ * certificate; SASL PLAIN, SCRAM-SHA-256 and SCRAM-SHA-512 for the given users) and resolves
+ * { secureBrokers, caFile } too; the PLAINTEXT listener stays for the broker's own use.
+ */
+export async function startBroker(dir = join(cacheDir, `run-${process.pid}-${Date.now()}`), { timeoutMs = 120_000, secure = undefined } = {}) {
   const cp = classpath();
   mkdirSync(dir, { recursive: true });
   const port = await freePort();
   const controllerPort = await freePort();
+  const securePort = secure ? await freePort() : undefined;
+  const tls = secure ? makeTlsIdentity(dir) : undefined;
   const logs = join(dir, 'data');
+  const users = Object.entries(secure?.users ?? {});
+  const plainUsers = users.map(([u, p]) => `user_${u}="${p}"`).join(' ');
+  const secureProps = secure
+    ? [
+        'sasl.enabled.mechanisms=PLAIN,SCRAM-SHA-256,SCRAM-SHA-512',
+        `listener.name.sasl_ssl.plain.sasl.jaas.config=org.apache.kafka.common.security.plain.PlainLoginModule required ${plainUsers};`,
+        'listener.name.sasl_ssl.scram-sha-256.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required;',
+        'listener.name.sasl_ssl.scram-sha-512.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required;',
+        `ssl.keystore.location=${tls.keystore}`,
+        'ssl.keystore.type=PKCS12',
+        `ssl.keystore.password=${tls.password}`,
+        `ssl.key.password=${tls.password}`,
+        'ssl.client.auth=none',
+      ]
+    : [];
   const props = [
     'process.roles=broker,controller',
     'node.id=1',
     `controller.quorum.voters=1@127.0.0.1:${controllerPort}`,
-    `listeners=PLAINTEXT://127.0.0.1:${port},CONTROLLER://127.0.0.1:${controllerPort}`,
-    `advertised.listeners=PLAINTEXT://127.0.0.1:${port}`,
+    `listeners=PLAINTEXT://127.0.0.1:${port},CONTROLLER://127.0.0.1:${controllerPort}${secure ? `,SASL_SSL://127.0.0.1:${securePort}` : ''}`,
+    `advertised.listeners=PLAINTEXT://127.0.0.1:${port}${secure ? `,SASL_SSL://127.0.0.1:${securePort}` : ''}`,
     'controller.listener.names=CONTROLLER',
     'inter.broker.listener.name=PLAINTEXT',
-    'listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT',
+    `listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT${secure ? ',SASL_SSL:SASL_SSL' : ''}`,
+    ...secureProps,
     `log.dirs=${logs}`,
     'num.partitions=1',
     'offsets.topic.replication.factor=1',
@@ -79,9 +117,18 @@ export async function startBroker(dir = join(cacheDir, `run-${process.pid}-${Dat
   writeFileSync(propsFile, props.join('\n') + '\n');
   const log4j = join(root, 'deploy', 'kafka-local', 'log4j2.properties');
   const jvm = ['-Xmx512M', '-XX:+UseSerialGC', `-Dkafka.logs.dir=${dir}`, `-Dlog4j2.configurationFile=${log4j}`, '-cp', cp];
-  const fmt = java([...jvm, 'kafka.tools.StorageTool', 'format', '-t', 'freshet-local-cluster-1', '-c', propsFile, '--ignore-formatted']);
+  // SCRAM credentials live in the cluster metadata: KRaft writes them when the storage is formatted
+  const scram = users.flatMap(([u, p]) => ['SCRAM-SHA-256', 'SCRAM-SHA-512'].flatMap((m) => ['--add-scram', `${m}=[name=${u},password=${p}]`]));
+  const fmt = java([...jvm, 'kafka.tools.StorageTool', 'format', '-t', 'freshet-local-cluster-1', '-c', propsFile, '--ignore-formatted', ...scram]);
   if (fmt.status !== 0) throw new Error(`kafka storage format failed: ${fmt.stderr || fmt.stdout}`);
-  return launch(dir, jvm, propsFile, port, timeoutMs);
+  const started = await launch(dir, jvm, propsFile, port, timeoutMs);
+  if (!secure) return started;
+  const deadline = Date.now() + timeoutMs;
+  while (!(await reachable(securePort))) {
+    if (Date.now() > deadline) throw new Error(`the SASL_SSL listener did not open; see ${join(dir, 'broker.out')}`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  return { ...started, secureBrokers: `127.0.0.1:${securePort}`, caFile: tls.caFile };
 }
 
 async function launch(dir, jvm, propsFile, port, timeoutMs) {
