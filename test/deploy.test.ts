@@ -20,7 +20,7 @@ describe('deployment files', () => {
     expect(config.status, config.out).toBe(0);
     const rules = promtool(['check', 'rules', join(deploy, 'prometheus', 'alerts.yml')]);
     expect(rules.status, rules.out).toBe(0);
-    expect(rules.out).toContain('5 rules found');
+    expect(rules.out).toContain('6 rules found');
   });
 
   it('the dashboard is provisionable: stable uid, null id, our datasource, rate() and histogram_quantile()', () => {
