@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, inject, it } from 'vitest';
 import { LocalSchemaRegistry, loadSchemaFiles } from '@freshet/avro';
 import { loadCorpusSentences, readImageLabelFile, sharedDataFile } from '@freshet/datasets';
-import { feedEvents, toWindows, topicsWithPrefix } from '@freshet/pipeline';
+import { feedEvents, readCheckpointHeader, toWindows, topicsWithPrefix } from '@freshet/pipeline';
 import { KafkaTransport } from '@freshet/transport';
 import { expectedCounts, health, startService, stopService, until, type IngestHealth, type RunningService, type TrainerHealth } from './services.js';
 
@@ -97,5 +97,60 @@ describe('two instances in one consumer group', () => {
     expect(h.tokens).toBe(tokens);
     // it restored the first instance's checkpoint instead of starting over: it applied less than everything
     expect(h.applied).toBeLessThan(images.length + windows.length);
+  });
+
+  it('trainer split brain: an active instance paused past its session loses to the standby, and on waking steps down (exit 75) without overwriting its checkpoint', { timeout: 300_000 }, async () => {
+    const prefix = `scale-pause-${randomUUID().slice(0, 8)}.`;
+    const env = { KAFKA_BROKERS: brokers, FRESHET_TOPIC_PREFIX: prefix, FRESHET_PARTITIONS: '2' };
+    const trainerEnv = { ...env, FRESHET_CHECKPOINT_DIR: mkdtempSync(join(tmpdir(), 'freshet-pause-')), FRESHET_CHECKPOINT_EVERY_MS: '1000', FRESHET_IMAGE_DIM: '16', FRESHET_WORD_DIM: '16' };
+    const { labelPairs, tokens } = expectedCounts(images, windows);
+    running.push(await startService('ingest', env));
+    const first = await startService('trainer', trainerEnv);
+    running.push(first);
+    await until(async () => (await health<TrainerHealth>(first)).role === 'active', 60_000, 'the first trainer to own the partitions');
+    const second = await startService('trainer', trainerEnv);
+    running.push(second);
+    // who wrote the checkpoint, watched every 50 ms for the whole test
+    const writers: string[] = [];
+    const watch = setInterval(() => {
+      try {
+        const h = readCheckpointHeader(join(trainerEnv.FRESHET_CHECKPOINT_DIR, 'trainer.ckpt'));
+        const who = String(h?.instance ?? '');
+        if (who !== '' && writers[writers.length - 1] !== who) writers.push(who);
+      } catch {
+        // mid-rename: read again next time
+      }
+    }, 50);
+    const transport = new KafkaTransport({ brokers: brokers.split(','), clientId: 'pause-feeder' });
+    const topics = topicsWithPrefix(prefix);
+    await feedEvents(transport, registry, topics, { images: images.slice(0, 1500), windows: windows.slice(0, 1000), rate: 0 });
+    await until(async () => (await health<TrainerHealth>(first)).applied >= 2500, 120_000, 'the first part');
+    await new Promise((r) => setTimeout(r, 1500));
+    // freeze the active instance (as a long GC pause or a suspended VM would) past its 10 s session
+    first.child.kill('SIGSTOP');
+    const exited = new Promise<number | null>((resolve) => first.child.once('exit', (code) => resolve(code)));
+    await feedEvents(transport, registry, topics, { images: images.slice(1500, 3000), windows: windows.slice(1000, 2000), rate: 0 });
+    await until(async () => (await health<TrainerHealth>(second)).role === 'active', 90_000, 'the standby to take over');
+    await until(async () => (await health<TrainerHealth>(second)).applied > 0, 60_000, 'the new owner to train');
+    await new Promise((r) => setTimeout(r, 2500));
+    // the frozen one wakes up believing it still owns everything
+    first.child.kill('SIGCONT');
+    const code = await Promise.race([exited, new Promise<string>((r) => setTimeout(() => r('still running'), 60_000))]);
+    expect(code, first.log.join('').slice(-2000)).toBe(75);
+    running.splice(running.indexOf(first), 1);
+    await feedEvents(transport, registry, topics, { images: images.slice(3000), windows: windows.slice(2000), rate: 0 });
+    await until(async () => {
+      const h = await health<TrainerHealth>(second);
+      return h.labelPairs >= labelPairs && h.tokens >= tokens;
+    }, 180_000, 'every event applied by the new owner');
+    await new Promise((r) => setTimeout(r, 2000));
+    clearInterval(watch);
+    const h = await health<TrainerHealth>(second);
+    expect(h.role).toBe('active');
+    // the checkpoint passed from the first writer to the second once, and never back
+    expect(writers.length, writers.join(' -> ')).toBe(2);
+    expect(h.images).toBe(images.length);
+    expect(h.labelPairs).toBe(labelPairs);
+    expect(h.tokens).toBe(tokens);
   });
 });

@@ -1,21 +1,33 @@
 import { AssignerProtocol, type PartitionAssigner } from 'kafkajs';
 
+/** What a member of an exclusive group tells the group leader about itself at every join. */
+export interface ExclusiveMemberState {
+  /** when this consumer was created (ms) */
+  joinedAt: number;
+  /** when it last became the owner (ms), 0 while it owns nothing */
+  ownedSince: number;
+}
+
 /**
  * A Kafka partition assigner for active/standby groups: every partition of every subscribed topic
- * goes to one member, the one that joined first (its join time travels in the subscription's user
- * data), so a standby that joins later never takes work from a running owner. When the owner
- * leaves or its session expires, the next oldest member receives everything.
+ * goes to one member. Preference: the member that became the owner most recently, then the one
+ * that joined first. So a standby that joins never takes work from a running owner, and an owner
+ * that was paused past its session (a long GC, a frozen VM) and comes back finds that the standby
+ * which took over in the meantime keeps the partitions: the stale one is the one to step down.
+ * Join time and ownership travel in the subscription's user data (two big-endian doubles).
  */
-export function exclusiveAssigner(joinedAt: number): PartitionAssigner {
+export function exclusiveAssigner(self: ExclusiveMemberState): PartitionAssigner {
   return ({ cluster }) => ({
     name: 'FreshetExclusiveAssigner',
     version: 1,
     async assign({ members, topics }) {
-      const joined = (metadata: Buffer): number => {
+      const decode = (metadata: Buffer): ExclusiveMemberState => {
         const data = AssignerProtocol.MemberMetadata.decode(metadata)?.userData;
-        return data && data.length >= 8 ? data.readDoubleBE(0) : Number.MAX_VALUE;
+        return data && data.length >= 16 ? { joinedAt: data.readDoubleBE(0), ownedSince: data.readDoubleBE(8) } : { joinedAt: Number.MAX_VALUE, ownedSince: 0 };
       };
-      const ordered = members.map((m) => ({ memberId: m.memberId, joinedAt: joined(m.memberMetadata) })).sort((a, b) => a.joinedAt - b.joinedAt || a.memberId.localeCompare(b.memberId));
+      const ordered = members
+        .map((m) => ({ memberId: m.memberId, ...decode(m.memberMetadata) }))
+        .sort((a, b) => b.ownedSince - a.ownedSince || a.joinedAt - b.joinedAt || a.memberId.localeCompare(b.memberId));
       const owner = ordered[0]?.memberId;
       const all: Record<string, number[]> = {};
       for (const topic of topics) all[topic] = cluster.findTopicPartitionMetadata(topic).map((p) => p.partitionId);
@@ -26,8 +38,9 @@ export function exclusiveAssigner(joinedAt: number): PartitionAssigner {
       }));
     },
     protocol({ topics }) {
-      const userData = Buffer.alloc(8);
-      userData.writeDoubleBE(joinedAt, 0);
+      const userData = Buffer.alloc(16);
+      userData.writeDoubleBE(self.joinedAt, 0);
+      userData.writeDoubleBE(self.ownedSince, 8);
       return { name: 'FreshetExclusiveAssigner', metadata: AssignerProtocol.MemberMetadata.encode({ version: 1, topics, userData }) };
     },
   });

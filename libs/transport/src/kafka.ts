@@ -1,5 +1,5 @@
 import { Kafka, Partitioners, logLevel, type Consumer as KafkaConsumer, type KafkaConfig, type LogEntry, type SASLOptions } from 'kafkajs';
-import { exclusiveAssigner } from './exclusive-assigner.js';
+import { exclusiveAssigner, type ExclusiveMemberState } from './exclusive-assigner.js';
 import { partitionForKey } from './partitioner.js';
 import type { Admin, Batch, Consumer, ConsumerOptions, OutgoingRecord, Producer, TopicPartition, TopicPartitionOffset, Transport } from './types.js';
 
@@ -98,17 +98,18 @@ export class KafkaTransport implements Transport {
   }
 
   async consumer(options: ConsumerOptions): Promise<Consumer> {
+    const member: ExclusiveMemberState = { joinedAt: Date.now(), ownedSince: 0 };
     const consumer = this.kafka.consumer({
       groupId: options.groupId,
       sessionTimeout: 10_000,
       heartbeatInterval: 1_000,
       rebalanceTimeout: 20_000,
       retry: { retries: 10 },
-      ...(options.exclusive ? { partitionAssigners: [exclusiveAssigner(Date.now())] } : {}),
+      ...(options.exclusive ? { partitionAssigners: [exclusiveAssigner(member)] } : {}),
     });
     await consumer.connect();
     for (const topic of options.topics) await consumer.subscribe({ topic, fromBeginning: options.fromBeginning ?? true });
-    return new KafkaConsumerAdapter(consumer, options);
+    return new KafkaConsumerAdapter(consumer, options, member);
   }
 
   async admin(): Promise<Admin> {
@@ -150,10 +151,14 @@ class KafkaConsumerAdapter implements Consumer {
   constructor(
     private readonly consumer: KafkaConsumer,
     options: ConsumerOptions,
+    member: ExclusiveMemberState,
   ) {
     consumer.on(consumer.events.GROUP_JOIN, (event) => {
       const assignment = event.payload.memberAssignment as Record<string, number[]>;
       this.assigned = Object.entries(assignment).flatMap(([topic, parts]) => parts.map((partition) => ({ topic, partition })));
+      // what the exclusive assigner reads at the next join
+      if (this.assigned.length === 0) member.ownedSince = 0;
+      else if (member.ownedSince === 0) member.ownedSince = Date.now();
       options.onAssignment?.(this.assignment());
     });
   }

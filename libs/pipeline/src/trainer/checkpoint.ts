@@ -1,4 +1,5 @@
-import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
+import { randomUUID } from 'node:crypto';
+import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, readSync, renameSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
 
 /**
@@ -38,7 +39,8 @@ export function writeCheckpoint(path: string, header: Record<string, unknown>, b
   const prefix = Buffer.alloc(8);
   MAGIC.copy(prefix, 0);
   prefix.writeUInt32LE(json.length + pad, 4);
-  const tmp = `${path}.tmp-${process.pid}`;
+  // unique per writer: two instances on a shared volume may have the same pid
+  const tmp = `${path}.tmp-${process.pid}-${randomUUID().slice(0, 8)}`;
   const fd = openSync(tmp, 'w');
   let written = 0;
   try {
@@ -76,4 +78,19 @@ export function readCheckpoint(path: string): { header: Record<string, unknown>;
     blobs.set(e.name, e.type === 'f32' ? new Float32Array(copy.buffer) : e.type === 'i32' ? new Int32Array(copy.buffer) : new Float64Array(copy.buffer));
   }
   return { header, blobs };
+}
+
+/** Only the JSON header of a checkpoint (cheap: the blobs are not read), or null if there is none. */
+export function readCheckpointHeader(path: string): Record<string, unknown> | null {
+  if (!existsSync(path)) return null;
+  const fd = openSync(path, 'r');
+  try {
+    const prefix = Buffer.alloc(8);
+    if (readSync(fd, prefix, 0, 8, 0) < 8 || !prefix.subarray(0, 4).equals(MAGIC)) throw new Error(`${path} is not a freshet checkpoint`);
+    const json = Buffer.alloc(prefix.readUInt32LE(4));
+    readSync(fd, json, 0, json.length, 8);
+    return JSON.parse(json.toString()) as Record<string, unknown>;
+  } finally {
+    closeSync(fd);
+  }
 }

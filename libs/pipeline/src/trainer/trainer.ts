@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { AvroCodec, vectorToBytes, type EmbeddingRecord, type EntityKind, type ImageLabelEvent, type TextWindowEvent } from '@freshet/avro';
 import {
@@ -21,7 +22,7 @@ import { Counter, Gauge, Histogram, type Registry } from '@freshet/runtime';
 import type { Batch, Consumer, OutgoingRecord, Producer, TopicPartition } from '@freshet/transport';
 import { LagMonitor } from '../lag.js';
 import { schemaTexts, type ProcessorWiring } from '../topics.js';
-import { readCheckpoint, writeCheckpoint, type Blob } from './checkpoint.js';
+import { readCheckpoint, readCheckpointHeader, writeCheckpoint, type Blob } from './checkpoint.js';
 
 export interface TrainerOptions extends ProcessorWiring {
   checkpointDir: string;
@@ -79,6 +80,13 @@ export class TrainerProcessor {
   /** owns the training partitions (the active instance); false while standing by */
   private owner = false;
   private everOwned = false;
+  /** this process, as named in the checkpoints it writes */
+  private readonly instance = randomUUID();
+  /**
+   * The checkpoint file as this instance last saw it (restored or wrote): writer and sequence.
+   * If the file has changed since, another instance became the owner: this one is fenced off.
+   */
+  private checkpointSeen: string | null = null;
   eventTimeHighWatermark = 0;
   applied = 0;
   private producer: Producer | null = null;
@@ -327,6 +335,16 @@ export class TrainerProcessor {
   private async writeAll(options: { commit?: boolean }): Promise<void> {
     // a standby never wrote the model it holds: writing it would overwrite the owner's checkpoint
     if (!this.owner) return;
+    // fencing: an owner paused past its session (GC, frozen VM) may not know yet that a standby
+    // took over and checkpointed; its stale model must not overwrite the new owner's
+    const onDisk = checkpointIdentity(readCheckpointHeader(this.checkpointPath));
+    if (onDisk !== this.checkpointSeen) {
+      this.owner = false;
+      this.m.active.set(0);
+      this.opts.logger.error({ onDisk, expected: this.checkpointSeen }, 'another trainer wrote the checkpoint since this one last did: it is the owner now; stepping down without writing');
+      this.opts.onOwnershipLost?.();
+      return;
+    }
     const t0 = performance.now();
     const appliedNow = this.applied;
     const img = this.images;
@@ -363,7 +381,8 @@ export class TrainerProcessor {
       wordCounts: Float64Array.from(this.words.vocab.counts),
     };
     this.sequence++;
-    const bytes = writeCheckpoint(this.checkpointPath, { ...header, sequence: this.sequence }, blobs);
+    const bytes = writeCheckpoint(this.checkpointPath, { ...header, sequence: this.sequence, instance: this.instance }, blobs);
+    this.checkpointSeen = checkpointIdentity({ sequence: this.sequence, instance: this.instance });
     const published = await this.publishUpdates();
     if (options.commit !== false) await this.consumer?.commit(offsets);
     this.lastCheckpoint = Date.now();
@@ -407,6 +426,7 @@ export class TrainerProcessor {
 
   private restore(): void {
     const ck = readCheckpoint(this.checkpointPath);
+    this.checkpointSeen = checkpointIdentity(ck?.header ?? null);
     if (!ck) return;
     const h = ck.header as { offsets: Array<{ topic: string; partition: number; offset: number }>; images: string[]; labels: string[]; words: string[]; eventTimeHighWatermark: number; wordSteps: number };
     const blob = <T extends Blob>(name: string): T => {
@@ -453,6 +473,12 @@ export class TrainerProcessor {
     if (options.checkpoint !== false) await this.checkpoint({ commit: false });
     await this.producer?.close();
   }
+}
+
+/** Which write of which instance a checkpoint header records (null: no checkpoint). */
+function checkpointIdentity(header: Record<string, unknown> | null): string | null {
+  if (header === null) return null;
+  return `${String(header.instance ?? 'unknown')}#${String(header.sequence ?? 0)}`;
 }
 
 function trainerMetrics(registry: Registry) {
