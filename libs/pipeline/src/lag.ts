@@ -1,6 +1,8 @@
 import { Gauge, type Registry } from '@freshet/runtime';
 import type { Admin, Transport } from '@freshet/transport';
 
+const LAG_METRIC = 'freshet_consumer_lag_records';
+
 /**
  * Consumer lag as the service itself sees it: for every partition it consumes, the log end
  * offset minus the next offset it will process, summed per topic. Sampled on a timer with the
@@ -21,7 +23,10 @@ export class LagMonitor {
     registry: Registry,
     private readonly everyMs = 5000,
   ) {
-    this.gauge = new Gauge({ name: 'freshet_consumer_lag_records', help: 'Records in the consumed partitions not yet processed by this service, per topic.', labelNames: ['topic'], registers: [registry] });
+    // several processors in one process (the embedded demo) share a registry and this one gauge:
+    // their series differ by topic, since each consumes its own topics
+    const existing = registry.getSingleMetric(LAG_METRIC);
+    this.gauge = existing instanceof Gauge ? (existing as Gauge<'topic'>) : new Gauge({ name: LAG_METRIC, help: 'Records in the consumed partitions not yet processed by this service, per topic.', labelNames: ['topic'], registers: [registry] });
   }
 
   async start(): Promise<void> {
