@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, inject, it } from 'vitest';
 import { LocalSchemaRegistry, loadSchemaFiles } from '@freshet/avro';
 import { loadCorpusSentences, readImageLabelFile, sharedDataFile } from '@freshet/datasets';
-import { feedEvents, readCheckpointHeader, toWindows, topicsWithPrefix } from '@freshet/pipeline';
+import { SnapshotReader, feedEvents, normaliseImageLabel, readCheckpointHeader, toWindows, topicsWithPrefix } from '@freshet/pipeline';
 import { KafkaTransport } from '@freshet/transport';
 import { expectedCounts, health, startService, stopService, until, type IngestHealth, type RunningService, type TrainerHealth } from './services.js';
 
@@ -97,6 +97,46 @@ describe('two instances in one consumer group', () => {
     expect(h.tokens).toBe(tokens);
     // it restored the first instance's checkpoint instead of starting over: it applied less than everything
     expect(h.applied).toBeLessThan(images.length + windows.length);
+  });
+
+  it('publisher: the standby takes over from a killed active one and its next snapshot holds the whole model, rebuilt from the latest-vector topic', { timeout: 300_000 }, async () => {
+    const prefix = `scale-pub-${randomUUID().slice(0, 8)}.`;
+    const env = { KAFKA_BROKERS: brokers, FRESHET_TOPIC_PREFIX: prefix, FRESHET_PARTITIONS: '2' };
+    const publisherEnv = { ...env, FRESHET_PUBLISH_EVERY_MS: '1000' };
+    running.push(await startService('ingest', env));
+    const trainer = await startService('trainer', { ...env, FRESHET_CHECKPOINT_DIR: mkdtempSync(join(tmpdir(), 'freshet-pub-')), FRESHET_CHECKPOINT_EVERY_MS: '1000', FRESHET_IMAGE_DIM: '16', FRESHET_WORD_DIM: '16' });
+    running.push(trainer);
+    const first = await startService('publisher', publisherEnv);
+    running.push(first);
+    await until(async () => (await fetch(`http://127.0.0.1:${first.port}/metrics`)).text().then((m) => /^freshet_publisher_active\{[^}]*\} 1$/m.test(m)), 60_000, 'the first publisher to own the updates');
+    const second = await startService('publisher', publisherEnv);
+    running.push(second);
+    const transport = new KafkaTransport({ brokers: brokers.split(','), clientId: 'pub-feeder' });
+    const topics = topicsWithPrefix(prefix);
+    const reader = new SnapshotReader(transport, registry, topics, `${prefix}reader`);
+    await reader.start();
+    try {
+      await feedEvents(transport, registry, topics, { images: images.slice(0, 3000), windows: [], rate: 0 });
+      await until(async () => (reader.current?.tables.get('IMAGE')?.vocab.size ?? 0) === 3000, 120_000, 'a snapshot of the first 3,000 images');
+      expect((await health<{ snapshots: number }>(second)).snapshots).toBe(0);
+      await stopService(first, 'SIGKILL');
+      running.splice(running.indexOf(first), 1);
+      const before = reader.current?.version ?? 0;
+      // a few new images: the only model updates the standby will consume after taking over
+      await feedEvents(transport, registry, topics, { images: images.slice(3000, 3050), windows: [], rate: 0 });
+      await until(async () => (await health<{ snapshots: number }>(second)).snapshots > 0 && (reader.current?.version ?? 0) > before, 120_000, 'a snapshot from the standby');
+      // the standby's first version already holds the images it never saw updates for
+      expect(reader.current?.tables.get('IMAGE')?.vocab.size).toBeGreaterThanOrEqual(3000);
+      await until(async () => reader.current?.tables.get('IMAGE')?.vocab.size === 3050, 60_000, 'the new images in a snapshot');
+      const labels = new Set<string>();
+      for (const img of images.slice(0, 3050)) {
+        const n = normaliseImageLabel({ imageId: img.id, labels: img.labels, eventTime: 1, weight: null, source: null });
+        if (n.ok) for (const l of n.value.labels) labels.add(l);
+      }
+      expect(reader.current?.tables.get('LABEL')?.vocab.size).toBe(labels.size);
+    } finally {
+      await reader.stop();
+    }
   });
 
   it('trainer split brain: an active instance paused past its session loses to the standby, and on waking steps down (exit 75) without overwriting its checkpoint', { timeout: 300_000 }, async () => {
