@@ -84,6 +84,14 @@ describe('SigmoidTable', () => {
     expect(s.value(7)).toBe(1);
     expect(s.value(-7)).toBe(0);
   });
+
+  it('gives the logistic loss -log sigmoid(x) within table resolution, and its limits outside the range', () => {
+    const s = new SigmoidTable();
+    for (let x = -5.9; x < 5.9; x += 0.37) // one table step is 0.012 wide and the loss has slope up to 1
+    expect(Math.abs(s.lossOf(x) - Math.log1p(Math.exp(-x)))).toBeLessThan(0.015);
+    expect(s.lossOf(8)).toBe(0);
+    expect(s.lossOf(-8)).toBe(8);
+  });
 });
 
 describe('partialSortIdsByKeyDesc', () => {

@@ -158,7 +158,7 @@ export class SkipGramTrainer {
       const f = dot(inp, l1, out, l2, k);
       const p = sig.value(f);
       const g = (label - p) * lr;
-      this.lossSum -= Math.log(label === 1 ? Math.max(p, 1e-7) : Math.max(1 - p, 1e-7));
+      this.lossSum += sig.lossOf(label === 1 ? f : -f);
       for (let j = 0; j < k; j++) {
         neu1e[j] += g * out[l2 + j];
         out[l2 + j] += g * inp[l1 + j];
