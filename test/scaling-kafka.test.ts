@@ -139,6 +139,49 @@ describe('two instances in one consumer group', () => {
     }
   });
 
+  it('publisher split brain: a publisher paused past its session and woken after the standby took over never publishes its stale state', { timeout: 300_000 }, async () => {
+    const prefix = `scale-pubpause-${randomUUID().slice(0, 8)}.`;
+    const env = { KAFKA_BROKERS: brokers, FRESHET_TOPIC_PREFIX: prefix, FRESHET_PARTITIONS: '2' };
+    const publisherEnv = { ...env, FRESHET_PUBLISH_EVERY_MS: '4000' };
+    type PublisherHealth = { snapshots: number; pending: number };
+    running.push(await startService('ingest', env));
+    running.push(await startService('trainer', { ...env, FRESHET_CHECKPOINT_DIR: mkdtempSync(join(tmpdir(), 'freshet-pubpause-')), FRESHET_CHECKPOINT_EVERY_MS: '1000', FRESHET_IMAGE_DIM: '16', FRESHET_WORD_DIM: '16' }));
+    const first = await startService('publisher', publisherEnv);
+    running.push(first);
+    await until(async () => (await fetch(`http://127.0.0.1:${first.port}/metrics`)).text().then((m) => /^freshet_publisher_active\{[^}]*\} 1$/m.test(m)), 60_000, 'the first publisher to own the updates');
+    const second = await startService('publisher', publisherEnv);
+    running.push(second);
+    const transport = new KafkaTransport({ brokers: brokers.split(','), clientId: 'pubpause-feeder' });
+    const topics = topicsWithPrefix(prefix);
+    const reader = new SnapshotReader(transport, registry, topics, `${prefix}reader`);
+    await reader.start();
+    const imagesSeen = (): number => reader.current?.tables.get('IMAGE')?.vocab.size ?? 0;
+    try {
+      await feedEvents(transport, registry, topics, { images: images.slice(0, 1000), windows: [], rate: 0 });
+      await until(async () => imagesSeen() === 1000, 120_000, 'a snapshot of 1,000 images');
+      // more images; freeze the active publisher while it holds their updates unpublished
+      await feedEvents(transport, registry, topics, { images: images.slice(1000, 1500), windows: [], rate: 0 });
+      await until(async () => (await health<PublisherHealth>(first)).pending > 0, 60_000, 'updates pending in the first publisher');
+      const snapshotsBeforePause = (await health<PublisherHealth>(first)).snapshots;
+      first.child.kill('SIGSTOP');
+      await until(async () => (await health<PublisherHealth>(second)).snapshots > 0 && imagesSeen() === 1500, 90_000, 'the standby to take over and publish');
+      await feedEvents(transport, registry, topics, { images: images.slice(1500, 2000), windows: [], rate: 0 });
+      await until(async () => imagesSeen() === 2000, 60_000, 'a snapshot of 2,000 images');
+      // wake the stale one: its overdue timer wants to publish what it held when it froze
+      first.child.kill('SIGCONT');
+      let fewest = imagesSeen();
+      const watchUntil = Date.now() + 10_000;
+      while (Date.now() < watchUntil) {
+        fewest = Math.min(fewest, imagesSeen());
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      expect(fewest, 'readers never went back to an older model').toBe(2000);
+      expect((await health<PublisherHealth>(first)).snapshots).toBe(snapshotsBeforePause);
+    } finally {
+      await reader.stop();
+    }
+  });
+
   it('trainer split brain: an active instance paused past its session loses to the standby, and on waking steps down (exit 75) without overwriting its checkpoint', { timeout: 300_000 }, async () => {
     const prefix = `scale-pause-${randomUUID().slice(0, 8)}.`;
     const env = { KAFKA_BROKERS: brokers, FRESHET_TOPIC_PREFIX: prefix, FRESHET_PARTITIONS: '2' };

@@ -39,6 +39,8 @@ export class PublisherProcessor {
   private producer: Producer | null = null;
   private lastPublish = Date.now();
   private pending: Array<{ topic: string; partition: number; offset: number }> = [];
+  /** what the last snapshot committed: committed again before the next one, as a fence */
+  private lastCommitted: Array<{ topic: string; partition: number; offset: number }> = [];
   private version = 0;
   private eventTimeHighWatermark = 0;
   private running = false;
@@ -66,6 +68,11 @@ export class PublisherProcessor {
 
   get isRunning(): boolean {
     return this.running;
+  }
+
+  /** Vectors changed since the last snapshot (the next one will carry them). */
+  get pendingChanges(): number {
+    return this.changed.size;
   }
 
   /** The version of the last snapshot begun (published, or cut short by a failure). */
@@ -165,6 +172,11 @@ export class PublisherProcessor {
 
   private async write(changed: string[], covered: Array<{ topic: string; partition: number; offset: number }>): Promise<void> {
     if (!this.producer) return;
+    // fencing: an owner paused past its session (GC, frozen VM) wakes up with a timer that cuts a
+    // snapshot before its client notices the rebalance. Committing again what it last committed
+    // fails once the group has moved on without it, so it never publishes its stale state over
+    // the new owner's (readers would go back to an older model).
+    if (this.lastCommitted.length > 0) await this.consumer?.commit(this.lastCommitted);
     const end = this.m.snapshotSeconds.startTimer();
     this.version = Math.max(this.version + 1, Date.now());
     const version = this.version;
@@ -205,6 +217,7 @@ export class PublisherProcessor {
     const manifest: SnapshotManifest = { version, createdAt, chunks: checksums.length, checksums, counts, dim, eventTimeHighWatermark: this.eventTimeHighWatermark };
     await this.producer.send(this.opts.topics.snapshots, [{ key: Buffer.from('manifest'), value: await this.manifestCodec.encode(manifest), partition: 0 }]);
     await this.consumer?.commit(covered);
+    if (covered.length > 0) this.lastCommitted = covered;
     this.lastPublish = Date.now();
     this.snapshots++;
     end();

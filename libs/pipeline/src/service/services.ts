@@ -150,5 +150,5 @@ export function buildPublisher(ctx: ServiceContext): ServiceParts {
     // fault tests only: dies between the chunks of its first snapshot, like a kill -9 there
     ...(ctx.env.FRESHET_TEST_EXIT_AFTER_CHUNKS ? { exitAfterChunks: Number(ctx.env.FRESHET_TEST_EXIT_AFTER_CHUNKS) } : {}),
   });
-  return { start: () => publisher.start(), stop: () => publisher.stop(), live: () => publisher.isRunning, ready: () => publisher.isRunning, details: () => ({ snapshots: publisher.snapshots, version: publisher.lastVersion }) };
+  return { start: () => publisher.start(), stop: () => publisher.stop(), live: () => publisher.isRunning, ready: () => publisher.isRunning, details: () => ({ snapshots: publisher.snapshots, version: publisher.lastVersion, pending: publisher.pendingChanges }) };
 }
