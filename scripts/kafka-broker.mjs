@@ -2,7 +2,9 @@
 // A real single-node Apache Kafka broker (KRaft, broker + controller in one JVM) from the Maven
 // Central jars, for tests and local runs on machines without Docker.
 //
-//   node scripts/kafka-broker.mjs start [--dir DIR]   prints the bootstrap address; leaves it running
+//   node scripts/kafka-broker.mjs start [--dir DIR] [--secure USER:PASSWORD]
+//                                                     prints the bootstrap address; leaves it running
+//                                                     (--secure: a SASL_SSL listener's address)
 //   node scripts/kafka-broker.mjs stop  [--dir DIR]
 //
 // The classpath is resolved once with Maven (deploy/kafka-local/pom.xml) and cached in
@@ -213,14 +215,20 @@ if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.ur
   const dirIndex = rest.indexOf('--dir');
   const dir = dirIndex >= 0 ? resolve(rest[dirIndex + 1]) : join(cacheDir, 'default');
   if (cmd === 'start') {
-    const b = await startBroker(dir);
-    process.stdout.write(`${b.brokers}\n`);
+    // --secure USER:PASSWORD also opens a SASL_SSL listener and prints its address instead
+    const secureIndex = rest.indexOf('--secure');
+    const credentials = secureIndex >= 0 ? rest[secureIndex + 1] ?? '' : undefined;
+    if (credentials !== undefined && !/^[^:]+:.+$/.test(credentials)) throw new Error('--secure takes USER:PASSWORD');
+    const users = credentials === undefined ? undefined : { [credentials.slice(0, credentials.indexOf(':'))]: credentials.slice(credentials.indexOf(':') + 1) };
+    const b = await startBroker(dir, users ? { secure: { users } } : {});
+    if (b.secureBrokers) process.stderr.write(`[kafka] SASL_SSL listener (PLAIN, SCRAM-SHA-256, SCRAM-SHA-512); trust ${b.caFile} (KAFKA_TLS=true KAFKA_CA_FILE=${b.caFile})\n`);
+    process.stdout.write(`${b.secureBrokers ?? b.brokers}\n`);
   } else if (cmd === 'stop') {
     await stopBroker(dir);
   } else if (cmd === 'classpath') {
     process.stdout.write(classpath() + '\n');
   } else {
-    process.stderr.write('usage: kafka-broker.mjs start|stop|classpath [--dir DIR]\n');
+    process.stderr.write('usage: kafka-broker.mjs start|stop|classpath [--dir DIR] [--secure USER:PASSWORD]\n');
     process.exit(2);
   }
 }
