@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, readSync, renameSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, readSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
 
 /**
@@ -25,7 +25,11 @@ interface BlobEntry {
 
 const MAGIC = Buffer.from('FRCK');
 
-export function writeCheckpoint(path: string, header: Record<string, unknown>, blobs: Record<string, Blob>): number {
+/**
+ * Writes the checkpoint; returns its size in bytes, or -1 when `mayReplace` (asked after the data
+ * is durable, just before the rename) refuses: then the old file stays and the new one is removed.
+ */
+export function writeCheckpoint(path: string, header: Record<string, unknown>, blobs: Record<string, Blob>, mayReplace: () => boolean = () => true): number {
   mkdirSync(dirname(path), { recursive: true });
   const entries: BlobEntry[] = [];
   let offset = 0;
@@ -56,6 +60,12 @@ export function writeCheckpoint(path: string, header: Record<string, unknown>, b
     fsyncSync(fd);
   } finally {
     closeSync(fd);
+  }
+  // the last moment to find out that another writer took over (the slow part, writing and
+  // fsyncing, is behind us, so the window between this check and the rename is tiny)
+  if (!mayReplace()) {
+    rmSync(tmp, { force: true });
+    return -1;
   }
   renameSync(tmp, path);
   return written;

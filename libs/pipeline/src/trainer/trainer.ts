@@ -336,15 +336,9 @@ export class TrainerProcessor {
     // a standby never wrote the model it holds: writing it would overwrite the owner's checkpoint
     if (!this.owner) return;
     // fencing: an owner paused past its session (GC, frozen VM) may not know yet that a standby
-    // took over and checkpointed; its stale model must not overwrite the new owner's
-    const onDisk = checkpointIdentity(readCheckpointHeader(this.checkpointPath));
-    if (onDisk !== this.checkpointSeen) {
-      this.owner = false;
-      this.m.active.set(0);
-      this.opts.logger.error({ onDisk, expected: this.checkpointSeen }, 'another trainer wrote the checkpoint since this one last did: it is the owner now; stepping down without writing');
-      this.opts.onOwnershipLost?.();
-      return;
-    }
+    // took over and checkpointed; its stale model must not overwrite the new owner's. Checked
+    // before the work and again just before the rename.
+    if (!this.checkpointStillOurs()) return;
     const t0 = performance.now();
     const appliedNow = this.applied;
     const img = this.images;
@@ -381,7 +375,8 @@ export class TrainerProcessor {
       wordCounts: Float64Array.from(this.words.vocab.counts),
     };
     this.sequence++;
-    const bytes = writeCheckpoint(this.checkpointPath, { ...header, sequence: this.sequence, instance: this.instance }, blobs);
+    const bytes = writeCheckpoint(this.checkpointPath, { ...header, sequence: this.sequence, instance: this.instance }, blobs, () => this.checkpointStillOurs());
+    if (bytes < 0) return;
     this.checkpointSeen = checkpointIdentity({ sequence: this.sequence, instance: this.instance });
     const published = await this.publishUpdates();
     if (options.commit !== false) await this.consumer?.commit(offsets);
@@ -390,6 +385,22 @@ export class TrainerProcessor {
     this.m.checkpointSeconds.observe((performance.now() - t0) / 1000);
     this.m.checkpointBytes.set(bytes);
     this.opts.logger.info({ bytes, published, offsets: offsets.length, images: n, labels: img.labels.size, words: this.words.vocab.size }, 'checkpoint written');
+  }
+
+  /**
+   * True while the checkpoint file is the one this instance last restored or wrote. Otherwise
+   * another instance has written it since, so it is the owner: this one steps down (once).
+   */
+  private checkpointStillOurs(): boolean {
+    const onDisk = checkpointIdentity(readCheckpointHeader(this.checkpointPath));
+    if (onDisk === this.checkpointSeen) return true;
+    if (this.owner) {
+      this.owner = false;
+      this.m.active.set(0);
+      this.opts.logger.error({ onDisk, expected: this.checkpointSeen }, 'another trainer wrote the checkpoint since this one last did: it is the owner now; stepping down without writing');
+      this.opts.onOwnershipLost?.();
+    }
+    return false;
   }
 
   /**
