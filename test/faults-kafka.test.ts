@@ -8,7 +8,7 @@ import { LocalSchemaRegistry, loadSchemaFiles } from '@freshet/avro';
 import { loadCorpusSentences, readImageLabelFile, sharedDataFile } from '@freshet/datasets';
 import { feedEvents, toWindows, topicsWithPrefix } from '@freshet/pipeline';
 import { KafkaTransport } from '@freshet/transport';
-import { expectedCounts, health, repoRoot, startService, stopService, until, type RunningService, type TrainerHealth } from './services.js';
+import { deploymentEnv, expectedCounts, expectEveryEventOnce, health, repoRoot, startService, stopService, testTrainerEnv, until, type RunningService, type TrainerHealth } from './services.js';
 
 const brokers = inject('kafkaBrokers');
 
@@ -22,8 +22,8 @@ describe('faults on a real Kafka broker', () => {
 
   it('kill -9 of the trainer mid-stream: the restarted trainer resumes from its checkpoint and every event counts exactly once', { timeout: 300_000 }, async () => {
     const prefix = `fault-${randomUUID().slice(0, 8)}.`;
-    const env = { KAFKA_BROKERS: brokers, FRESHET_TOPIC_PREFIX: prefix, FRESHET_PARTITIONS: '2' };
-    const trainerEnv = { ...env, FRESHET_CHECKPOINT_DIR: mkdtempSync(join(tmpdir(), 'freshet-fault-')), FRESHET_CHECKPOINT_EVERY_MS: '1000', FRESHET_IMAGE_DIM: '16', FRESHET_WORD_DIM: '16' };
+    const env = deploymentEnv(brokers, prefix);
+    const trainerEnv = { ...env, ...testTrainerEnv(mkdtempSync(join(tmpdir(), 'freshet-fault-'))) };
     const images = readImageLabelFile(sharedDataFile('mirflickr25k', 'train.tsv'));
     const windows = toWindows('moby', loadCorpusSentences(['moby-dick']), 24).slice(0, 4000);
     // what the model must hold at the end if every event is applied exactly once
@@ -45,15 +45,7 @@ describe('faults on a real Kafka broker', () => {
     await feedEvents(transport, registry, topics, { images: images.slice(2500), windows: windows.slice(2500), rate: 0 });
     trainer = await startService('trainer', trainerEnv);
     running.push(trainer);
-    await until(async () => {
-      const h = await trainerHealth(trainer);
-      return h.tokens >= tokens && h.labelPairs >= labelPairs;
-    }, 180_000, 'every event applied after the restart');
-    await new Promise((r) => setTimeout(r, 2000));
-    const h = await trainerHealth(trainer);
-    expect(h.images).toBe(images.length);
-    expect(h.labelPairs).toBe(labelPairs);
-    expect(h.tokens).toBe(tokens);
+    await expectEveryEventOnce(trainer, { images: images.length, labelPairs, tokens }, 'every event applied after the restart');
   });
 });
 
@@ -64,9 +56,9 @@ describe('broker restart', () => {
     const broker = await startBroker(join(dir, 'broker'));
     const services: RunningService[] = [];
     try {
-      const env = { KAFKA_BROKERS: broker.brokers, FRESHET_TOPIC_PREFIX: 'restart.', FRESHET_PARTITIONS: '2' };
+      const env = deploymentEnv(broker.brokers, 'restart.');
       services.push(await startService('ingest', env));
-      const trainer = await startService('trainer', { ...env, FRESHET_CHECKPOINT_DIR: join(dir, 'ck'), FRESHET_CHECKPOINT_EVERY_MS: '1000', FRESHET_IMAGE_DIM: '16', FRESHET_WORD_DIM: '16' });
+      const trainer = await startService('trainer', { ...env, ...testTrainerEnv(join(dir, 'ck')) });
       services.push(trainer);
       const images = readImageLabelFile(sharedDataFile('mirflickr25k', 'train.tsv'));
       const { labelPairs } = expectedCounts(images, []);
@@ -99,11 +91,11 @@ describe('broker restart', () => {
 describe('publisher killed between the chunks of a snapshot', () => {
   it('a downstream reader never assembles the half-written version; the next publisher completes one', { timeout: 300_000 }, async () => {
     const prefix = `pubkill-${randomUUID().slice(0, 8)}.`;
-    const env = { KAFKA_BROKERS: brokers, FRESHET_TOPIC_PREFIX: prefix, FRESHET_PARTITIONS: '2' };
+    const env = deploymentEnv(brokers, prefix);
     const services: RunningService[] = [];
     try {
       services.push(await startService('ingest', env));
-      const trainer = await startService('trainer', { ...env, FRESHET_CHECKPOINT_DIR: mkdtempSync(join(tmpdir(), 'freshet-pubkill-')), FRESHET_CHECKPOINT_EVERY_MS: '1000', FRESHET_IMAGE_DIM: '16', FRESHET_WORD_DIM: '16' });
+      const trainer = await startService('trainer', { ...env, ...testTrainerEnv(mkdtempSync(join(tmpdir(), 'freshet-pubkill-'))) });
       services.push(trainer);
       const images = readImageLabelFile(sharedDataFile('mirflickr25k', 'train.tsv'));
       const topics = topicsWithPrefix(prefix);

@@ -7,7 +7,7 @@ import { LocalSchemaRegistry, loadSchemaFiles } from '@freshet/avro';
 import { loadCorpusSentences, readImageLabelFile, sharedDataFile } from '@freshet/datasets';
 import { SnapshotReader, feedEvents, normaliseImageLabel, readCheckpointHeader, toWindows, topicsWithPrefix } from '@freshet/pipeline';
 import { KafkaTransport } from '@freshet/transport';
-import { expectedCounts, health, startService, stopService, until, type IngestHealth, type RunningService, type TrainerHealth } from './services.js';
+import { deploymentEnv, expectedCounts, expectEveryEventOnce, health, publisherActive, startService, stopService, testTrainerEnv, until, type IngestHealth, type RunningService, type TrainerHealth } from './services.js';
 
 const brokers = inject('kafkaBrokers');
 
@@ -24,15 +24,42 @@ describe('two instances in one consumer group', () => {
   const windows = toWindows('moby', loadCorpusSentences(['moby-dick']), 24).slice(0, 3000);
   const registry = new LocalSchemaRegistry(loadSchemaFiles().map((f) => f.text));
 
+  /** Ingest, an active trainer and a standby one sharing `trainerEnv` (and its checkpoint directory). */
+  async function trainerPair(env: Record<string, string>, trainerEnv: Record<string, string>): Promise<{ first: RunningService; second: RunningService }> {
+    running.push(await startService('ingest', env));
+    const first = await startService('trainer', trainerEnv);
+    running.push(first);
+    await until(async () => (await health<TrainerHealth>(first)).role === 'active', 60_000, 'the first trainer to own the partitions');
+    const second = await startService('trainer', trainerEnv);
+    running.push(second);
+    return { first, second };
+  }
+
+  /** Ingest, a trainer, an active publisher and a standby one, and a snapshot reader (started). */
+  async function publisherPair(prefix: string, env: Record<string, string>, publisherEnv: Record<string, string>) {
+    running.push(await startService('ingest', env));
+    running.push(await startService('trainer', { ...env, ...testTrainerEnv(mkdtempSync(join(tmpdir(), 'freshet-pub-'))) }));
+    const first = await startService('publisher', publisherEnv);
+    running.push(first);
+    await until(async () => publisherActive(first), 60_000, 'the first publisher to own the updates');
+    const second = await startService('publisher', publisherEnv);
+    running.push(second);
+    const transport = new KafkaTransport({ brokers: brokers.split(','), clientId: `${prefix}feeder` });
+    const topics = topicsWithPrefix(prefix);
+    const reader = new SnapshotReader(transport, registry, topics, `${prefix}reader`);
+    await reader.start();
+    return { first, second, transport, topics, reader };
+  }
+
   it('ingest: two instances split the partitions; when one leaves the survivor takes them all and every event reaches the model once', { timeout: 300_000 }, async () => {
     const prefix = `scale-ingest-${randomUUID().slice(0, 8)}.`;
-    const env = { KAFKA_BROKERS: brokers, FRESHET_TOPIC_PREFIX: prefix, FRESHET_PARTITIONS: '4' };
+    const env = deploymentEnv(brokers, prefix, 4);
     const { labelPairs, tokens } = expectedCounts(images, windows);
     const a = await startService('ingest', env);
     running.push(a);
     const b = await startService('ingest', env);
     running.push(b);
-    const trainer = await startService('trainer', { ...env, FRESHET_CHECKPOINT_DIR: mkdtempSync(join(tmpdir(), 'freshet-scale-')), FRESHET_CHECKPOINT_EVERY_MS: '1000', FRESHET_IMAGE_DIM: '16', FRESHET_WORD_DIM: '16' });
+    const trainer = await startService('trainer', { ...env, ...testTrainerEnv(mkdtempSync(join(tmpdir(), 'freshet-scale-'))) });
     running.push(trainer);
     // 2 raw topics x 4 partitions: four each once the group has settled
     await until(async () => (await health<IngestHealth>(a)).partitions === 4 && (await health<IngestHealth>(b)).partitions === 4, 60_000, 'the partitions split between both instances');
@@ -50,30 +77,17 @@ describe('two instances in one consumer group', () => {
     running.splice(running.indexOf(b), 1);
     await until(async () => (await health<IngestHealth>(a)).partitions === 8, 60_000, 'the survivor owning every partition');
     await feedEvents(transport, registry, topics, { images: images.slice(2000), windows: windows.slice(1500), rate: 0 });
-    await until(async () => {
-      const h = await health<TrainerHealth>(trainer);
-      return h.labelPairs >= labelPairs && h.tokens >= tokens;
-    }, 180_000, 'every event applied');
-    await new Promise((r) => setTimeout(r, 2000));
-    const h = await health<TrainerHealth>(trainer);
-    expect(h.images).toBe(images.length);
-    expect(h.labelPairs).toBe(labelPairs);
-    expect(h.tokens).toBe(tokens);
+    await expectEveryEventOnce(trainer, { images: images.length, labelPairs, tokens }, 'every event applied');
     expect((await health<IngestHealth>(a)).handled).toBe(images.length + windows.length - handledB);
   });
 
   it('trainer: the second instance stands by, takes over from the checkpoint when the active one is killed, and every event counts exactly once', { timeout: 300_000 }, async () => {
     const prefix = `scale-trainer-${randomUUID().slice(0, 8)}.`;
-    const env = { KAFKA_BROKERS: brokers, FRESHET_TOPIC_PREFIX: prefix, FRESHET_PARTITIONS: '2' };
+    const env = deploymentEnv(brokers, prefix);
     // both instances see one checkpoint directory (a shared volume in production)
-    const trainerEnv = { ...env, FRESHET_CHECKPOINT_DIR: mkdtempSync(join(tmpdir(), 'freshet-standby-')), FRESHET_CHECKPOINT_EVERY_MS: '1000', FRESHET_IMAGE_DIM: '16', FRESHET_WORD_DIM: '16' };
+    const trainerEnv = { ...env, ...testTrainerEnv(mkdtempSync(join(tmpdir(), 'freshet-standby-'))) };
     const { labelPairs, tokens } = expectedCounts(images, windows);
-    running.push(await startService('ingest', env));
-    const first = await startService('trainer', trainerEnv);
-    running.push(first);
-    await until(async () => (await health<TrainerHealth>(first)).role === 'active', 60_000, 'the first trainer to own the partitions');
-    const second = await startService('trainer', trainerEnv);
-    running.push(second);
+    const { first, second } = await trainerPair(env, trainerEnv);
     const transport = new KafkaTransport({ brokers: brokers.split(','), clientId: 'standby-feeder' });
     const topics = topicsWithPrefix(prefix);
     await feedEvents(transport, registry, topics, { images: images.slice(0, 2500), windows: windows.slice(0, 1500), rate: 0 });
@@ -86,35 +100,16 @@ describe('two instances in one consumer group', () => {
     await feedEvents(transport, registry, topics, { images: images.slice(2500), windows: windows.slice(1500), rate: 0 });
     // the session of the killed instance expires (10 s), the standby inherits every partition
     await until(async () => (await health<TrainerHealth>(second)).role === 'active', 90_000, 'the standby to take over');
-    await until(async () => {
-      const h = await health<TrainerHealth>(second);
-      return h.labelPairs >= labelPairs && h.tokens >= tokens;
-    }, 180_000, 'every event applied by the new owner');
-    await new Promise((r) => setTimeout(r, 2000));
-    const h = await health<TrainerHealth>(second);
-    expect(h.images).toBe(images.length);
-    expect(h.labelPairs).toBe(labelPairs);
-    expect(h.tokens).toBe(tokens);
+    const h = await expectEveryEventOnce(second, { images: images.length, labelPairs, tokens }, 'every event applied by the new owner');
     // it restored the first instance's checkpoint instead of starting over: it applied less than everything
     expect(h.applied).toBeLessThan(images.length + windows.length);
   });
 
   it('publisher: the standby takes over from a killed active one and its next snapshot holds the whole model, rebuilt from the latest-vector topic', { timeout: 300_000 }, async () => {
     const prefix = `scale-pub-${randomUUID().slice(0, 8)}.`;
-    const env = { KAFKA_BROKERS: brokers, FRESHET_TOPIC_PREFIX: prefix, FRESHET_PARTITIONS: '2' };
+    const env = deploymentEnv(brokers, prefix);
     const publisherEnv = { ...env, FRESHET_PUBLISH_EVERY_MS: '1000' };
-    running.push(await startService('ingest', env));
-    const trainer = await startService('trainer', { ...env, FRESHET_CHECKPOINT_DIR: mkdtempSync(join(tmpdir(), 'freshet-pub-')), FRESHET_CHECKPOINT_EVERY_MS: '1000', FRESHET_IMAGE_DIM: '16', FRESHET_WORD_DIM: '16' });
-    running.push(trainer);
-    const first = await startService('publisher', publisherEnv);
-    running.push(first);
-    await until(async () => (await fetch(`http://127.0.0.1:${first.port}/metrics`)).text().then((m) => /^freshet_publisher_active\{[^}]*\} 1$/m.test(m)), 60_000, 'the first publisher to own the updates');
-    const second = await startService('publisher', publisherEnv);
-    running.push(second);
-    const transport = new KafkaTransport({ brokers: brokers.split(','), clientId: 'pub-feeder' });
-    const topics = topicsWithPrefix(prefix);
-    const reader = new SnapshotReader(transport, registry, topics, `${prefix}reader`);
-    await reader.start();
+    const { first, second, transport, topics, reader } = await publisherPair(prefix, env, publisherEnv);
     try {
       await feedEvents(transport, registry, topics, { images: images.slice(0, 3000), windows: [], rate: 0 });
       await until(async () => (reader.current?.tables.get('IMAGE')?.vocab.size ?? 0) === 3000, 120_000, 'a snapshot of the first 3,000 images');
@@ -141,20 +136,10 @@ describe('two instances in one consumer group', () => {
 
   it('publisher split brain: a publisher paused past its session and woken after the standby took over never publishes its stale state', { timeout: 300_000 }, async () => {
     const prefix = `scale-pubpause-${randomUUID().slice(0, 8)}.`;
-    const env = { KAFKA_BROKERS: brokers, FRESHET_TOPIC_PREFIX: prefix, FRESHET_PARTITIONS: '2' };
+    const env = deploymentEnv(brokers, prefix);
     const publisherEnv = { ...env, FRESHET_PUBLISH_EVERY_MS: '4000' };
     type PublisherHealth = { snapshots: number; pending: number };
-    running.push(await startService('ingest', env));
-    running.push(await startService('trainer', { ...env, FRESHET_CHECKPOINT_DIR: mkdtempSync(join(tmpdir(), 'freshet-pubpause-')), FRESHET_CHECKPOINT_EVERY_MS: '1000', FRESHET_IMAGE_DIM: '16', FRESHET_WORD_DIM: '16' }));
-    const first = await startService('publisher', publisherEnv);
-    running.push(first);
-    await until(async () => (await fetch(`http://127.0.0.1:${first.port}/metrics`)).text().then((m) => /^freshet_publisher_active\{[^}]*\} 1$/m.test(m)), 60_000, 'the first publisher to own the updates');
-    const second = await startService('publisher', publisherEnv);
-    running.push(second);
-    const transport = new KafkaTransport({ brokers: brokers.split(','), clientId: 'pubpause-feeder' });
-    const topics = topicsWithPrefix(prefix);
-    const reader = new SnapshotReader(transport, registry, topics, `${prefix}reader`);
-    await reader.start();
+    const { first, second, transport, topics, reader } = await publisherPair(prefix, env, publisherEnv);
     const imagesSeen = (): number => reader.current?.tables.get('IMAGE')?.vocab.size ?? 0;
     try {
       await feedEvents(transport, registry, topics, { images: images.slice(0, 1000), windows: [], rate: 0 });
@@ -184,20 +169,16 @@ describe('two instances in one consumer group', () => {
 
   it('trainer split brain: an active instance paused past its session loses to the standby, and on waking steps down (exit 75) without overwriting its checkpoint', { timeout: 300_000 }, async () => {
     const prefix = `scale-pause-${randomUUID().slice(0, 8)}.`;
-    const env = { KAFKA_BROKERS: brokers, FRESHET_TOPIC_PREFIX: prefix, FRESHET_PARTITIONS: '2' };
-    const trainerEnv = { ...env, FRESHET_CHECKPOINT_DIR: mkdtempSync(join(tmpdir(), 'freshet-pause-')), FRESHET_CHECKPOINT_EVERY_MS: '1000', FRESHET_IMAGE_DIM: '16', FRESHET_WORD_DIM: '16' };
+    const env = deploymentEnv(brokers, prefix);
+    const checkpointDir = mkdtempSync(join(tmpdir(), 'freshet-pause-'));
+    const trainerEnv = { ...env, ...testTrainerEnv(checkpointDir) };
     const { labelPairs, tokens } = expectedCounts(images, windows);
-    running.push(await startService('ingest', env));
-    const first = await startService('trainer', trainerEnv);
-    running.push(first);
-    await until(async () => (await health<TrainerHealth>(first)).role === 'active', 60_000, 'the first trainer to own the partitions');
-    const second = await startService('trainer', trainerEnv);
-    running.push(second);
+    const { first, second } = await trainerPair(env, trainerEnv);
     // who wrote the checkpoint, watched every 50 ms for the whole test
     const writers: string[] = [];
     const watch = setInterval(() => {
       try {
-        const h = readCheckpointHeader(join(trainerEnv.FRESHET_CHECKPOINT_DIR, 'trainer.ckpt'));
+        const h = readCheckpointHeader(join(checkpointDir, 'trainer.ckpt'));
         const who = String(h?.instance ?? '');
         if (who !== '' && writers[writers.length - 1] !== who) writers.push(who);
       } catch {
@@ -222,18 +203,10 @@ describe('two instances in one consumer group', () => {
     expect(code, first.log.join('').slice(-2000)).toBe(75);
     running.splice(running.indexOf(first), 1);
     await feedEvents(transport, registry, topics, { images: images.slice(3000), windows: windows.slice(2000), rate: 0 });
-    await until(async () => {
-      const h = await health<TrainerHealth>(second);
-      return h.labelPairs >= labelPairs && h.tokens >= tokens;
-    }, 180_000, 'every event applied by the new owner');
-    await new Promise((r) => setTimeout(r, 2000));
+    const h = await expectEveryEventOnce(second, { images: images.length, labelPairs, tokens }, 'every event applied by the new owner');
     clearInterval(watch);
-    const h = await health<TrainerHealth>(second);
     expect(h.role).toBe('active');
     // the checkpoint passed from the first writer to the second once, and never back
     expect(writers.length, writers.join(' -> ')).toBe(2);
-    expect(h.images).toBe(images.length);
-    expect(h.labelPairs).toBe(labelPairs);
-    expect(h.tokens).toBe(tokens);
   });
 });

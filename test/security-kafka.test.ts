@@ -8,7 +8,7 @@ import { LocalSchemaRegistry, loadSchemaFiles } from '@freshet/avro';
 import { readImageLabelFile, sharedDataFile } from '@freshet/datasets';
 import { feedEvents, topicsWithPrefix } from '@freshet/pipeline';
 import { KafkaTransport } from '@freshet/transport';
-import { health, repoRoot, startService, stopService, until, type RunningService, type TrainerHealth } from './services.js';
+import { health, repoRoot, startService, stopService, testTrainerEnv, until, type RunningService, type TrainerHealth } from './services.js';
 
 /**
  * The services against a secured broker of their own (the Maven-jar broker with a SASL_SSL
@@ -45,7 +45,7 @@ describe('Kafka security on a real broker', () => {
       expect(badLog).not.toContain('not-the-password');
 
       services.push(await startService('ingest', { ...base, KAFKA_SASL_MECHANISM: 'plain', KAFKA_SASL_PASSWORD_FILE: passwordFile }));
-      const trainer = await startService('trainer', { ...base, KAFKA_SASL_MECHANISM: 'scram-sha-256', KAFKA_SASL_PASSWORD: password, FRESHET_CHECKPOINT_DIR: join(dir, 'ck'), FRESHET_CHECKPOINT_EVERY_MS: '1000', FRESHET_IMAGE_DIM: '16', FRESHET_WORD_DIM: '16' });
+      const trainer = await startService('trainer', { ...base, KAFKA_SASL_MECHANISM: 'scram-sha-256', KAFKA_SASL_PASSWORD: password, ...testTrainerEnv(join(dir, 'ck')) });
       services.push(trainer);
       const publisher = await startService('publisher', { ...base, KAFKA_SASL_MECHANISM: 'scram-sha-512', KAFKA_SASL_PASSWORD_FILE: passwordFile, FRESHET_PUBLISH_EVERY_MS: '1000' });
       services.push(publisher);

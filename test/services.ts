@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { expect } from 'vitest';
 import { normaliseImageLabel, normaliseTextWindow } from '@freshet/pipeline';
 import { freePort } from '@freshet/runtime';
 import { dirname, join, resolve } from 'node:path';
@@ -86,4 +87,37 @@ export function expectedCounts(images: Array<{ id: string; labels: string[] }>, 
     if (n.ok) tokens += n.value.tokens.length;
   }
   return { labelPairs, tokens };
+}
+
+/** The environment every service of one test deployment shares: brokers, topic prefix, partitions. */
+export function deploymentEnv(brokers: string, prefix: string, partitions = 2): Record<string, string> {
+  return { KAFKA_BROKERS: brokers, FRESHET_TOPIC_PREFIX: prefix, FRESHET_PARTITIONS: String(partitions) };
+}
+
+/** A small, fast trainer for the tests: 16-dimensional vectors, a checkpoint every second. */
+export function testTrainerEnv(checkpointDir: string): Record<string, string> {
+  return { FRESHET_CHECKPOINT_DIR: checkpointDir, FRESHET_CHECKPOINT_EVERY_MS: '1000', FRESHET_IMAGE_DIM: '16', FRESHET_WORD_DIM: '16' };
+}
+
+/** Whether a publisher reports itself the active instance (freshet_publisher_active 1). */
+export async function publisherActive(s: RunningService): Promise<boolean> {
+  return /^freshet_publisher_active\{[^}]*\} 1$/m.test(await (await fetch(`http://127.0.0.1:${s.port}/metrics`)).text());
+}
+
+/**
+ * Waits until the trainer's model holds at least the expected label pairs and tokens, lets it
+ * settle for two seconds, and checks it holds exactly them and every image: each event applied
+ * once. Returns the final /healthz for further checks.
+ */
+export async function expectEveryEventOnce(trainer: RunningService, expected: { images: number; labelPairs: number; tokens: number }, what: string): Promise<TrainerHealth> {
+  await until(async () => {
+    const h = await health<TrainerHealth>(trainer);
+    return h.labelPairs >= expected.labelPairs && h.tokens >= expected.tokens;
+  }, 180_000, what);
+  await new Promise((r) => setTimeout(r, 2000));
+  const h = await health<TrainerHealth>(trainer);
+  expect(h.images).toBe(expected.images);
+  expect(h.labelPairs).toBe(expected.labelPairs);
+  expect(h.tokens).toBe(expected.tokens);
+  return h;
 }

@@ -19,7 +19,7 @@ import { createLogger, createRegistry, parseOptions } from '@freshet/runtime';
 import { KafkaTransport, MemoryTransport, type Transport } from '@freshet/transport';
 import { numberArg, parseArgs } from './lib/args.js';
 import { runEnvironment } from './lib/environment.js';
-import { benchBroker, healthz, startService } from './lib/services.js';
+import { benchBroker, groupLag, healthz, startService } from './lib/services.js';
 
 const args = parseArgs(process.argv.slice(2));
 const imagesFile = args.get('images') ?? sharedDataFile('mirflickr25k', 'all.tsv');
@@ -77,13 +77,7 @@ async function endToEnd(transport: Transport, brokers: string): Promise<Record<s
   let sampling = true;
   const sampler = (async () => {
     while (sampling) {
-      let lag = 0;
-      for (const topic of [topics.trainImageLabels, topics.trainTextWindows]) {
-        const ends = await admin.endOffsets(topic);
-        const committed = await admin.committedOffsets(`${prefix}freshet-trainer`, topic);
-        for (const e of ends) lag += e.offset - Math.max(0, committed.find((c) => c.partition === e.partition)?.offset ?? 0);
-      }
-      lagSamples.push(lag);
+      lagSamples.push(await groupLag(admin, `${prefix}freshet-trainer`, [topics.trainImageLabels, topics.trainTextWindows]));
       await new Promise((r) => setTimeout(r, 1000));
     }
   })();

@@ -19,10 +19,10 @@ import { join } from 'node:path';
 import { LocalSchemaRegistry, loadSchemaFiles } from '@freshet/avro';
 import { generateSynthetic, loadCorpusSentences } from '@freshet/datasets';
 import { feedEvents, toWindows, topicsWithPrefix } from '@freshet/pipeline';
-import { KafkaTransport, type Admin } from '@freshet/transport';
+import { KafkaTransport } from '@freshet/transport';
 import { numberArg, parseArgs } from './lib/args.js';
 import { runEnvironment } from './lib/environment.js';
-import { benchBroker, healthz, scrape, startService, type BenchService } from './lib/services.js';
+import { benchBroker, groupLag, healthz, scrape, startService, type BenchService } from './lib/services.js';
 
 const args = parseArgs(process.argv.slice(2));
 const minutes = numberArg(args, 'minutes', 5);
@@ -52,16 +52,6 @@ interface Sample {
   lag: { ingest: number; trainer: number };
   rssMb: Record<string, number>;
   heapUsedMb: Record<string, number>;
-}
-
-async function groupLag(admin: Admin, group: string, topics: string[]): Promise<number> {
-  let lag = 0;
-  for (const topic of topics) {
-    const ends = await admin.endOffsets(topic);
-    const committed = await admin.committedOffsets(group, topic);
-    for (const e of ends) lag += e.offset - Math.max(0, committed.find((c) => c.partition === e.partition)?.offset ?? 0);
-  }
-  return lag;
 }
 
 const mean = (xs: number[]): number => xs.reduce((a, b) => a + b, 0) / Math.max(1, xs.length);
@@ -96,6 +86,11 @@ try {
   const samples: Sample[] = [];
   const t0 = Date.now();
   let phase: Sample['phase'] = 'feed';
+  // ingest's lag on the raw topics, the trainer's on the training topics (it commits at checkpoints)
+  const lagNow = async (): Promise<Sample['lag']> => ({
+    ingest: await groupLag(admin, `${prefix}freshet-ingest`, [topics.rawImageLabels, topics.rawTextWindows]),
+    trainer: await groupLag(admin, `${prefix}freshet-trainer`, [topics.trainImageLabels, topics.trainTextWindows]),
+  });
   const takeSample = async (): Promise<Sample> => {
     const rssMb: Record<string, number> = {};
     const heapUsedMb: Record<string, number> = {};
@@ -105,11 +100,7 @@ try {
       rssMb[s.name] = (m.get('process_resident_memory_bytes') ?? NaN) / 2 ** 20;
       heapUsedMb[s.name] = (m.get('nodejs_heap_size_used_bytes') ?? NaN) / 2 ** 20;
     }
-    const lag = {
-      ingest: await groupLag(admin, `${prefix}freshet-ingest`, [topics.rawImageLabels, topics.rawTextWindows]),
-      trainer: await groupLag(admin, `${prefix}freshet-trainer`, [topics.trainImageLabels, topics.trainTextWindows]),
-    };
-    const sample = { t: (Date.now() - t0) / 1000, phase, lag, rssMb, heapUsedMb };
+    const sample = { t: (Date.now() - t0) / 1000, phase, lag: await lagNow(), rssMb, heapUsedMb };
     samples.push(sample);
     return sample;
   };
@@ -135,7 +126,7 @@ try {
   let drainedAt: number | null = null;
   const drainDeadline = Date.now() + drainTimeoutMs;
   while (Date.now() < drainDeadline && samplerError === null) {
-    const l = { ingest: await groupLag(admin, `${prefix}freshet-ingest`, [topics.rawImageLabels, topics.rawTextWindows]), trainer: await groupLag(admin, `${prefix}freshet-trainer`, [topics.trainImageLabels, topics.trainTextWindows]) };
+    const l = await lagNow();
     if (l.ingest === 0 && l.trainer === 0) {
       drainedAt = (Date.now() - t0) / 1000;
       break;

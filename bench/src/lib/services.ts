@@ -2,6 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { freePort } from '@freshet/runtime';
+import type { Admin } from '@freshet/transport';
 
 export const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 
@@ -56,4 +57,15 @@ export async function benchBroker(): Promise<{ brokers: string; stop: () => Prom
   const mod = (await import(join(repoRoot, 'scripts', 'kafka-broker.mjs'))) as { startBroker: () => Promise<{ brokers: string; dir: string }>; stopBroker: (dir: string) => Promise<void> };
   const b = await mod.startBroker();
   return { brokers: b.brokers, stop: () => mod.stopBroker(b.dir) };
+}
+
+/** Records a consumer group has not committed yet, summed over the partitions of `topics`. */
+export async function groupLag(admin: Admin, group: string, topics: string[]): Promise<number> {
+  let lag = 0;
+  for (const topic of topics) {
+    const ends = await admin.endOffsets(topic);
+    const committed = await admin.committedOffsets(group, topic);
+    for (const e of ends) lag += e.offset - Math.max(0, committed.find((c) => c.partition === e.partition)?.offset ?? 0);
+  }
+  return lag;
 }

@@ -185,12 +185,18 @@ export class TrainerProcessor {
       this.m.active.set(1);
       this.opts.logger.info({ partitions: assigned.length }, 'trainer is the active instance');
     } else if (!owns && this.owner) {
-      this.owner = false;
-      this.m.active.set(0);
-      this.opts.logger.error('trainer lost its partitions to another instance; its model is no longer the one to extend');
-      this.opts.onOwnershipLost?.();
+      this.stepDown({}, 'trainer lost its partitions to another instance; its model is no longer the one to extend');
     }
     this.seekAssigned(assigned);
+  }
+
+  /** Stops being the owner (once): the service exits, to start again as a standby. */
+  private stepDown(context: Record<string, unknown>, why: string): void {
+    if (!this.owner) return;
+    this.owner = false;
+    this.m.active.set(0);
+    this.opts.logger.error(context, why);
+    this.opts.onOwnershipLost?.();
   }
 
   private seekAssigned(assigned: TopicPartition[]): void {
@@ -394,12 +400,7 @@ export class TrainerProcessor {
   private checkpointStillOurs(): boolean {
     const onDisk = checkpointIdentity(readCheckpointHeader(this.checkpointPath));
     if (onDisk === this.checkpointSeen) return true;
-    if (this.owner) {
-      this.owner = false;
-      this.m.active.set(0);
-      this.opts.logger.error({ onDisk, expected: this.checkpointSeen }, 'another trainer wrote the checkpoint since this one last did: it is the owner now; stepping down without writing');
-      this.opts.onOwnershipLost?.();
-    }
+    this.stepDown({ onDisk, expected: this.checkpointSeen }, 'another trainer wrote the checkpoint since this one last did: it is the owner now; stepping down without writing');
     return false;
   }
 
