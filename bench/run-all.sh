@@ -3,7 +3,7 @@
 # machine (timings suffer from anything else running). Each result records its own command.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-D=../shared/data
+D=data
 run() {
   local out=$1 script=$2
   shift 2

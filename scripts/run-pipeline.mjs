@@ -16,7 +16,7 @@ const opt = (name, fallback) => {
   const i = args.indexOf(`--${name}`);
   return i >= 0 ? args[i + 1] : fallback;
 };
-const images = opt('images', resolve(root, '..', 'shared', 'data', 'mirflickr25k', 'all.tsv'));
+const images = opt('images', resolve(process.env.FRESHET_DATA_DIR ?? resolve(root, 'data'), 'mirflickr25k', 'all.tsv'));
 const corpus = opt('corpus', 'sotu,moby-dick');
 const rate = opt('rate', '2000');
 

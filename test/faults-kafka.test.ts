@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, inject, it } from 'vitest';
 import type { Schema } from 'avsc';
 import { LocalSchemaRegistry, loadSchemaFiles } from '@freshet/avro';
-import { loadCorpusSentences, readImageLabelFile, sharedDataFile } from '@freshet/datasets';
+import { loadCorpusSentences, readImageLabelFile, dataFile } from '@freshet/datasets';
 import { feedEvents, toWindows, topicsWithPrefix } from '@freshet/pipeline';
 import { KafkaTransport } from '@freshet/transport';
 import { deploymentEnv, expectedCounts, expectEveryEventOnce, health, repoRoot, startService, stopService, testTrainerEnv, until, type RunningService, type TrainerHealth } from './services.js';
@@ -24,7 +24,7 @@ describe('faults on a real Kafka broker', () => {
     const prefix = `fault-${randomUUID().slice(0, 8)}.`;
     const env = deploymentEnv(brokers, prefix);
     const trainerEnv = { ...env, ...testTrainerEnv(mkdtempSync(join(tmpdir(), 'freshet-fault-'))) };
-    const images = readImageLabelFile(sharedDataFile('mirflickr25k', 'train.tsv'));
+    const images = readImageLabelFile(dataFile('mirflickr25k', 'train.tsv'));
     const windows = toWindows('moby', loadCorpusSentences(['moby-dick']), 24).slice(0, 4000);
     // what the model must hold at the end if every event is applied exactly once
     const { labelPairs, tokens } = expectedCounts(images, windows);
@@ -60,7 +60,7 @@ describe('broker restart', () => {
       services.push(await startService('ingest', env));
       const trainer = await startService('trainer', { ...env, ...testTrainerEnv(join(dir, 'ck')) });
       services.push(trainer);
-      const images = readImageLabelFile(sharedDataFile('mirflickr25k', 'train.tsv'));
+      const images = readImageLabelFile(dataFile('mirflickr25k', 'train.tsv'));
       const { labelPairs } = expectedCounts(images, []);
       const registry = new LocalSchemaRegistry(loadSchemaFiles().map((f) => f.text));
       const topics = topicsWithPrefix('restart.');
@@ -97,7 +97,7 @@ describe('publisher killed between the chunks of a snapshot', () => {
       services.push(await startService('ingest', env));
       const trainer = await startService('trainer', { ...env, ...testTrainerEnv(mkdtempSync(join(tmpdir(), 'freshet-pubkill-'))) });
       services.push(trainer);
-      const images = readImageLabelFile(sharedDataFile('mirflickr25k', 'train.tsv'));
+      const images = readImageLabelFile(dataFile('mirflickr25k', 'train.tsv'));
       const topics = topicsWithPrefix(prefix);
       const transport = new KafkaTransport({ brokers: brokers.split(','), clientId: 'pubkill-feeder' });
       await feedEvents(transport, new LocalSchemaRegistry(loadSchemaFiles().map((f) => f.text)), topics, { images, windows: [], rate: 0 });

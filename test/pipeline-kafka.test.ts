@@ -8,7 +8,7 @@ import avro from 'avsc';
 import { Kafka, logLevel } from 'kafkajs';
 import { LocalSchemaRegistry, loadSchemaFiles } from '@freshet/avro';
 import { Rng, leaveOneOut } from '@freshet/core';
-import { loadCorpusSentences, readImageLabelFile, sharedDataFile } from '@freshet/datasets';
+import { loadCorpusSentences, readImageLabelFile, dataFile } from '@freshet/datasets';
 import { feedEvents, toWindows, topicsWithPrefix } from '@freshet/pipeline';
 import { KafkaTransport } from '@freshet/transport';
 import { freePort, repoRoot, startService, stopService, type RunningService } from './services.js';
@@ -36,7 +36,7 @@ describe('the pipeline as separate processes on a real Kafka broker', () => {
     services.push(await startService('publisher', { ...env, FRESHET_PUBLISH_EVERY_MS: '3000' }));
 
     // feed: MIRFLICKR training images (one label held out) and Moby Dick windows
-    const split = leaveOneOut(readImageLabelFile(sharedDataFile('mirflickr25k', 'train.tsv')), new Rng(7));
+    const split = leaveOneOut(readImageLabelFile(dataFile('mirflickr25k', 'train.tsv')), new Rng(7));
     const windows = toWindows('moby', loadCorpusSentences(['moby-dick']), 24).slice(0, 3000);
     const topics = topicsWithPrefix(prefix);
     const transport = new KafkaTransport({ brokers: brokers.split(','), clientId: 'it-feeder' });

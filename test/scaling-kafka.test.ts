@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, inject, it } from 'vitest';
 import { LocalSchemaRegistry, loadSchemaFiles } from '@freshet/avro';
-import { loadCorpusSentences, readImageLabelFile, sharedDataFile } from '@freshet/datasets';
+import { loadCorpusSentences, readImageLabelFile, dataFile } from '@freshet/datasets';
 import { SnapshotReader, feedEvents, normaliseImageLabel, readCheckpointHeader, toWindows, topicsWithPrefix } from '@freshet/pipeline';
 import { KafkaTransport } from '@freshet/transport';
 import { deploymentEnv, expectedCounts, expectEveryEventOnce, health, publisherActive, startService, stopService, testTrainerEnv, until, type IngestHealth, type RunningService, type TrainerHealth } from './services.js';
@@ -20,7 +20,7 @@ describe('two instances in one consumer group', () => {
   afterAll(async () => {
     await Promise.all(running.map((s) => stopService(s, 'SIGKILL')));
   });
-  const images = readImageLabelFile(sharedDataFile('mirflickr25k', 'train.tsv'));
+  const images = readImageLabelFile(dataFile('mirflickr25k', 'train.tsv'));
   const windows = toWindows('moby', loadCorpusSentences(['moby-dick']), 24).slice(0, 3000);
   const registry = new LocalSchemaRegistry(loadSchemaFiles().map((f) => f.text));
 

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { LocalSchemaRegistry, loadSchemaFiles } from '@freshet/avro';
-import { readImageLabelFile, sharedDataFile } from '@freshet/datasets';
+import { readImageLabelFile, dataFile } from '@freshet/datasets';
 import { feedEvents, topicsWithPrefix } from '@freshet/pipeline';
 import { KafkaTransport } from '@freshet/transport';
 import { health, repoRoot, startService, stopService, testTrainerEnv, until, type RunningService, type TrainerHealth } from './services.js';
@@ -50,7 +50,7 @@ describe('Kafka security on a real broker', () => {
       const publisher = await startService('publisher', { ...base, KAFKA_SASL_MECHANISM: 'scram-sha-512', KAFKA_SASL_PASSWORD_FILE: passwordFile, FRESHET_PUBLISH_EVERY_MS: '1000' });
       services.push(publisher);
 
-      const images = readImageLabelFile(sharedDataFile('mirflickr25k', 'train.tsv')).slice(0, 1000);
+      const images = readImageLabelFile(dataFile('mirflickr25k', 'train.tsv')).slice(0, 1000);
       const feeder = new KafkaTransport({ brokers: [secureBrokers], clientId: 'secure-feeder', ssl: { ca: [readFileSync(caFile, 'utf8')] }, sasl: { mechanism: 'scram-sha-512', username: 'freshet', password } });
       await feedEvents(feeder, new LocalSchemaRegistry(loadSchemaFiles().map((f) => f.text)), topicsWithPrefix(prefix), { images, windows: [], rate: 0 });
       await until(async () => (await health<TrainerHealth>(trainer)).applied >= images.length, 120_000, 'training over the secured listener');

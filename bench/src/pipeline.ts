@@ -13,7 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { AvroCodec, LocalSchemaRegistry, loadSchemaFiles, type SnapshotManifest } from '@freshet/avro';
-import { loadCorpusSentences, readImageLabelFile, sharedDataFile } from '@freshet/datasets';
+import { loadCorpusSentences, readImageLabelFile, dataFile } from '@freshet/datasets';
 import { IngestProcessor, TrainerProcessor, commonOptions, defaultIngestLimits, feedEvents, schemaTexts, toWindows, topicsWithPrefix, trainerOptions, trainerOptionsFrom } from '@freshet/pipeline';
 import { createLogger, createRegistry, parseOptions } from '@freshet/runtime';
 import { KafkaTransport, MemoryTransport, type Transport } from '@freshet/transport';
@@ -22,7 +22,7 @@ import { runEnvironment } from './lib/environment.js';
 import { benchBroker, groupLag, healthz, startService } from './lib/services.js';
 
 const args = parseArgs(process.argv.slice(2));
-const imagesFile = args.get('images') ?? sharedDataFile('mirflickr25k', 'all.tsv');
+const imagesFile = args.get('images') ?? dataFile('mirflickr25k', 'all.tsv');
 const corpus = (args.get('corpus') ?? 'sotu,moby-dick').split(',');
 const maxWindows = numberArg(args, 'windows', 20_000);
 const rate = numberArg(args, 'rate', 0);

@@ -14,7 +14,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { evaluateSimilarity, parseSimilarityFile } from '@freshet/core';
-import { loadCorpusSentences, readWord2VecText, sharedDataDir } from '@freshet/datasets';
+import { loadCorpusSentences, readWord2VecText, dataDir } from '@freshet/datasets';
 import { numberArg, parseArgs } from './lib/args.js';
 import { runEnvironment } from './lib/environment.js';
 
@@ -37,7 +37,7 @@ const corpusFile = join(dir, 'corpus.txt');
 const sentences = loadCorpusSentences(corpusNames);
 writeFileSync(corpusFile, sentences.map((s) => s.join(' ')).join('\n') + '\n');
 const rawWords = sentences.reduce((n, s) => n + s.length, 0);
-const simDir = join(sharedDataDir(), 'word-similarity', 'normalized');
+const simDir = join(dataDir(), 'word-similarity', 'normalized');
 const simFiles = ['EN-WS-353-ALL.tsv', 'EN-WS-353-SIM.tsv', 'EN-WS-353-REL.tsv', 'EN-MEN-TR-3k.tsv', 'EN-MTurk-771.tsv', 'EN-RW-STANFORD.tsv'];
 const simSets = simFiles.map((f) => ({ name: f, pairs: parseSimilarityFile(readFileSync(join(simDir, f), 'utf8'), f) }));
 

@@ -3,7 +3,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { encodeCorpus, loadCorpusSentences, sentences, tokenize } from './text.js';
 import { generateSynthetic } from './synthetic.js';
-import { parseImageLabels, readImageLabelFile, sharedDataDir, sharedDataFile } from './files.js';
+import { parseImageLabels, readImageLabelFile, dataDir, dataFile } from './files.js';
 
 describe('image-label files', () => {
   it('parses the shared format and rejects lines without a tab', () => {
@@ -14,15 +14,15 @@ describe('image-label files', () => {
     expect(() => parseImageLabels('oops\n', 'x.tsv')).toThrow(/x.tsv:1/);
   });
 
-  it('reads Corel5k from ../shared/data with the counts its provenance states', () => {
-    const train = readImageLabelFile(sharedDataFile('corel5k-mulan', 'train.tsv'));
+  it('reads Corel5k from data/ with the counts its provenance states', () => {
+    const train = readImageLabelFile(dataFile('corel5k-mulan', 'train.tsv'));
     expect(train).toHaveLength(4500);
     expect(train.reduce((s, i) => s + i.labels.length, 0)).toBe(15_847);
   });
 
   it('names the missing file and the setting that fixes it', () => {
-    expect(() => readImageLabelFile(join(sharedDataDir(), 'nope.tsv'))).toThrow(/FRESHET_DATA_DIR/);
-    expect(existsSync(sharedDataDir())).toBe(true);
+    expect(() => readImageLabelFile(join(dataDir(), 'nope.tsv'))).toThrow(/FRESHET_DATA_DIR/);
+    expect(existsSync(dataDir())).toBe(true);
   });
 });
 

@@ -4,28 +4,28 @@ import { fileURLToPath } from 'node:url';
 import type { LabeledImage } from '@freshet/core';
 
 /**
- * The folder of the shared data sets: $FRESHET_DATA_DIR, or ../shared/data beside the checkout
- * (where CI and the developers' machines have it).
+ * The folder of the data sets: $FRESHET_DATA_DIR, or data/ in the repository (vendored with
+ * their provenance, so a clone from anywhere runs the quick start and the tests).
  */
-export function sharedDataDir(): string {
+export function dataDir(): string {
   if (process.env.FRESHET_DATA_DIR) return resolve(process.env.FRESHET_DATA_DIR);
   const here = dirname(fileURLToPath(import.meta.url));
-  // libs/datasets/{src,dist} -> repository root -> its parent
-  return resolve(here, '..', '..', '..', '..', 'shared', 'data');
+  // libs/datasets/{src,dist} -> repository root
+  return resolve(here, '..', '..', '..', 'data');
 }
 
-/** A path under the shared data folder, or a clear error naming what is missing and how to fix it. */
-export function sharedDataFile(...parts: string[]): string {
-  const path = join(sharedDataDir(), ...parts);
-  requireFile(path, 'shared data set');
+/** A path under the data folder, or a clear error naming what is missing and how to fix it. */
+export function dataFile(...parts: string[]): string {
+  const path = join(dataDir(), ...parts);
+  requireFile(path, 'data set');
   return path;
 }
 
 export function requireFile(path: string, what = 'file'): void {
   if (!existsSync(path)) {
     throw new Error(
-      `${what} not found: ${path}. Data sets are read from ../shared/data beside the checkout; ` +
-        'set FRESHET_DATA_DIR to the folder that holds corel5k-mulan/, mirflickr25k/ and word-similarity/.',
+      `${what} not found: ${path}. Data sets are read from data/ in the repository (see data/README.md); ` +
+        'set FRESHET_DATA_DIR to a folder that holds corel5k-mulan/, mirflickr25k/ and word-similarity/ to use another copy.',
     );
   }
 }

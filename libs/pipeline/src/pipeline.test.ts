@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { AvroCodec, LocalSchemaRegistry, type ImageLabelEvent, type TextWindowEvent } from '@freshet/avro';
 import { Rng, defaultSamplerConfig, leaveOneOut } from '@freshet/core';
-import { loadCorpusSentences, readImageLabelFile, sharedDataFile } from '@freshet/datasets';
+import { loadCorpusSentences, readImageLabelFile, dataFile } from '@freshet/datasets';
 import { createLogger, createRegistry } from '@freshet/runtime';
 import { MemoryTransport } from '@freshet/transport';
 import { IngestProcessor } from './ingest/processor.js';
@@ -32,7 +32,7 @@ describe('the pipeline in one process (in-memory transport)', () => {
     const s = schemaTexts();
     const rawImages = new AvroCodec<ImageLabelEvent>(registry, `${defaultTopics.rawImageLabels}-value`, s.imageLabel.text);
     const rawText = new AvroCodec<TextWindowEvent>(registry, `${defaultTopics.rawTextWindows}-value`, s.textWindow.text);
-    const split = leaveOneOut(readImageLabelFile(sharedDataFile('mirflickr25k', 'train.tsv')), new Rng(3));
+    const split = leaveOneOut(readImageLabelFile(dataFile('mirflickr25k', 'train.tsv')), new Rng(3));
     const sentences = loadCorpusSentences(['moby-dick']).slice(0, 2000);
     const producer = await transport.producer();
     for (const img of split.train) {

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { sharedDataFile } from '@freshet/datasets';
+import { dataFile } from '@freshet/datasets';
 import { parseOptions } from '@freshet/runtime';
 import { trainImages, trainImagesOptions } from './train-images.js';
 import { trainWords, trainWordsOptions } from './train-words.js';
@@ -24,8 +24,8 @@ describe('train-images on Corel5k', () => {
   it('learns far above chance, reproducibly from the seed, and exports word2vec text', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'freshet-cli-'));
     const args = [
-      '--train', sharedDataFile('corel5k-mulan', 'train.tsv'),
-      '--test', sharedDataFile('corel5k-mulan', 'test.tsv'),
+      '--train', dataFile('corel5k-mulan', 'train.tsv'),
+      '--test', dataFile('corel5k-mulan', 'test.tsv'),
       '--steps', '400000', '--evals', '1', '--seed', '3', '--quiet',
     ];
     const a = await trainImages(parseOptions(trainImagesOptions, [...args, '--out-labels', join(dir, 'labels.txt')]));
@@ -62,7 +62,7 @@ describe('Hogwild threads', () => {
   it('trains the image-label model on two worker threads sharing one model', async () => {
     const r = await trainImages(
       parseOptions(trainImagesOptions, [
-        '--train', sharedDataFile('corel5k-mulan', 'train.tsv'),
+        '--train', dataFile('corel5k-mulan', 'train.tsv'),
         '--steps', '400000', '--evals', '1', '--threads', '2', '--quiet',
       ]),
     );

@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { sharedDataDir } from '@freshet/datasets';
+import { dataDir } from '@freshet/datasets';
 import { parseOptions, type OptionSpec, type OptionValues } from '@freshet/runtime';
 import { trainImages, trainImagesOptions } from './train-images.js';
 import { trainWords, trainWordsOptions } from './train-words.js';
@@ -20,7 +20,7 @@ const say = (line = ''): void => {
  */
 export async function demoOffline(v: OptionValues): Promise<Record<string, unknown>> {
   const seed = String(v.get('seed'));
-  const mir = join(sharedDataDir(), 'mirflickr25k', 'all.tsv');
+  const mir = join(dataDir(), 'mirflickr25k', 'all.tsv');
   say('freshet demo: image-label embeddings (MIRFLICKR-25k, adaptive sampler) and word vectors (@stdlib SOTU + Moby Dick)');
   say('');
   say(`1) Image annotation: ${mir}, one held-out label per image, ${String(v.get('seconds'))} s of training`);

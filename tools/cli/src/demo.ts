@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { LocalSchemaRegistry, loadSchemaFiles } from '@freshet/avro';
 import { Rng, defaultSamplerConfig, evaluateAnnotation, leaveOneOut, resolvePairs } from '@freshet/core';
-import { loadCorpusSentences, readImageLabelFile, sharedDataDir } from '@freshet/datasets';
+import { loadCorpusSentences, readImageLabelFile, dataDir } from '@freshet/datasets';
 import { IngestProcessor, PublisherProcessor, SnapshotReader, TrainerProcessor, defaultIngestLimits, defaultTopics, feedEvents, toWindows } from '@freshet/pipeline';
 import { createLogger, createRegistry, startHealthServer, type OptionSpec, type OptionValues } from '@freshet/runtime';
 import { MemoryTransport } from '@freshet/transport';
@@ -42,7 +42,7 @@ export async function demo(v: OptionValues): Promise<Record<string, unknown>> {
     live: () => true,
     ready: () => true,
   });
-  const file = join(sharedDataDir(), 'mirflickr25k', 'all.tsv');
+  const file = join(dataDir(), 'mirflickr25k', 'all.tsv');
   const split = leaveOneOut(readImageLabelFile(file), new Rng(seed));
   const corpora = (v.get('corpus') as string[]) ?? [];
   const windows = corpora.flatMap((c) => toWindows(c, loadCorpusSentences([c]), 24));

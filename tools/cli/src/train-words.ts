@@ -18,7 +18,7 @@ import {
   type SimilarityResult,
 } from '@freshet/core';
 import { trainSkipGramWasm } from '@freshet/kernels';
-import { encodeCorpus, loadCorpusSentences, sharedDataDir, requireFile } from '@freshet/datasets';
+import { encodeCorpus, loadCorpusSentences, dataDir, requireFile } from '@freshet/datasets';
 import { list, num, str, type OptionSpec, type OptionValues } from '@freshet/runtime';
 import { Progress } from './progress.js';
 import { writeWord2VecText } from './word2vec-format.js';
@@ -38,7 +38,7 @@ export const trainWordsOptions: OptionSpec[] = [
   { name: 'mix-share', kind: 'number', default: 0.1, help: 'adaptive: share of popularity draws mixed in' },
   { name: 'candidates', kind: 'number', default: 1, help: 'adaptive: candidates re-scored exactly per draw' },
   { name: 'refresh-every', kind: 'number', help: 'adaptive: draws between rank-table refreshes (default ceil(|V| ln |V|))' },
-  { name: 'similarity', kind: 'list', help: 'word-similarity files to report Spearman on (default: all of ../shared/data/word-similarity/normalized)' },
+  { name: 'similarity', kind: 'list', help: 'word-similarity files to report Spearman on (default: all of data/word-similarity/normalized)' },
   { name: 'neighbours', kind: 'list', default: 'whale,ship,war,money,freedom', help: 'words whose nearest neighbours to print' },
   { name: 'engine', kind: 'string', default: 'wasm', choices: ['wasm', 'js'], help: 'wasm: the WebAssembly SIMD kernel (popularity and adaptive); js: the TypeScript reference loop (any sampler)' },
   { name: 'seed', kind: 'number', default: 1, help: 'random seed' },
@@ -63,7 +63,7 @@ export interface TrainWordsResult {
 }
 
 export function defaultSimilarityFiles(): string[] {
-  const dir = join(sharedDataDir(), 'word-similarity', 'normalized');
+  const dir = join(dataDir(), 'word-similarity', 'normalized');
   requireFile(dir, 'word-similarity folder');
   return readdirSync(dir)
     .filter((f) => f.endsWith('.tsv'))

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { AvroCodec, LocalSchemaRegistry, type ImageLabelEvent, type TextWindowEvent } from '@freshet/avro';
 import { Rng, defaultSamplerConfig, evaluateAnnotation, leaveOneOut, resolvePairs } from '@freshet/core';
-import { loadCorpusSentences, readImageLabelFile, sharedDataFile } from '@freshet/datasets';
+import { loadCorpusSentences, readImageLabelFile, dataFile } from '@freshet/datasets';
 import { createLogger, createRegistry } from '@freshet/runtime';
 import { MemoryTransport } from '@freshet/transport';
 import { defaultTopics, schemaTexts } from '../topics.js';
@@ -44,7 +44,7 @@ describe('trainer on the in-memory transport', () => {
     const s = schemaTexts();
     const imageCodec = new AvroCodec<ImageLabelEvent>(registry, `${defaultTopics.trainImageLabels}-value`, s.imageLabel.text);
     const textCodec = new AvroCodec<TextWindowEvent>(registry, `${defaultTopics.trainTextWindows}-value`, s.textWindow.text);
-    const split = leaveOneOut(readImageLabelFile(sharedDataFile('mirflickr25k', 'train.tsv')), new Rng(5));
+    const split = leaveOneOut(readImageLabelFile(dataFile('mirflickr25k', 'train.tsv')), new Rng(5));
     const sentences = loadCorpusSentences(['moby-dick']).slice(0, 3000);
     const producer = await transport.producer();
     const events: Array<() => Promise<void>> = [];
