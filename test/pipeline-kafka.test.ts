@@ -44,14 +44,14 @@ describe('the pipeline as separate processes on a real Kafka broker', () => {
     expect(fed.sent).toBe(split.train.length + windows.length);
 
     // a downstream consumer with only the .avsc files: assemble the newest complete version
-    const chunkType = avscType('snapshot-chunk.v1.avsc');
+    const chunkType = avscType('snapshot-chunk.v2.avsc');
     const manifestType = avscType('snapshot-manifest.v1.avsc');
     const kafka = new Kafka({ brokers: brokers.split(','), clientId: 'it-reader', logLevel: logLevel.NOTHING });
     const consumer = kafka.consumer({ groupId: `reader-${prefix}` });
     await consumer.connect();
     await consumer.subscribe({ topic: topics.snapshots, fromBeginning: true });
-    const chunks = new Map<number, Map<number, { kind: string; dim: number; ids: string[]; vectors: Buffer }>>();
-    let complete: { version: number; counts: Record<string, number>; tables: Map<string, Map<string, Float32Array>> } | null = null;
+    const chunks = new Map<number, Map<number, { kind: string; dim: number; ids: string[]; vectors: Buffer; biases: Buffer }>>();
+    let complete: { version: number; counts: Record<string, number>; tables: Map<string, Map<string, Float32Array>>; biases: Map<string, number> } | null = null;
     await consumer.run({
       eachMessage: async ({ message }) => {
         const value = message.value;
@@ -62,14 +62,17 @@ describe('the pipeline as separate processes on a real Kafka broker', () => {
           const got = chunks.get(m.version);
           if (!got || got.size !== m.chunks) return;
           const tables = new Map<string, Map<string, Float32Array>>();
+          const biases = new Map<string, number>();
           for (const c of got.values()) {
             const t = tables.get(c.kind) ?? new Map<string, Float32Array>();
             c.ids.forEach((id, i) => t.set(id, new Float32Array(new Uint8Array(c.vectors.subarray(i * c.dim * 4, (i + 1) * c.dim * 4)).buffer)));
+            // label chunks carry one float32 bias per label (the score is image · label + bias)
+            if (c.biases.length === c.ids.length * 4) c.ids.forEach((id, i) => biases.set(id, c.biases.readFloatLE(i * 4)));
             tables.set(c.kind, t);
           }
-          if (!complete || m.version > complete.version) complete = { version: m.version, counts: m.counts, tables };
+          if (!complete || m.version > complete.version) complete = { version: m.version, counts: m.counts, tables, biases };
         } else {
-          const c = chunkType.fromBuffer(body) as { version: number; chunk: number; kind: string; dim: number; ids: string[]; vectors: Buffer };
+          const c = chunkType.fromBuffer(body) as { version: number; chunk: number; kind: string; dim: number; ids: string[]; vectors: Buffer; biases: Buffer };
           const map = chunks.get(c.version) ?? new Map();
           map.set(c.chunk, c);
           chunks.set(c.version, map);
@@ -80,7 +83,7 @@ describe('the pipeline as separate processes on a real Kafka broker', () => {
     const target = split.train.length;
     while (Date.now() < deadline && ((complete as { counts: Record<string, number> } | null)?.counts.IMAGE ?? 0) < target) await new Promise((r) => setTimeout(r, 500));
     await consumer.disconnect();
-    const snapshot = complete as { version: number; counts: Record<string, number>; tables: Map<string, Map<string, Float32Array>> } | null;
+    const snapshot = complete as { version: number; counts: Record<string, number>; tables: Map<string, Map<string, Float32Array>>; biases: Map<string, number> } | null;
     expect(snapshot?.counts.IMAGE).toBe(target);
     expect(snapshot?.counts.LABEL).toBe(38);
     expect(snapshot?.counts.WORD ?? 0).toBeGreaterThan(3000);
@@ -93,11 +96,11 @@ describe('the pipeline as separate processes on a real Kafka broker', () => {
     for (const t of split.test) {
       const u = images.get(t.id);
       if (!u) continue;
-      const score = (v: Float32Array): number => v.reduce((s, x, f) => s + x * u[f], 0);
+      const score = (name: string, v: Float32Array): number => v.reduce((s, x, f) => s + x * u[f], snapshot?.biases.get(name) ?? 0);
       const target = labels.find(([name]) => name === t.label);
       if (!target) continue;
-      const s = score(target[1]);
-      const above = labels.filter(([name, v]) => name !== t.label && !trainLabels.get(t.id)?.has(name) && score(v) > s).length;
+      const s = score(target[0], target[1]);
+      const above = labels.filter(([name, v]) => name !== t.label && !trainLabels.get(t.id)?.has(name) && score(name, v) > s).length;
       if (above < 5) hits++;
     }
     const p5 = hits / 5 / split.test.length;

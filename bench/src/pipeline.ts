@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { AvroCodec, LocalSchemaRegistry, loadSchemaFiles, type SnapshotManifest } from '@freshet/avro';
 import { loadCorpusSentences, readImageLabelFile, dataFile } from '@freshet/datasets';
-import { IngestProcessor, TrainerProcessor, commonOptions, defaultIngestLimits, feedEvents, schemaTexts, toWindows, topicsWithPrefix, trainerOptions, trainerOptionsFrom } from '@freshet/pipeline';
+import { IngestProcessor, Trainer, commonOptions, defaultIngestLimits, feedEvents, schemaTexts, toWindows, topicsWithPrefix, trainerOptions, trainerOptionsFrom } from '@freshet/pipeline';
 import { createLogger, createRegistry, parseOptions } from '@freshet/runtime';
 import { KafkaTransport, MemoryTransport, type Transport } from '@freshet/transport';
 import { numberArg, parseArgs } from './lib/args.js';
@@ -49,7 +49,7 @@ async function trainerInIsolation(): Promise<{ eventsPerSecond: number; seconds:
   while (ingest.handled < total) await new Promise((r) => setTimeout(r, 50));
   await ingest.stop();
   const options = parseOptions([...commonOptions, ...trainerOptions], ['--brokers', 'memory', '--checkpoint-dir', mkdtempSync(join(tmpdir(), 'bench-iso-')), '--checkpoint-every-ms', '1000000000'], {});
-  const trainer = new TrainerProcessor(trainerOptionsFrom({ options, env: {}, logger: quiet, metrics: createRegistry('trainer'), transport, registry, topics }));
+  const trainer = new Trainer(trainerOptionsFrom({ options, env: {}, logger: quiet, metrics: createRegistry('trainer'), transport, registry, topics }));
   const t0 = performance.now();
   await trainer.start();
   while (trainer.applied < total) await new Promise((r) => setTimeout(r, 20));

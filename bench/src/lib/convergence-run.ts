@@ -1,43 +1,41 @@
-import {
-  ImageLabelModel,
-  Rng,
-  createSampler,
-  defaultImageLabelConfig,
-  defaultSamplerConfig,
-  evaluateAnnotation,
-  observeAll,
-  resolvePairs,
-  trainImageLabelSteps,
-  type LabeledImage,
-  type NegativeSampler,
-  type SamplerKind,
-  type SamplerStats,
-} from '@freshet/core';
+import { Rng, defaultImageLabelConfig, evaluateAnnotation, resolvePairs, type LabeledImage, type Optimizer, type SamplerStats } from '@freshet/core';
+import { ImageLabelTrainer, type VseSamplerSpec } from '@freshet/kernels';
 
-export interface SamplerSetting {
-  sampler: SamplerKind;
+/** One contender's setting: sampler, optimiser and their knobs. */
+export interface Setting {
+  sampler: VseSamplerSpec['kind'];
+  optimizer: Optimizer;
+  labelBias: boolean;
   lr: number;
-  /** adaptive only */
-  lambdaFraction?: number;
-  /** adaptive only: candidates re-scored per draw (1 = the paper's sampler) */
+  reg: number;
+  /** candidates scored per draw, the hardest kept (uniform source: dynamic negative sampling) */
   candidates?: number;
+  /** adaptive: λ as a fraction of the labels; Infinity is the uniform limit */
+  lambdaFraction?: number;
+  /** WARP: cap on draws per step (Infinity: |A| - 1) */
+  maxSampled?: number;
+  /** adaptive: draws between refreshes (default the papers' ceil(|A| ln |A|)) */
+  refreshEvery?: number;
+  /** adaptive: rebuild the rank tables on a second thread */
+  asyncRefresh?: boolean;
 }
 
 export interface CurvePoint {
   seconds: number;
+  cpuSeconds: number;
   steps: number;
   p5: number;
   map: number;
 }
 
 export interface CurveResult {
-  setting: SamplerSetting;
+  setting: Setting;
   curve: CurvePoint[];
   bestP5: number;
   bestMap: number;
   usPerStep: number;
   steps: number;
-  stats: SamplerStats;
+  stats: SamplerStats & { updates: number };
   /**
    * The run blew up: non-finite vectors, or P@5 at the end below a quarter of its best. A setting
    * that diverges can pass through a lucky spike on the way; tuning must not pick it.
@@ -47,68 +45,90 @@ export interface CurveResult {
 
 export interface CurveOptions {
   dim: number;
-  reg: number;
   budgetSeconds: number;
   /** first evaluation after this much training time; later ones on a geometric grid */
   firstSliceSeconds: number;
   sliceGrowth: number;
   seed: number;
+  /** stop early once held-out P@5 has not improved for this many evaluations (tuning) */
+  patience?: number;
 }
 
-function makeSampler(model: ImageLabelModel, s: SamplerSetting, rng: Rng): NegativeSampler {
-  return createSampler(
-    {
-      ...defaultSamplerConfig,
-      kind: s.sampler,
-      lambdaFraction: s.lambdaFraction ?? defaultSamplerConfig.lambdaFraction,
-      candidates: s.candidates ?? 1,
-      fallback: 'uniform',
-    },
-    model.labelVectors,
-    () => model.labels.counts,
-    rng,
-  );
+/** The kernel's sampler spec for a setting (λ = ∞ is the uniform sampler, by its limit). */
+export function samplerSpec(s: Setting): VseSamplerSpec {
+  const uniformLimit = s.sampler === 'adaptive' && s.lambdaFraction === Number.POSITIVE_INFINITY;
+  return {
+    kind: uniformLimit ? 'uniform' : s.sampler,
+    candidates: s.candidates ?? 1,
+    maxSampled: s.maxSampled ?? Number.POSITIVE_INFINITY,
+    lambdaFraction: s.lambdaFraction ?? 0.3,
+    mixShare: 0,
+    maxRetries: 10,
+    ...(s.refreshEvery !== undefined ? { refreshEvery: s.refreshEvery } : {}),
+    asyncRefresh: s.asyncRefresh ?? false,
+  };
 }
 
 /**
- * Trains one sampler setting on `train` for budgetSeconds of training time and evaluates held-out
- * P@5 and MAP at geometrically spaced moments; evaluation is excluded from the clock.
+ * Trains one setting on `train` for budgetSeconds of training time (the WebAssembly kernel, one
+ * thread) and evaluates held-out P@5 and MAP at geometrically spaced moments; evaluation is
+ * excluded from both clocks (wall and process CPU).
  */
-export function trainCurve(
+export async function trainCurve(
   train: readonly LabeledImage[],
   heldOut: ReadonlyArray<{ id: string; label: string }>,
-  setting: SamplerSetting,
+  setting: Setting,
   opts: CurveOptions,
-): CurveResult {
-  const rng = new Rng(opts.seed);
-  const model = new ImageLabelModel({ ...defaultImageLabelConfig, dim: opts.dim, reg: opts.reg }, rng.fork());
-  const pairs = observeAll(model, train);
-  // a label seen only in held-out data still needs a vector to be ranked (it is never a positive)
-  for (const p of heldOut) model.labelId(p.label);
+): Promise<CurveResult> {
+  const trainer = await ImageLabelTrainer.create(
+    train,
+    heldOut.map((p) => p.label),
+    {
+      config: { ...defaultImageLabelConfig, dim: opts.dim, reg: setting.reg, optimizer: setting.optimizer, labelBias: setting.labelBias },
+      sampler: samplerSpec(setting),
+      lr: setting.lr,
+      engine: 'wasm',
+      threads: 1,
+      seed: opts.seed,
+    },
+  );
+  const model = trainer.model;
   const evalPairs = resolvePairs(model, heldOut);
-  const sampler = makeSampler(model, setting, rng.fork());
-  const stepRng = rng.fork();
+  const scorer = trainer.scorer();
   const evalRng = new Rng(opts.seed ^ 0x51f15eed);
   const curve: CurvePoint[] = [];
   let trained = 0;
+  let cpu = 0;
   let steps = 0;
   let nextEval = opts.firstSliceSeconds;
-  const batch = 64;
+  let sinceBest = 0;
+  let best = -1;
+  const batch = 256;
   while (trained < opts.budgetSeconds) {
     const t0 = performance.now();
+    const c0 = process.cpuUsage();
     let elapsed = 0;
     while (trained + elapsed < nextEval) {
-      trainImageLabelSteps(model, pairs, sampler, batch, setting.lr, stepRng);
+      await trainer.train(batch);
       steps += batch;
       elapsed = (performance.now() - t0) / 1000;
     }
+    const c = process.cpuUsage(c0);
     trained += elapsed;
-    const m = evaluateAnnotation(model, evalPairs, evalRng);
-    curve.push({ seconds: trained, steps, p5: m.p5, map: m.map });
+    cpu += (c.user + c.system) / 1e6;
+    const m = evaluateAnnotation(model, evalPairs, evalRng, scorer);
+    curve.push({ seconds: trained, cpuSeconds: cpu, steps, p5: m.p5, map: m.map });
     nextEval = Math.max(nextEval * opts.sliceGrowth, trained + 1e-4);
+    if (m.p5 > best) {
+      best = m.p5;
+      sinceBest = 0;
+    } else if (opts.patience !== undefined && ++sinceBest >= opts.patience) break;
   }
+  const stats = trainer.counters();
+  await trainer.close();
   const bestP5 = Math.max(...curve.map((c) => c.p5));
-  const finite = allFinite(model.imageVectors.data, model.imageVectors.rows * opts.dim) && allFinite(model.labelVectors.data, model.labelVectors.rows * opts.dim);
+  const w = model.width;
+  const finite = allFinite(model.imageVectors.data, model.images.size * w) && allFinite(model.labelVectors.data, model.labels.size * w);
   return {
     setting,
     curve,
@@ -117,7 +137,7 @@ export function trainCurve(
     bestMap: Math.max(...curve.map((c) => c.map)),
     usPerStep: (trained * 1e6) / Math.max(1, steps),
     steps,
-    stats: { ...sampler.stats },
+    stats,
   };
 }
 
@@ -126,8 +146,8 @@ function allFinite(d: Float32Array, n: number): boolean {
   return true;
 }
 
-/** Training seconds until held-out P@5 first reaches target (null: never within the budget). */
-export function secondsToTarget(curve: readonly CurvePoint[], target: number): number | null {
-  for (const c of curve) if (c.p5 >= target) return c.seconds;
+/** The first curve point at or above target (null: never within the budget). */
+export function pointAtTarget<T extends { p5: number }>(curve: readonly T[], target: number): T | null {
+  for (const c of curve) if (c.p5 >= target) return c;
   return null;
 }

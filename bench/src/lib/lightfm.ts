@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -25,24 +25,60 @@ export function pythonVenv(name: string, packages: readonly string[]): string | 
   return python;
 }
 
+export interface LightFmSetting {
+  learning_rate: number;
+  max_sampled?: number;
+  alpha?: number;
+}
+
+export interface LightFmRun {
+  loss: 'warp' | 'bpr';
+  chosen: LightFmSetting;
+  tuning: Array<{ setting: LightFmSetting; validationBestP5: number; diverged: boolean }>;
+  /** curve rows: [seconds, cpuSeconds, epochs, p5, map] */
+  final: { setting: LightFmSetting; curve: number[][]; bestP5: number; bestMap: number; epochs: number; diverged: boolean };
+}
+
+const writePairs = (path: string, images: readonly LabeledImage[]): void => writeFileSync(path, images.map((i) => `${i.id}\t${i.labels.join(' ')}`).join('\n') + '\n');
+const writeHeldOut = (path: string, pairs: ReadonlyArray<{ id: string; label: string }>): void => writeFileSync(path, pairs.map((p) => `${p.id}\t${p.label}`).join('\n') + '\n');
+
 /**
- * LightFM's WARP on the same split, as an external reference (its own process, one thread). The
- * PyPI `lightfm` 1.17 sdist no longer builds with current setuptools; `rectools-lightfm` is the
- * same code (import name `lightfm`) with wheels.
+ * LightFM (its own process, one thread) on the same splits with the same tuning budget and rule as
+ * ours: every setting on the inner training part against the validation pairs, the chosen one on
+ * the full training part against the test pairs. The PyPI `lightfm` 1.17 sdist no longer builds
+ * with current setuptools; `rectools-lightfm` is the same code (import name `lightfm`) with wheels.
  */
 export function runLightFm(
-  train: readonly LabeledImage[],
-  test: ReadonlyArray<{ id: string; label: string }>,
-  opts: { dim: number; seed: number; budgetSeconds: number; lr?: number },
-): unknown {
+  splits: { innerTrain: readonly LabeledImage[]; validation: ReadonlyArray<{ id: string; label: string }>; train: readonly LabeledImage[]; test: ReadonlyArray<{ id: string; label: string }> },
+  opts: { loss: 'warp' | 'bpr'; settings: LightFmSetting[]; dim: number; seed: number; tuneBudget: number; budget: number; grid: { first: number; growth: number; patience: number } },
+): LightFmRun | { error: string } {
   const python = pythonVenv('lightfm-venv', ['rectools-lightfm==1.17.3']);
   if (typeof python !== 'string') return python;
   const dir = mkdtempSync(join(tmpdir(), 'freshet-lightfm-'));
-  writeFileSync(join(dir, 'train.tsv'), train.map((i) => `${i.id}\t${i.labels.join(' ')}`).join('\n') + '\n');
-  writeFileSync(join(dir, 'test.tsv'), test.map((p) => `${p.id}\t${p.label}`).join('\n') + '\n');
-  const script = join(benchRoot, 'python', 'lightfm_warp.py');
-  const args = [script, join(dir, 'train.tsv'), join(dir, 'test.tsv'), String(opts.dim), String(opts.seed), String(opts.budgetSeconds), String(opts.lr ?? 0.05)];
-  const r = spawnSync(python, args, { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
-  if (r.status !== 0) return { error: `lightfm run failed: ${r.stderr.slice(-500)}` };
-  return JSON.parse(r.stdout) as unknown;
+  try {
+    const file = (name: string): string => join(dir, name);
+    writePairs(file('inner.tsv'), splits.innerTrain);
+    writeHeldOut(file('validation.tsv'), splits.validation);
+    writePairs(file('train.tsv'), splits.train);
+    writeHeldOut(file('test.tsv'), splits.test);
+    const spec = {
+      innerTrain: file('inner.tsv'),
+      validation: file('validation.tsv'),
+      train: file('train.tsv'),
+      test: file('test.tsv'),
+      loss: opts.loss,
+      settings: opts.settings,
+      dim: opts.dim,
+      seed: opts.seed,
+      tuneBudget: opts.tuneBudget,
+      budget: opts.budget,
+      grid: opts.grid,
+    };
+    writeFileSync(file('spec.json'), JSON.stringify(spec));
+    const r = spawnSync(python, [join(benchRoot, 'python', 'lightfm_warp.py'), file('spec.json')], { encoding: 'utf8', maxBuffer: 256 * 1024 * 1024 });
+    if (r.status !== 0) return { error: `lightfm run failed: ${r.stderr.slice(-800)}` };
+    return JSON.parse(r.stdout) as LightFmRun;
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 }

@@ -61,10 +61,51 @@ export class AvroCodec<T> {
     if (bytes.length < 5) throw new DecodeError('TRUNCATED', `record is ${bytes.length} bytes, shorter than the 5-byte header`);
     const id = bytes.readInt32BE(1);
     const reader = await this.readerFor(id);
+    return { schemaId: id, value: this.decodeBody(bytes, id, reader) };
+  }
+
+  /**
+   * Decodes a batch: each writer schema is resolved once (the only await), then every record is
+   * decoded synchronously. A record that cannot be decoded yields its DecodeError in its place.
+   */
+  async decodeAll(values: ReadonlyArray<Buffer | null>): Promise<Array<T | DecodeError>> {
+    for (const bytes of values) {
+      if (bytes !== null && bytes.length >= 5 && bytes[0] === MAGIC) {
+        const id = bytes.readInt32BE(1);
+        if (!this.resolvers.has(id)) {
+          try {
+            await this.readerFor(id);
+          } catch (err) {
+            if (!(err instanceof DecodeError)) throw err;
+          }
+        }
+      }
+    }
+    return values.map((bytes) => {
+      try {
+        return this.decodeSync(bytes);
+      } catch (err) {
+        if (err instanceof DecodeError) return err;
+        throw err;
+      }
+    });
+  }
+
+  /** Decodes with a writer schema already resolved (decodeAll resolves them first). */
+  private decodeSync(bytes: Buffer | null): T {
+    if (bytes === null || bytes.length === 0) throw new DecodeError('EMPTY_RECORD', 'record value is empty');
+    if (bytes[0] !== MAGIC) throw new DecodeError('BAD_MAGIC_BYTE', `first byte is 0x${bytes[0].toString(16).padStart(2, '0')}, expected 0x00 (Confluent wire format)`);
+    if (bytes.length < 5) throw new DecodeError('TRUNCATED', `record is ${bytes.length} bytes, shorter than the 5-byte header`);
+    const id = bytes.readInt32BE(1);
+    const reader = this.resolvers.get(id);
+    if (reader === undefined) throw new DecodeError('UNKNOWN_SCHEMA_ID', `schema id ${id} is not known to the registry`);
+    return this.decodeBody(bytes, id, reader);
+  }
+
+  private decodeBody(bytes: Buffer, id: number, reader: avro.Type | avro.Resolver): T {
     try {
       const body = bytes.subarray(5);
-      const value = (reader === this.type ? this.type.fromBuffer(body) : this.type.fromBuffer(body, reader as avro.Resolver)) as T;
-      return { schemaId: id, value };
+      return (reader === this.type ? this.type.fromBuffer(body) : this.type.fromBuffer(body, reader as avro.Resolver)) as T;
     } catch (err) {
       const message = err instanceof Error ? err.message : String(err);
       const code: DecodeErrorCode = /truncated|trailing/i.test(message) ? 'TRUNCATED' : 'MALFORMED_AVRO';

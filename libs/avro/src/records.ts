@@ -23,6 +23,8 @@ export interface EmbeddingRecord {
   vector: Buffer;
   version: number;
   updatedAt: number;
+  /** LABEL: the bias (score = image · label + bias); 0 otherwise */
+  bias: number;
 }
 
 export interface SnapshotChunk {
@@ -32,6 +34,8 @@ export interface SnapshotChunk {
   dim: number;
   ids: string[];
   vectors: Buffer;
+  /** LABEL chunks: one float32 bias per id (little-endian); empty when every bias is 0 */
+  biases: Buffer;
 }
 
 export interface SnapshotManifest {

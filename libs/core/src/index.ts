@@ -10,9 +10,19 @@ export { UniformSampler } from './samplers/uniform.js';
 export { PopularitySampler, type PopularityOptions } from './samplers/popularity.js';
 export { WarpSampler } from './samplers/warp.js';
 export { AdaptiveSampler, type AdaptiveOptions } from './samplers/adaptive.js';
+export { RankTables, refreshCadence, type RankTableStorage } from './samplers/rank-tables.js';
 export { ExactRankSampler } from './samplers/exact.js';
 export { createSampler, defaultSamplerConfig, type SamplerConfig } from './samplers/factory.js';
-export { ImageLabelModel, defaultImageLabelConfig, type ImageLabelConfig } from './models/image-label.js';
+export {
+  ImageLabelModel,
+  defaultImageLabelConfig,
+  heapImageLabelStorage,
+  imageLabelWidth,
+  type ImageLabelConfig,
+  type ImageLabelStorage,
+  type Optimizer,
+} from './models/image-label.js';
+export { PositiveStore, blockSize } from './models/positives.js';
 export * from './models/image-label-training.js';
 export {
   SkipGramModel,
@@ -26,5 +36,4 @@ export * from './eval/annotation.js';
 export * from './eval/similarity.js';
 export * from './eval/neighbours.js';
 export * from './models/skip-gram-training.js';
-export { ImageLabelPool, trainSkipGramHogwild, addStats } from './parallel/hogwild.js';
 export { DirtyRows } from './dirty.js';

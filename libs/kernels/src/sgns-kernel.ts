@@ -1,13 +1,13 @@
-import './webassembly.js';
-import { readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { AliasTable, Rng, keepProbabilities, partialSortIdsByKeyDesc } from '@freshet/core';
+import { AliasTable, Matrix, Rng, SigmoidTable, keepProbabilities, refreshCadence } from '@freshet/core';
+import { MemoryLayout, drainFlags } from './memory.js';
+import { heapBase, instantiate } from './modules.js';
+import { AsyncTableRefresher, CTRL, SwappableRankTables, TableRefreshClient, tablesStaleness, type TableMaintainer, type TableRegions } from './tables.js';
 
-/** Everything the kernel needs to lay out its memory; identical in every Hogwild worker. */
+/** Everything the kernel needs to lay out its memory; identical in every thread. */
 export interface SgnsKernelSpec {
   dim: number;
-  vocabSize: number;
+  /** most words with a row (offline: the vocabulary; streaming: the cap) */
+  vocabCap: number;
   window: number;
   negatives: number;
   /** subsampling threshold (0: off) */
@@ -21,82 +21,76 @@ export interface SgnsKernelSpec {
   mixShare: number;
   /** adaptive: draws between table refreshes (0: ceil(|V| ln |V|)) */
   refreshEvery: number;
-  corpusLength: number;
-  sentences: number;
+  /** adaptive: refresh on a thread of its own, never stopping training for a sort */
+  asyncRefresh?: boolean;
+  /** corpus slots (offline: one, shared by every thread; streaming: one per thread) */
+  slots: number;
+  /** tokens and sentences a slot holds */
+  slotTokens: number;
+  slotSentences: number;
+  /** longest sentence (per-thread scratch) */
   maxSentence: number;
   threads: number;
+  /** keep a changed-row flag per word (the streaming trainer publishes those input vectors) */
+  trackChanges?: boolean;
 }
 
 interface Layout {
   k4: number;
+  ctrl: number;
   input: number;
   output: number;
-  prob: number;
-  alias: number;
-  keep: number;
-  corpus: number;
-  starts: number;
+  alias: [number, number];
+  keep: [number, number];
   sig: number;
-  tables: number;
-  sigma: number;
-  /** per-thread scratch: neu1e f32[k4], cum f32[k4], sentence i32[maxSentence] */
+  tables: [number, number];
+  sigma: [number, number];
+  /** per-thread scratch: neu1e f32[k4], targets i32[negatives + 1], sentence i32[maxSentence] */
   scratch: number;
   scratchBytes: number;
-  bytes: number;
+  /** per slot: tokens i32[slotTokens], then starts i32[slotSentences + 1] */
+  slots: number;
+  slotBytes: number;
+  dirty: number;
 }
 
-const align = (x: number): number => Math.ceil(x / 64) * 64;
+/** Control-block slots of this kernel beside the rank tables' (see tables.ts CTRL). */
+const C = { vocab: 0, aliasSize: 1, alias: 2, keep: 14, keepSize: 15, cap: 16 } as const;
 
-function layout(spec: SgnsKernelSpec, heapBase: number): Layout {
+function layoutOf(spec: SgnsKernelSpec): { layout: Layout; regions: MemoryLayout } {
   const k4 = Math.ceil(spec.dim / 4) * 4;
-  const v = spec.vocabSize;
-  let at = align(heapBase);
-  const take = (bytes: number): number => {
-    const start = at;
-    at = align(at + bytes);
-    return start;
+  const v = spec.vocabCap;
+  const adaptive = spec.sampler === 'adaptive';
+  const m = new MemoryLayout('the skip-gram model', heapBase('sgns'));
+  // per thread: neu1e f32[k4], this pair's targets i32[negatives + 1], the sentence i32[maxSentence]
+  const scratchBytes = Math.ceil((k4 * 4 + (spec.negatives + 1) * 4 + spec.maxSentence * 4) / 64) * 64;
+  const slotBytes = Math.ceil((spec.slotTokens * 4 + (spec.slotSentences + 1) * 4) / 64) * 64;
+  const layout: Layout = {
+    k4,
+    ctrl: m.take('control', 128),
+    input: m.take('input vectors', v * k4 * 4),
+    output: m.take('output vectors', v * k4 * 4),
+    alias: [m.take('alias table', v * 8), m.take('alias table (second buffer)', v * 8)],
+    keep: [m.take('keep probabilities', v * 4), m.take('keep probabilities (second buffer)', v * 4)],
+    sig: m.take('sigmoid table', 1001 * 4),
+    tables: [adaptive ? m.take('rank tables', spec.dim * v * 4) : 0, adaptive ? m.take('rank tables (second buffer)', spec.dim * v * 4) : 0],
+    sigma: [m.take('sigma', k4 * 4), m.take('sigma (second buffer)', k4 * 4)],
+    scratch: m.take('thread scratch', scratchBytes * spec.threads),
+    scratchBytes,
+    slots: m.take('corpus slots', slotBytes * spec.slots),
+    slotBytes,
+    dirty: spec.trackChanges === true ? m.take('changed words', v) : 0,
   };
-  const input = take(v * k4 * 4);
-  const output = take(v * k4 * 4);
-  const prob = take(v * 4);
-  const alias = take(v * 4);
-  const keep = take(v * 4);
-  const corpus = take(spec.corpusLength * 4);
-  const starts = take((spec.sentences + 1) * 4);
-  const sig = take(1001 * 4);
-  const tables = take(spec.sampler === 'adaptive' ? spec.dim * v * 4 : 0);
-  const sigma = take(k4 * 4);
-  const scratchBytes = align(k4 * 8 + spec.maxSentence * 4);
-  const scratch = take(scratchBytes * spec.threads);
-  return { k4, input, output, prob, alias, keep, corpus, starts, sig, tables, sigma, scratch, scratchBytes, bytes: at };
+  return { layout, regions: m };
 }
 
 interface KernelExports {
-  heapBase(): number;
-  configure(k4: number, dim: number, v: number, inOff: number, outOff: number, probOff: number, aliasOff: number, keepOff: number, corpusOff: number, startsOff: number, sigOff: number, window: number, negatives: number, subsample: number): void;
-  configureScratch(neu1e: number, sen: number, cum: number): void;
-  configureAdaptive(mode: number, tables: number, tv: number, sigma: number, lambda: number, mix: number, retries: number): void;
+  configure(k4: number, dim: number, inOff: number, outOff: number, sigOff: number, ctrl: number, window: number, negatives: number, subsample: number, mode: number, mix: number, retries: number, dirty: number): void;
+  configureScratch(neu1e: number, sen: number, targets: number): void;
   seed(a: number, b: number, c: number, d: number): void;
-  train(from: number, to: number, lr: number, drawLimit: number): number;
+  train(corpus: number, starts: number, from: number, to: number, lr: number, drawLimit: number): number;
   wordsTrained(): number;
   counters(which: number): number;
-}
-
-let compiled: WebAssembly.Module | null = null;
-
-/** The compiled kernel (built by `npm run build:wasm` into libs/kernels/build/). */
-export function kernelModule(): WebAssembly.Module {
-  if (compiled === null) {
-    const path = join(dirname(fileURLToPath(import.meta.url)), '..', 'build', 'sgns.wasm');
-    let bytes: Buffer;
-    try {
-      bytes = readFileSync(path);
-    } catch {
-      throw new Error(`WebAssembly kernel missing at ${path}: run npm run build (it compiles libs/kernels/assembly)`);
-    }
-    compiled = new WebAssembly.Module(bytes);
-  }
-  return compiled;
 }
 
 /** What a Hogwild worker receives to attach to the same memory. */
@@ -105,188 +99,202 @@ export interface SgnsKernelShare {
   memory: WebAssembly.Memory;
 }
 
+/** A slot's corpus: fill ids and starts (sentence s spans ids[starts[s] .. starts[s+1])). */
+export interface CorpusSlot {
+  ids: Int32Array;
+  starts: Int32Array;
+}
+
 /**
- * A skip-gram trainer whose sentence loop runs in WebAssembly SIMD. The main thread creates it
- * (allocating one shared memory and filling the corpus, vectors and tables); Hogwild workers
- * attach to the same memory with `attach`, each with its own scratch slot and RNG.
+ * Skip-gram whose sentence loop runs in WebAssembly SIMD, over a memory that holds the whole
+ * model for the vocabulary cap: input and output vectors, the popularity alias table and the
+ * subsampling keep table (each double-buffered, rebuilt as counts grow and swapped in), the rank
+ * tables (double-buffered, refreshed inline or on a thread of their own), and corpus slots the
+ * caller fills with encoded sentences. `input` and `output` expose the vectors as matrices for
+ * the vocabulary to initialise rows and for readers.
  */
 export class SgnsKernel {
   readonly layout: Layout;
+  readonly input: Matrix;
+  readonly output: Matrix;
   private readonly exports: KernelExports;
+  private readonly ctrl: Int32Array;
+  private readonly tables: TableMaintainer | null;
   private drawsAtRefresh = 0;
-  /**
-   * Hogwild: the refreshing thread sees only its own draws, so with T threads it refreshes after
-   * 1/T of the interval to keep the cadence in total draws.
-   */
+  private aliasFront = 0;
+  private keepFront = 0;
+  /** Hogwild: the refreshing thread sees only its own draws, so with T threads it refreshes after 1/T of the interval. */
   refreshDivisor = 1;
-  /** Only one Hogwild thread refreshes the shared tables; the others never stop early for it. */
-  refresher = true;
-  refreshes = 0;
-  refreshSeconds = 0;
 
   private constructor(
     readonly spec: SgnsKernelSpec,
     readonly memory: WebAssembly.Memory,
     thread: number,
     seed: number,
-    tablesReady: boolean,
   ) {
-    const instance = new WebAssembly.Instance(kernelModule(), { env: { memory } });
-    this.exports = instance.exports as unknown as KernelExports;
-    this.layout = layout(spec, this.exports.heapBase());
+    this.layout = layoutOf(spec).layout;
     const L = this.layout;
-    this.exports.configure(L.k4, spec.dim, spec.vocabSize, L.input, L.output, L.prob, L.alias, L.keep, L.corpus, L.starts, L.sig, spec.window, spec.negatives, spec.sample > 0 ? 1 : 0);
+    this.exports = instantiate<KernelExports>('sgns', memory);
+    this.exports.configure(L.k4, spec.dim, L.input, L.output, L.sig, L.ctrl, spec.window, spec.negatives, spec.sample > 0 ? 1 : 0, spec.sampler === 'adaptive' ? 1 : 0, spec.mixShare, 10, L.dirty);
     const scratch = L.scratch + thread * L.scratchBytes;
-    this.exports.configureScratch(scratch, scratch + L.k4 * 8, scratch + L.k4 * 4);
+    this.exports.configureScratch(scratch, scratch + L.k4 * 4 + (spec.negatives + 1) * 4, scratch + L.k4 * 4);
     const rng = new Rng(seed);
     this.exports.seed(rng.nextU32(), rng.nextU32(), rng.nextU32(), rng.nextU32());
-    const mode = spec.sampler === 'adaptive' ? 1 : 0;
-    this.exports.configureAdaptive(mode, L.tables, tablesReady ? spec.vocabSize : 0, L.sigma, Math.max(1e-6, spec.lambdaFraction * spec.vocabSize), spec.mixShare, 10);
+    this.ctrl = new Int32Array(memory.buffer, L.ctrl, 32);
+    const matrix = (offset: number): Matrix => new Matrix(L.k4, 0, { data: new Float32Array(memory.buffer, offset, spec.vocabCap * L.k4), fixed: true });
+    this.input = matrix(L.input);
+    this.output = matrix(L.output);
+    // with asyncRefresh thread 0 starts the refresher and every thread asks it when its share of
+    // the cadence is due; otherwise thread 0 refreshes inline and the others only read
+    const regions = this.tableRegions();
+    if (spec.sampler !== 'adaptive') this.tables = null;
+    else if (spec.asyncRefresh === true) this.tables = thread === 0 ? new AsyncTableRefresher(memory, regions) : new TableRefreshClient(memory, regions);
+    else this.tables = thread === 0 ? new SwappableRankTables(memory, regions) : null;
   }
 
-  /** Lays out a new shared memory and fills it from the corpus and the initial vectors. */
-  static create(
-    spec: SgnsKernelSpec,
-    data: { ids: Int32Array; starts: Int32Array; counts: ArrayLike<number>; input: Float32Array; output: Float32Array },
-    seed: number,
-  ): SgnsKernel {
-    const probe = new WebAssembly.Instance(kernelModule(), { env: { memory: new WebAssembly.Memory({ initial: 1, maximum: 65536, shared: true }) } });
-    const heapBase = (probe.exports as unknown as KernelExports).heapBase();
-    const bytes = layout(spec, heapBase).bytes;
-    const memory = new WebAssembly.Memory({ initial: Math.ceil(bytes / 65536), maximum: 65536, shared: true });
-    const kernel = new SgnsKernel(spec, memory, 0, seed, false);
-    kernel.fill(data);
+  /** Lays out a new memory for the spec (address space only until rows are written). */
+  static create(spec: SgnsKernelSpec, seed: number): SgnsKernel {
+    const memory = layoutOf(spec).regions.allocate();
+    const kernel = new SgnsKernel(spec, memory, 0, seed);
+    new Float32Array(memory.buffer, kernel.layout.sig, 1001).set(new SigmoidTable().values);
+    kernel.ctrl[C.cap] = spec.vocabCap;
+    kernel.ctrl[C.alias] = kernel.layout.alias[0];
+    kernel.ctrl[C.keep] = kernel.layout.keep[0];
     return kernel;
   }
 
-  /** A worker's view of an existing kernel memory (thread >= 1). */
+  /** Another thread's view of an existing kernel memory (thread >= 1). */
   static attach(share: SgnsKernelShare, thread: number, seed: number): SgnsKernel {
-    return new SgnsKernel(share.spec, share.memory, thread, seed, true);
+    return new SgnsKernel(share.spec, share.memory, thread, seed);
   }
 
   share(): SgnsKernelShare {
     return { spec: this.spec, memory: this.memory };
   }
 
-  private f32(offset: number, length: number): Float32Array {
-    return new Float32Array(this.memory.buffer, offset, length);
+  private tableRegions(): TableRegions {
+    const L = this.layout;
+    return { ctrl: L.ctrl, tables: L.tables, sigma: L.sigma, dims: this.spec.dim, stride: this.spec.vocabCap, items: L.output, width: L.k4 };
   }
 
-  private i32(offset: number, length: number): Int32Array {
-    return new Int32Array(this.memory.buffer, offset, length);
+  /** A corpus slot to fill before train(). */
+  slot(index: number): CorpusSlot {
+    const at = this.layout.slots + index * this.layout.slotBytes;
+    return { ids: new Int32Array(this.memory.buffer, at, this.spec.slotTokens), starts: new Int32Array(this.memory.buffer, at + this.spec.slotTokens * 4, this.spec.slotSentences + 1) };
   }
 
-  private fill(data: { ids: Int32Array; starts: Int32Array; counts: ArrayLike<number>; input: Float32Array; output: Float32Array }): void {
-    const { spec, layout: L } = this;
-    const v = spec.vocabSize;
-    const k = spec.dim;
-    const input = this.f32(L.input, v * L.k4);
-    const output = this.f32(L.output, v * L.k4);
-    for (let r = 0; r < v; r++) {
-      for (let f = 0; f < k; f++) {
-        input[r * L.k4 + f] = data.input[r * k + f];
-        output[r * L.k4 + f] = data.output[r * k + f];
-      }
-    }
-    const weights = new Float64Array(v);
-    for (let i = 0; i < v; i++) weights[i] = Math.pow(data.counts[i], spec.alpha);
-    new AliasTable(weights).exportTo(this.f32(L.prob, v), this.i32(L.alias, v));
-    this.f32(L.keep, v).set(keepProbabilities(data.counts, spec.sample));
-    this.i32(L.corpus, spec.corpusLength).set(data.ids);
-    this.i32(L.starts, spec.sentences + 1).set(data.starts);
-    const sig = this.f32(L.sig, 1001);
-    for (let i = 0; i <= 1000; i++) {
-      const x = (i / 1000) * 12 - 6;
-      sig[i] = 1 / (1 + Math.exp(-x));
-    }
-    if (spec.sampler === 'adaptive') {
-      const tables = this.i32(L.tables, k * v);
-      for (let f = 0; f < k; f++) for (let r = 0; r < v; r++) tables[f * v + r] = r;
-      this.refreshTables();
-    }
+  /** Words with a row: the kernel trains only those (ids beyond are skipped). */
+  setVocabSize(words: number): void {
+    if (words > this.spec.vocabCap) throw new Error(`skip-gram kernel: ${words} words exceed the reserved ${this.spec.vocabCap}`);
+    Atomics.store(this.ctrl, C.vocab, words);
+  }
+
+  get vocabSize(): number {
+    return this.ctrl[C.vocab];
   }
 
   /**
-   * Trains sentences from [from, to) at learning rate lr until the adaptive tables fall due;
-   * returns the next sentence to train and the raw words trained.
+   * Rebuilds the popularity alias table (count^alpha) and the subsampling keep table from the
+   * counts, each into its buffer not in use, then swaps them in. Words beyond counts.length are
+   * drawn only once the next rebuild covers them, and kept whole until then.
    */
-  train(from: number, to: number, lr: number): { next: number; words: number } {
-    const limit = this.spec.sampler === 'adaptive' && this.refresher ? Math.max(1, this.drawsUntilRefresh()) : Number.MAX_VALUE;
-    const next = this.exports.train(from, to, lr, limit);
-    return { next, words: this.exports.wordsTrained() };
+  rebuildCounts(counts: ArrayLike<number>): void {
+    const n = Math.min(counts.length, this.spec.vocabCap);
+    if (n === 0) return;
+    const weights = new Float64Array(n);
+    for (let i = 0; i < n; i++) weights[i] = Math.pow(counts[i], this.spec.alpha);
+    const aliasBack = (1 - this.aliasFront) as 0 | 1;
+    const at = this.layout.alias[aliasBack];
+    new AliasTable(weights).exportTo(new Float32Array(this.memory.buffer, at, n), new Int32Array(this.memory.buffer, at + this.spec.vocabCap * 4, n));
+    Atomics.store(this.ctrl, C.alias, at);
+    Atomics.store(this.ctrl, C.aliasSize, n);
+    this.aliasFront = aliasBack;
+    const keepBack = (1 - this.keepFront) as 0 | 1;
+    keepProbabilities(counts, this.spec.sample, new Float32Array(this.memory.buffer, this.layout.keep[keepBack], n));
+    Atomics.store(this.ctrl, C.keep, this.layout.keep[keepBack]);
+    Atomics.store(this.ctrl, C.keepSize, n);
+    this.keepFront = keepBack;
   }
 
   private refreshInterval(): number {
-    const v = this.spec.vocabSize;
-    const every = this.spec.refreshEvery > 0 ? this.spec.refreshEvery : Math.ceil(v * Math.log(v));
+    const v = this.ctrl[C.vocab];
+    const every = this.spec.refreshEvery > 0 ? this.spec.refreshEvery : refreshCadence(v);
     return every / this.refreshDivisor;
   }
 
-  private drawsUntilRefresh(): number {
-    return this.drawsAtRefresh + this.refreshInterval() - this.exports.counters(1);
-  }
-
-  /** True when the adaptive tables have served their refresh interval of draws. */
+  /** True when the adaptive tables have served their refresh interval of draws (or were never built). */
   get refreshDue(): boolean {
-    return this.spec.sampler === 'adaptive' && this.refresher && this.drawsUntilRefresh() <= 0;
+    if (this.tables === null) return false;
+    return this.ctrl[CTRL.size] === 0 || this.exports.counters(1) - this.drawsAtRefresh >= this.refreshInterval();
   }
 
-  /** Column-major copy of the output vectors, reused across refreshes. */
-  private columns: Float32Array = new Float32Array(0);
+  /** Rebuilds the rank tables from the output vectors (inline, or asks the refresher thread). */
+  refreshTables(): void {
+    if (this.tables === null) return;
+    const v = this.ctrl[C.vocab];
+    if (this.tables.request(v, Math.max(1e-6, this.spec.lambdaFraction * v))) this.drawsAtRefresh = this.exports.counters(1);
+  }
+
+  private drawLimit(): number {
+    if (this.tables === null || this.tables.busy) return Number.MAX_VALUE;
+    return Math.max(1, this.drawsAtRefresh + this.refreshInterval() - this.exports.counters(1));
+  }
 
   /**
-   * Re-sorts every dimension's list from its previous order and recomputes σ (std). The vectors
-   * are first transposed with one sequential pass: gathering a dimension's keys straight from
-   * the row-major matrix missed the cache on every read and made refreshes 5-10x slower.
+   * Trains sentences [from, to) of a slot at learning rate lr until the adaptive tables fall due;
+   * returns the next sentence to train and the raw words trained.
    */
-  refreshTables(): void {
-    const t0 = performance.now();
-    const { spec, layout: L } = this;
-    const v = spec.vocabSize;
-    const k = spec.dim;
-    const output = this.f32(L.output, v * L.k4);
-    if (this.columns.length !== k * v) this.columns = new Float32Array(k * v);
-    const cols = this.columns;
-    for (let r = 0; r < v; r++) {
-      const base = r * L.k4;
-      for (let f = 0; f < k; f++) cols[f * v + r] = output[base + f];
-    }
-    const keys = new Float32Array(v);
-    const sigma = this.f32(L.sigma, L.k4);
-    // only ranks below 10λ are ever drawn in practice (p = e^-10 beyond): sort just both ends
-    const exact = Math.min(v, Math.ceil(10 * spec.lambdaFraction * v) + 1);
-    for (let f = 0; f < k; f++) {
-      const off = f * v;
-      const ids = this.i32(L.tables + off * 4, v);
-      for (let r = 0; r < v; r++) keys[r] = cols[off + ids[r]];
-      partialSortIdsByKeyDesc(ids, keys, v, exact);
-      let sum = 0;
-      let sq = 0;
-      for (let r = 0; r < v; r++) {
-        const x = cols[off + r];
-        sum += x;
-        sq += x * x;
-      }
-      const mean = sum / v;
-      sigma[f] = Math.sqrt(Math.max(0, sq / v - mean * mean));
-    }
-    this.exports.configureAdaptive(1, L.tables, v, L.sigma, Math.max(1e-6, spec.lambdaFraction * v), spec.mixShare, 10);
-    this.drawsAtRefresh = this.exports.counters(1);
-    this.refreshes++;
-    this.refreshSeconds += (performance.now() - t0) / 1000;
+  train(slot: number, from: number, to: number, lr: number): { next: number; words: number } {
+    if (this.refreshDue) this.refreshTables();
+    const at = this.layout.slots + slot * this.layout.slotBytes;
+    const next = this.exports.train(at, at + this.spec.slotTokens * 4, from, to, lr, this.drawLimit());
+    return { next, words: this.exports.wordsTrained() };
+  }
+
+  get refreshes(): number {
+    return this.tables?.refreshes ?? 0;
+  }
+
+  get refreshSeconds(): number {
+    return this.tables?.refreshSeconds ?? 0;
+  }
+
+  /** Share of adjacent pairs in the rank tables in use that the output vectors now order differently. */
+  staleness(sampleDims: number, rng: Rng): number {
+    return this.spec.sampler !== 'adaptive' ? 0 : tablesStaleness(this.memory, this.tableRegions(), sampleDims, (k) => rng.nextInt(k));
+  }
+
+  /** Ids of the words whose input vectors changed since the last drain (flags cleared). */
+  drainChanged(size = this.vocabSize): Int32Array {
+    return drainFlags(this.memory, this.layout.dirty, size);
   }
 
   /** Copies the trained vectors out (dim columns, padding dropped). */
-  readVectors(which: 'input' | 'output', into: Float32Array): void {
-    const { spec, layout: L } = this;
-    const src = this.f32(which === 'input' ? L.input : L.output, spec.vocabSize * L.k4);
-    for (let r = 0; r < spec.vocabSize; r++) for (let f = 0; f < spec.dim; f++) into[r * spec.dim + f] = src[r * L.k4 + f];
+  readVectors(which: 'input' | 'output', into: Float32Array, words = this.vocabSize): void {
+    const src = which === 'input' ? this.input.data : this.output.data;
+    const { dim } = this.spec;
+    const k4 = this.layout.k4;
+    for (let r = 0; r < words; r++) for (let f = 0; f < dim; f++) into[r * dim + f] = src[r * k4 + f];
   }
 
-  counters(): { pairs: number; draws: number; fallbacks: number; mixed: number; loss: number } {
+  /** Copies vectors in (dim columns per row). */
+  writeVectors(which: 'input' | 'output', from: Float32Array, words: number): void {
+    const dst = which === 'input' ? this.input.data : this.output.data;
+    const { dim } = this.spec;
+    const k4 = this.layout.k4;
+    for (let r = 0; r < words; r++) for (let f = 0; f < dim; f++) dst[r * k4 + f] = from[r * dim + f];
+  }
+
+  counters(): { pairs: number; draws: number; fallbacks: number; mixed: number; loss: number; lossSum: number } {
     const e = this.exports;
     const pairs = e.counters(0);
     const measured = e.counters(5);
-    return { pairs, draws: e.counters(1), fallbacks: e.counters(2), mixed: e.counters(3), loss: measured > 0 ? e.counters(4) / measured : 0 };
+    const loss = measured > 0 ? e.counters(4) / measured : 0;
+    return { pairs, draws: e.counters(1), fallbacks: e.counters(2), mixed: e.counters(3), loss, lossSum: loss * pairs };
+  }
+
+  /** Stops the refresher thread, if any (thread 0 only). */
+  async close(): Promise<void> {
+    await this.tables?.close();
   }
 }

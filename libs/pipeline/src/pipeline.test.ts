@@ -4,16 +4,17 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { AvroCodec, LocalSchemaRegistry, type ImageLabelEvent, type TextWindowEvent } from '@freshet/avro';
-import { Rng, defaultSamplerConfig, leaveOneOut } from '@freshet/core';
+import { Rng, leaveOneOut } from '@freshet/core';
 import { loadCorpusSentences, readImageLabelFile, dataFile } from '@freshet/datasets';
-import { createLogger, createRegistry } from '@freshet/runtime';
+import { createLogger, createRegistry, parseOptions } from '@freshet/runtime';
 import { MemoryTransport } from '@freshet/transport';
 import { IngestProcessor } from './ingest/processor.js';
 import { defaultIngestLimits } from './ingest/normalise.js';
 import { PublisherProcessor, type PublisherOptions } from './publisher/publisher.js';
 import { SnapshotReader } from './publisher/reader.js';
 import { defaultTopics, schemaTexts } from './topics.js';
-import { TrainerProcessor } from './trainer/trainer.js';
+import { Trainer } from './trainer/trainer.js';
+import { trainerOptions, trainerSettings } from './service/services.js';
 
 const quiet = createLogger('pipeline-test', { destination: new Writable({ write: (_c, _e, cb) => cb() }) });
 
@@ -42,18 +43,14 @@ describe('the pipeline in one process (in-memory transport)', () => {
       await producer.send(defaultTopics.rawTextWindows, [{ key: Buffer.from('moby'), value: await rawText.encode({ documentId: 'moby', sequence: i, tokens, eventTime: Date.now() }) }]);
     }
     const ingest = new IngestProcessor({ transport, registry, topics: defaultTopics, limits: defaultIngestLimits, groupId: 'ingest', logger: quiet, metrics: createRegistry('ingest') });
-    const trainer = new TrainerProcessor({
+    const trainer = new Trainer({
+      ...trainerSettings(parseOptions(trainerOptions, ['--checkpoint-dir', mkdtempSync(join(tmpdir(), 'freshet-pipeline-')), '--checkpoint-every-ms', '200', '--image-dim', '16', '--word-dim', '16', '--replay-steps', '10', '--replay-capacity', '50000', '--image-cap', '100000', '--label-cap', '1000', '--vocab-cap', '50000'])),
       transport,
       registry,
       topics: defaultTopics,
       groupId: 'trainer',
       logger: quiet,
       metrics: createRegistry('trainer'),
-      checkpointDir: mkdtempSync(join(tmpdir(), 'freshet-pipeline-')),
-      checkpointEveryMs: 200,
-      seed: 1,
-      images: { dim: 16, lr: 0.02, reg: 0.01, sampler: { ...defaultSamplerConfig, kind: 'adaptive', lambdaFraction: 0.3, mixShare: 0.05 }, replaySteps: 10, replayCapacity: 50_000, imageCap: 100_000, labelCap: 1000 },
-      words: { dim: 16, window: 5, negatives: 5, sample: 1e-3, schedule: { kind: 'floor', lr: 0.025, floorLr: 0.005, halfLifeSteps: 100_000 }, sampler: { ...defaultSamplerConfig, kind: 'popularity', rebuildEvery: 50_000 }, vocabCap: 50_000 },
     });
     const publisherOptions: PublisherOptions = { transport, registry, topics: defaultTopics, groupId: 'publisher', logger: quiet, metrics: createRegistry('publisher'), publishEveryMs: 1e9, publishEveryUpdates: 1e9, chunkBytes: 8 * 1024 };
     // this publisher dies after two chunks of its first version

@@ -15,6 +15,13 @@ export interface OptionSpec {
   secret?: boolean;
   /** must be given (by flag or env) */
   required?: boolean;
+  /** numbers: the smallest value accepted (inclusive), or above which (exclusive) */
+  min?: number;
+  above?: number;
+  /** numbers: the largest value accepted (inclusive) */
+  max?: number;
+  /** numbers: whole numbers only */
+  integer?: boolean;
 }
 
 export type OptionValues = Map<string, string | number | boolean | string[]>;
@@ -54,6 +61,10 @@ function convert(spec: OptionSpec, text: string, envName?: string): string | num
     case 'number': {
       const n = Number(text);
       if (text.trim() === '' || !Number.isFinite(n)) throw new Error(`${label} must be a number, got ${shown}`);
+      if (spec.integer && !Number.isInteger(n)) throw new Error(`${label} must be a whole number, got ${shown}`);
+      if (spec.min !== undefined && n < spec.min) throw new Error(`${label} must be at least ${spec.min}, got ${shown}`);
+      if (spec.above !== undefined && !(n > spec.above)) throw new Error(`${label} must be greater than ${spec.above}, got ${shown}`);
+      if (spec.max !== undefined && n > spec.max) throw new Error(`${label} must be at most ${spec.max}, got ${shown}`);
       return n;
     }
     case 'boolean':

@@ -24,7 +24,13 @@ export class Shutdown {
 
   listen(): void {
     for (const signal of ['SIGTERM', 'SIGINT'] as const) {
-      process.once(signal, () => {
+      // every signal is handled (a service that stops itself because of a fault signals itself,
+      // and the fault and the supervisor may both do so): only the first starts the shutdown
+      process.on(signal, () => {
+        if (this.started !== null) {
+          this.logger.info({ signal }, 'already shutting down');
+          return;
+        }
         this.logger.info({ signal }, 'shutting down');
         // a service that asked to stop because of a fault sets process.exitCode first
         void this.run().then(() => process.exit(typeof process.exitCode === 'number' ? process.exitCode : 0));

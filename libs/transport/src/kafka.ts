@@ -138,6 +138,11 @@ export class KafkaTransport implements Transport {
         return (res[0]?.partitions ?? []).map((p) => ({ topic, partition: p.partition, offset: Number(p.offset) }));
       },
       endOffsets: async (topic) => (await admin.fetchTopicOffsets(topic)).map((p) => ({ topic, partition: p.partition, offset: Number(p.high) })),
+      startOffsets: async (topic) => (await admin.fetchTopicOffsets(topic)).map((p) => ({ topic, partition: p.partition, offset: Number(p.low) })),
+      clusterId: async () => (await admin.describeCluster()).clusterId,
+      deleteGroup: async (groupId) => {
+        await admin.deleteGroups([groupId]);
+      },
       close: async () => admin.disconnect(),
     };
   }

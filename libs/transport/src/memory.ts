@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { partitionForKey } from './partitioner.js';
 import type {
   Admin,
@@ -49,6 +50,8 @@ export class MemoryTransport implements Transport {
   readonly kind = 'memory' as const;
   private readonly topics = new Map<string, Topic>();
   private readonly groups = new Map<string, Group>();
+  /** a fresh id per transport: like a new cluster, its logs start empty */
+  private readonly id = randomUUID();
 
   constructor(private readonly defaults: { partitions: number } = { partitions: 1 }) {}
 
@@ -190,6 +193,13 @@ export class MemoryTransport implements Transport {
       committedOffsets: async (groupId, topic) =>
         this.topic(topic).partitions.map((_, partition) => ({ topic, partition, offset: this.group(groupId).committed.get(tpKey(topic, partition)) ?? -1 })),
       endOffsets: async (topic) => this.topic(topic).partitions.map((_, partition) => ({ topic, partition, offset: this.endOffset(topic, partition) })),
+      startOffsets: async (topic) => this.topic(topic).partitions.map((p, partition) => ({ topic, partition, offset: p.base })),
+      clusterId: async () => this.id,
+      deleteGroup: async (groupId) => {
+        const g = this.groups.get(groupId);
+        if (g !== undefined && g.members.length > 0) throw new Error(`group ${groupId} still has ${g.members.length} members`);
+        this.groups.delete(groupId);
+      },
       close: async () => undefined,
     };
   }

@@ -87,6 +87,12 @@ export interface Admin {
   committedOffsets(groupId: string, topic: string): Promise<TopicPartitionOffset[]>;
   /** Latest offsets (the offset the next record will get) per partition. */
   endOffsets(topic: string): Promise<TopicPartitionOffset[]>;
+  /** Earliest offsets still in the log per partition (retention and compaction move them up). */
+  startOffsets(topic: string): Promise<TopicPartitionOffset[]>;
+  /** The cluster's id: a checkpoint made on another cluster holds offsets of another log. */
+  clusterId(): Promise<string>;
+  /** Deletes a consumer group and its committed offsets (the group must have no members). */
+  deleteGroup(groupId: string): Promise<void>;
   close(): Promise<void>;
 }
 

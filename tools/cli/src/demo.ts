@@ -3,10 +3,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { LocalSchemaRegistry, loadSchemaFiles } from '@freshet/avro';
-import { Rng, defaultSamplerConfig, evaluateAnnotation, leaveOneOut, resolvePairs } from '@freshet/core';
+import { Rng, evaluateAnnotation, leaveOneOut, resolvePairs } from '@freshet/core';
 import { loadCorpusSentences, readImageLabelFile, dataDir } from '@freshet/datasets';
-import { IngestProcessor, PublisherProcessor, SnapshotReader, TrainerProcessor, defaultIngestLimits, defaultTopics, feedEvents, toWindows } from '@freshet/pipeline';
-import { createLogger, createRegistry, startHealthServer, type OptionSpec, type OptionValues } from '@freshet/runtime';
+import { IngestProcessor, PublisherProcessor, SnapshotReader, Trainer, trainerOptions, trainerSettings, defaultIngestLimits, defaultTopics, feedEvents, toWindows } from '@freshet/pipeline';
+import { createLogger, createRegistry, parseOptions, startHealthServer, type OptionSpec, type OptionValues } from '@freshet/runtime';
 import { MemoryTransport } from '@freshet/transport';
 
 export const demoOptions: OptionSpec[] = [
@@ -50,18 +50,14 @@ export async function demo(v: OptionValues): Promise<Record<string, unknown>> {
   say(`  feeding ${split.train.length} image-label events (${file}, one label per image held out) and ${windows.length} text windows (${corpora.join(' + ')})`);
   say(`  metrics: ${http.url}/metrics`);
   const ingest = new IngestProcessor({ transport, registry, topics, limits: defaultIngestLimits, groupId: 'ingest', logger: quiet, metrics: metrics.ingest });
-  const trainer = new TrainerProcessor({
+  const trainer = new Trainer({
+    ...trainerSettings(parseOptions(trainerOptions, ['--checkpoint-dir', mkdtempSync(join(tmpdir(), 'freshet-demo-')), '--checkpoint-every-ms', '3000', '--seed', String(seed), '--image-cap', '100000', '--label-cap', '10000', '--vocab-cap', '200000', '--replay-capacity', '500000', '--word-floor-lr', '0.01'])),
     transport,
     registry,
     topics,
     groupId: 'trainer',
     logger: quiet,
     metrics: metrics.trainer,
-    checkpointDir: mkdtempSync(join(tmpdir(), 'freshet-demo-')),
-    checkpointEveryMs: 3000,
-    seed,
-    images: { dim: 64, lr: 0.02, reg: 0.01, sampler: { ...defaultSamplerConfig, kind: 'adaptive', lambdaFraction: 0.3, mixShare: 0.05 }, replaySteps: 20, replayCapacity: 500_000, imageCap: 1_000_000, labelCap: 10_000 },
-    words: { dim: 64, window: 5, negatives: 5, sample: 1e-3, schedule: { kind: 'floor', lr: 0.025, floorLr: 0.01, halfLifeSteps: 2_000_000 }, sampler: { ...defaultSamplerConfig, kind: 'popularity', alpha: 0.75, rebuildEvery: 1_000_000 }, vocabCap: 200_000 },
   });
   const publisher = new PublisherProcessor({ transport, registry, topics, groupId: 'publisher', logger: quiet, metrics: metrics.publisher, publishEveryMs: Number(v.get('publish-every-ms')), publishEveryUpdates: 10_000_000, chunkBytes: 512 * 1024 });
   const reader = new SnapshotReader(transport, registry, topics, 'demo-reader');

@@ -12,7 +12,6 @@ import {
   parseSimilarityFile,
   rowNorms,
   trainSkipGramEpochs,
-  trainSkipGramHogwild,
   type SamplerConfig,
   type SamplerKind,
   type SimilarityResult,
@@ -37,7 +36,8 @@ export const trainWordsOptions: OptionSpec[] = [
   { name: 'lambda', kind: 'number', default: 0.01, help: 'adaptive: λ as a fraction of the vocabulary' },
   { name: 'mix-share', kind: 'number', default: 0.1, help: 'adaptive: share of popularity draws mixed in' },
   { name: 'candidates', kind: 'number', default: 1, help: 'adaptive: candidates re-scored exactly per draw' },
-  { name: 'refresh-every', kind: 'number', help: 'adaptive: draws between rank-table refreshes (default ceil(|V| ln |V|))' },
+  { name: 'refresh-every', kind: 'number', integer: true, min: 1, help: 'adaptive: draws between rank-table refreshes (default ceil(|V| ln |V|))' },
+  { name: 'async-refresh', kind: 'boolean', default: false, help: 'adaptive: refresh the rank tables on a thread of their own (training never waits for a sort)' },
   { name: 'similarity', kind: 'list', help: 'word-similarity files to report Spearman on (default: all of data/word-similarity/normalized)' },
   { name: 'neighbours', kind: 'list', default: 'whale,ship,war,money,freedom', help: 'words whose nearest neighbours to print' },
   { name: 'engine', kind: 'string', default: 'wasm', choices: ['wasm', 'js'], help: 'wasm: the WebAssembly SIMD kernel (popularity and adaptive); js: the TypeScript reference loop (any sampler)' },
@@ -90,7 +90,6 @@ export async function trainWords(v: OptionValues): Promise<TrainWordsResult> {
       outputInit: kind === 'adaptive' ? 'noise' : 'zero',
     },
     rng.fork(),
-    threads > 1,
   );
   for (const name of corpus.vocab.allNames()) {
     const id = model.wordId(name);
@@ -113,14 +112,13 @@ export async function trainWords(v: OptionValues): Promise<TrainWordsResult> {
   const lr = num(v, 'lr');
   const progress = new Progress('train-words', corpus.ids.length * epochs);
   const engine = str(v, 'engine');
+  if (engine === 'js' && threads > 1) throw new Error('--engine js (the TypeScript reference) runs one thread; use --engine wasm for --threads');
   if (engine === 'wasm' && kind !== 'popularity' && kind !== 'adaptive') {
     throw new Error(`--engine wasm supports the popularity and adaptive samplers; use --engine js for ${kind}`);
   }
   const run =
     engine === 'wasm'
       ? await wasmRun()
-      : threads > 1
-      ? await trainSkipGramHogwild(model, corpus, samplerConfig, { threads, epochs, lr, minLr: lr * 1e-4, seed })
       : {
           ...trainSkipGramEpochs(model, corpus, sampler, rng.fork(), {
             epochs,
@@ -143,6 +141,7 @@ export async function trainWords(v: OptionValues): Promise<TrainWordsResult> {
       lambdaFraction: num(v, 'lambda'),
       mixShare: num(v, 'mix-share'),
       refreshEvery: typeof refreshEvery === 'number' ? refreshEvery : 0,
+      asyncRefresh: v.get('async-refresh') === true,
       onProgress: (done) => progress.update(done),
     });
     return { seconds: r.seconds, pairs: r.pairs, loss: r.loss, stats: { draws: r.draws, fallbacks: r.fallbacks, mixed: r.mixed, refreshes: r.refreshes, refreshSeconds: r.refreshSeconds } };

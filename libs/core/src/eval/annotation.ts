@@ -1,3 +1,4 @@
+import { dot } from '../math/matrix.js';
 import type { Rng } from '../math/rng.js';
 import type { ImageLabelModel } from '../models/image-label.js';
 
@@ -29,12 +30,21 @@ export function resolvePairs(model: ImageLabelModel, pairs: ReadonlyArray<{ id: 
  * relevant label per test image: P@k = hit@k / k, R@k = hit@k, MAP = mean 1/rank, AUC from one
  * random non-positive per pair (ties count half).
  */
-export function evaluateAnnotation(model: ImageLabelModel, pairs: readonly HeldOutPair[], rng: Rng): AnnotationMetrics {
+export function evaluateAnnotation(
+  model: ImageLabelModel,
+  pairs: readonly HeldOutPair[],
+  rng: Rng,
+  /** fills the scores of every label for an image (a kernel's SIMD scorer); default: dot products here */
+  scorer?: (image: number, into: Float32Array) => void,
+): AnnotationMetrics {
   const n = model.labels.size;
-  const k = model.dim;
+  const k = model.width;
   const u = model.imageVectors.data;
   const v = model.labelVectors.data;
   const scores = new Float32Array(n);
+  const score = scorer ?? ((image: number, into: Float32Array): void => {
+    for (let a = 0; a < n; a++) into[a] = dot(u, image * k, v, a * k, k);
+  });
   let hit5 = 0;
   let hit10 = 0;
   let ap = 0;
@@ -45,13 +55,7 @@ export function evaluateAnnotation(model: ImageLabelModel, pairs: readonly HeldO
       unknown++;
       continue;
     }
-    const uo = image * k;
-    for (let a = 0; a < n; a++) {
-      let s = 0;
-      const vo = a * k;
-      for (let f = 0; f < k; f++) s += u[uo + f] * v[vo + f];
-      scores[a] = s;
-    }
+    score(image, scores);
     const positives = model.positivesOf(image);
     for (let j = 0; j < positives.length; j++) if (positives[j] !== label) scores[positives[j]] = Number.NEGATIVE_INFINITY;
     const target = scores[label];

@@ -34,9 +34,11 @@ describe('annotation metrics', () => {
     for (let a = 0; a < 12; a++) model.labelId(`l${a}`);
     const u = model.imageVectors.data;
     const v = model.labelVectors.data;
+    // rows are padded to the kernels' SIMD width: component 0 of row r is at r * width
+    const w = model.width;
     u[0] = 1;
     v[0] = 100; // the training label scores highest but is filtered out
-    for (let a = 0; a < 12; a++) v[model.labelId(`l${a}`)] = 12 - a; // l0 best ... l11 worst
+    for (let a = 0; a < 12; a++) v[model.labelId(`l${a}`) * w] = 12 - a; // l0 best ... l11 worst
     const rank3 = evaluateAnnotation(model, resolvePairs(model, [{ id: 'img', label: 'l2' }]), new Rng(3));
     expect(rank3.p5).toBeCloseTo(1 / 5, 10);
     expect(rank3.r10).toBe(1);

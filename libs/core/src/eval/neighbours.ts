@@ -20,7 +20,8 @@ export function rowNorms(m: Matrix): Float32Array {
 
 /**
  * The `count` rows of `candidates` most similar to `query` (a vector of the same width) by cosine,
- * or by inner product when `norms` is null. A bounded min-heap keeps it O(n log count).
+ * or by inner product when `norms` is null, plus `offsets[r]` when given (label biases). A bounded
+ * min-heap keeps it O(n log count).
  */
 export function nearest(
   query: Float32Array,
@@ -28,6 +29,7 @@ export function nearest(
   count: number,
   norms: Float32Array | null,
   skip: (id: number) => boolean = () => false,
+  offsets?: Float32Array,
 ): Neighbour[] {
   const k = candidates.cols;
   const d = candidates.data;
@@ -40,6 +42,7 @@ export function nearest(
     let s = 0;
     for (let f = 0; f < k; f++) s += query[f] * d[r * k + f];
     if (norms !== null) s /= qn * (norms[r] || 1);
+    else if (offsets !== undefined) s += offsets[r];
     if (heap.length < count) {
       heap.push({ id: r, score: s });
       siftUp(heap, heap.length - 1);

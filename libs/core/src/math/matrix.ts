@@ -8,12 +8,15 @@ export class Matrix {
   private rowCount: number;
   private buffer: Float32Array;
   private readonly shared: boolean;
+  /** backed by memory it does not own (a kernel's): it cannot be reallocated, only filled */
+  private readonly fixed: boolean;
 
-  constructor(cols: number, rows = 0, options: { capacity?: number; shared?: boolean; data?: Float32Array } = {}) {
+  constructor(cols: number, rows = 0, options: { capacity?: number; shared?: boolean; data?: Float32Array; fixed?: boolean } = {}) {
     if (!Number.isInteger(cols) || cols <= 0) throw new Error(`matrix: cols must be a positive integer, got ${cols}`);
     this.cols = cols;
     this.rowCount = rows;
     this.shared = options.shared ?? false;
+    this.fixed = options.fixed ?? false;
     if (options.data) {
       if (options.data.length < rows * cols) throw new Error('matrix: data shorter than rows * cols');
       this.buffer = options.data;
@@ -45,6 +48,7 @@ export class Matrix {
     const first = this.rowCount;
     const needed = (first + n) * this.cols;
     if (needed > this.buffer.length) {
+      if (this.fixed) throw new Error(`matrix: ${first + n} rows exceed the ${this.capacityRows} reserved`);
       let capacity = Math.max(1, this.capacityRows);
       while (capacity * this.cols < needed) capacity *= 2;
       const grown = Matrix.allocate(capacity * this.cols, this.shared);

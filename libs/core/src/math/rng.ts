@@ -27,6 +27,21 @@ export class Rng {
     if ((this.s0 | this.s1 | this.s2 | this.s3) === 0) this.s0 = 1;
   }
 
+  /** The four state words (unsigned): a kernel seeded with them draws the same stream. */
+  state(): [number, number, number, number] {
+    return [this.s0 >>> 0, this.s1 >>> 0, this.s2 >>> 0, this.s3 >>> 0];
+  }
+
+  /** A generator continuing from a state taken with state(). */
+  static fromState(state: readonly [number, number, number, number]): Rng {
+    const rng = new Rng(0);
+    rng.s0 = state[0] | 0;
+    rng.s1 = state[1] | 0;
+    rng.s2 = state[2] | 0;
+    rng.s3 = state[3] | 0;
+    return rng;
+  }
+
   /** A uniform 32-bit unsigned integer. */
   nextU32(): number {
     const s0 = this.s0;

@@ -20,6 +20,11 @@ export class SigmoidTable {
     }
   }
 
+  /** The table itself (size + 1 entries over [-maxExp, maxExp]): the kernels copy it, so both use one. */
+  get values(): Float32Array {
+    return this.table;
+  }
+
   value(x: number): number {
     if (x >= this.maxExp) return 1;
     if (x <= -this.maxExp) return 0;

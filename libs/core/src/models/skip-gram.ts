@@ -40,17 +40,12 @@ export class SkipGramModel {
   constructor(
     readonly config: SkipGramConfig,
     private readonly rng: Rng,
-    /** shared: vectors in SharedArrayBuffers (Hogwild); or existing matrices to attach to (a worker) */
-    storage: boolean | { input: Matrix; output: Matrix } = false,
+    /** where the vectors live: the JS heap (the reference), or a kernel's memory (rows may be padded wider than dim) */
+    storage: { input: Matrix; output: Matrix } = { input: new Matrix(config.dim, 0, { capacity: 1024 }), output: new Matrix(config.dim, 0, { capacity: 1024 }) },
   ) {
     this.vocab = new Vocabulary(config.vocabCap);
-    if (typeof storage === 'object') {
-      this.input = storage.input;
-      this.output = storage.output;
-    } else {
-      this.input = new Matrix(config.dim, 0, { capacity: 1024, shared: storage });
-      this.output = new Matrix(config.dim, 0, { capacity: 1024, shared: storage });
-    }
+    this.input = storage.input;
+    this.output = storage.output;
   }
 
   /** The id of a word, adding and initialising it if new (-1 past the cap). */
@@ -59,14 +54,15 @@ export class SkipGramModel {
     const id = this.vocab.add(name);
     if (id >= 0 && id === before) {
       const k = this.config.dim;
+      const w = this.input.cols;
       const row = this.input.addRows(1);
       this.output.addRows(1);
       const inp = this.input.data;
-      // word2vec's init: uniform in [-0.5/dim, 0.5/dim]
-      for (let f = row * k; f < (row + 1) * k; f++) inp[f] = (this.rng.nextFloat() - 0.5) / k;
+      // word2vec's init: uniform in [-0.5/dim, 0.5/dim] (padding lanes, if any, stay 0)
+      for (let f = 0; f < k; f++) inp[row * w + f] = (this.rng.nextFloat() - 0.5) / k;
       if (this.config.outputInit === 'noise') {
         const out = this.output.data;
-        for (let f = row * k; f < (row + 1) * k; f++) out[f] = (this.rng.nextFloat() - 0.5) / k;
+        for (let f = 0; f < k; f++) out[row * w + f] = (this.rng.nextFloat() - 0.5) / k;
       }
     }
     return id;

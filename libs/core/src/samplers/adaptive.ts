@@ -1,6 +1,6 @@
 import { dot, type Matrix } from '../math/matrix.js';
 import type { Rng } from '../math/rng.js';
-import { partialSortIdsByKeyDesc } from '../math/sort.js';
+import { RankTables, refreshCadence } from './rank-tables.js';
 import { emptyStats, isExcluded, type NegativeSampler, type SamplerStats } from './sampler.js';
 
 export interface AdaptiveOptions {
@@ -39,11 +39,7 @@ export class AdaptiveSampler implements NegativeSampler {
   readonly stats: SamplerStats = emptyStats();
   readonly lastWeight = 1;
 
-  /** tables[f * tableSize + r] = id of the item with the (r+1)-th largest value in dimension f */
-  private tables: Int32Array = new Int32Array(0);
-  private tableSize = 0;
-  private readonly sigma: Float64Array;
-  private keys: Float32Array = new Float32Array(0);
+  private readonly tables: RankTables;
   /** cumulative dimension weights |u_f| σ_f of the current context */
   private readonly cumulative: Float64Array;
   private contextTotal = 0;
@@ -75,7 +71,7 @@ export class AdaptiveSampler implements NegativeSampler {
     this.mixShare = options.mixShare ?? 0;
     this.candidates = Math.max(1, Math.floor(options.candidates ?? 1));
     this.autoRefresh = options.autoRefresh ?? true;
-    this.sigma = new Float64Array(items.cols);
+    this.tables = RankTables.onHeap(items.cols, items.cols);
     this.cumulative = new Float64Array(items.cols);
   }
 
@@ -91,75 +87,29 @@ export class AdaptiveSampler implements NegativeSampler {
 
   /** Items the tables know (items added later are reached through the new-item share). */
   get indexedItems(): number {
-    return this.tableSize;
+    return this.tables.size;
   }
 
   /** True when the cadence says the tables are due (used when autoRefresh is off). */
   get refreshDue(): boolean {
-    return this.tableSize === 0 || this.sinceRefresh >= this.currentRefreshEvery;
+    return this.tables.size === 0 || this.sinceRefresh >= this.currentRefreshEvery;
   }
 
   /** σ_f of the last refresh (a copy, for tests and diagnostics). */
-  sigmas(): Float64Array {
-    return this.sigma.slice();
+  sigmas(): Float32Array {
+    return this.tables.sigma.slice(0, this.items.cols);
   }
 
-  /**
-   * Re-sorts every dimension's list starting from its previous order (nearly sorted after a few
-   * SGD steps, so insertion sort does little work) and recomputes σ (the std, not the variance).
-   */
+  /** Re-sorts the rank tables from their previous order and recomputes σ (see RankTables). */
   refresh(): void {
-    const t0 = performance.now();
     const n = this.items.rows;
-    const k = this.items.cols;
-    const v = this.items.data;
-    if (n !== this.tableSize) this.growTables(n);
-    if (this.keys.length < n) this.keys = new Float32Array(n);
-    const keys = this.keys;
     this.currentLambda = this.options.lambda ?? Math.max(1e-9, (this.options.lambdaFraction ?? 0) * n);
     // ranks beyond 10λ have probability e^-10: only both ends of each list need exact order
-    const exact = Math.min(n, Math.ceil(10 * this.currentLambda) + 1);
-    for (let f = 0; f < k; f++) {
-      const base = f * n;
-      for (let r = 0; r < n; r++) keys[r] = v[this.tables[base + r] * k + f];
-      partialSortIdsByKeyDesc(this.tables.subarray(base, base + n), keys, n, exact);
-    }
-    this.computeSigma(n, k, v);
-    this.currentRefreshEvery = this.options.refreshEvery ?? Math.max(1, Math.ceil(n * Math.log(Math.max(n, 2))));
+    this.tables.refresh(this.items.data, this.items.cols, n, 10 * this.currentLambda + 1);
+    this.currentRefreshEvery = this.options.refreshEvery ?? refreshCadence(n);
     this.sinceRefresh = 0;
-    this.stats.refreshes++;
-    this.stats.refreshSeconds += (performance.now() - t0) / 1000;
-  }
-
-  private growTables(n: number): void {
-    const k = this.items.cols;
-    const old = this.tables;
-    const oldSize = this.tableSize;
-    const grown = new Int32Array(k * n);
-    for (let f = 0; f < k; f++) {
-      // keep the previous order (nearly sorted) and append the new items at the end
-      if (oldSize > 0) grown.set(old.subarray(f * oldSize, f * oldSize + Math.min(oldSize, n)), f * n);
-      for (let r = Math.min(oldSize, n); r < n; r++) grown[f * n + r] = r;
-    }
-    this.tables = grown;
-    this.tableSize = n;
-  }
-
-  private computeSigma(n: number, k: number, v: Float32Array): void {
-    const mean = new Float64Array(k);
-    const sq = new Float64Array(k);
-    for (let r = 0; r < n; r++) {
-      const off = r * k;
-      for (let f = 0; f < k; f++) {
-        const x = v[off + f];
-        mean[f] += x;
-        sq[f] += x * x;
-      }
-    }
-    for (let f = 0; f < k; f++) {
-      const m = mean[f] / n;
-      this.sigma[f] = Math.sqrt(Math.max(0, sq[f] / n - m * m));
-    }
+    this.stats.refreshes = this.tables.refreshes;
+    this.stats.refreshSeconds = this.tables.refreshSeconds;
   }
 
   setContext(vectors: Float32Array, offset: number): void {
@@ -167,9 +117,10 @@ export class AdaptiveSampler implements NegativeSampler {
     this.ctxOffset = offset;
     this.fallback.setContext(vectors, offset);
     const k = this.items.cols;
+    const sigma = this.tables.sigma;
     let total = 0;
     for (let f = 0; f < k; f++) {
-      total += Math.abs(vectors[offset + f]) * this.sigma[f];
+      total += Math.abs(vectors[offset + f]) * sigma[f];
       this.cumulative[f] = total;
     }
     this.contextTotal = total;
@@ -202,16 +153,15 @@ export class AdaptiveSampler implements NegativeSampler {
 
   /** The item at 0-based rank r of dimension f for the current context's sign of u_f. */
   itemAt(f: number, r: number): number {
-    const n = this.tableSize;
     // u_f > 0: the r-th largest; otherwise the r-th smallest, 1-based position |A| - r + 1
-    return this.ctx[this.ctxOffset + f] > 0 ? this.tables[f * n + r] : this.tables[f * n + (n - 1 - r)];
+    return this.tables.item(f, r, this.ctx[this.ctxOffset + f]);
   }
 
   draw(positive: number, exclude: Int32Array, excludeLength: number): number {
     this.stats.draws++;
     this.sinceRefresh++;
     if (this.autoRefresh && this.refreshDue) this.refresh();
-    const n = this.tableSize;
+    const n = this.tables.size;
     const total = this.items.rows;
     if (n === 0 || !(this.contextTotal > 0) || (this.mixShare > 0 && this.rng.nextFloat() < this.mixShare)) {
       this.stats.mixed++;
@@ -254,20 +204,6 @@ export class AdaptiveSampler implements NegativeSampler {
    * current vectors order differently from the table. 0 right after a refresh.
    */
   staleness(dims = 8): number {
-    const n = this.tableSize;
-    const k = this.items.cols;
-    if (n < 2) return 0;
-    const v = this.items.data;
-    let inverted = 0;
-    let pairs = 0;
-    for (let d = 0; d < Math.min(dims, k); d++) {
-      const f = this.rng.nextInt(k);
-      const base = f * n;
-      for (let r = 1; r < n; r++) {
-        if (v[this.tables[base + r] * k + f] > v[this.tables[base + r - 1] * k + f]) inverted++;
-        pairs++;
-      }
-    }
-    return inverted / pairs;
+    return this.tables.staleness(this.items.data, this.items.cols, dims, (k) => this.rng.nextInt(k));
   }
 }

@@ -18,7 +18,7 @@ export interface SamplerConfig {
   refreshEvery?: number;
   /** adaptive: share of draws from the fallback sampler */
   mixShare: number;
-  /** adaptive: candidates re-scored per draw (1 = the paper's sampler) */
+  /** uniform and adaptive: candidates scored per draw, the hardest kept (1 = the plain sampler) */
   candidates: number;
   /** adaptive: redraws after positives before the fallback */
   maxRetries: number;
@@ -58,7 +58,7 @@ export function createSampler(
     new PopularitySampler(counts, rng, { alpha: config.alpha, rebuildEvery: config.rebuildEvery });
   switch (config.kind) {
     case 'uniform':
-      return new UniformSampler(items, rng);
+      return new UniformSampler(items, rng, config.candidates);
     case 'popularity':
       return popularity();
     case 'warp':

@@ -203,7 +203,7 @@ export class PublisherProcessor {
       const perChunk = Math.max(1, Math.floor(this.opts.chunkBytes / (dim * 4 + 64)));
       for (let start = 0; start < entities.length; start += perChunk) {
         const rows = entities.slice(start, start + perChunk);
-        const chunk: SnapshotChunk = { version, chunk: checksums.length, kind, dim, ids: rows.map((r) => r.id), vectors: Buffer.concat(rows.map((r) => r.vector)) };
+        const chunk: SnapshotChunk = { version, chunk: checksums.length, kind, dim, ids: rows.map((r) => r.id), vectors: Buffer.concat(rows.map((r) => r.vector)), biases: biasBytes(rows) };
         const value = await this.chunkCodec.encode(chunk);
         if (this.opts.exitAfterChunks !== undefined && checksums.length >= this.opts.exitAfterChunks) process.exit(137);
         if (this.opts.failAfterChunks !== undefined && checksums.length >= this.opts.failAfterChunks) {
@@ -241,6 +241,21 @@ export class PublisherProcessor {
       await this.producer?.close();
     }
   }
+}
+
+/** Little-endian float32 biases of the rows, or empty when every bias is 0 (the schema's reading). */
+function biasBytes(rows: readonly EmbeddingRecord[]): Buffer {
+  if (rows.every((r) => r.bias === 0)) return Buffer.alloc(0);
+  const out = Buffer.allocUnsafe(rows.length * 4);
+  rows.forEach((r, i) => out.writeFloatLE(r.bias, i * 4));
+  return out;
+}
+
+/** A chunk's biases (zeros when the chunk carries none). */
+export function chunkBiases(chunk: SnapshotChunk): Float32Array {
+  const out = new Float32Array(chunk.ids.length);
+  if (chunk.biases.length === chunk.ids.length * 4) for (let i = 0; i < out.length; i++) out[i] = chunk.biases.readFloatLE(i * 4);
+  return out;
 }
 
 /** Decodes a chunk's vectors (for readers). */

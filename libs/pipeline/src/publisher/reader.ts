@@ -3,14 +3,22 @@ import { AvroCodec, type SchemaRegistry, type SnapshotChunk, type SnapshotManife
 import { Matrix, Vocabulary, nearest, rowNorms, type Neighbour } from '@freshet/core';
 import type { Consumer, Transport } from '@freshet/transport';
 import { schemaTexts, type TopicNames } from '../topics.js';
-import { chunkVectors } from './publisher.js';
+import { chunkBiases, chunkVectors } from './publisher.js';
 
 /** One assembled, consistent snapshot version. */
 export interface AssembledSnapshot {
   version: number;
   createdAt: number;
   eventTimeHighWatermark: number;
-  tables: Map<string, { vocab: Vocabulary; vectors: Matrix }>;
+  tables: Map<string, SnapshotTable>;
+}
+
+/** One entity kind of a snapshot: names, vectors and (labels) biases. */
+export interface SnapshotTable {
+  vocab: Vocabulary;
+  vectors: Matrix;
+  /** per row: the label bias (score of a label for an image = image · label + bias); zeros otherwise */
+  biases: Float32Array;
 }
 
 /**
@@ -71,27 +79,35 @@ export class SnapshotReader {
         return;
       }
     }
-    const tables = new Map<string, { vocab: Vocabulary; vectors: Matrix }>();
+    const tables = new Map<string, SnapshotTable>();
+    const biases = new Map<string, number[]>();
     for (let i = 0; i < manifest.chunks; i++) {
       const { chunk } = chunks.get(i) as { chunk: SnapshotChunk };
       let table = tables.get(chunk.kind);
       if (!table) {
-        table = { vocab: new Vocabulary(), vectors: new Matrix(chunk.dim, 0) };
+        table = { vocab: new Vocabulary(), vectors: new Matrix(chunk.dim, 0), biases: new Float32Array(0) };
         tables.set(chunk.kind, table);
+        biases.set(chunk.kind, []);
       }
       const vectors = chunkVectors(chunk);
+      const b = chunkBiases(chunk);
       for (let j = 0; j < chunk.ids.length; j++) {
         table.vocab.add(chunk.ids[j]);
         const row = table.vectors.addRows(1);
         table.vectors.data.set(vectors[j], row * chunk.dim);
+        biases.get(chunk.kind)?.push(b[j]);
       }
     }
+    for (const [kind, table] of tables) table.biases = Float32Array.from(biases.get(kind) ?? []);
     this.current = { version: manifest.version, createdAt: manifest.createdAt, eventTimeHighWatermark: manifest.eventTimeHighWatermark, tables };
     // older partial versions can never complete now
     for (const v of [...this.buffers.keys()]) if (v <= manifest.version) this.buffers.delete(v);
   }
 
-  /** Nearest entities of kind `to` to an entity of kind `from`, by cosine (inner product for labels of an image). */
+  /**
+   * Nearest entities of kind `to` to an entity of kind `from`: by cosine within a kind; across
+   * kinds (labels of an image) by the model's score, inner product plus the label's bias.
+   */
   nearest(from: string, id: string, to: string, count: number): Array<{ id: string; score: number }> {
     const src = this.current?.tables.get(from);
     const dst = this.current?.tables.get(to);
@@ -100,7 +116,7 @@ export class SnapshotReader {
     if (row < 0) return [];
     const query = src.vectors.row(row);
     const byCosine = from === to;
-    const hits: Neighbour[] = nearest(query, dst.vectors, count, byCosine ? rowNorms(dst.vectors) : null, (r) => byCosine && r === row);
+    const hits: Neighbour[] = nearest(query, dst.vectors, count, byCosine ? rowNorms(dst.vectors) : null, (r) => byCosine && r === row, byCosine ? undefined : dst.biases);
     return hits.map((h) => ({ id: dst.vocab.nameOf(h.id), score: h.score }));
   }
 

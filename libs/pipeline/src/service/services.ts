@@ -1,9 +1,11 @@
-import { defaultSamplerConfig, type SamplerKind } from '@freshet/core';
+import { availableParallelism } from 'node:os';
+import type { Optimizer } from '@freshet/core';
 import type { OptionSpec, OptionValues } from '@freshet/runtime';
 import { defaultIngestLimits } from '../ingest/normalise.js';
 import { IngestProcessor } from '../ingest/processor.js';
 import { PublisherProcessor } from '../publisher/publisher.js';
-import { TrainerProcessor, type TrainerOptions } from '../trainer/trainer.js';
+import { staleCheckpointPolicies, type StaleCheckpointPolicy } from '../trainer/restore.js';
+import { Trainer, type TrainerOptions } from '../trainer/trainer.js';
 import type { ServiceContext, ServiceParts } from './common.js';
 import type { ProcessorWiring } from '../topics.js';
 
@@ -44,45 +46,66 @@ export function buildIngest(ctx: ServiceContext): ServiceParts {
   return { start: () => ingest.start(), stop: () => ingest.stop(), live: () => ingest.isRunning, ready: () => ingest.isRunning, details: () => ({ handled: ingest.handled, partitions: ingest.assignment().length }) };
 }
 
-const samplerChoices = ['adaptive', 'warp', 'uniform', 'popularity'];
-
 export const trainerOptions: OptionSpec[] = [
   { name: 'group-id', kind: 'string', env: 'FRESHET_GROUP_ID', default: 'freshet-trainer', help: 'consumer group (the topic prefix is put in front)' },
   { name: 'checkpoint-dir', kind: 'string', env: 'FRESHET_CHECKPOINT_DIR', default: './freshet-checkpoints', help: 'where checkpoints (model + offsets) are written' },
-  { name: 'checkpoint-every-ms', kind: 'number', env: 'FRESHET_CHECKPOINT_EVERY_MS', default: 10_000, help: 'checkpoint (and publish updates) this often' },
-  { name: 'seed', kind: 'number', env: 'FRESHET_SEED', default: 1, help: 'random seed' },
-  { name: 'image-dim', kind: 'number', env: 'FRESHET_IMAGE_DIM', default: 64, help: 'image-label vector dimension' },
-  { name: 'image-lr', kind: 'number', env: 'FRESHET_IMAGE_LR', default: 0.02, help: 'image-label learning rate' },
-  { name: 'image-reg', kind: 'number', env: 'FRESHET_IMAGE_REG', default: 0.01, help: 'image-label L2' },
-  { name: 'image-sampler', kind: 'string', env: 'FRESHET_IMAGE_SAMPLER', default: 'adaptive', choices: samplerChoices, help: 'negative sampler for labels' },
-  { name: 'image-lambda', kind: 'number', env: 'FRESHET_IMAGE_LAMBDA', default: 0.3, help: 'adaptive λ as a fraction of the labels' },
-  { name: 'replay-steps', kind: 'number', env: 'FRESHET_REPLAY_STEPS', default: 20, help: 'SGD steps on remembered pairs per image event' },
-  { name: 'replay-capacity', kind: 'number', env: 'FRESHET_REPLAY_CAPACITY', default: 1_000_000, help: 'pairs remembered for replay' },
-  { name: 'image-cap', kind: 'number', env: 'FRESHET_IMAGE_CAP', default: 5_000_000, help: 'most images with a vector' },
-  { name: 'label-cap', kind: 'number', env: 'FRESHET_LABEL_CAP', default: 200_000, help: 'most labels with a vector' },
-  { name: 'word-dim', kind: 'number', env: 'FRESHET_WORD_DIM', default: 64, help: 'word vector dimension' },
-  { name: 'word-lr', kind: 'number', env: 'FRESHET_WORD_LR', default: 0.025, help: 'initial skip-gram learning rate' },
-  { name: 'word-floor-lr', kind: 'number', env: 'FRESHET_WORD_FLOOR_LR', default: 0.005, help: 'the rate the stream schedule settles at' },
-  { name: 'word-sampler', kind: 'string', env: 'FRESHET_WORD_SAMPLER', default: 'adaptive', choices: samplerChoices, help: 'negative sampler for words' },
-  { name: 'word-lambda', kind: 'number', env: 'FRESHET_WORD_LAMBDA', default: 0.01, help: 'adaptive λ as a fraction of the vocabulary' },
-  { name: 'window', kind: 'number', env: 'FRESHET_WINDOW', default: 5, help: 'skip-gram window' },
-  { name: 'negatives', kind: 'number', env: 'FRESHET_NEGATIVES', default: 5, help: 'negatives per pair' },
-  { name: 'sample', kind: 'number', env: 'FRESHET_SAMPLE', default: 1e-3, help: 'frequent-word subsampling' },
-  { name: 'vocab-cap', kind: 'number', env: 'FRESHET_VOCAB_CAP', default: 500_000, help: 'most words with a vector' },
+  { name: 'checkpoint-every-ms', kind: 'number', env: 'FRESHET_CHECKPOINT_EVERY_MS', integer: true, min: 100, default: 10_000, help: 'checkpoint (and publish updates) this often' },
+  { name: 'on-stale-checkpoint', kind: 'string', env: 'FRESHET_ON_STALE_CHECKPOINT', default: 'fail', choices: staleCheckpointPolicies, help: "a checkpoint whose offsets are not this log's (wiped broker, recreated topic, other cluster): fail with what to do; reset-to-checkpoint keeps the model and reads the log from its start; reset-to-earliest drops the model" },
+  { name: 'threads', kind: 'number', env: 'FRESHET_THREADS', integer: true, min: 1, max: 64, default: availableParallelism(), help: 'SGD threads (Hogwild over shared memory; the main thread keeps Kafka, checkpoints and publishing)' },
+  { name: 'seed', kind: 'number', env: 'FRESHET_SEED', integer: true, default: 1, help: 'random seed' },
+  { name: 'image-dim', kind: 'number', env: 'FRESHET_IMAGE_DIM', integer: true, min: 1, max: 4096, default: 64, help: 'image-label vector dimension' },
+  { name: 'image-lr', kind: 'number', env: 'FRESHET_IMAGE_LR', above: 0, default: 0.02, help: 'image-label learning rate' },
+  { name: 'image-reg', kind: 'number', env: 'FRESHET_IMAGE_REG', min: 0, default: 0.003, help: 'image-label L2' },
+  { name: 'image-optimizer', kind: 'string', env: 'FRESHET_IMAGE_OPTIMIZER', default: 'adagrad', choices: ['adagrad', 'sgd'], help: 'per-coordinate AdaGrad or plain SGD' },
+  { name: 'image-label-bias', kind: 'boolean', env: 'FRESHET_IMAGE_LABEL_BIAS', default: true, help: 'learn a bias per label (score = image · label + bias)' },
+  { name: 'image-sampler', kind: 'string', env: 'FRESHET_IMAGE_SAMPLER', default: 'warp', choices: ['warp', 'uniform', 'adaptive'], help: 'negative sampler for labels (see the README: WARP with a cap won the convergence benchmark)' },
+  { name: 'image-max-sampled', kind: 'number', env: 'FRESHET_IMAGE_MAX_SAMPLED', integer: true, min: 1, default: 30, help: 'WARP: most candidates scored per step' },
+  { name: 'image-candidates', kind: 'number', env: 'FRESHET_IMAGE_CANDIDATES', integer: true, min: 1, default: 1, help: 'uniform/adaptive: candidates scored per draw, the hardest kept' },
+  { name: 'image-lambda', kind: 'number', env: 'FRESHET_IMAGE_LAMBDA', above: 0, default: 0.3, help: 'adaptive: λ as a fraction of the labels' },
+  { name: 'replay-steps', kind: 'number', env: 'FRESHET_REPLAY_STEPS', integer: true, min: 0, default: 20, help: 'SGD steps on remembered pairs per image event' },
+  { name: 'replay-capacity', kind: 'number', env: 'FRESHET_REPLAY_CAPACITY', integer: true, min: 1, default: 1_000_000, help: 'pairs remembered for replay' },
+  { name: 'image-cap', kind: 'number', env: 'FRESHET_IMAGE_CAP', integer: true, min: 1, default: 2_000_000, help: 'most images with a vector (reserved address space: the model must fit 4 GiB)' },
+  { name: 'label-cap', kind: 'number', env: 'FRESHET_LABEL_CAP', integer: true, min: 2, default: 200_000, help: 'most labels with a vector' },
+  { name: 'word-dim', kind: 'number', env: 'FRESHET_WORD_DIM', integer: true, min: 1, max: 4096, default: 64, help: 'word vector dimension' },
+  { name: 'word-lr', kind: 'number', env: 'FRESHET_WORD_LR', above: 0, default: 0.025, help: 'initial skip-gram learning rate' },
+  { name: 'word-floor-lr', kind: 'number', env: 'FRESHET_WORD_FLOOR_LR', above: 0, default: 0.005, help: 'the rate the stream schedule settles at' },
+  { name: 'word-sampler', kind: 'string', env: 'FRESHET_WORD_SAMPLER', default: 'popularity', choices: ['popularity', 'adaptive'], help: 'negative sampler for words' },
+  { name: 'word-lambda', kind: 'number', env: 'FRESHET_WORD_LAMBDA', above: 0, default: 0.01, help: 'adaptive: λ as a fraction of the vocabulary' },
+  { name: 'window', kind: 'number', env: 'FRESHET_WINDOW', integer: true, min: 1, max: 100, default: 5, help: 'skip-gram window' },
+  { name: 'negatives', kind: 'number', env: 'FRESHET_NEGATIVES', integer: true, min: 1, max: 100, default: 5, help: 'negatives per pair' },
+  { name: 'sample', kind: 'number', env: 'FRESHET_SAMPLE', min: 0, default: 1e-3, help: 'frequent-word subsampling' },
+  { name: 'vocab-cap', kind: 'number', env: 'FRESHET_VOCAB_CAP', integer: true, min: 1, default: 500_000, help: 'most words with a vector' },
 ];
 
 export function trainerOptionsFrom(ctx: ServiceContext): TrainerOptions {
-  const v = ctx.options;
+  return { ...wiring(ctx), ...trainerSettings(ctx.options) };
+}
+
+/**
+ * The trainer's settings from option values (the service's flags and environment). Tests, the
+ * demo and the benchmarks build theirs the same way: `trainerSettings(parseOptions(trainerOptions, ['--image-dim', '16']))`.
+ */
+export function trainerSettings(v: OptionValues): Omit<TrainerOptions, keyof ProcessorWiring> {
   return {
-    ...wiring(ctx),
     checkpointDir: s(v, 'checkpoint-dir'),
     checkpointEveryMs: n(v, 'checkpoint-every-ms'),
+    onStaleCheckpoint: s(v, 'on-stale-checkpoint') as StaleCheckpointPolicy,
+    threads: n(v, 'threads'),
     seed: n(v, 'seed'),
     images: {
       dim: n(v, 'image-dim'),
       lr: n(v, 'image-lr'),
       reg: n(v, 'image-reg'),
-      sampler: { ...defaultSamplerConfig, kind: s(v, 'image-sampler') as SamplerKind, lambdaFraction: n(v, 'image-lambda'), mixShare: 0.05 },
+      optimizer: s(v, 'image-optimizer') as Optimizer,
+      labelBias: v.get('image-label-bias') === true,
+      sampler: {
+        kind: s(v, 'image-sampler') as 'warp' | 'uniform' | 'adaptive',
+        candidates: n(v, 'image-candidates'),
+        maxSampled: n(v, 'image-max-sampled'),
+        lambdaFraction: n(v, 'image-lambda'),
+        mixShare: 0.05,
+        maxRetries: 10,
+      },
       replaySteps: n(v, 'replay-steps'),
       replayCapacity: n(v, 'replay-capacity'),
       imageCap: n(v, 'image-cap'),
@@ -94,7 +117,10 @@ export function trainerOptionsFrom(ctx: ServiceContext): TrainerOptions {
       negatives: n(v, 'negatives'),
       sample: n(v, 'sample'),
       schedule: { kind: 'floor', lr: n(v, 'word-lr'), floorLr: n(v, 'word-floor-lr'), halfLifeSteps: 1_000_000 },
-      sampler: { ...defaultSamplerConfig, kind: s(v, 'word-sampler') as SamplerKind, lambdaFraction: n(v, 'word-lambda'), mixShare: 0.1, alpha: 0.75, rebuildEvery: 1_000_000 },
+      sampler: s(v, 'word-sampler') as 'popularity' | 'adaptive',
+      alpha: 0.75,
+      lambdaFraction: n(v, 'word-lambda'),
+      mixShare: 0.1,
       vocabCap: n(v, 'vocab-cap'),
     },
   };
@@ -103,33 +129,29 @@ export function trainerOptionsFrom(ctx: ServiceContext): TrainerOptions {
 /** Exit status of a trainer that lost its partitions: the supervisor restarts it as a standby. */
 export const OWNERSHIP_LOST_EXIT_CODE = 75;
 
+/** Exit status of a trainer that cannot go on (a stale checkpoint under `fail`, a dead training thread). */
+export const TRAINER_FATAL_EXIT_CODE = 70;
+
 export function buildTrainer(ctx: ServiceContext): ServiceParts {
-  const trainer = new TrainerProcessor({
+  const trainer = new Trainer({
     ...trainerOptionsFrom(ctx),
+    // the first reason to stop decides the exit status
     onOwnershipLost: () => {
-      process.exitCode = OWNERSHIP_LOST_EXIT_CODE;
+      process.exitCode ??= OWNERSHIP_LOST_EXIT_CODE;
+      process.kill(process.pid, 'SIGTERM');
+    },
+    onFatal: () => {
+      process.exitCode ??= TRAINER_FATAL_EXIT_CODE;
       process.kill(process.pid, 'SIGTERM');
     },
   });
-  const sum = (xs: ArrayLike<number>): number => {
-    let total = 0;
-    for (let i = 0; i < xs.length; i++) total += xs[i];
-    return total;
-  };
   return {
     start: () => trainer.start(),
     stop: () => trainer.stop(),
     live: () => trainer.isRunning,
-    ready: () => trainer.isRunning,
+    ready: () => trainer.isReady,
     // what the model holds, for operators and for the fault tests' exactly-once accounting
-    details: () => ({
-      role: trainer.role,
-      applied: trainer.applied,
-      images: trainer.images.images.size,
-      labelPairs: sum(trainer.images.labels.counts),
-      words: trainer.words.vocab.size,
-      tokens: sum(trainer.words.vocab.counts),
-    }),
+    details: () => trainer.details(),
   };
 }
 

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, readSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readFileSync, readSync } from 'node:fs';
+import { mkdir, open, rename, rm } from 'node:fs/promises';
 import { dirname } from 'node:path';
 
 /**
@@ -26,11 +27,12 @@ interface BlobEntry {
 const MAGIC = Buffer.from('FRCK');
 
 /**
- * Writes the checkpoint; returns its size in bytes, or -1 when `mayReplace` (asked after the data
- * is durable, just before the rename) refuses: then the old file stays and the new one is removed.
+ * Writes the checkpoint with asynchronous I/O (the trainer keeps training meanwhile); resolves to
+ * its size in bytes, or -1 when `mayReplace` (asked after the data is durable, just before the
+ * rename) refuses: then the old file stays and the new one is removed.
  */
-export function writeCheckpoint(path: string, header: Record<string, unknown>, blobs: Record<string, Blob>, mayReplace: () => boolean = () => true): number {
-  mkdirSync(dirname(path), { recursive: true });
+export async function writeCheckpoint(path: string, header: Record<string, unknown>, blobs: Record<string, Blob>, mayReplace: () => boolean = () => true): Promise<number> {
+  await mkdir(dirname(path), { recursive: true });
   const entries: BlobEntry[] = [];
   let offset = 0;
   for (const [name, blob] of Object.entries(blobs)) {
@@ -45,29 +47,30 @@ export function writeCheckpoint(path: string, header: Record<string, unknown>, b
   prefix.writeUInt32LE(json.length + pad, 4);
   // unique per writer: two instances on a shared volume may have the same pid
   const tmp = `${path}.tmp-${process.pid}-${randomUUID().slice(0, 8)}`;
-  const fd = openSync(tmp, 'w');
+  const file = await open(tmp, 'w');
   let written = 0;
   try {
-    written += writeSync(fd, prefix);
-    written += writeSync(fd, Buffer.concat([json, Buffer.alloc(pad, 0x20)]));
-    for (const [name, blob] of Object.entries(blobs)) {
-      const bytes = Buffer.from(blob.buffer, blob.byteOffset, blob.byteLength);
-      written += writeSync(fd, bytes);
+    written += (await file.write(prefix)).bytesWritten;
+    written += (await file.write(Buffer.concat([json, Buffer.alloc(pad, 0x20)]))).bytesWritten;
+    for (const blob of Object.values(blobs)) {
+      written += (await file.write(new Uint8Array(blob.buffer, blob.byteOffset, blob.byteLength))).bytesWritten;
       const extra = Math.ceil(blob.byteLength / 8) * 8 - blob.byteLength;
-      if (extra > 0) written += writeSync(fd, Buffer.alloc(extra));
-      void name;
+      if (extra > 0) written += (await file.write(Buffer.alloc(extra))).bytesWritten;
     }
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
+    await file.sync();
+  } catch (err) {
+    await file.close();
+    await rm(tmp, { force: true });
+    throw err;
   }
+  await file.close();
   // the last moment to find out that another writer took over (the slow part, writing and
   // fsyncing, is behind us, so the window between this check and the rename is tiny)
   if (!mayReplace()) {
-    rmSync(tmp, { force: true });
+    await rm(tmp, { force: true });
     return -1;
   }
-  renameSync(tmp, path);
+  await rename(tmp, path);
   return written;
 }
 

@@ -4,29 +4,19 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { AvroCodec, LocalSchemaRegistry, type ImageLabelEvent, type TextWindowEvent } from '@freshet/avro';
-import { Rng, defaultSamplerConfig, evaluateAnnotation, leaveOneOut, resolvePairs } from '@freshet/core';
+import { Rng, evaluateAnnotation, leaveOneOut, resolvePairs } from '@freshet/core';
 import { loadCorpusSentences, readImageLabelFile, dataFile } from '@freshet/datasets';
-import { createLogger, createRegistry } from '@freshet/runtime';
+import { createLogger, createRegistry, parseOptions } from '@freshet/runtime';
 import { MemoryTransport } from '@freshet/transport';
 import { defaultTopics, schemaTexts } from '../topics.js';
-import { TrainerProcessor, type TrainerOptions } from './trainer.js';
+import { trainerOptions, trainerSettings } from '../service/services.js';
+import { Trainer, type TrainerOptions } from './trainer.js';
 
 const quiet = createLogger('trainer-test', { destination: new Writable({ write: (_c, _e, cb) => cb() }) });
 
-function options(transport: MemoryTransport, registry: LocalSchemaRegistry, dir: string): TrainerOptions {
-  return {
-    transport,
-    registry,
-    topics: defaultTopics,
-    groupId: 'trainer',
-    logger: quiet,
-    metrics: createRegistry('trainer-test'),
-    checkpointDir: dir,
-    checkpointEveryMs: 100,
-    seed: 1,
-    images: { dim: 32, lr: 0.02, reg: 0.01, sampler: { ...defaultSamplerConfig, kind: 'adaptive', lambdaFraction: 0.3, mixShare: 0.05 }, replaySteps: 20, replayCapacity: 100_000, imageCap: 1_000_000, labelCap: 10_000 },
-    words: { dim: 32, window: 5, negatives: 5, sample: 1e-3, schedule: { kind: 'floor', lr: 0.025, floorLr: 0.005, halfLifeSteps: 200_000 }, sampler: { ...defaultSamplerConfig, kind: 'popularity', alpha: 0.75, rebuildEvery: 100_000 }, vocabCap: 100_000 },
-  };
+function options(transport: MemoryTransport, registry: LocalSchemaRegistry, dir: string, flags: string[] = []): TrainerOptions {
+  const settings = trainerSettings(parseOptions(trainerOptions, ['--checkpoint-dir', dir, '--checkpoint-every-ms', '100', '--image-dim', '32', '--word-dim', '32', '--image-cap', '100000', '--label-cap', '10000', '--vocab-cap', '100000', '--replay-capacity', '100000', ...flags]));
+  return { ...settings, transport, registry, topics: defaultTopics, groupId: 'trainer', logger: quiet, metrics: createRegistry('trainer-test') };
 }
 
 async function until(cond: () => boolean, timeoutMs = 60_000): Promise<void> {
@@ -68,7 +58,7 @@ describe('trainer on the in-memory transport', () => {
     const dir = mkdtempSync(join(tmpdir(), 'freshet-trainer-'));
 
     // the first trainer checkpoints only when told, so the crash surely loses applied work
-    const first = new TrainerProcessor({ ...options(transport, registry, dir), checkpointEveryMs: 1e12 });
+    const first = new Trainer({ ...options(transport, registry, dir), checkpointEveryMs: 1e12 });
     await first.start();
     const half = Math.floor(total / 2);
     await feed(0, half);
@@ -80,12 +70,11 @@ describe('trainer on the in-memory transport', () => {
     await first.stop({ checkpoint: false });
     await feed(half + 500, total);
 
-    const second = new TrainerProcessor(options(transport, registry, dir));
+    const second = new Trainer(options(transport, registry, dir));
     await second.start();
     await until(() => {
-      const m = second as unknown as { next: Map<string, number> };
       let done = 0;
-      for (const v of m.next.values()) done += v;
+      for (const v of second.next.values()) done += v;
       return done >= total;
     });
     await second.stop();

@@ -1,0 +1,80 @@
+import type { Blob } from './checkpoint.js';
+import type { LearnerState } from './learner.js';
+
+/** The checkpoint format this trainer writes and reads. Format 1 (one model pair, fixed blob names) predates learners. */
+export const CHECKPOINT_FORMAT = 2;
+
+export interface PartitionOffset {
+  topic: string;
+  partition: number;
+  offset: number;
+}
+
+/** What a checkpoint's header says, checked on read. */
+export interface CheckpointHeader {
+  format: typeof CHECKPOINT_FORMAT;
+  createdAt: number;
+  /** the writing instance and its write count: the split-brain fence compares them */
+  instance: string;
+  sequence: number;
+  /** the Kafka cluster whose log the offsets belong to ('' when unknown) */
+  clusterId: string;
+  /** next offset to apply, per training partition */
+  offsets: PartitionOffset[];
+  eventTimeHighWatermark: number;
+  /** each learner's header, by stream */
+  learners: Record<string, Record<string, unknown>>;
+}
+
+/** Blob names carry their learner's stream: `<stream>/<name>`. */
+export function checkpointBlobs(states: Record<string, LearnerState>): Record<string, Blob> {
+  const out: Record<string, Blob> = {};
+  for (const [stream, state] of Object.entries(states)) for (const [name, blob] of Object.entries(state.blobs)) out[`${stream}/${name}`] = blob;
+  return out;
+}
+
+/** One learner's state back out of a checkpoint. */
+export function learnerState(header: CheckpointHeader, blobs: Map<string, Blob>, stream: string): LearnerState | null {
+  const h = header.learners[stream];
+  if (h === undefined) return null;
+  const prefix = `${stream}/`;
+  const own: Record<string, Blob> = {};
+  for (const [name, blob] of blobs) if (name.startsWith(prefix)) own[name.slice(prefix.length)] = blob;
+  return { header: h, blobs: own };
+}
+
+/**
+ * Checks a header read from disk: the format this trainer understands and every field of the
+ * right type. A checkpoint from another version or a damaged file stops the trainer with a
+ * message that says so, instead of restoring garbage.
+ */
+export function parseCheckpointHeader(raw: Record<string, unknown>, path: string): CheckpointHeader {
+  const fail = (what: string): never => {
+    throw new Error(`checkpoint ${path}: ${what}. Start fresh with \`freshet reset\` (it removes checkpoints and group offsets), or point --checkpoint-dir elsewhere.`);
+  };
+  if (raw.format !== CHECKPOINT_FORMAT) fail(`format ${String(raw.format)} is not the format ${CHECKPOINT_FORMAT} this trainer reads`);
+  const num = (k: string): number => (typeof raw[k] === 'number' && Number.isFinite(raw[k]) ? (raw[k] as number) : fail(`field ${k} is not a number`));
+  const str = (k: string): string => (typeof raw[k] === 'string' ? (raw[k] as string) : fail(`field ${k} is not a string`));
+  const offsets = Array.isArray(raw.offsets) ? raw.offsets : fail('field offsets is not a list');
+  for (const o of offsets as unknown[]) {
+    const p = o as Partial<PartitionOffset>;
+    if (typeof p.topic !== 'string' || !Number.isInteger(p.partition) || !Number.isInteger(p.offset)) fail('an offset entry is malformed');
+  }
+  const learners = typeof raw.learners === 'object' && raw.learners !== null ? (raw.learners as Record<string, Record<string, unknown>>) : fail('field learners is missing');
+  return {
+    format: CHECKPOINT_FORMAT,
+    createdAt: num('createdAt'),
+    instance: str('instance'),
+    sequence: num('sequence'),
+    clusterId: str('clusterId'),
+    offsets: offsets as PartitionOffset[],
+    eventTimeHighWatermark: num('eventTimeHighWatermark'),
+    learners,
+  };
+}
+
+/** Which write of which instance a checkpoint header records (null: no checkpoint). */
+export function checkpointIdentity(header: Record<string, unknown> | null): string | null {
+  if (header === null) return null;
+  return `${String(header.instance ?? 'unknown')}#${String(header.sequence ?? 0)}`;
+}

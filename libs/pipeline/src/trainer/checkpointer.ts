@@ -1,0 +1,135 @@
+import { randomUUID } from 'node:crypto';
+import { join } from 'node:path';
+import type { AvroCodec, EmbeddingRecord } from '@freshet/avro';
+import type { Logger } from '@freshet/runtime';
+import type { Consumer, Producer } from '@freshet/transport';
+import { readCheckpointHeader, writeCheckpoint } from './checkpoint.js';
+import { CHECKPOINT_FORMAT, checkpointBlobs, checkpointIdentity, type CheckpointHeader, type PartitionOffset } from './checkpoint-state.js';
+import type { ChangedRows, Learner, LearnerState } from './learner.js';
+import type { shellMetrics } from './metrics.js';
+import { sendUpdates } from './updates.js';
+
+/** Everything a checkpoint needs, copied at a batch boundary so training can go on meanwhile. */
+interface Snapshot {
+  offsets: PartitionOffset[];
+  eventTime: number;
+  learners: Record<string, LearnerState>;
+  changed: ChangedRows[];
+  applied: number;
+}
+
+/**
+ * Checkpoints: the model and the offsets it reflects, written atomically (temp file, fsync,
+ * rename), then the rows changed since the last one are published, then the offsets committed.
+ * The state is copied at a batch boundary (take()); writing, publishing and committing then run
+ * beside training (write()), one checkpoint at a time.
+ *
+ * The fence: each checkpoint names its writer and sequence. Before writing and again just before
+ * the rename, the file on disk must still be the one this instance last restored or wrote;
+ * otherwise another instance became the owner and this one steps down without writing.
+ */
+export class Checkpointer {
+  readonly instance = randomUUID();
+  private seen: string | null = null;
+  private sequence = 0;
+  private inFlight: Promise<void> | null = null;
+  lastSuccess = 0;
+  appliedAtLast = 0;
+  failuresInRow = 0;
+
+  constructor(
+    private readonly dir: string,
+    private readonly clusterId: () => string,
+    private readonly updates: { producer: () => Producer | null; topic: string; codec: AvroCodec<EmbeddingRecord> },
+    private readonly m: ReturnType<typeof shellMetrics>,
+    private readonly logger: Logger,
+    private readonly onFenced: (context: Record<string, unknown>) => void,
+  ) {}
+
+  get path(): string {
+    return join(this.dir, 'trainer.ckpt');
+  }
+
+  get busy(): boolean {
+    return this.inFlight !== null;
+  }
+
+  /** The sequence of the last checkpoint written or restored (stamped on published updates). */
+  get version(): number {
+    return this.sequence;
+  }
+
+  /** Records what was restored: the fence compares the file against it from now on. */
+  restored(header: CheckpointHeader | null): void {
+    this.seen = checkpointIdentity(header as Record<string, unknown> | null);
+    this.sequence = header?.sequence ?? 0;
+  }
+
+  /** True while the file on disk is the one this instance last restored or wrote. */
+  stillOurs(): boolean {
+    const onDisk = checkpointIdentity(readCheckpointHeader(this.path));
+    if (onDisk === this.seen) return true;
+    this.onFenced({ onDisk, expected: this.seen });
+    return false;
+  }
+
+  /** Copies the state for a checkpoint; call only between batches (no SGD in flight). */
+  take(learners: readonly Learner[], offsets: PartitionOffset[], eventTime: number, applied: number): Snapshot {
+    const states: Record<string, LearnerState> = {};
+    const changed: ChangedRows[] = [];
+    for (const l of learners) {
+      states[l.stream] = l.snapshot();
+      changed.push(...l.drainChanged());
+    }
+    return { offsets, eventTime, learners: states, changed, applied };
+  }
+
+  /** Writes, publishes and commits a snapshot in the background (a no-op while one is in flight). */
+  start(snapshot: Snapshot, consumer: Consumer | null, commit: boolean): Promise<void> {
+    this.inFlight ??= this.write(snapshot, consumer, commit)
+      .catch((err: unknown) => {
+        this.failuresInRow++;
+        this.m.checkpointFailures.inc();
+        this.logger.error({ err, failuresInRow: this.failuresInRow }, 'checkpoint failed');
+      })
+      .finally(() => {
+        this.inFlight = null;
+      });
+    return this.inFlight;
+  }
+
+  /** Waits for the checkpoint in flight, if any. */
+  async settle(): Promise<void> {
+    await this.inFlight;
+  }
+
+  private async write(s: Snapshot, consumer: Consumer | null, commit: boolean): Promise<void> {
+    if (!this.stillOurs()) return;
+    const t0 = performance.now();
+    const header: CheckpointHeader = {
+      format: CHECKPOINT_FORMAT,
+      createdAt: Date.now(),
+      instance: this.instance,
+      sequence: this.sequence + 1,
+      clusterId: this.clusterId(),
+      offsets: s.offsets,
+      eventTimeHighWatermark: s.eventTime,
+      learners: Object.fromEntries(Object.entries(s.learners).map(([k, v]) => [k, v.header])),
+    };
+    const bytes = await writeCheckpoint(this.path, header as unknown as Record<string, unknown>, checkpointBlobs(s.learners), () => this.stillOurs());
+    if (bytes < 0) return;
+    this.sequence = header.sequence;
+    this.seen = checkpointIdentity(header as unknown as Record<string, unknown>);
+    const producer = this.updates.producer();
+    const published = producer === null ? 0 : await sendUpdates(producer, this.updates.topic, this.updates.codec, s.changed, { version: this.sequence, updatedAt: s.eventTime });
+    this.m.published.inc(published);
+    if (commit && consumer !== null) await consumer.commit(s.offsets);
+    this.lastSuccess = Date.now();
+    this.appliedAtLast = s.applied;
+    this.failuresInRow = 0;
+    this.m.checkpointSeconds.observe((performance.now() - t0) / 1000);
+    this.m.checkpointBytes.set(bytes);
+    this.m.checkpointTime.set(this.lastSuccess / 1000);
+    this.logger.info({ bytes, published, offsets: s.offsets.length, sequence: this.sequence }, 'checkpoint written');
+  }
+}

@@ -1,0 +1,63 @@
+import type { EntityKind } from '@freshet/avro';
+import type { ConsumedRecord } from '@freshet/transport';
+import type { Blob } from './checkpoint.js';
+
+/** Rows a learner changed since the last drain, to publish as model updates. */
+export interface ChangedRows {
+  kind: EntityKind;
+  /** floats per published vector */
+  dim: number;
+  names: string[];
+  /** names.length x dim float32, row-major (a copy, taken at a batch boundary) */
+  vectors: Float32Array;
+  /** label biases (score = image · label + bias), one per name; null when the kind has none */
+  biases: Float32Array | null;
+}
+
+/** A learner's part of a checkpoint: a JSON header and named binary blobs. */
+export interface LearnerState {
+  header: Record<string, unknown>;
+  blobs: Record<string, Blob>;
+}
+
+/** What a decoded batch carries for the shell's accounting. */
+export interface AppliedBatch {
+  /** records applied (decoded and trained on) */
+  applied: number;
+  /** records that could not be decoded or applied (logged and counted, never fatal) */
+  failed: number;
+  /** the latest event time among them (ms), 0 if none */
+  eventTime: number;
+}
+
+/**
+ * One stream's model: how its records are decoded and trained on, which rows changed, and how it
+ * is saved and restored. The trainer shell owns everything around it (partitions, offsets,
+ * fencing, checkpoint cadence, publishing); adding an event type or model is a new learner.
+ *
+ * apply() runs the SGD on training threads and resolves when the batch is fully applied: the
+ * shell checkpoints only between batches, so a checkpoint reflects exactly the records before its
+ * offsets. snapshot() is called at such a boundary and must copy what it returns (writing and
+ * publishing happen while training goes on).
+ */
+export interface Learner {
+  /** the metric label of the stream, e.g. 'image-labels' */
+  readonly stream: string;
+  /** the training topic it consumes */
+  readonly topic: string;
+  /** Decodes and trains on records of one partition, in order. */
+  apply(records: readonly ConsumedRecord[]): Promise<AppliedBatch>;
+  /** The rows changed since the last call (copies), and a clean slate. */
+  drainChanged(): ChangedRows[];
+  /** Every row it holds, for a full republish after a restore. */
+  markAllChanged(): void;
+  /** Its model as of now (copies): for the checkpoint file. */
+  snapshot(): LearnerState;
+  /** Restores a snapshot into a fresh learner (before it applies anything). */
+  restore(state: LearnerState): void;
+  /** Exports its counters and gauges (between batches). */
+  exportMetrics(): void;
+  /** What it holds, for /healthz and the tests' exactly-once accounting. */
+  details(): Record<string, number>;
+  close(): Promise<void>;
+}

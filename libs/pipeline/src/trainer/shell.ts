@@ -1,0 +1,290 @@
+import { AvroCodec, type EmbeddingRecord } from '@freshet/avro';
+import { TrainingThreads, type KernelShares } from '@freshet/kernels';
+import type { Batch, Consumer, Producer, TopicPartition } from '@freshet/transport';
+import { LagMonitor } from '../lag.js';
+import { schemaTexts, type ProcessorWiring } from '../topics.js';
+import { readCheckpoint } from './checkpoint.js';
+import { learnerState, parseCheckpointHeader, type CheckpointHeader, type PartitionOffset } from './checkpoint-state.js';
+import { Checkpointer } from './checkpointer.js';
+import type { Learner } from './learner.js';
+import { shellMetrics } from './metrics.js';
+import { findStaleOffsets, resumeOffsets, staleMessage, type StaleCheckpointPolicy } from './restore.js';
+
+/** A learner whose kernel the training threads attach to: the shell starts them once every learner's kernel exists. */
+export interface ThreadedLearner extends Learner {
+  /** its kernel's memory, for the threads to attach */
+  kernelShares(): KernelShares;
+  useThreads(threads: TrainingThreads): void;
+}
+
+export interface TrainerShellOptions extends ProcessorWiring {
+  checkpointDir: string;
+  checkpointEveryMs: number;
+  /** SGD threads (Hogwild over the kernels' shared memory) */
+  threads: number;
+  seed: number;
+  onStaleCheckpoint: StaleCheckpointPolicy;
+  /** one learner per training stream */
+  learners: ThreadedLearner[];
+  /** another instance took over (rebalance, or the checkpoint fence): the service exits to restart as a standby */
+  onOwnershipLost?: () => void;
+  /** the trainer cannot go on (a stale checkpoint under `fail`, a training thread died): the service exits non-zero */
+  onFatal?: (err: Error) => void;
+}
+
+const tpKey = (topic: string, partition: number): string => `${topic}#${partition}`;
+
+/**
+ * The trainer: one shell around one learner per training stream. The shell owns partition
+ * ownership (an exclusive group: one active instance, the others stand by), the offsets each
+ * learner's model reflects, the split-brain fence, the checkpoint cadence and publishing; a
+ * learner decodes and trains its stream on the SGD threads. A checkpoint holds every learner's
+ * model and the offsets together, so each record is applied exactly once to the surviving model.
+ */
+export class TrainerShell {
+  readonly learners: ThreadedLearner[];
+  private readonly byTopic: Map<string, Learner>;
+  private threads: TrainingThreads | null = null;
+  private consumer: Consumer | null = null;
+  private producer: Producer | null = null;
+  private lag: LagMonitor | null = null;
+  private timer: NodeJS.Timeout | null = null;
+  private readonly checkpointer: Checkpointer;
+  private readonly m: ReturnType<typeof shellMetrics>;
+  /** next offset to apply, per training partition */
+  readonly next = new Map<string, number>();
+  private owner = false;
+  private everOwned = false;
+  private restoring: Promise<void> | null = null;
+  private applying = false;
+  private running = false;
+  private consumerUp = false;
+  private clusterId = '';
+  eventTimeHighWatermark = 0;
+  applied = 0;
+
+  constructor(private readonly opts: TrainerShellOptions) {
+    this.learners = opts.learners;
+    this.byTopic = new Map(this.learners.map((l) => [l.topic, l]));
+    this.m = shellMetrics(opts.metrics);
+    const codec = new AvroCodec<EmbeddingRecord>(opts.registry, `${opts.topics.modelUpdates}-value`, schemaTexts().embedding.text);
+    this.checkpointer = new Checkpointer(opts.checkpointDir, () => this.clusterId, { producer: () => this.producer, topic: opts.topics.modelUpdates, codec }, this.m, opts.logger, (context) =>
+      this.stepDown(context, 'another trainer wrote the checkpoint since this one last did: it is the owner now; stepping down without writing'),
+    );
+    for (const l of this.learners) for (const outcome of ['applied', 'failed']) this.m.events.inc({ stream: l.stream, outcome }, 0);
+  }
+
+  get isRunning(): boolean {
+    return this.running;
+  }
+
+  /** Ready to serve: running, the consumer up, no checkpoint being restored. */
+  get isReady(): boolean {
+    return this.running && this.consumerUp && this.restoring === null;
+  }
+
+  get role(): 'active' | 'standby' {
+    return this.owner ? 'active' : 'standby';
+  }
+
+  get checkpointPath(): string {
+    return this.checkpointer.path;
+  }
+
+  /** When the last checkpoint succeeded (ms; 0: none), and failures since. */
+  get checkpointHealth(): { lastSuccess: number; failuresInRow: number } {
+    return { lastSuccess: this.checkpointer.lastSuccess, failuresInRow: this.checkpointer.failuresInRow };
+  }
+
+  private startThreads(): void {
+    const shares: KernelShares = Object.assign({}, ...this.learners.map((l) => l.kernelShares())) as KernelShares;
+    const threads = new TrainingThreads({ ...shares, threads: this.opts.threads, seed: this.opts.seed }, (err) => this.fatal(err));
+    for (const l of this.learners) l.useThreads(threads);
+    this.threads = threads;
+  }
+
+  async start(): Promise<void> {
+    this.startThreads();
+    this.producer = await this.opts.transport.producer();
+    const admin = await this.opts.transport.admin();
+    this.clusterId = await admin.clusterId();
+    await admin.close();
+    const topics = this.learners.map((l) => l.topic);
+    this.consumer = await this.opts.transport.consumer({ groupId: this.opts.groupId, topics, fromBeginning: true, exclusive: true, onAssignment: (a) => this.assigned(a) });
+    this.running = true;
+    this.consumerUp = true;
+    this.lag = new LagMonitor(this.opts.transport, topics, () => this.next, this.opts.metrics);
+    await this.lag.start();
+    // when the stream pauses, the last events still reach a checkpoint and the publisher
+    this.timer = setInterval(() => this.maybeCheckpoint(), Math.min(1000, this.opts.checkpointEveryMs));
+    this.timer.unref();
+    if (this.consumer.assignment().length > 0 && !this.owner) this.assigned(this.consumer.assignment());
+    void this.consumer
+      .run((batch) => this.handle(batch))
+      .catch((err: unknown) => {
+        this.consumerUp = false;
+        this.fatal(err instanceof Error ? err : new Error(String(err)));
+      });
+  }
+
+  /** Ownership changes. Becoming the owner the first time restores the checkpoint into the untouched models. */
+  private assigned(assigned: TopicPartition[]): void {
+    const owns = assigned.length > 0;
+    if (owns && !this.owner) {
+      this.owner = true;
+      this.m.active.set(1);
+      this.opts.logger.info({ partitions: assigned.length }, 'trainer is the active instance');
+      if (!this.everOwned) {
+        this.everOwned = true;
+        this.restoring = this.restore()
+          .catch((err: unknown) => this.fatal(err instanceof Error ? err : new Error(String(err))))
+          .finally(() => {
+            this.restoring = null;
+          });
+      }
+    } else if (!owns && this.owner) {
+      this.stepDown({}, 'trainer lost its partitions to another instance; its model is no longer the one to extend');
+    }
+  }
+
+  private stepDown(context: Record<string, unknown>, why: string): void {
+    if (!this.owner) return;
+    this.owner = false;
+    this.m.active.set(0);
+    this.opts.logger.error(context, why);
+    this.opts.onOwnershipLost?.();
+  }
+
+  private fatal(err: Error): void {
+    this.opts.logger.error({ err }, 'trainer cannot go on');
+    this.running = false;
+    this.opts.onFatal?.(err);
+  }
+
+  /** Restores the checkpoint (checked against the log) and positions every partition at its offsets. */
+  private async restore(): Promise<void> {
+    const ck = readCheckpoint(this.checkpointer.path);
+    const header: CheckpointHeader | null = ck === null ? null : parseCheckpointHeader(ck.header, this.checkpointer.path);
+    this.checkpointer.restored(header);
+    if (ck === null || header === null) return;
+    const admin = await this.opts.transport.admin();
+    let offsets: PartitionOffset[] = header.offsets;
+    try {
+      const stale = await findStaleOffsets(header, admin, this.learners.map((l) => l.topic));
+      if (stale.length > 0) {
+        for (const s of stale) this.m.staleCheckpoints.inc({ reason: s.reason });
+        const message = staleMessage(this.checkpointer.path, stale);
+        if (this.opts.onStaleCheckpoint === 'fail') throw new Error(message);
+        this.opts.logger.warn({ policy: this.opts.onStaleCheckpoint, stale }, message);
+        if (this.opts.onStaleCheckpoint === 'reset-to-earliest') {
+          // the model goes with the offsets: start empty and read every partition from its start
+          for (const topic of this.learners.map((l) => l.topic)) for (const o of await admin.startOffsets(topic)) this.seekTo({ ...o });
+          return;
+        }
+        offsets = resumeOffsets(header, stale);
+      }
+    } finally {
+      await admin.close();
+    }
+    for (const l of this.learners) {
+      const state = learnerState(header, ck.blobs, l.stream);
+      if (state !== null) l.restore(state);
+      // updates sent after the checkpoint may have been lost with the crash: send everything again
+      l.markAllChanged();
+    }
+    this.eventTimeHighWatermark = header.eventTimeHighWatermark;
+    for (const o of offsets) this.seekTo(o);
+    this.opts.logger.info({ path: this.checkpointer.path, offsets, learners: Object.fromEntries(this.learners.map((l) => [l.stream, l.details()])) }, 'restored checkpoint');
+  }
+
+  private seekTo(o: PartitionOffset): void {
+    this.next.set(tpKey(o.topic, o.partition), o.offset);
+    this.consumer?.seek(o);
+  }
+
+  private async handle(batch: Batch): Promise<void> {
+    if (this.restoring !== null) await this.restoring;
+    if (!this.owner || !this.running) return;
+    const key = tpKey(batch.topic, batch.partition);
+    const next = this.next.get(key);
+    // a record below the checkpointed position was applied before the crash: skip it
+    const records = next === undefined ? batch.records : batch.records.filter((r) => r.offset >= next);
+    if (records.length === 0) return;
+    if (next !== undefined && records[0].offset > next) {
+      // delivered from further on than the model reflects (a committed offset ahead of the checkpoint): go back
+      this.consumer?.seek({ topic: batch.topic, partition: batch.partition, offset: next });
+      return;
+    }
+    const learner = this.byTopic.get(batch.topic);
+    if (learner === undefined) return;
+    const t0 = performance.now();
+    this.applying = true;
+    try {
+      const r = await learner.apply(records);
+      this.m.events.inc({ stream: learner.stream, outcome: 'applied' }, r.applied);
+      if (r.failed > 0) this.m.events.inc({ stream: learner.stream, outcome: 'failed' }, r.failed);
+      this.eventTimeHighWatermark = Math.max(this.eventTimeHighWatermark, r.eventTime);
+    } finally {
+      this.applying = false;
+    }
+    this.next.set(key, records[records.length - 1].offset + 1);
+    this.applied += records.length;
+    this.m.batchSeconds.observe((performance.now() - t0) / 1000);
+    this.m.lastApplied.set(Date.now() / 1000);
+    if (this.eventTimeHighWatermark > 0) this.m.eventTime.set(this.eventTimeHighWatermark / 1000);
+    learner.exportMetrics();
+    this.maybeCheckpoint();
+  }
+
+  private offsets(): PartitionOffset[] {
+    return [...this.next].map(([k, offset]) => {
+      const at = k.lastIndexOf('#');
+      return { topic: k.slice(0, at), partition: Number(k.slice(at + 1)), offset };
+    });
+  }
+
+  /** Starts a checkpoint when one is due, at a batch boundary (never while SGD is in flight). */
+  private maybeCheckpoint(): void {
+    if (!this.owner || this.applying || this.restoring !== null || this.checkpointer.busy) return;
+    if (this.applied <= this.checkpointer.appliedAtLast) return;
+    if (Date.now() - this.checkpointer.lastSuccess < this.opts.checkpointEveryMs) return;
+    void this.checkpointNow(true);
+  }
+
+  private checkpointNow(commit: boolean): Promise<void> {
+    const snapshot = this.checkpointer.take(this.learners, this.offsets(), this.eventTimeHighWatermark, this.applied);
+    return this.checkpointer.start(snapshot, this.consumer, commit).then(() => {
+      // a failed checkpoint dropped the changes it drained: the next one publishes everything
+      if (this.checkpointer.failuresInRow > 0) for (const l of this.learners) l.markAllChanged();
+    });
+  }
+
+  /** Writes a checkpoint at the next batch boundary and waits for it (tests, shutdown). */
+  async checkpoint(options: { commit?: boolean } = {}): Promise<void> {
+    await this.checkpointer.settle();
+    while (this.applying) await new Promise((r) => setImmediate(r));
+    if (!this.owner) return;
+    await this.checkpointNow(options.commit !== false);
+  }
+
+  /** What the models hold, for operators and the exactly-once accounting of the fault tests. */
+  details(): Record<string, unknown> {
+    const busy = this.threads?.busySeconds ?? [];
+    busy.forEach((s, i) => this.m.threadBusy.set({ thread: String(i + 1) }, s));
+    return { role: this.role, applied: this.applied, ...Object.assign({}, ...this.learners.map((l) => l.details())), checkpoint: this.checkpointHealth };
+  }
+
+  async stop(options: { checkpoint?: boolean } = {}): Promise<void> {
+    if (this.timer) clearInterval(this.timer);
+    await this.lag?.stop();
+    await this.consumer?.close();
+    this.consumerUp = false;
+    await this.checkpointer.settle();
+    while (this.applying) await new Promise((r) => setImmediate(r));
+    if (options.checkpoint !== false && this.running && this.applied > this.checkpointer.appliedAtLast) await this.checkpointNow(false);
+    this.running = false;
+    await this.threads?.close();
+    for (const l of this.learners) await l.close();
+    await this.producer?.close();
+  }
+}

@@ -1,0 +1,256 @@
+import { AvroCodec, type SchemaRegistry, type TextWindowEvent } from '@freshet/avro';
+import { Rng, SkipGramModel, defaultSkipGramConfig, learningRate, type ScheduleConfig } from '@freshet/core';
+import { SgnsKernel, type KernelShares, type TrainingThreads } from '@freshet/kernels';
+import type { Logger, Registry } from '@freshet/runtime';
+import type { ConsumedRecord } from '@freshet/transport';
+import type { Blob } from './checkpoint.js';
+import type { AppliedBatch, ChangedRows, LearnerState } from './learner.js';
+import type { ThreadedLearner } from './shell.js';
+import { exportSampler, learnerMetrics } from './metrics.js';
+
+export interface SkipGramLearnerOptions {
+  dim: number;
+  window: number;
+  negatives: number;
+  sample: number;
+  schedule: ScheduleConfig;
+  sampler: 'popularity' | 'adaptive';
+  alpha: number;
+  lambdaFraction: number;
+  mixShare: number;
+  vocabCap: number;
+  seed: number;
+}
+
+/** Tokens and windows one thread's corpus slot holds; a bigger batch is trained in rounds. */
+const SLOT_TOKENS = 1 << 20;
+const SLOT_SENTENCES = 1 << 16;
+/** Longest window trained as one sentence; longer ones are split. */
+const MAX_SENTENCE = 4096;
+
+/**
+ * The text-window stream's learner: windows are encoded to word ids on the main thread (the
+ * vocabulary grows with stable ids and a cap), then trained by the WebAssembly skip-gram kernel
+ * on the training threads, each thread on its own corpus slot. The popularity and subsampling
+ * tables follow the growing counts (rebuilt off the threads and swapped in); the adaptive
+ * sampler's rank tables are refreshed on their own thread at the papers' cadence.
+ */
+export class SkipGramLearner implements ThreadedLearner {
+  readonly stream = 'text-windows';
+  readonly model: SkipGramModel;
+  readonly kernel: SgnsKernel;
+  private threads: TrainingThreads | null = null;
+  private readonly codec: AvroCodec<TextWindowEvent>;
+  private readonly m: ReturnType<typeof learnerMetrics>;
+  /** raw tokens seen: the stream schedule's clock */
+  private wordSteps = 0;
+  private countsBuiltAt = { words: 0, tokens: 0 };
+  private newWordsFrom = 0;
+  private republish = false;
+  private stalenessAt = 0;
+  private readonly stalenessRng = new Rng(7);
+
+  constructor(
+    readonly topic: string,
+    registry: SchemaRegistry,
+    schemaText: string,
+    private readonly opts: SkipGramLearnerOptions,
+    metrics: Registry,
+    private readonly logger: Logger,
+    threads: number,
+  ) {
+    this.kernel = SgnsKernel.create(
+      {
+        dim: opts.dim,
+        vocabCap: opts.vocabCap,
+        window: opts.window,
+        negatives: opts.negatives,
+        sample: opts.sample,
+        alpha: opts.alpha,
+        sampler: opts.sampler,
+        lambdaFraction: opts.lambdaFraction,
+        mixShare: opts.mixShare,
+        refreshEvery: 0,
+        asyncRefresh: true,
+        slots: threads + 1,
+        slotTokens: SLOT_TOKENS,
+        slotSentences: SLOT_SENTENCES,
+        maxSentence: MAX_SENTENCE,
+        threads: threads + 1,
+        trackChanges: true,
+      },
+      opts.seed,
+    );
+    this.model = new SkipGramModel(
+      // the adaptive sampler ranks output vectors: all-zero ones give σ = 0 (samplers.md §3)
+      { ...defaultSkipGramConfig, dim: opts.dim, window: opts.window, negatives: opts.negatives, sample: opts.sample, vocabCap: opts.vocabCap, outputInit: opts.sampler === 'adaptive' ? 'noise' : 'zero' },
+      new Rng(opts.seed).fork(),
+      { input: this.kernel.input, output: this.kernel.output },
+    );
+    this.codec = new AvroCodec(registry, `${topic}-value`, schemaText);
+    this.m = learnerMetrics(metrics, 'words');
+  }
+
+  kernelShares(): KernelShares {
+    return { sgns: this.kernel.share() };
+  }
+
+  useThreads(threads: TrainingThreads): void {
+    this.threads = threads;
+  }
+
+  async apply(records: readonly ConsumedRecord[]): Promise<AppliedBatch> {
+    const decoded = await this.codec.decodeAll(records.map((r) => r.value));
+    const windows: Int32Array[] = [];
+    let failed = 0;
+    let events = 0;
+    let eventTime = 0;
+    let tokens = 0;
+    for (let j = 0; j < decoded.length; j++) {
+      const e = decoded[j];
+      if (e instanceof Error) {
+        failed++;
+        this.logger.error({ err: e, topic: records[j].topic, partition: records[j].partition, offset: records[j].offset }, 'cannot apply training record');
+        continue;
+      }
+      events++;
+      eventTime = Math.max(eventTime, e.eventTime);
+      const ids = new Int32Array(e.tokens.length);
+      for (let t = 0; t < ids.length; t++) {
+        const id = this.model.wordId(e.tokens[t]);
+        ids[t] = id;
+        if (id >= 0) this.model.vocab.increment(id);
+      }
+      tokens += ids.length;
+      for (let at = 0; at < ids.length; at += MAX_SENTENCE) windows.push(ids.subarray(at, Math.min(ids.length, at + MAX_SENTENCE)));
+    }
+    this.kernel.setVocabSize(this.model.vocab.size);
+    this.maybeRebuildCounts();
+    const lr = learningRate(this.opts.schedule, this.wordSteps);
+    this.wordSteps += tokens;
+    await this.train(windows, lr);
+    return { applied: events, failed, eventTime };
+  }
+
+  /**
+   * Popularity and keep tables follow the counts: rebuilt when the vocabulary grew by 5% or the
+   * tokens by 10% since the last build (a rebuild over 500,000 words takes milliseconds).
+   */
+  private maybeRebuildCounts(): void {
+    const words = this.model.vocab.size;
+    const built = this.countsBuiltAt;
+    if (words === 0) return;
+    if (built.words > 0 && words <= built.words * 1.05 && this.wordSteps <= built.tokens * 1.1 + 10_000) return;
+    this.kernel.rebuildCounts(this.model.vocab.counts);
+    this.countsBuiltAt = { words, tokens: this.wordSteps };
+  }
+
+  /** Splits the windows over the threads' corpus slots by tokens, in rounds that fit the slots. */
+  private async train(windows: Int32Array[], lr: number): Promise<void> {
+    const threads = this.threads;
+    if (threads === null) throw new Error('skip-gram learner: no training threads');
+    const n = threads.size;
+    let next = 0;
+    while (next < windows.length) {
+      const jobs: Array<Promise<void>> = [];
+      for (let t = 0; t < n && next < windows.length; t++) {
+        const slot = this.kernel.slot(threads.kernelThread(t));
+        let tokens = 0;
+        let sentences = 0;
+        slot.starts[0] = 0;
+        // a fair share of what is left, bounded by the slot
+        const remaining = windows.length - next;
+        const share = Math.ceil(remaining / (n - t));
+        while (next < windows.length && sentences < Math.min(share, SLOT_SENTENCES) && tokens + windows[next].length <= SLOT_TOKENS) {
+          slot.ids.set(windows[next], tokens);
+          tokens += windows[next].length;
+          slot.starts[++sentences] = tokens;
+          next++;
+        }
+        if (sentences > 0) jobs.push(threads.run(t, { type: 'words', sentences, lr }));
+      }
+      await Promise.all(jobs);
+    }
+  }
+
+  drainChanged(): ChangedRows[] {
+    const size = this.model.vocab.size;
+    const changed = this.kernel.drainChanged(size);
+    const ids: number[] = [];
+    if (this.republish) for (let i = 0; i < size; i++) ids.push(i);
+    else {
+      for (const id of changed) if (id < this.newWordsFrom) ids.push(id);
+      for (let id = this.newWordsFrom; id < size; id++) ids.push(id);
+    }
+    this.republish = false;
+    this.newWordsFrom = size;
+    const dim = this.opts.dim;
+    const w = this.model.input.cols;
+    const src = this.model.input.data;
+    const vectors = new Float32Array(ids.length * dim);
+    const names = ids.map((id, j) => {
+      vectors.set(src.subarray(id * w, id * w + dim), j * dim);
+      return this.model.vocab.nameOf(id);
+    });
+    // the published word vector is the input vector (word2vec's convention)
+    return [{ kind: 'WORD', dim, names, vectors, biases: null }];
+  }
+
+  markAllChanged(): void {
+    this.republish = true;
+  }
+
+  snapshot(): LearnerState {
+    const v = this.model.vocab.size;
+    const w = this.model.input.cols;
+    const blobs: Record<string, Blob> = {
+      wordInput: this.model.input.data.slice(0, v * w),
+      wordOutput: this.model.output.data.slice(0, v * w),
+      wordCounts: Float64Array.from(this.model.vocab.counts),
+    };
+    return { header: { words: this.model.vocab.allNames().slice(), wordSteps: this.wordSteps, width: w, dim: this.opts.dim }, blobs };
+  }
+
+  restore(state: LearnerState): void {
+    const h = state.header as { words: string[]; wordSteps: number; width: number; dim: number };
+    if (h.dim !== this.opts.dim) {
+      throw new Error(`the checkpoint's word vectors have dim ${h.dim}; this trainer is configured for ${this.opts.dim}: start it with the checkpoint's settings, or start fresh (freshet reset)`);
+    }
+    const blob = <T extends Blob>(name: string): T => {
+      const b = state.blobs[name];
+      if (b === undefined) throw new Error(`checkpoint has no ${name}`);
+      return b as T;
+    };
+    for (const word of h.words) this.model.wordId(word);
+    this.model.input.data.set(blob<Float32Array>('wordInput'));
+    this.model.output.data.set(blob<Float32Array>('wordOutput'));
+    const counts = blob<Float64Array>('wordCounts');
+    for (let a = 0; a < counts.length; a++) this.model.vocab.increment(a, counts[a]);
+    this.wordSteps = h.wordSteps;
+    this.kernel.setVocabSize(this.model.vocab.size);
+    this.countsBuiltAt = { words: 0, tokens: 0 };
+    this.maybeRebuildCounts();
+  }
+
+  exportMetrics(): void {
+    // staleness scans a few table columns: every few seconds is plenty for a gauge
+    if (Date.now() - this.stalenessAt >= 5000) {
+      this.stalenessAt = Date.now();
+      this.m.staleness.set({ model: this.m.model }, this.kernel.staleness(4, this.stalenessRng));
+    }
+    const c = this.threads?.wordCounters() ?? null;
+    if (c !== null) exportSampler(this.m, this.opts.sampler, { updates: c.pairs, lossSum: c.lossSum, draws: c.draws, rejections: 0, fallbacks: c.fallbacks, mixed: c.mixed, refreshes: this.kernel.refreshes, refreshSeconds: this.kernel.refreshSeconds });
+    this.m.vocabulary('word', this.model.vocab.size, this.model.vocab.refusedCount);
+  }
+
+  details(): Record<string, number> {
+    const counts = this.model.vocab.counts;
+    let tokens = 0;
+    for (let a = 0; a < counts.length; a++) tokens += counts[a];
+    return { words: this.model.vocab.size, tokens };
+  }
+
+  async close(): Promise<void> {
+    await this.kernel.close();
+  }
+}
