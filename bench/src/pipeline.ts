@@ -49,7 +49,7 @@ async function trainerInIsolation(): Promise<{ eventsPerSecond: number; seconds:
   while (ingest.handled < total) await new Promise((r) => setTimeout(r, 50));
   await ingest.stop();
   const options = parseOptions([...commonOptions, ...trainerOptions], ['--brokers', 'memory', '--checkpoint-dir', mkdtempSync(join(tmpdir(), 'bench-iso-')), '--checkpoint-every-ms', '1000000000'], {});
-  const trainer = new Trainer(trainerOptionsFrom({ options, env: {}, logger: quiet, metrics: createRegistry('trainer'), transport, registry, topics }));
+  const trainer = new Trainer(trainerOptionsFrom({ options, env: {}, logger: quiet, metrics: createRegistry('trainer'), transport, registry, topics, fail: (err) => { throw err; } }));
   const t0 = performance.now();
   await trainer.start();
   while (trainer.applied < total) await new Promise((r) => setTimeout(r, 20));

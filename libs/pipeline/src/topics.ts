@@ -51,4 +51,10 @@ export interface ProcessorWiring {
   groupId: string;
   logger: Logger;
   metrics: Registry;
+  /**
+   * The processor cannot go on (its consumer stopped for good, a training thread died, a stale
+   * checkpoint under `fail`): the service exits non-zero so its supervisor restarts it, instead
+   * of a live process that silently does nothing.
+   */
+  onFatal?: (err: Error) => void;
 }

@@ -1,7 +1,8 @@
 import { Kafka, Partitioners, logLevel, type Consumer as KafkaConsumer, type KafkaConfig, type LogEntry, type SASLOptions } from 'kafkajs';
+import { compressionType, registerCompressionCodecs, type ProducerCompression } from './compression.js';
 import { exclusiveAssigner, type ExclusiveMemberState } from './exclusive-assigner.js';
 import { partitionForKey } from './partitioner.js';
-import type { Admin, Batch, Consumer, ConsumerOptions, OutgoingRecord, Producer, TopicPartition, TopicPartitionOffset, Transport } from './types.js';
+import type { Admin, Batch, Consumer, ConsumerOptions, ConsumerState, OutgoingRecord, Producer, TopicPartition, TopicPartitionOffset, TopicSpec, Transport } from './types.js';
 
 export interface KafkaSecurity {
   ssl?: boolean | { ca?: string[]; cert?: string; key?: string; rejectUnauthorized?: boolean };
@@ -14,6 +15,10 @@ export interface KafkaTransportOptions extends KafkaSecurity {
   /** receives kafkajs' log lines (services route them into pino) */
   log?: (level: 'error' | 'warn' | 'info' | 'debug', message: string, extra: Record<string, unknown>) => void;
   connectionTimeoutMs?: number;
+  /** compression of the batches our producers send (consumers read every codec regardless) */
+  compression?: ProducerCompression;
+  /** called when a producer send fails (after the client's retries), for a metric */
+  onProducerError?: (err: unknown) => void;
 }
 
 const levels: Record<number, 'error' | 'warn' | 'info' | 'debug'> = {
@@ -30,7 +35,7 @@ export class KafkaTransport implements Transport {
   private readonly partitionCounts = new Map<string, number>();
   private roundRobin = 0;
 
-  constructor(options: KafkaTransportOptions) {
+  constructor(private readonly options: KafkaTransportOptions) {
     const config: KafkaConfig = {
       clientId: options.clientId,
       brokers: options.brokers,
@@ -66,6 +71,8 @@ export class KafkaTransport implements Transport {
   }
 
   async producer(): Promise<Producer> {
+    await registerCompressionCodecs();
+    const compression = compressionType[this.options.compression ?? 'none'];
     // partitions are chosen by us (murmur2, as the Java client); the partitioner is never consulted
     const producer = this.kafka.producer({ allowAutoTopicCreation: false, idempotent: false, createPartitioner: Partitioners.DefaultPartitioner });
     await producer.connect();
@@ -74,9 +81,11 @@ export class KafkaTransport implements Transport {
         const n = await this.partitions(topic);
         // we choose partitions ourselves (Kafka's murmur2 for keys) so that we know each record's offset
         const placed = records.map((r) => r.partition ?? (r.key ? partitionForKey(r.key, n) : this.roundRobin++ % n));
-        const meta = await producer.send({
+        const meta = await producer
+          .send({
           topic,
           acks: -1,
+          compression,
           messages: records.map((r, i) => ({
             key: r.key,
             value: r.value,
@@ -84,7 +93,11 @@ export class KafkaTransport implements Transport {
             headers: r.headers,
             timestamp: r.timestamp !== undefined ? String(r.timestamp) : undefined,
           })),
-        });
+          })
+          .catch((err: unknown) => {
+            this.options.onProducerError?.(err);
+            throw err;
+          });
         const base = new Map(meta.map((m) => [m.partition, Number(m.baseOffset ?? m.offset ?? 0)]));
         const seen = new Map<number, number>();
         return placed.map((partition) => {
@@ -98,6 +111,7 @@ export class KafkaTransport implements Transport {
   }
 
   async consumer(options: ConsumerOptions): Promise<Consumer> {
+    await registerCompressionCodecs();
     const member: ExclusiveMemberState = { joinedAt: Date.now(), ownedSince: 0 };
     const consumer = this.kafka.consumer({
       groupId: options.groupId,
@@ -116,23 +130,7 @@ export class KafkaTransport implements Transport {
     const admin = this.kafka.admin();
     await admin.connect();
     return {
-      createTopics: async (specs) => {
-        const existing = new Set(await admin.listTopics());
-        const todo = specs.filter((s) => !existing.has(s.topic));
-        if (todo.length === 0) return;
-        await admin.createTopics({
-          waitForLeaders: true,
-          topics: todo.map((s) => ({
-            topic: s.topic,
-            numPartitions: s.partitions,
-            replicationFactor: -1,
-            configEntries: [
-              ...(s.compacted ? [{ name: 'cleanup.policy', value: 'compact' }] : []),
-              ...(s.maxMessageBytes !== undefined ? [{ name: 'max.message.bytes', value: String(s.maxMessageBytes) }] : []),
-            ],
-          })),
-        });
-      },
+      createTopics: async (specs) => createTopicsIdempotent(admin, specs),
       committedOffsets: async (groupId, topic) => {
         const res = await admin.fetchOffsets({ groupId, topics: [topic] });
         return (res[0]?.partitions ?? []).map((p) => ({ topic, partition: p.partition, offset: Number(p.offset) }));
@@ -148,10 +146,47 @@ export class KafkaTransport implements Transport {
   }
 }
 
+/**
+ * Creates the topics that do not exist, safe when several instances start at once on a new
+ * cluster: one wins the creation, the others see TOPIC_ALREADY_EXISTS or briefly a topic whose
+ * partitions have no leader yet ("This server does not host this topic-partition"). Both are
+ * retried until every topic has leaders, so no instance crashes on the race.
+ */
+async function createTopicsIdempotent(admin: ReturnType<Kafka['admin']>, specs: TopicSpec[]): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      const existing = new Set(await admin.listTopics());
+      const todo = specs.filter((s) => !existing.has(s.topic));
+      if (todo.length > 0) {
+        await admin.createTopics({
+          waitForLeaders: true,
+          topics: todo.map((s) => ({
+            topic: s.topic,
+            numPartitions: s.partitions,
+            replicationFactor: -1,
+            configEntries: [
+              ...(s.compacted ? [{ name: 'cleanup.policy', value: 'compact' }] : []),
+              ...(s.maxMessageBytes !== undefined ? [{ name: 'max.message.bytes', value: String(s.maxMessageBytes) }] : []),
+            ],
+          })),
+        });
+      }
+      // every partition has a leader before anyone produces or joins a group
+      const meta = await admin.fetchTopicMetadata({ topics: specs.map((s) => s.topic) });
+      if (meta.topics.every((t) => t.partitions.length > 0 && t.partitions.every((p) => p.leader >= 0))) return;
+      throw new Error('topic partitions without a leader yet');
+    } catch (err) {
+      if (attempt >= 20) throw err;
+      await new Promise((r) => setTimeout(r, Math.min(2000, 100 * attempt)));
+    }
+  }
+}
+
 class KafkaConsumerAdapter implements Consumer {
   private assigned: TopicPartition[] = [];
-  private stopped: (() => void) | null = null;
+  private stopped: { resolve: () => void; reject: (err: Error) => void } | null = null;
   private closed = false;
+  private readonly health: ConsumerState = { up: false, rebalances: 0, restarts: 0, lastContact: 0, failure: null };
 
   constructor(
     private readonly consumer: KafkaConsumer,
@@ -161,11 +196,41 @@ class KafkaConsumerAdapter implements Consumer {
     consumer.on(consumer.events.GROUP_JOIN, (event) => {
       const assignment = event.payload.memberAssignment as Record<string, number[]>;
       this.assigned = Object.entries(assignment).flatMap(([topic, parts]) => parts.map((partition) => ({ topic, partition })));
+      this.health.up = true;
+      this.health.rebalances++;
+      this.health.lastContact = Date.now();
       // what the exclusive assigner reads at the next join
       if (this.assigned.length === 0) member.ownedSince = 0;
       else if (member.ownedSince === 0) member.ownedSince = Date.now();
       options.onAssignment?.(this.assignment());
     });
+    consumer.on(consumer.events.HEARTBEAT, () => {
+      this.health.lastContact = Date.now();
+    });
+    // kafkajs reports a crash as an event, not through run(): a consumer that is not restarted
+    // has stopped consuming for good (and left its group), so run() must fail loudly
+    consumer.on(consumer.events.CRASH, (event) => {
+      const { error, restart } = event.payload as { error: Error; restart: boolean };
+      if (restart) {
+        this.health.restarts++;
+        return;
+      }
+      this.fail(`consumer crashed: ${error?.message ?? String(error)}`);
+    });
+    consumer.on(consumer.events.STOP, () => {
+      if (!this.closed) this.fail('consumer stopped (it left its group) without being closed');
+    });
+  }
+
+  private fail(reason: string): void {
+    if (this.closed || this.health.failure !== null) return;
+    this.health.up = false;
+    this.health.failure = reason;
+    this.stopped?.reject(new Error(reason));
+  }
+
+  state(): ConsumerState {
+    return { ...this.health };
   }
 
   assignment(): TopicPartition[] {
@@ -182,8 +247,8 @@ class KafkaConsumerAdapter implements Consumer {
   }
 
   async run(handler: (batch: Batch) => Promise<void>): Promise<void> {
-    const done = new Promise<void>((resolve) => {
-      this.stopped = resolve;
+    const done = new Promise<void>((resolve, reject) => {
+      this.stopped = { resolve, reject };
     });
     await this.consumer.run({
       autoCommit: false,
@@ -204,17 +269,19 @@ class KafkaConsumerAdapter implements Consumer {
             timestamp: Number(m.timestamp),
           })),
         });
+        this.health.lastContact = Date.now();
         await heartbeat();
       },
     });
-    if (this.closed) this.stopped?.();
+    if (this.closed) this.stopped?.resolve();
     return done;
   }
 
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    this.health.up = false;
     await this.consumer.disconnect();
-    this.stopped?.();
+    this.stopped?.resolve();
   }
 }

@@ -6,6 +6,7 @@ import type {
   ConsumedRecord,
   Consumer,
   ConsumerOptions,
+  ConsumerState,
   OutgoingRecord,
   Producer,
   TopicPartition,
@@ -210,14 +211,22 @@ class MemoryConsumer implements Consumer {
   private readonly positions = new Map<string, number>();
   private closed = false;
   private wake: (() => void) | null = null;
+  private rebalances = 0;
+  private lastContact = 0;
 
   constructor(
     private readonly transport: MemoryTransport,
     private readonly options: ConsumerOptions,
   ) {}
 
+  state(): ConsumerState {
+    return { up: !this.closed, rebalances: this.rebalances, restarts: 0, lastContact: this.lastContact, failure: null };
+  }
+
   assign(share: TopicPartition[]): void {
     this.assigned = share;
+    this.rebalances++;
+    this.lastContact = Date.now();
     // a new owner starts from the group's committed offset, like a Kafka rebalance
     this.positions.clear();
     const g = this.transport.group(this.options.groupId);
@@ -245,6 +254,7 @@ class MemoryConsumer implements Consumer {
 
   async run(handler: (batch: Batch) => Promise<void>): Promise<void> {
     while (!this.closed) {
+      this.lastContact = Date.now();
       let delivered = false;
       for (const tp of this.assigned) {
         if (this.closed) break;

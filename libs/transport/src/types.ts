@@ -68,12 +68,31 @@ export interface ConsumerOptions {
   exclusive?: boolean;
 }
 
+/** What a consumer knows about its own health (readiness, metrics, alerts read it). */
+export interface ConsumerState {
+  /** consuming: joined, not crashed, not stopped */
+  up: boolean;
+  /** group (re)joins since start: a steady member has 1 */
+  rebalances: number;
+  /** crashes the client recovered from by restarting (each is logged) */
+  restarts: number;
+  /** when the member last heartbeated or finished a batch (ms; 0: never) */
+  lastContact: number;
+  /** why it stopped for good, if it did */
+  failure: string | null;
+}
+
 export interface Consumer {
   /**
    * Delivers batches in partition order, one batch per partition at a time, until close().
    * Offsets are never committed automatically: call commit() when the work they carry is safe.
+   * Resolves after close(); rejects when the consumer stops for good for any other reason (a
+   * crash the client does not recover from, a member that left its group): never a consumer
+   * that silently does nothing.
    */
   run(handler: (batch: Batch) => Promise<void>): Promise<void>;
+  /** Its health now. */
+  state(): ConsumerState;
   commit(offsets: TopicPartitionOffset[]): Promise<void>;
   /** Moves the read position of an assigned partition (restoring from a checkpoint). */
   seek(position: TopicPartitionOffset): void;

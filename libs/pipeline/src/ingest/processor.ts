@@ -1,6 +1,6 @@
 import { AvroCodec, DecodeError, type DeadLetter, type ImageLabelEvent, type TextWindowEvent } from '@freshet/avro';
 import { Counter, Histogram } from '@freshet/runtime';
-import type { Batch, ConsumedRecord, Consumer, OutgoingRecord, Producer, TopicPartition } from '@freshet/transport';
+import type { Batch, ConsumedRecord, Consumer, ConsumerState, OutgoingRecord, Producer, TopicPartition } from '@freshet/transport';
 import { LagMonitor } from '../lag.js';
 import { schemaTexts, type ProcessorWiring } from '../topics.js';
 import { normaliseImageLabel, normaliseTextWindow, rejectionCodes, type IngestLimits, type Normalised, type Rejection } from './normalise.js';
@@ -69,6 +69,11 @@ export class IngestProcessor {
     return this.running;
   }
 
+  /** Its consumer's health (null before start). */
+  consumerState(): ConsumerState | null {
+    return this.consumer?.state() ?? null;
+  }
+
   /** Partitions this instance owns now: ingest instances share the raw topics' partitions. */
   assignment(): TopicPartition[] {
     return this.consumer?.assignment() ?? [];
@@ -87,6 +92,7 @@ export class IngestProcessor {
       .catch((err: unknown) => {
         this.running = false;
         this.opts.logger.error({ err }, 'ingest consume loop failed');
+        this.opts.onFatal?.(err instanceof Error ? err : new Error(String(err)));
       });
   }
 
@@ -96,7 +102,9 @@ export class IngestProcessor {
     if (!route || !this.producer || !this.consumer) return;
     const good: OutgoingRecord[] = [];
     const bad: OutgoingRecord[] = [];
-    for (const record of batch.records) {
+    for (const [j, record] of batch.records.entries()) {
+      // a big batch must not hold the event loop: health probes and metrics answer in between
+      if (j > 0 && j % 256 === 0) await new Promise((r) => setImmediate(r));
       const outcome = await this.process(route as Route<ImageLabelEvent>, record);
       if ('rejection' in outcome) {
         bad.push({ key: record.key, value: await this.deadLetter(record, outcome.rejection) });

@@ -1,7 +1,8 @@
 import { crc32 } from 'node:zlib';
 import { AvroCodec, bytesToVector, type EmbeddingRecord, type EntityKind, type SnapshotChunk, type SnapshotManifest } from '@freshet/avro';
 import { Counter, Gauge, Histogram, type Registry } from '@freshet/runtime';
-import type { Batch, Consumer, OutgoingRecord, Producer, TopicPartition } from '@freshet/transport';
+import type { Batch, Consumer, ConsumerState, OutgoingRecord, Producer, TopicPartition } from '@freshet/transport';
+import { LagMonitor } from '../lag.js';
 import { readToEnd } from '../read-to-end.js';
 import { schemaTexts, type ProcessorWiring } from '../topics.js';
 
@@ -48,6 +49,9 @@ export class PublisherProcessor {
   private owner = false;
   private restorePending = false;
   private publishing: Promise<void> | null = null;
+  private lag: LagMonitor | null = null;
+  /** next offset to read per model-updates partition (for the lag gauge) */
+  private readonly positions = new Map<string, number>();
   private timer: NodeJS.Timeout | null = null;
   private readonly updateCodec: AvroCodec<EmbeddingRecord>;
   private readonly latestCodec: AvroCodec<EmbeddingRecord>;
@@ -97,9 +101,12 @@ export class PublisherProcessor {
       }
     }, Math.min(1000, this.opts.publishEveryMs));
     this.timer.unref();
+    this.lag = new LagMonitor(this.opts.transport, [this.opts.topics.modelUpdates], () => this.positions, this.opts.metrics);
+    await this.lag.start();
     void this.consumer.run((b) => this.handle(b)).catch((err: unknown) => {
       this.running = false;
       this.opts.logger.error({ err }, 'publisher consume loop failed');
+      this.opts.onFatal?.(err instanceof Error ? err : new Error(String(err)));
     });
   }
 
@@ -141,7 +148,9 @@ export class PublisherProcessor {
       this.changed.add(`${value.kind}:${value.id}`);
       this.eventTimeHighWatermark = Math.max(this.eventTimeHighWatermark, value.updatedAt);
     }
-    this.pending.push({ topic: batch.topic, partition: batch.partition, offset: batch.records[batch.records.length - 1].offset + 1 });
+    const next = batch.records[batch.records.length - 1].offset + 1;
+    this.pending.push({ topic: batch.topic, partition: batch.partition, offset: next });
+    this.positions.set(`${batch.topic}#${batch.partition}`, next);
     if (this.changed.size >= this.opts.publishEveryUpdates || (this.changed.size > 0 && Date.now() - this.lastPublish >= this.opts.publishEveryMs)) {
       await this.publish();
     }
@@ -230,9 +239,15 @@ export class PublisherProcessor {
     this.opts.logger.info({ version, chunks: checksums.length, bytes, counts }, 'snapshot published');
   }
 
+  /** Its consumer's health (null before start). */
+  consumerState(): ConsumerState | null {
+    return this.consumer?.state() ?? null;
+  }
+
   async stop(): Promise<void> {
     this.running = false;
     if (this.timer) clearInterval(this.timer);
+    await this.lag?.stop();
     try {
       // the last snapshot while the consumer can still commit what it covers
       await this.publish();

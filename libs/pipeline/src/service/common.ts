@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { HttpSchemaRegistry, LocalSchemaRegistry, loadSchemaFiles, type SchemaRegistry } from '@freshet/avro';
-import { createLogger, createRegistry, formatHelp, kafkaLogBridge, parseOptions, startHealthServer, Shutdown, type Logger, type OptionSpec, type OptionValues, type Registry } from '@freshet/runtime';
-import { KafkaTransport, MemoryTransport, type Transport } from '@freshet/transport';
+import { Counter, Gauge, createLogger, createRegistry, formatHelp, kafkaLogBridge, parseOptions, startHealthServer, Shutdown, type Logger, type OptionSpec, type OptionValues, type Registry } from '@freshet/runtime';
+import { KafkaTransport, MemoryTransport, producerCompressions, type ConsumerState, type ProducerCompression, type Transport } from '@freshet/transport';
 import { defaultTopics, type TopicNames } from '../topics.js';
 
 /** Options every service has: Kafka and its security, the schema registry, topics, HTTP. */
@@ -17,9 +17,10 @@ export const commonOptions: OptionSpec[] = [
   { name: 'sasl-password-file', kind: 'string', env: 'KAFKA_SASL_PASSWORD_FILE', help: 'file holding the SASL password (or KAFKA_SASL_PASSWORD)', secret: true },
   { name: 'schema-registry-url', kind: 'string', env: 'FRESHET_SCHEMA_REGISTRY_URL', help: 'Confluent Schema Registry URL; without it, ids come from the local mapping' },
   { name: 'topic-prefix', kind: 'string', env: 'FRESHET_TOPIC_PREFIX', default: '', help: 'prefix for every topic name (e.g. "staging.")' },
-  { name: 'partitions', kind: 'number', env: 'FRESHET_PARTITIONS', default: 4, help: 'partitions of the topics this service creates if missing' },
+  { name: 'partitions', kind: 'number', env: 'FRESHET_PARTITIONS', integer: true, min: 1, max: 10_000, default: 4, help: 'partitions of the topics this service creates if missing' },
+  { name: 'producer-compression', kind: 'string', env: 'FRESHET_PRODUCER_COMPRESSION', default: 'none', choices: producerCompressions, help: 'compression of the batches this service produces (consumers read every codec: gzip, snappy, lz4, zstd)' },
   { name: 'http-host', kind: 'string', env: 'FRESHET_HTTP_HOST', default: '127.0.0.1', help: 'address of the /metrics, /healthz, /readyz server (0.0.0.0 in containers)' },
-  { name: 'http-port', kind: 'number', env: 'FRESHET_HTTP_PORT', default: 9464, help: 'port of that server (0: any free port)' },
+  { name: 'http-port', kind: 'number', env: 'FRESHET_HTTP_PORT', integer: true, min: 0, max: 65_535, default: 9464, help: 'port of that server (0: any free port)' },
 ];
 
 export function topicsWithPrefix(prefix: string): TopicNames {
@@ -27,21 +28,21 @@ export function topicsWithPrefix(prefix: string): TopicNames {
 }
 
 /** The Kafka transport from the options; secrets only from env or files, never flags or logs. */
-export function kafkaFromOptions(v: OptionValues, service: string, logger: Logger, env: Record<string, string | undefined>): Transport {
+export function kafkaFromOptions(v: OptionValues, service: string, logger: Logger, env: Record<string, string | undefined>, onProducerError?: (err: unknown) => void): Transport {
   const str = (name: string): string | undefined => {
     const x = v.get(name);
     return typeof x === 'string' ? x : undefined;
   };
   const mechanism = str('sasl-mechanism') as 'plain' | 'scram-sha-256' | 'scram-sha-512' | undefined;
   const passwordFile = str('sasl-password-file');
-  const password = passwordFile !== undefined ? readFileSync(passwordFile, 'utf8').trim() : env.KAFKA_SASL_PASSWORD;
+  const password = passwordFile !== undefined ? readOptionFile(passwordFile, 'sasl-password-file').trim() : env.KAFKA_SASL_PASSWORD;
   if (mechanism !== undefined && (str('sasl-username') === undefined || password === undefined)) {
-    throw new Error('SASL needs --sasl-username and a password (KAFKA_SASL_PASSWORD or --sasl-password-file)');
+    throw new Error(`--sasl-mechanism ${mechanism} needs --sasl-username (KAFKA_SASL_USERNAME) and a password (KAFKA_SASL_PASSWORD or --sasl-password-file)`);
   }
   const tls = v.get('kafka-tls') === true;
   const read = (name: string): string | undefined => {
     const f = str(name);
-    return f === undefined ? undefined : readFileSync(f, 'utf8');
+    return f === undefined ? undefined : readOptionFile(f, name);
   };
   const ca = read('kafka-ca-file');
   const cert = read('kafka-cert-file');
@@ -50,9 +51,21 @@ export function kafkaFromOptions(v: OptionValues, service: string, logger: Logge
     brokers: v.get('brokers') as string[],
     clientId: str('client-id') ?? `freshet-${service}`,
     log: kafkaLogBridge(logger),
+    compression: str('producer-compression') as ProducerCompression | undefined,
+    ...(onProducerError !== undefined ? { onProducerError } : {}),
     ...(tls ? { ssl: ca || cert || key ? { ...(ca ? { ca: [ca] } : {}), ...(cert ? { cert } : {}), ...(key ? { key } : {}) } : true } : {}),
     ...(mechanism !== undefined ? { sasl: { mechanism, username: str('sasl-username') ?? '', password: password ?? '' } } : {}),
   });
+}
+
+/** A file an option names, or a one-line error naming the option. */
+function readOptionFile(path: string, option: string): string {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    throw new Error(`--${option} ${path}: ${code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : (err as Error).message}`);
+  }
 }
 
 export function schemaRegistryFromOptions(v: OptionValues, env: Record<string, string | undefined>): SchemaRegistry {
@@ -66,10 +79,65 @@ export function schemaRegistryFromOptions(v: OptionValues, env: Record<string, s
 export interface ServiceParts {
   start: () => Promise<void>;
   stop: () => Promise<void>;
+  /** the process works (a failed one is restarted by its supervisor) */
   live: () => boolean;
+  /** it does its job now (false while restoring, standing up, or with its consumer down) */
   ready: () => boolean;
   details?: () => Record<string, unknown>;
+  /** its consumer's health: readiness, metrics and alerts read it */
+  consumer?: () => ConsumerState | null;
 }
+
+/**
+ * Metrics every service has: whether its consumer is up, how often its group rebalanced and its
+ * client restarted after a crash, failed producer sends, and a build-info gauge.
+ */
+function serviceHealthMetrics(registry: Registry) {
+  const registers = [registry];
+  let source: () => ConsumerState | null = () => null;
+  const up: Gauge = new Gauge({
+    name: 'freshet_consumer_up',
+    help: '1 while this service consumes (joined, not crashed, not stopped), 0 otherwise.',
+    registers,
+    collect: () => {
+      up.set(source()?.up === true ? 1 : 0);
+    },
+  });
+  let seenRebalances = 0;
+  let seenRestarts = 0;
+  const rebalances: Counter = new Counter({
+    name: 'freshet_consumer_rebalances_total',
+    help: 'Consumer group (re)joins of this member since start.',
+    registers,
+    collect: () => {
+      const n = source()?.rebalances ?? 0;
+      if (n > seenRebalances) rebalances.inc(n - seenRebalances);
+      seenRebalances = Math.max(seenRebalances, n);
+    },
+  });
+  const restarts: Counter = new Counter({
+    name: 'freshet_consumer_restarts_total',
+    help: 'Consumer crashes the client recovered from by restarting.',
+    registers,
+    collect: () => {
+      const n = source()?.restarts ?? 0;
+      if (n > seenRestarts) restarts.inc(n - seenRestarts);
+      seenRestarts = Math.max(seenRestarts, n);
+    },
+  });
+  const producerErrors = new Counter({ name: 'freshet_producer_errors_total', help: 'Producer sends that failed after the client retried.', registers });
+  // the registry labels every series with the service already
+  const build = new Gauge({ name: 'freshet_build_info', help: 'Always 1: the version of the service and the Node.js it runs on.', labelNames: ['version', 'node'], registers });
+  build.set({ version: BUILD_VERSION, node: process.version }, 1);
+  return {
+    producerErrors,
+    watch(consumer: () => ConsumerState | null): void {
+      source = consumer;
+    },
+  };
+}
+
+const BUILD_VERSION = '0.2.0';
 
 export interface ServiceContext {
   options: OptionValues;
@@ -79,6 +147,8 @@ export interface ServiceContext {
   transport: Transport;
   registry: SchemaRegistry;
   topics: TopicNames;
+  /** stops the service because it cannot go on: logs why, exits non-zero after a graceful shutdown */
+  fail: (err: Error, exitCode?: number) => void;
 }
 
 /**
@@ -109,20 +179,49 @@ export async function runService(
   }
   const logger = createLogger(name);
   const metrics = createRegistry(name);
-  const transport: Transport = (options.get('brokers') as string[])[0] === 'memory' ? new MemoryTransport() : kafkaFromOptions(options, name, logger, env);
-  const registry = schemaRegistryFromOptions(options, env);
+  const serviceMetrics = serviceHealthMetrics(metrics);
+  let transport: Transport;
+  let registry: SchemaRegistry;
+  try {
+    transport = (options.get('brokers') as string[])[0] === 'memory' ? new MemoryTransport() : kafkaFromOptions(options, name, logger, env, () => serviceMetrics.producerErrors.inc());
+    registry = schemaRegistryFromOptions(options, env);
+  } catch (err) {
+    // a configuration problem (a missing file, SASL without a user): one line, no stack trace
+    process.stderr.write(`freshet-${name}: ${(err as Error).message}\n`);
+    process.exitCode = 2;
+    return;
+  }
   const topics = topicsWithPrefix(String(options.get('topic-prefix') ?? ''));
-  const parts = await build({ options, env, logger, metrics, transport, registry, topics });
+  let failed: Error | null = null;
+  const fail = (err: Error, exitCode = 1): void => {
+    if (failed !== null) return;
+    failed = err;
+    logger.error({ err }, `${name} cannot go on; exiting with status ${exitCode} so that its supervisor restarts it`);
+    process.exitCode ??= exitCode;
+    process.kill(process.pid, 'SIGTERM');
+  };
+  const parts = await build({ options, env, logger, metrics, transport, registry, topics, fail });
   const shutdown = new Shutdown(logger);
   let stopping = false;
-  const http = await startHealthServer({
-    host: String(options.get('http-host')),
-    port: Number(options.get('http-port')),
-    registry: metrics,
-    live: () => parts.live(),
-    ready: () => !stopping && parts.ready(),
-    details: parts.details,
-  });
+  serviceMetrics.watch(() => parts.consumer?.() ?? null);
+  const consumerUp = (): boolean => parts.consumer === undefined || parts.consumer()?.up === true;
+  let http: Awaited<ReturnType<typeof startHealthServer>>;
+  try {
+    http = await startHealthServer({
+      host: String(options.get('http-host')),
+      port: Number(options.get('http-port')),
+      registry: metrics,
+      live: () => failed === null && parts.live(),
+      ready: () => !stopping && failed === null && consumerUp() && parts.ready(),
+      details: parts.details,
+    });
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    const what = code === 'EADDRINUSE' ? 'is in use (another freshet service or a demo may be running)' : code === 'EACCES' ? 'needs privileges' : (err as Error).message;
+    process.stderr.write(`freshet-${name}: --http-port ${String(options.get('http-port'))} on ${String(options.get('http-host'))} ${what}\n`);
+    process.exitCode = 2;
+    return;
+  }
   shutdown.add('fail readiness', () => {
     stopping = true;
   });

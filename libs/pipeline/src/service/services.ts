@@ -17,7 +17,7 @@ function wiring(ctx: ServiceContext): ProcessorWiring {
   // the topic prefix namespaces a deployment: its consumer groups too, so two deployments on one
   // cluster never share a group (a shared exclusive group would leave one trainer standing by)
   const groupId = `${String(ctx.options.get('topic-prefix') ?? '')}${s(ctx.options, 'group-id')}`;
-  return { transport: ctx.transport, registry: ctx.registry, topics: ctx.topics, logger: ctx.logger, metrics: ctx.metrics, groupId };
+  return { transport: ctx.transport, registry: ctx.registry, topics: ctx.topics, logger: ctx.logger, metrics: ctx.metrics, groupId, onFatal: (err) => ctx.fail(err) };
 }
 
 export const ingestOptions: OptionSpec[] = [
@@ -43,7 +43,14 @@ export function buildIngest(ctx: ServiceContext): ServiceParts {
       maxTokenLength: n(v, 'max-token-length'),
     },
   });
-  return { start: () => ingest.start(), stop: () => ingest.stop(), live: () => ingest.isRunning, ready: () => ingest.isRunning, details: () => ({ handled: ingest.handled, partitions: ingest.assignment().length }) };
+  return {
+    start: () => ingest.start(),
+    stop: () => ingest.stop(),
+    live: () => ingest.isRunning,
+    ready: () => ingest.isRunning,
+    details: () => ({ handled: ingest.handled, partitions: ingest.assignment().length, consumer: ingest.consumerState() }),
+    consumer: () => ingest.consumerState(),
+  };
 }
 
 export const trainerOptions: OptionSpec[] = [
@@ -129,19 +136,12 @@ export function trainerSettings(v: OptionValues): Omit<TrainerOptions, keyof Pro
 /** Exit status of a trainer that lost its partitions: the supervisor restarts it as a standby. */
 export const OWNERSHIP_LOST_EXIT_CODE = 75;
 
-/** Exit status of a trainer that cannot go on (a stale checkpoint under `fail`, a dead training thread). */
-export const TRAINER_FATAL_EXIT_CODE = 70;
-
 export function buildTrainer(ctx: ServiceContext): ServiceParts {
   const trainer = new Trainer({
     ...trainerOptionsFrom(ctx),
     // the first reason to stop decides the exit status
     onOwnershipLost: () => {
       process.exitCode ??= OWNERSHIP_LOST_EXIT_CODE;
-      process.kill(process.pid, 'SIGTERM');
-    },
-    onFatal: () => {
-      process.exitCode ??= TRAINER_FATAL_EXIT_CODE;
       process.kill(process.pid, 'SIGTERM');
     },
   });
@@ -151,7 +151,8 @@ export function buildTrainer(ctx: ServiceContext): ServiceParts {
     live: () => trainer.isRunning,
     ready: () => trainer.isReady,
     // what the model holds, for operators and for the fault tests' exactly-once accounting
-    details: () => trainer.details(),
+    details: () => ({ ...trainer.details(), consumer: trainer.consumerState() }),
+    consumer: () => trainer.consumerState(),
   };
 }
 
@@ -172,5 +173,12 @@ export function buildPublisher(ctx: ServiceContext): ServiceParts {
     // fault tests only: dies between the chunks of its first snapshot, like a kill -9 there
     ...(ctx.env.FRESHET_TEST_EXIT_AFTER_CHUNKS ? { exitAfterChunks: Number(ctx.env.FRESHET_TEST_EXIT_AFTER_CHUNKS) } : {}),
   });
-  return { start: () => publisher.start(), stop: () => publisher.stop(), live: () => publisher.isRunning, ready: () => publisher.isRunning, details: () => ({ snapshots: publisher.snapshots, version: publisher.lastVersion, pending: publisher.pendingChanges }) };
+  return {
+    start: () => publisher.start(),
+    stop: () => publisher.stop(),
+    live: () => publisher.isRunning,
+    ready: () => publisher.isRunning,
+    details: () => ({ snapshots: publisher.snapshots, version: publisher.lastVersion, pending: publisher.pendingChanges, consumer: publisher.consumerState() }),
+    consumer: () => publisher.consumerState(),
+  };
 }

@@ -1,6 +1,6 @@
 import { AvroCodec, type EmbeddingRecord } from '@freshet/avro';
 import { TrainingThreads, type KernelShares } from '@freshet/kernels';
-import type { Batch, Consumer, Producer, TopicPartition } from '@freshet/transport';
+import type { Batch, Consumer, ConsumerState, Producer, TopicPartition } from '@freshet/transport';
 import { LagMonitor } from '../lag.js';
 import { schemaTexts, type ProcessorWiring } from '../topics.js';
 import { readCheckpoint } from './checkpoint.js';
@@ -28,8 +28,6 @@ export interface TrainerShellOptions extends ProcessorWiring {
   learners: ThreadedLearner[];
   /** another instance took over (rebalance, or the checkpoint fence): the service exits to restart as a standby */
   onOwnershipLost?: () => void;
-  /** the trainer cannot go on (a stale checkpoint under `fail`, a training thread died): the service exits non-zero */
-  onFatal?: (err: Error) => void;
 }
 
 const tpKey = (topic: string, partition: number): string => `${topic}#${partition}`;
@@ -265,6 +263,11 @@ export class TrainerShell {
     while (this.applying) await new Promise((r) => setImmediate(r));
     if (!this.owner) return;
     await this.checkpointNow(options.commit !== false);
+  }
+
+  /** Its consumer's health (null before start). */
+  consumerState(): ConsumerState | null {
+    return this.consumer?.state() ?? null;
   }
 
   /** What the models hold, for operators and the exactly-once accounting of the fault tests. */

@@ -18,8 +18,6 @@ export interface TrainerOptions extends ProcessorWiring {
   words: { dim: number; window: number; negatives: number; sample: number; schedule: ScheduleConfig; sampler: 'popularity' | 'adaptive'; alpha: number; lambdaFraction: number; mixShare: number; vocabCap: number };
   /** another instance took over: the service exits to restart as a standby */
   onOwnershipLost?: () => void;
-  /** the trainer cannot go on: the service exits non-zero */
-  onFatal?: (err: Error) => void;
 }
 
 /** The trainer of both streams: image-label events and text windows, one learner each. */
