@@ -20,7 +20,13 @@ describe('deployment files', () => {
     expect(config.status, config.out).toBe(0);
     const rules = promtool(['check', 'rules', join(deploy, 'prometheus', 'alerts.yml')]);
     expect(rules.status, rules.out).toBe(0);
-    expect(rules.out).toContain('6 rules found');
+    expect(rules.out).toContain('10 rules found');
+  });
+
+  it('each alert fires on the condition it is for (promtool rule unit tests on synthetic series)', () => {
+    const tests = promtool(['test', 'rules', join(deploy, 'prometheus', 'alerts.test.yml')]);
+    expect(tests.status, tests.out).toBe(0);
+    expect(tests.out).toContain('SUCCESS');
   });
 
   it('the dashboard is provisionable: stable uid, null id, our datasource, rate() and histogram_quantile()', () => {
@@ -35,36 +41,87 @@ describe('deployment files', () => {
     for (const q of [...queries, ...alertQueries()]) expect(queriedNames(q).length, q).toBeGreaterThan(0);
   });
 
-  it('the compose file (checked statically: no Docker engine here) runs Kafka, the services, Prometheus and Grafana', () => {
-    const compose = parse(readFileSync(join(deploy, 'docker-compose.yml'), 'utf8'), { merge: true }) as { services: Record<string, { command?: string[]; volumes?: string[]; environment?: Record<string, string> }> };
-    expect(Object.keys(compose.services).sort()).toEqual(['grafana', 'ingest', 'kafka', 'prometheus', 'publisher', 'trainer']);
+  it('the compose file (checked statically: no Docker engine here) runs Kafka, the services, a feeder, Prometheus and Grafana, and would work as written', () => {
+    type Svc = { image?: string; pull_policy?: string; command?: string[]; volumes?: string[]; ports?: string[]; profiles?: string[]; environment?: Record<string, string> };
+    const compose = parse(readFileSync(join(deploy, 'docker-compose.yml'), 'utf8'), { merge: true }) as { services: Record<string, Svc> };
+    expect(Object.keys(compose.services).sort()).toEqual(['feeder', 'grafana', 'ingest', 'kafka', 'prometheus', 'publisher', 'trainer']);
     for (const name of ['ingest', 'trainer', 'publisher']) {
-      const cmd = compose.services[name].command ?? [];
-      expect(cmd[1]).toBe(`services/${name}/dist/main.js`);
+      const svc = compose.services[name];
+      expect(svc.command?.[1]).toBe(`services/${name}/dist/main.js`);
       expect(existsSync(join(repoRoot, 'services', name, 'src', 'main.ts'))).toBe(true);
-      expect(compose.services[name].environment?.KAFKA_BROKERS).toBe('kafka:9092');
+      expect(svc.environment?.KAFKA_BROKERS).toBe('kafka:9092');
+      // a locally built image, never pulled from a registry that does not have it
+      expect(svc.image).toMatch(/^freshet:\d+\.\d+\.\d+$/);
+      expect(svc.pull_policy).toBe('never');
     }
+    // the trainer's checkpoints go where the image makes the node user the owner
+    const dockerfile = readFileSync(join(deploy, 'Dockerfile'), 'utf8');
+    const ckDir = compose.services.trainer.environment?.FRESHET_CHECKPOINT_DIR ?? '';
+    expect(compose.services.trainer.volumes).toContain(`checkpoints:${ckDir}`);
+    expect(dockerfile).toMatch(new RegExp(`mkdir -p ${ckDir}[^\\n]*chown -R node:node`));
+    expect(dockerfile).toMatch(/^USER node$/m);
+    // Kafka answers the compose network and the host (a feeder or reader outside Docker)
+    const kafka = compose.services.kafka.environment ?? {};
+    expect(kafka.KAFKA_ADVERTISED_LISTENERS).toMatch(/INTERNAL:\/\/kafka:9092/);
+    expect(kafka.KAFKA_ADVERTISED_LISTENERS).toMatch(/EXTERNAL:\/\/localhost:29092/);
+    expect(compose.services.kafka.ports).toContain('29092:29092');
+    // the feeder runs the CLI on data the image carries
+    const feeder = compose.services.feeder;
+    expect(feeder.profiles).toEqual(['feed']);
+    expect(feeder.command?.slice(0, 3)).toEqual(['node', 'tools/cli/dist/main.js', 'feed']);
+    expect(existsSync(join(repoRoot, feeder.command?.[4] ?? 'missing'))).toBe(true);
     for (const svc of ['prometheus', 'grafana']) {
       for (const v of compose.services[svc].volumes ?? []) expect(existsSync(join(deploy, v.split(':')[0])), v).toBe(true);
     }
   });
 
-  it('the Kubernetes manifests wire probes, resources and disruption budgets', () => {
+  it('the image ships no dev dependencies, no host state, and builds from a clean context', () => {
+    const dockerfile = readFileSync(join(deploy, 'Dockerfile'), 'utf8');
+    // the build stage prunes to production dependencies before the runtime stage copies /app
+    expect(dockerfile).toMatch(/install --frozen-lockfile --prod/);
+    const stages = dockerfile.split(/^FROM /m).slice(1);
+    expect(stages).toHaveLength(2);
+    expect(stages[1]).toMatch(/COPY --from=build \/app \/app/);
+    const ignore = readFileSync(join(repoRoot, '.dockerignore'), 'utf8').split('\n').map((l) => l.trim());
+    for (const path of ['**/node_modules', '.cache', '.git', 'bench/.cache']) expect(ignore, path).toContain(path);
+    // every package.json the dependency layer copies exists
+    for (const m of dockerfile.matchAll(/^COPY (\S+package\.json) /gm)) expect(existsSync(join(repoRoot, m[1])), m[1]).toBe(true);
+  });
+
+  it('the Kubernetes manifests wire distinct probes, resources, a writable checkpoint volume, a pullable image and drainable budgets', () => {
     const docs = parseAllDocuments(readFileSync(join(deploy, 'k8s', 'freshet.yaml'), 'utf8')).map((d) => d.toJSON() as { kind: string; metadata: { name: string }; spec: Record<string, unknown> });
     const deployments = docs.filter((d) => d.kind === 'Deployment');
     expect(deployments.map((d) => d.metadata.name).sort()).toEqual(['freshet-ingest', 'freshet-publisher', 'freshet-trainer']);
+    type Pod = { securityContext?: { runAsUser?: number; runAsNonRoot?: boolean; fsGroup?: number }; containers: Array<Record<string, unknown>>; volumes?: Array<{ persistentVolumeClaim?: unknown }> };
     for (const d of deployments) {
-      const c = (d.spec as { template: { spec: { containers: Array<Record<string, unknown>> } } }).template.spec.containers[0] as {
+      const pod = (d.spec as { template: { spec: Pod } }).template.spec;
+      const c = pod.containers[0] as {
+        image: string;
+        imagePullPolicy: string;
         livenessProbe: { httpGet: { path: string } };
         readinessProbe: { httpGet: { path: string } };
+        startupProbe?: { httpGet: { path: string }; failureThreshold: number; periodSeconds: number };
         resources: { requests: Record<string, string> };
         envFrom: unknown[];
       };
+      // liveness and readiness mean different things: different endpoints
       expect(c.livenessProbe.httpGet.path).toBe('/healthz');
       expect(c.readinessProbe.httpGet.path).toBe('/readyz');
       expect(Object.keys(c.resources.requests).sort()).toEqual(['cpu', 'memory']);
       expect(c.envFrom.length).toBeGreaterThan(0);
+      // a pinned tag and a policy that uses a loaded image (latest would mean Always: ImagePullBackOff)
+      expect(c.image).not.toMatch(/:latest$/);
+      expect(c.imagePullPolicy).toBe('IfNotPresent');
+      expect(pod.securityContext?.runAsNonRoot).toBe(true);
+      // a pod with a volume makes it writable for the image's user
+      if ((pod.volumes ?? []).some((v) => v.persistentVolumeClaim !== undefined)) expect(pod.securityContext?.fsGroup).toBe(pod.securityContext?.runAsUser);
     }
-    expect(docs.filter((d) => d.kind === 'PodDisruptionBudget').length).toBeGreaterThanOrEqual(1);
+    const trainer = (deployments.find((d) => d.metadata.name === 'freshet-trainer')?.spec as { template: { spec: Pod } }).template.spec.containers[0] as { startupProbe?: { failureThreshold: number; periodSeconds: number } };
+    // restoring a big checkpoint: minutes before liveness applies
+    expect((trainer.startupProbe?.failureThreshold ?? 0) * (trainer.startupProbe?.periodSeconds ?? 0)).toBeGreaterThanOrEqual(300);
+    const pdbs = docs.filter((d) => d.kind === 'PodDisruptionBudget');
+    expect(pdbs.length).toBeGreaterThanOrEqual(1);
+    // no budget may forbid every eviction (it would block node drains)
+    for (const p of pdbs) expect((p.spec as { maxUnavailable?: number }).maxUnavailable, p.metadata.name).not.toBe(0);
   });
 });

@@ -60,9 +60,9 @@ export function ingestBadInputSuite(name: string, makeTransport: () => Promise<T
       const registry = new LocalSchemaRegistry(files.map((f) => f.text));
       const v1Text = files.find((f) => f.name === 'image-label-event' && f.version === 1)?.text ?? '';
       const s = schemaTexts();
-      const imageCodec = new AvroCodec<ImageLabelEvent>(registry, `${topics.rawImageLabels}-value`, s.imageLabel.text);
-      const oldImageCodec = new AvroCodec<Omit<ImageLabelEvent, 'weight' | 'source'>>(registry, `${topics.rawImageLabels}-value`, v1Text);
-      const textCodec = new AvroCodec<TextWindowEvent>(registry, `${topics.rawTextWindows}-value`, s.textWindow.text);
+      const imageCodec = new AvroCodec<ImageLabelEvent>(registry, topics.rawImageLabels, s.imageLabel.text);
+      const oldImageCodec = new AvroCodec<Omit<ImageLabelEvent, 'weight' | 'source'>>(registry, topics.rawImageLabels, v1Text);
+      const textCodec = new AvroCodec<TextWindowEvent>(registry, topics.rawTextWindows, s.textWindow.text);
       const t0 = 1_700_000_000_000;
       const img = (id: string, labels: string[], over: Partial<ImageLabelEvent> = {}): ImageLabelEvent => ({ imageId: id, labels, eventTime: t0, weight: null, source: null, ...over });
       const good = await imageCodec.encode(img('ok-1', ['sky']));
@@ -78,6 +78,9 @@ export function ingestBadInputSuite(name: string, makeTransport: () => Promise<T
       badUtf8Body[at] = 0xff;
       badUtf8Body[at + 1] = 0xfe;
       const imageId = await imageCodec.schemaId();
+      const dlCodec = new AvroCodec<DeadLetter>(registry, topics.deadLetters, s.deadLetter.text);
+      const year3000 = Date.UTC(3000, 0, 1);
+      const win = (over: Partial<TextWindowEvent>): TextWindowEvent => ({ documentId: 'd-x', sequence: 0, tokens: ['words'], eventTime: t0, ...over });
 
       type Case = { name: string; topic: 'image' | 'text'; value: Buffer | null; expect: string };
       const cases: Case[] = [
@@ -99,7 +102,34 @@ export function ingestBadInputSuite(name: string, makeTransport: () => Promise<T
         { name: 'oversized token window', topic: 'text', value: await textCodec.encode({ documentId: 'd-2', sequence: 1, tokens: Array.from({ length: 3000 }, () => 'w'), eventTime: t0 }), expect: 'TOO_MANY_TOKENS|RECORD_TOO_LARGE' },
         { name: 'empty token window', topic: 'text', value: await textCodec.encode({ documentId: 'd-3', sequence: 2, tokens: ['...'], eventTime: t0 }), expect: 'EMPTY_TOKENS' },
         { name: 'valid event after the bad ones', topic: 'image', value: await imageCodec.encode(img('ok-3', ['tree'])), expect: 'ok' },
+        { name: 'empty image id', topic: 'image', value: await imageCodec.encode(img('   ', ['sky'])), expect: 'EMPTY_ID' },
+        { name: 'image id over the length limit', topic: 'image', value: await imageCodec.encode(img('i'.repeat(300), ['sky'])), expect: 'ID_TOO_LONG' },
+        { name: 'a tab inside the image id', topic: 'image', value: await imageCodec.encode(img('a\tb', ['sky'])), expect: 'CONTROL_CHARACTER' },
+        { name: 'only blank labels', topic: 'image', value: await imageCodec.encode(img('b-1', ['  ', ''])), expect: 'EMPTY_LABELS' },
+        { name: 'every label over the length limit', topic: 'image', value: await imageCodec.encode(img('b-2', ['y'.repeat(80), 'z'.repeat(90)])), expect: 'EMPTY_LABELS' },
+        { name: 'every label a control character', topic: 'image', value: await imageCodec.encode(img('b-3', ['\u0001', '\u0007bell'])), expect: 'EMPTY_LABELS' },
+        { name: 'negative weight', topic: 'image', value: await imageCodec.encode(img('w-1', ['sky'], { weight: -2 })), expect: 'BAD_NUMBER' },
+        { name: 'zero weight', topic: 'image', value: await imageCodec.encode(img('w-2', ['sky'], { weight: 0 })), expect: 'BAD_NUMBER' },
+        { name: 'negative event time', topic: 'image', value: await imageCodec.encode(img('t-2', ['sky'], { eventTime: -5 })), expect: 'BAD_NUMBER' },
+        { name: 'event time in the year 3000', topic: 'image', value: await imageCodec.encode(img('t-3', ['sky'], { eventTime: year3000 })), expect: 'EVENT_TIME_IN_FUTURE' },
+        { name: 'a text window on the image topic', topic: 'image', value: await textCodec.encode(win({ documentId: 'misrouted' })), expect: 'WRONG_RECORD_TYPE' },
+        { name: 'a dead letter on the image topic', topic: 'image', value: await dlCodec.encode({ originalValue: null, originalKey: null, topic: 'x', partition: 0, offset: 0, error: 'e', errorCode: 'X', service: 's', rejectedAt: t0 }), expect: 'WRONG_RECORD_TYPE' },
+        { name: 'JSON instead of Avro', topic: 'image', value: Buffer.from('{"imageId":"json","labels":["sky"]}'), expect: 'BAD_MAGIC_BYTE' },
+        { name: 'a negative schema id', topic: 'image', value: withSchemaId(good.subarray(5), -7), expect: 'UNKNOWN_SCHEMA_ID' },
+        { name: 'four bytes', topic: 'image', value: Buffer.from([0, 0, 0, 1]), expect: 'TRUNCATED' },
+        { name: 'labels with tabs and one bad label (kept, the bad one left out)', topic: 'image', value: await imageCodec.encode(img('ok-4', ['blue\tsky', 'bad\u0001'])), expect: 'ok' },
+        { name: 'an image event on the text topic', topic: 'text', value: await imageCodec.encode(img('misrouted', ['sky'])), expect: 'WRONG_RECORD_TYPE' },
+        { name: 'empty document id', topic: 'text', value: await textCodec.encode(win({ documentId: '' })), expect: 'EMPTY_ID' },
+        { name: 'a newline inside the document id', topic: 'text', value: await textCodec.encode(win({ documentId: 'doc\n2' })), expect: 'CONTROL_CHARACTER' },
+        { name: 'negative sequence', topic: 'text', value: await textCodec.encode(win({ documentId: 'd-4', sequence: -1 })), expect: 'BAD_NUMBER' },
+        { name: 'text event time in the year 3000', topic: 'text', value: await textCodec.encode(win({ documentId: 'd-5', eventTime: year3000 })), expect: 'EVENT_TIME_IN_FUTURE' },
+        { name: 'tokens that are all invalid UTF-8', topic: 'text', value: await textCodec.encode(win({ documentId: 'd-6', tokens: ['\uFFFD', '\uFFFD\uFFFD'] })), expect: 'EMPTY_TOKENS' },
+        { name: 'tokens that are all control characters', topic: 'text', value: await textCodec.encode(win({ documentId: 'd-7', tokens: ['\u0002', '\u001b[0m'] })), expect: 'EMPTY_TOKENS' },
+        { name: 'a single token over the length limit', topic: 'text', value: await textCodec.encode(win({ documentId: 'd-9', tokens: ['p'.repeat(200)] })), expect: 'EMPTY_TOKENS' },
+        { name: 'malformed text body', topic: 'text', value: withSchemaId(Buffer.from([0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x7f]), await textCodec.schemaId()), expect: 'MALFORMED_AVRO|TRUNCATED' },
+        { name: 'raw text with tabs, newlines and zero-width spaces (accepted)', topic: 'text', value: await textCodec.encode({ documentId: 'd-8', sequence: 3, tokens: ['Call\tme\nIsh\u200Bmael'], eventTime: t0 }), expect: 'ok' },
       ];
+      expect(cases.filter((c) => c.expect !== 'ok').length).toBeGreaterThanOrEqual(30);
 
       const producer = await transport.producer();
       for (const c of cases) {
@@ -125,16 +155,20 @@ export function ingestBadInputSuite(name: string, makeTransport: () => Promise<T
         return out;
       };
       const okImages = cases.filter((c) => c.expect === 'ok' && c.topic === 'image').length;
+      const okText = cases.filter((c) => c.expect === 'ok' && c.topic === 'text').length;
       const badCases = cases.filter((c) => c.expect !== 'ok');
       const trainImages = await read(topics.trainImageLabels, okImages);
-      const trainText = await read(topics.trainTextWindows, 1);
+      const trainText = await read(topics.trainTextWindows, okText);
       const dead = await read(topics.deadLetters, badCases.length);
-      expect(trainImages.map((r) => r.key)).toEqual(['ok-1', 'ok-2', 'ok-3']);
+      // every valid record forwarded once, in order
+      expect(trainImages.map((r) => r.key)).toEqual(['ok-1', 'ok-2', 'ok-3', 'ok-4']);
       const decoded = await Promise.all(trainImages.map(async (r) => (await imageCodec.decode(r.value)).value));
       expect(decoded[1].labels).toEqual(['sea']);
-      expect(trainText.map((r) => r.key)).toEqual(['d-1']);
+      expect(decoded[3].labels).toEqual(['blue_sky']);
+      expect(trainText.map((r) => r.key)).toEqual(['d-1', 'd-8']);
+      const texts = await Promise.all(trainText.map(async (r) => (await textCodec.decode(r.value)).value));
+      expect(texts[1].tokens).toEqual(['call', 'me', 'ishmael']);
       expect(dead).toHaveLength(badCases.length);
-      const dlCodec = new AvroCodec<DeadLetter>(registry, `${topics.deadLetters}-value`, s.deadLetter.text);
       const letters = await Promise.all(dead.map(async (r) => (await dlCodec.decode(r.value)).value));
       // order is defined within a raw topic's partition, not across the two raw topics
       const byKey = new Map(letters.map((l) => [l.originalKey?.toString() ?? '', l]));
@@ -157,7 +191,8 @@ export function ingestBadInputSuite(name: string, makeTransport: () => Promise<T
       const lettered = new Map<string, number>();
       for (const l of letters) lettered.set(l.errorCode, (lettered.get(l.errorCode) ?? 0) + 1);
       expect(new Map([...counted].filter(([, n]) => n > 0))).toEqual(lettered);
-      expect(counted.get('BAD_MAGIC_BYTE')).toBe(1);
+      expect(counted.get('BAD_MAGIC_BYTE')).toBe(2);
+      expect(counted.get('WRONG_RECORD_TYPE')).toBe(3);
       expect(await ingest.running()).toBe(true);
       await ingest.stop();
       await producer.close();

@@ -67,7 +67,7 @@ async function endToEnd(transport: Transport, brokers: string): Promise<Record<s
   const publisher = await startService('publisher', { ...env, FRESHET_PUBLISH_EVERY_MS: '2000' });
   const registry = new LocalSchemaRegistry(loadSchemaFiles().map((f) => f.text));
   const manifests: SnapshotManifest[] = [];
-  const manifestCodec = new AvroCodec<SnapshotManifest>(registry, `${topics.snapshots}-value`, schemaTexts().manifest.text);
+  const manifestCodec = new AvroCodec<SnapshotManifest>(registry, topics.snapshots, schemaTexts().manifest.text);
   const reader = await transport.consumer({ groupId: `bench-reader-${prefix}`, topics: [topics.snapshots], fromBeginning: true });
   void reader.run(async (b) => {
     for (const r of b.records) if (r.key?.toString() === 'manifest') manifests.push((await manifestCodec.decode(r.value)).value);

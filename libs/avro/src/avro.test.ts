@@ -57,7 +57,7 @@ describe('AvroCodec (Confluent wire format)', () => {
 
   it('writes magic byte 0, a big-endian schema id, then plain Avro', async () => {
     const registry = new LocalSchemaRegistry();
-    const codec = new AvroCodec<ImageLabelEvent>(registry, 'images.raw-value', v2);
+    const codec = new AvroCodec<ImageLabelEvent>(registry, 'images.raw', v2);
     const event: ImageLabelEvent = { imageId: '42', labels: ['sky', 'sea'], eventTime: 1_700_000_000_000, weight: null, source: 'test' };
     const bytes = await codec.encode(event);
     expect(bytes[0]).toBe(0);
@@ -69,8 +69,8 @@ describe('AvroCodec (Confluent wire format)', () => {
 
   it('reads a v1 writer with the v2 reader (defaults) and a v2 writer with the v1 reader', async () => {
     const registry = new LocalSchemaRegistry();
-    const oldWriter = new AvroCodec<Omit<ImageLabelEvent, 'weight' | 'source'>>(registry, 'images.raw-value', v1);
-    const newReader = new AvroCodec<ImageLabelEvent>(registry, 'images.raw-value', v2);
+    const oldWriter = new AvroCodec<Omit<ImageLabelEvent, 'weight' | 'source'>>(registry, 'images.raw', v1);
+    const newReader = new AvroCodec<ImageLabelEvent>(registry, 'images.raw', v2);
     const fromOld = await newReader.decode(await oldWriter.encode({ imageId: 'a', labels: ['x'], eventTime: 5 }));
     expect(fromOld.value).toEqual({ imageId: 'a', labels: ['x'], eventTime: 5, weight: null, source: null });
     const fromNew = await oldWriter.decode(await newReader.encode({ imageId: 'b', labels: [], eventTime: 6, weight: 2, source: 's' }));
@@ -79,7 +79,7 @@ describe('AvroCodec (Confluent wire format)', () => {
 
   it('names each kind of bad record with a stable code', async () => {
     const registry = new LocalSchemaRegistry();
-    const codec = new AvroCodec<ImageLabelEvent>(registry, 'images.raw-value', v2);
+    const codec = new AvroCodec<ImageLabelEvent>(registry, 'images.raw', v2);
     const good = await codec.encode({ imageId: '1', labels: ['a', 'b'], eventTime: 1, weight: 1.5, source: null });
     const code = async (b: Buffer | null): Promise<string> => {
       try {

@@ -2,7 +2,7 @@ import avro from 'avsc';
 import { UnknownSchemaIdError, type SchemaRegistry } from './registry.js';
 
 /** Stable reasons a record cannot be decoded; they become dead-letter `errorCode`s. */
-export type DecodeErrorCode = 'EMPTY_RECORD' | 'TRUNCATED' | 'BAD_MAGIC_BYTE' | 'UNKNOWN_SCHEMA_ID' | 'INCOMPATIBLE_SCHEMA' | 'MALFORMED_AVRO';
+export type DecodeErrorCode = 'EMPTY_RECORD' | 'TRUNCATED' | 'BAD_MAGIC_BYTE' | 'UNKNOWN_SCHEMA_ID' | 'INCOMPATIBLE_SCHEMA' | 'WRONG_RECORD_TYPE' | 'MALFORMED_AVRO';
 
 export class DecodeError extends Error {
   constructor(
@@ -16,7 +16,18 @@ export class DecodeError extends Error {
 const MAGIC = 0;
 
 /**
- * Encodes and decodes values of one reader schema in the Confluent wire format:
+ * The schema-registry subject of a record type on a topic: `<topic>-<record full name>`
+ * (Confluent's TopicRecordNameStrategy). One subject per record type, so a topic that carries two
+ * types (snapshot chunks and manifests) never asks a registry to treat them as versions of one.
+ */
+export function recordSubject(topic: string, schemaText: string): string {
+  const schema = JSON.parse(schemaText) as { name?: string; namespace?: string };
+  const name = schema.name ?? 'record';
+  return `${topic}-${name.includes('.') || schema.namespace === undefined ? name : `${schema.namespace}.${name}`}`;
+}
+
+/**
+ * Encodes and decodes values of one reader schema on one topic in the Confluent wire format:
  * byte 0 = 0x00, bytes 1-4 = schema id (big-endian int32), then Avro binary. Decoding resolves
  * whatever writer schema the id names against the reader schema (avsc createResolver), so old and
  * new producers are read alike.
@@ -25,13 +36,16 @@ export class AvroCodec<T> {
   private readonly type: avro.Type;
   private writerId: number | null = null;
   private readonly resolvers = new Map<number, avro.Type | avro.Resolver>();
+  /** where the schema is registered (TopicRecordNameStrategy) */
+  readonly subject: string;
 
   constructor(
     private readonly registry: SchemaRegistry,
-    private readonly subject: string,
+    topic: string,
     private readonly schemaText: string,
   ) {
     this.type = avro.Type.forSchema(JSON.parse(schemaText) as avro.Schema);
+    this.subject = recordSubject(topic, schemaText);
   }
 
   /** Registers the schema (once) and returns its id. */
@@ -126,7 +140,10 @@ export class AvroCodec<T> {
     const writer = avro.Type.forSchema(JSON.parse(text) as avro.Schema);
     let resolver: avro.Type | avro.Resolver;
     if (writer.equals(this.type)) resolver = this.type;
-    else {
+    else if (writer.name !== undefined && this.type.name !== undefined && writer.name !== this.type.name && !(this.type.aliases ?? []).includes(writer.name)) {
+      // a record of another type altogether (an image-label event on the text topic, say)
+      throw new DecodeError('WRONG_RECORD_TYPE', `schema id ${id} is a ${writer.name}, not a ${this.type.name} (${this.subject})`);
+    } else {
       try {
         resolver = this.type.createResolver(writer);
       } catch (err) {

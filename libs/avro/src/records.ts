@@ -46,6 +46,8 @@ export interface SnapshotManifest {
   counts: Record<string, number>;
   dim: number;
   eventTimeHighWatermark: number;
+  /** offset of each chunk in partition 0 of the snapshot topic (empty before manifest v2) */
+  chunkOffsets: number[];
 }
 
 export interface DeadLetter {

@@ -23,8 +23,8 @@ export interface FeedOptions {
  */
 export async function feedEvents(transport: Transport, registry: SchemaRegistry, topics: TopicNames, opts: FeedOptions): Promise<{ sent: number; seconds: number }> {
   const s = schemaTexts();
-  const imageCodec = new AvroCodec<ImageLabelEvent>(registry, `${topics.rawImageLabels}-value`, s.imageLabel.text);
-  const textCodec = new AvroCodec<TextWindowEvent>(registry, `${topics.rawTextWindows}-value`, s.textWindow.text);
+  const imageCodec = new AvroCodec<ImageLabelEvent>(registry, topics.rawImageLabels, s.imageLabel.text);
+  const textCodec = new AvroCodec<TextWindowEvent>(registry, topics.rawTextWindows, s.textWindow.text);
   const producer = await transport.producer();
   const total = opts.images.length + opts.windows.length;
   const batch = Math.max(1, opts.batch ?? 100);

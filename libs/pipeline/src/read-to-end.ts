@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { ConsumedRecord, Transport } from '@freshet/transport';
+import type { ConsumedRecord, Consumer, Transport } from '@freshet/transport';
 
 /**
  * Reads a topic from its beginning up to the end offsets it has now (a compacted topic's current
@@ -38,4 +38,53 @@ export async function readToEnd(transport: Transport, topic: string, onRecord: (
     await consumer.close();
   }
   return read;
+}
+
+/**
+ * Reads records [from, to] (inclusive) of one partition, through a throwaway consumer group that
+ * seeks there as soon as it is assigned: how a snapshot reader fetches a version's chunks from the
+ * offsets its manifest lists, without scanning the topic.
+ */
+export async function readRange(transport: Transport, topic: string, partition: number, from: number, to: number, timeoutMs = 60_000): Promise<ConsumedRecord[]> {
+  const out: ConsumedRecord[] = [];
+  if (to < from) return out;
+  let seeked = false;
+  // assigned during consumer() on some transports: the callback may run before the variable is set
+  let consumer: Consumer | null = null;
+  consumer = await transport.consumer({
+    groupId: `freshet-read-${topic}-${randomUUID()}`,
+    topics: [topic],
+    fromBeginning: true,
+    onAssignment: (assigned) => {
+      if (assigned.some((a) => a.topic === topic && a.partition === partition)) {
+        consumer?.seek({ topic, partition, offset: from });
+        seeked = true;
+      }
+    },
+  });
+  const c = consumer;
+  if (!seeked && c.assignment().some((a) => a.partition === partition)) {
+    c.seek({ topic, partition, offset: from });
+    seeked = true;
+  }
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    await new Promise<void>((resolve, reject) => {
+      timer = setTimeout(() => reject(new Error(`reading ${topic}#${partition} offsets ${from}..${to} took more than ${timeoutMs} ms`)), timeoutMs);
+      c.run(async (batch) => {
+          if (batch.partition !== partition) return;
+          for (const record of batch.records) {
+            if (record.offset < from) continue;
+            if (record.offset > to) break;
+            out.push(record);
+          }
+          if (batch.records[batch.records.length - 1].offset >= to) resolve();
+        })
+        .catch(reject);
+    });
+  } finally {
+    clearTimeout(timer);
+    await c.close();
+  }
+  return out;
 }

@@ -12,6 +12,8 @@ export interface TopicNames {
   modelUpdates: string;
   embeddingsLatest: string;
   snapshots: string;
+  /** compacted: the latest snapshot manifest under the key 'latest' */
+  snapshotManifests: string;
 }
 
 export const defaultTopics: TopicNames = {
@@ -23,6 +25,7 @@ export const defaultTopics: TopicNames = {
   modelUpdates: 'freshet.model-updates',
   embeddingsLatest: 'freshet.embeddings.latest',
   snapshots: 'freshet.embeddings.snapshots',
+  snapshotManifests: 'freshet.embeddings.manifests',
 };
 
 /** The latest schema file of each record type, by name (throws if one is missing). */

@@ -139,7 +139,13 @@ export class KafkaTransport implements Transport {
       startOffsets: async (topic) => (await admin.fetchTopicOffsets(topic)).map((p) => ({ topic, partition: p.partition, offset: Number(p.low) })),
       clusterId: async () => (await admin.describeCluster()).clusterId,
       deleteGroup: async (groupId) => {
-        await admin.deleteGroups([groupId]);
+        try {
+          await admin.deleteGroups([groupId]);
+        } catch (err) {
+          // kafkajs wraps the broker's per-group error (GROUP_ID_NOT_FOUND, NON_EMPTY_GROUP, ...)
+          const inner = (err as { groups?: Array<{ error?: { type?: string; message?: string } }> }).groups?.[0]?.error;
+          throw new Error(inner !== undefined ? `${inner.type ?? ''}: ${inner.message ?? ''}` : err instanceof Error ? err.message : String(err));
+        }
       },
       close: async () => admin.disconnect(),
     };

@@ -198,7 +198,8 @@ export class MemoryTransport implements Transport {
       clusterId: async () => this.id,
       deleteGroup: async (groupId) => {
         const g = this.groups.get(groupId);
-        if (g !== undefined && g.members.length > 0) throw new Error(`group ${groupId} still has ${g.members.length} members`);
+        if (g === undefined) throw new Error(`GROUP_ID_NOT_FOUND: group ${groupId} does not exist`);
+        if (g.members.length > 0) throw new Error(`NON_EMPTY_GROUP: group ${groupId} still has ${g.members.length} members`);
         this.groups.delete(groupId);
       },
       close: async () => undefined,

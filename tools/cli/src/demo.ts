@@ -10,11 +10,11 @@ import { createLogger, createRegistry, parseOptions, startHealthServer, type Opt
 import { MemoryTransport } from '@freshet/transport';
 
 export const demoOptions: OptionSpec[] = [
-  { name: 'rate', kind: 'number', default: 0, help: 'events per second fed into the pipeline (0: as fast as it takes them)' },
+  { name: 'rate', kind: 'number', min: 0, default: 0, help: 'events per second fed into the pipeline (0: as fast as it takes them)' },
   { name: 'corpus', kind: 'list', default: 'sotu,moby-dick', help: 'text corpora fed as text windows' },
-  { name: 'seed', kind: 'number', default: 1, help: 'random seed' },
-  { name: 'http-port', kind: 'number', default: 9464, help: 'port of /metrics, /healthz, /readyz (0: any free port)' },
-  { name: 'publish-every-ms', kind: 'number', default: 5000, help: 'snapshot cadence' },
+  { name: 'seed', kind: 'number', integer: true, default: 1, help: 'random seed' },
+  { name: 'http-port', kind: 'number', integer: true, min: 0, max: 65_535, default: 9464, help: 'port of /metrics, /healthz, /readyz (0: any free port)' },
+  { name: 'publish-every-ms', kind: 'number', integer: true, min: 100, default: 5000, help: 'snapshot cadence' },
 ];
 
 const say = (line = ''): void => {

@@ -6,6 +6,10 @@ import { synth, synthOptions } from './synth.js';
 import { feed, feedOptions } from './feed.js';
 import { trainImages, trainImagesOptions } from './train-images.js';
 import { trainWords, trainWordsOptions } from './train-words.js';
+import { reset, resetOptions } from './reset.js';
+import { snapshot, snapshotOptions } from './snapshot.js';
+import { tail, tailOptions } from './tail.js';
+import { evaluate, evaluateOptions } from './evaluate.js';
 
 interface Command {
   summary: string;
@@ -26,6 +30,10 @@ const commands: Record<string, Command> = {
   },
   feed: { summary: 'Produce image-label and text-window events from files into Kafka at a chosen rate.', options: feedOptions, run: feed },
   synth: { summary: 'Write a seeded synthetic image-label set (planted low rank, long-tailed labels).', options: synthOptions, run: synth },
+  snapshot: { summary: 'Read the latest published snapshot from Kafka: counts, age, nearest words, top labels of images; export to word2vec text or NumPy.', options: snapshotOptions, run: snapshot },
+  evaluate: { summary: 'Held-out P@5, P@10 and MAP of the latest published snapshot on a file of image_id<TAB>label.', options: evaluateOptions, run: evaluate },
+  tail: { summary: 'Decode the dead-letter topic (why each record was rejected) or the model-update topic, one JSON object per line.', options: tailOptions, run: tail },
+  reset: { summary: "Start a deployment fresh: remove the trainer's checkpoints and delete the consumer groups of a topic prefix (services stopped).", options: resetOptions, run: reset },
   demo: { summary: 'The streaming pipeline in one process on in-memory topics: feed, train, publish, query.', options: demoOptions, run: demo },
   'demo-offline': { summary: 'Both models trained offline on real data, and what they learned.', options: demoOfflineOptions, run: demoOffline },
 };
@@ -64,12 +72,13 @@ async function main(argv: string[]): Promise<number> {
   return 0;
 }
 
-main(process.argv.slice(2)).then(
-  (code) => {
-    process.exitCode = code;
-  },
-  (err: unknown) => {
-    process.stderr.write(`freshet: ${err instanceof Error ? err.message : String(err)}\n`);
-    process.exitCode = 1;
-  },
-);
+/** Exits once stdout is flushed: a command that failed must not linger (an open HTTP server, a Kafka client). */
+function exit(code: number): void {
+  process.stdout.write('', () => process.exit(code));
+}
+
+main(process.argv.slice(2)).then(exit, (err: unknown) => {
+  // an input or configuration problem: one line that names it, no stack trace
+  process.stderr.write(`freshet: ${err instanceof Error ? err.message : String(err)}\n`);
+  exit(1);
+});

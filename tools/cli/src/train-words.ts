@@ -25,24 +25,24 @@ import { writeWord2VecText } from './word2vec-format.js';
 export const trainWordsOptions: OptionSpec[] = [
   { name: 'corpus', kind: 'list', default: 'sotu,moby-dick', help: 'comma-separated: sotu, moby-dick (the @stdlib corpora) or text file paths' },
   { name: 'sampler', kind: 'string', default: 'popularity', choices: ['popularity', 'adaptive', 'uniform', 'warp'], help: 'negative sampler' },
-  { name: 'dim', kind: 'number', default: 100, help: 'vector dimension' },
-  { name: 'window', kind: 'number', default: 5, help: 'maximum window (randomly shrunk per word)' },
-  { name: 'negatives', kind: 'number', default: 5, help: 'negatives per positive pair' },
-  { name: 'min-count', kind: 'number', default: 5, help: 'drop words seen fewer times' },
-  { name: 'sample', kind: 'number', default: 1e-3, help: 'frequent-word subsampling threshold' },
-  { name: 'epochs', kind: 'number', default: 5, help: 'passes over the corpus' },
-  { name: 'lr', kind: 'number', default: 0.025, help: 'initial learning rate (linear decay to lr x 1e-4)' },
-  { name: 'alpha', kind: 'number', default: 0.75, help: 'popularity: exponent on word counts' },
-  { name: 'lambda', kind: 'number', default: 0.01, help: 'adaptive: λ as a fraction of the vocabulary' },
-  { name: 'mix-share', kind: 'number', default: 0.1, help: 'adaptive: share of popularity draws mixed in' },
-  { name: 'candidates', kind: 'number', default: 1, help: 'adaptive: candidates re-scored exactly per draw' },
+  { name: 'dim', kind: 'number', integer: true, min: 1, max: 4096, default: 100, help: 'vector dimension' },
+  { name: 'window', kind: 'number', integer: true, min: 1, max: 100, default: 5, help: 'maximum window (randomly shrunk per word)' },
+  { name: 'negatives', kind: 'number', integer: true, min: 1, max: 100, default: 5, help: 'negatives per positive pair' },
+  { name: 'min-count', kind: 'number', integer: true, min: 1, default: 5, help: 'drop words seen fewer times' },
+  { name: 'sample', kind: 'number', min: 0, default: 1e-3, help: 'frequent-word subsampling threshold' },
+  { name: 'epochs', kind: 'number', integer: true, min: 1, default: 5, help: 'passes over the corpus' },
+  { name: 'lr', kind: 'number', above: 0, default: 0.025, help: 'initial learning rate (linear decay to lr x 1e-4)' },
+  { name: 'alpha', kind: 'number', min: 0, default: 0.75, help: 'popularity: exponent on word counts' },
+  { name: 'lambda', kind: 'number', above: 0, default: 0.01, help: 'adaptive: λ as a fraction of the vocabulary' },
+  { name: 'mix-share', kind: 'number', min: 0, max: 1, default: 0.1, help: 'adaptive: share of popularity draws mixed in' },
+  { name: 'candidates', kind: 'number', integer: true, min: 1, default: 1, help: 'adaptive: candidates re-scored exactly per draw' },
   { name: 'refresh-every', kind: 'number', integer: true, min: 1, help: 'adaptive: draws between rank-table refreshes (default ceil(|V| ln |V|))' },
   { name: 'async-refresh', kind: 'boolean', default: false, help: 'adaptive: refresh the rank tables on a thread of their own (training never waits for a sort)' },
   { name: 'similarity', kind: 'list', help: 'word-similarity files to report Spearman on (default: all of data/word-similarity/normalized)' },
   { name: 'neighbours', kind: 'list', default: 'whale,ship,war,money,freedom', help: 'words whose nearest neighbours to print' },
   { name: 'engine', kind: 'string', default: 'wasm', choices: ['wasm', 'js'], help: 'wasm: the WebAssembly SIMD kernel (popularity and adaptive); js: the TypeScript reference loop (any sampler)' },
-  { name: 'seed', kind: 'number', default: 1, help: 'random seed' },
-  { name: 'threads', kind: 'number', default: 1, help: 'Hogwild worker threads (1 is reproducible from the seed)' },
+  { name: 'seed', kind: 'number', integer: true, default: 1, help: 'random seed' },
+  { name: 'threads', kind: 'number', integer: true, min: 1, max: 256, default: 1, help: 'Hogwild worker threads (1 is reproducible from the seed)' },
   { name: 'out', kind: 'string', help: 'write input vectors here (word2vec text format)' },
 ];
 
@@ -78,6 +78,9 @@ export async function trainWords(v: OptionValues): Promise<TrainWordsResult> {
   const rng = new Rng(seed);
   const corpusNames = list(v, 'corpus');
   const corpus = encodeCorpus(loadCorpusSentences(corpusNames), num(v, 'min-count'));
+  if (corpus.vocab.size < 2 || corpus.ids.length === 0) {
+    throw new Error(`the corpus (${corpusNames.join(', ')}) holds ${corpus.rawWords} words and ${corpus.vocab.size} distinct ones seen at least --min-count ${num(v, 'min-count')} times: nothing to train`);
+  }
   const kind = str(v, 'sampler') as SamplerKind;
   const model = new SkipGramModel(
     {

@@ -31,6 +31,7 @@ export class IngestProcessor {
   private readonly records: Counter<'topic' | 'outcome'>;
   private readonly rejections: Counter<'topic' | 'code'>;
   private readonly batchSeconds: Histogram;
+  private readonly adjustments: Counter<'topic' | 'part' | 'code'>;
   private running = false;
   private readonly positions = new Map<string, number>();
   private lag: LagMonitor | null = null;
@@ -41,20 +42,20 @@ export class IngestProcessor {
     const s = schemaTexts();
     const t = opts.topics;
     this.routes.set(t.rawImageLabels, {
-      codec: new AvroCodec<ImageLabelEvent>(opts.registry, `${t.rawImageLabels}-value`, s.imageLabel.text),
+      codec: new AvroCodec<ImageLabelEvent>(opts.registry, t.rawImageLabels, s.imageLabel.text),
       normalise: (v: ImageLabelEvent) => normaliseImageLabel(v, opts.limits),
       out: t.trainImageLabels,
-      outCodec: new AvroCodec<ImageLabelEvent>(opts.registry, `${t.trainImageLabels}-value`, s.imageLabel.text),
+      outCodec: new AvroCodec<ImageLabelEvent>(opts.registry, t.trainImageLabels, s.imageLabel.text),
       key: (v: ImageLabelEvent) => v.imageId,
     });
     this.routes.set(t.rawTextWindows, {
-      codec: new AvroCodec<TextWindowEvent>(opts.registry, `${t.rawTextWindows}-value`, s.textWindow.text),
+      codec: new AvroCodec<TextWindowEvent>(opts.registry, t.rawTextWindows, s.textWindow.text),
       normalise: (v: TextWindowEvent) => normaliseTextWindow(v, opts.limits),
       out: t.trainTextWindows,
-      outCodec: new AvroCodec<TextWindowEvent>(opts.registry, `${t.trainTextWindows}-value`, s.textWindow.text),
+      outCodec: new AvroCodec<TextWindowEvent>(opts.registry, t.trainTextWindows, s.textWindow.text),
       key: (v: TextWindowEvent) => v.documentId,
     });
-    this.deadLetterCodec = new AvroCodec<DeadLetter>(opts.registry, `${t.deadLetters}-value`, s.deadLetter.text);
+    this.deadLetterCodec = new AvroCodec<DeadLetter>(opts.registry, t.deadLetters, s.deadLetter.text);
     this.records = new Counter({ name: 'freshet_ingest_records_total', help: 'Raw records consumed by ingest, by topic and outcome (accepted or rejected).', labelNames: ['topic', 'outcome'], registers: [opts.metrics] });
     this.rejections = new Counter({ name: 'freshet_ingest_rejections_total', help: 'Records sent to the dead-letter topic, by topic and reason code.', labelNames: ['topic', 'code'], registers: [opts.metrics] });
     // every series exists from the start, so dashboards and alerts see 0 rather than no data
@@ -62,6 +63,7 @@ export class IngestProcessor {
       for (const outcome of ['accepted', 'rejected']) this.records.inc({ topic, outcome }, 0);
       for (const code of rejectionCodes) this.rejections.inc({ topic, code }, 0);
     }
+    this.adjustments = new Counter({ name: 'freshet_ingest_adjustments_total', help: 'Parts of accepted records left out or changed (a bad label or token left out, a future event time clamped), by topic, part and reason code.', labelNames: ['topic', 'part', 'code'], registers: [opts.metrics] });
     this.batchSeconds = new Histogram({ name: 'freshet_ingest_batch_duration_seconds', help: 'Time to validate, forward and commit one batch.', buckets: [0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1, 3], registers: [opts.metrics] });
   }
 
@@ -134,11 +136,12 @@ export class IngestProcessor {
     try {
       value = (await route.codec.decode(record.value)).value;
     } catch (err) {
-      if (err instanceof DecodeError) return { rejection: { code: err.code as Rejection['code'], message: err.message } };
+      if (err instanceof DecodeError) return { rejection: { code: err.code, message: err.message } };
       throw err;
     }
     const n = route.normalise(value);
     if (!n.ok) return { rejection: n.rejection };
+    for (const a of n.adjustments) this.adjustments.inc({ topic: record.topic, part: a.part, code: a.code });
     return { record: { key: Buffer.from(route.key(n.value)), value: await route.outCodec.encode(n.value), timestamp: record.timestamp } };
   }
 

@@ -57,16 +57,18 @@ export class PublisherProcessor {
   private readonly latestCodec: AvroCodec<EmbeddingRecord>;
   private readonly chunkCodec: AvroCodec<SnapshotChunk>;
   private readonly manifestCodec: AvroCodec<SnapshotManifest>;
+  private readonly pointerCodec: AvroCodec<SnapshotManifest>;
   private readonly m: ReturnType<typeof publisherMetrics>;
   snapshots = 0;
 
   constructor(private readonly opts: PublisherOptions) {
     const s = schemaTexts();
     const t = opts.topics;
-    this.updateCodec = new AvroCodec(opts.registry, `${t.modelUpdates}-value`, s.embedding.text);
-    this.latestCodec = new AvroCodec(opts.registry, `${t.embeddingsLatest}-value`, s.embedding.text);
-    this.chunkCodec = new AvroCodec(opts.registry, `${t.snapshots}-value`, s.chunk.text);
-    this.manifestCodec = new AvroCodec(opts.registry, `${t.snapshots}-value`, s.manifest.text);
+    this.updateCodec = new AvroCodec(opts.registry, t.modelUpdates, s.embedding.text);
+    this.latestCodec = new AvroCodec(opts.registry, t.embeddingsLatest, s.embedding.text);
+    this.chunkCodec = new AvroCodec(opts.registry, t.snapshots, s.chunk.text);
+    this.manifestCodec = new AvroCodec(opts.registry, t.snapshots, s.manifest.text);
+    this.pointerCodec = new AvroCodec(opts.registry, t.snapshotManifests, s.manifest.text);
     this.m = publisherMetrics(opts.metrics);
   }
 
@@ -201,6 +203,7 @@ export class PublisherProcessor {
     if (latest.length > 0) await this.producer.send(this.opts.topics.embeddingsLatest, latest);
     // 2. the whole state as chunks, then the manifest
     const checksums: number[] = [];
+    const offsets: number[] = [];
     const counts: Record<string, number> = {};
     let dim = 0;
     let bytes = 0;
@@ -218,13 +221,16 @@ export class PublisherProcessor {
         if (this.opts.failAfterChunks !== undefined && checksums.length >= this.opts.failAfterChunks) {
           throw new Error(`publisher: injected failure after ${checksums.length} chunks of version ${version}`);
         }
-        await this.producer.send(this.opts.topics.snapshots, [{ key: Buffer.from(`v${version}`), value, partition: 0 }]);
+        const [placed] = await this.producer.send(this.opts.topics.snapshots, [{ key: Buffer.from(`v${version}`), value, partition: 0 }]);
+        offsets.push(placed.offset);
         checksums.push(crc32(value));
         bytes += value.length;
       }
     }
-    const manifest: SnapshotManifest = { version, createdAt, chunks: checksums.length, checksums, counts, dim, eventTimeHighWatermark: this.eventTimeHighWatermark };
+    const manifest: SnapshotManifest = { version, createdAt, chunks: checksums.length, checksums, counts, dim, eventTimeHighWatermark: this.eventTimeHighWatermark, chunkOffsets: offsets };
     await this.producer.send(this.opts.topics.snapshots, [{ key: Buffer.from('manifest'), value: await this.manifestCodec.encode(manifest), partition: 0 }]);
+    // the pointer readers start from: compacted, so it holds just the newest complete version
+    await this.producer.send(this.opts.topics.snapshotManifests, [{ key: Buffer.from('latest'), value: await this.pointerCodec.encode(manifest), partition: 0 }]);
     await this.consumer?.commit(covered);
     if (covered.length > 0) this.lastCommitted = covered;
     this.lastPublish = Date.now();

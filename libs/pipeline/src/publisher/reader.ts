@@ -2,6 +2,7 @@ import { crc32 } from 'node:zlib';
 import { AvroCodec, type SchemaRegistry, type SnapshotChunk, type SnapshotManifest } from '@freshet/avro';
 import { Matrix, Vocabulary, nearest, rowNorms, type Neighbour } from '@freshet/core';
 import type { Consumer, Transport } from '@freshet/transport';
+import { readRange, readToEnd } from '../read-to-end.js';
 import { schemaTexts, type TopicNames } from '../topics.js';
 import { chunkBiases, chunkVectors } from './publisher.js';
 
@@ -34,6 +35,7 @@ export class SnapshotReader {
   rejectedVersions: number[] = [];
   private readonly chunkCodec: AvroCodec<SnapshotChunk>;
   private readonly manifestCodec: AvroCodec<SnapshotManifest>;
+  private readonly pointerCodec: AvroCodec<SnapshotManifest>;
 
   constructor(
     private readonly transport: Transport,
@@ -42,8 +44,29 @@ export class SnapshotReader {
     private readonly groupId: string,
   ) {
     const s = schemaTexts();
-    this.chunkCodec = new AvroCodec(registry, `${topics.snapshots}-value`, s.chunk.text);
-    this.manifestCodec = new AvroCodec(registry, `${topics.snapshots}-value`, s.manifest.text);
+    this.chunkCodec = new AvroCodec(registry, topics.snapshots, s.chunk.text);
+    this.manifestCodec = new AvroCodec(registry, topics.snapshots, s.manifest.text);
+    this.pointerCodec = new AvroCodec(registry, topics.snapshotManifests, s.manifest.text);
+  }
+
+  /**
+   * The latest complete snapshot, without scanning the snapshot topic: the compacted manifests
+   * topic holds the newest manifest under 'latest', and its chunk offsets say exactly which
+   * records of the snapshot topic to read. Null when nothing was published yet.
+   */
+  async loadLatest(): Promise<AssembledSnapshot | null> {
+    let latest: SnapshotManifest | null = null;
+    await readToEnd(this.transport, this.topics.snapshotManifests, async (r) => {
+      if (r.key?.toString() === 'latest' && r.value !== null) latest = (await this.pointerCodec.decode(r.value)).value;
+    });
+    const manifest = latest as SnapshotManifest | null;
+    if (manifest === null || manifest.chunkOffsets.length !== manifest.chunks) return null;
+    if (manifest.chunks > 0) {
+      const records = await readRange(this.transport, this.topics.snapshots, 0, Math.min(...manifest.chunkOffsets), Math.max(...manifest.chunkOffsets));
+      for (const r of records) if (r.key?.toString() === `v${manifest.version}`) await this.accept(r.key.toString(), r.value);
+    }
+    this.complete(manifest);
+    return this.current?.version === manifest.version ? this.current : null;
   }
 
   async start(): Promise<void> {

@@ -216,9 +216,7 @@ export async function runService(
       details: parts.details,
     });
   } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    const what = code === 'EADDRINUSE' ? 'is in use (another freshet service or a demo may be running)' : code === 'EACCES' ? 'needs privileges' : (err as Error).message;
-    process.stderr.write(`freshet-${name}: --http-port ${String(options.get('http-port'))} on ${String(options.get('http-host'))} ${what}\n`);
+    process.stderr.write(`freshet-${name}: ${(err as Error).message}\n`);
     process.exitCode = 2;
     return;
   }
@@ -241,6 +239,7 @@ export async function runService(
     { topic: topics.modelUpdates, partitions },
     { topic: topics.embeddingsLatest, partitions, compacted: true },
     { topic: topics.snapshots, partitions: 1 },
+    { topic: topics.snapshotManifests, partitions: 1, compacted: true },
   ]);
   await admin.close();
   await parts.start();

@@ -22,12 +22,14 @@ function wiring(ctx: ServiceContext): ProcessorWiring {
 
 export const ingestOptions: OptionSpec[] = [
   { name: 'group-id', kind: 'string', env: 'FRESHET_GROUP_ID', default: 'freshet-ingest', help: 'consumer group (the topic prefix is put in front)' },
-  { name: 'max-record-bytes', kind: 'number', env: 'FRESHET_MAX_RECORD_BYTES', default: defaultIngestLimits.maxRecordBytes, help: 'larger records are dead-lettered' },
-  { name: 'max-id-length', kind: 'number', env: 'FRESHET_MAX_ID_LENGTH', default: defaultIngestLimits.maxIdLength, help: 'longest image or document id' },
-  { name: 'max-labels', kind: 'number', env: 'FRESHET_MAX_LABELS', default: defaultIngestLimits.maxLabels, help: 'most labels per image event' },
-  { name: 'max-label-length', kind: 'number', env: 'FRESHET_MAX_LABEL_LENGTH', default: defaultIngestLimits.maxLabelLength, help: 'longest label' },
-  { name: 'max-tokens', kind: 'number', env: 'FRESHET_MAX_TOKENS', default: defaultIngestLimits.maxTokens, help: 'most tokens per text window' },
-  { name: 'max-token-length', kind: 'number', env: 'FRESHET_MAX_TOKEN_LENGTH', default: defaultIngestLimits.maxTokenLength, help: 'longer tokens are dropped' },
+  { name: 'max-record-bytes', kind: 'number', integer: true, min: 1, env: 'FRESHET_MAX_RECORD_BYTES', default: defaultIngestLimits.maxRecordBytes, help: 'larger records are dead-lettered' },
+  { name: 'max-id-length', kind: 'number', integer: true, min: 1, env: 'FRESHET_MAX_ID_LENGTH', default: defaultIngestLimits.maxIdLength, help: 'longest image or document id' },
+  { name: 'max-labels', kind: 'number', integer: true, min: 1, env: 'FRESHET_MAX_LABELS', default: defaultIngestLimits.maxLabels, help: 'most labels per image event' },
+  { name: 'max-label-length', kind: 'number', integer: true, min: 1, env: 'FRESHET_MAX_LABEL_LENGTH', default: defaultIngestLimits.maxLabelLength, help: 'longest label' },
+  { name: 'max-tokens', kind: 'number', integer: true, min: 1, env: 'FRESHET_MAX_TOKENS', default: defaultIngestLimits.maxTokens, help: 'most tokens per text window' },
+  { name: 'max-token-length', kind: 'number', env: 'FRESHET_MAX_TOKEN_LENGTH', integer: true, min: 1, default: defaultIngestLimits.maxTokenLength, help: 'longer tokens are dropped' },
+  { name: 'max-event-time-skew-ms', kind: 'number', env: 'FRESHET_MAX_EVENT_TIME_SKEW_MS', integer: true, min: 0, default: defaultIngestLimits.maxFutureSkewMs, help: 'how far in the future an event time may be (producer clock skew)' },
+  { name: 'future-event-time', kind: 'string', env: 'FRESHET_FUTURE_EVENT_TIME', default: defaultIngestLimits.futureEventTime, choices: ['reject', 'clamp'], help: 'an event time beyond the skew: dead-lettered (EVENT_TIME_IN_FUTURE), or clamped to now and counted' },
 ];
 
 export function buildIngest(ctx: ServiceContext): ServiceParts {
@@ -41,6 +43,8 @@ export function buildIngest(ctx: ServiceContext): ServiceParts {
       maxLabelLength: n(v, 'max-label-length'),
       maxTokens: n(v, 'max-tokens'),
       maxTokenLength: n(v, 'max-token-length'),
+      maxFutureSkewMs: n(v, 'max-event-time-skew-ms'),
+      futureEventTime: s(v, 'future-event-time') as 'reject' | 'clamp',
     },
   });
   return {

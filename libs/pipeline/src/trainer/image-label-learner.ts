@@ -55,7 +55,7 @@ export class ImageLabelLearner implements ThreadedLearner {
     const config = { ...defaultImageLabelConfig, dim: opts.dim, reg: opts.reg, optimizer: opts.optimizer, labelBias: opts.labelBias, imageCap: opts.imageCap, labelCap: opts.labelCap };
     this.kernel = VseKernel.create({ config, pairCapacity: opts.replayCapacity, threads: threads + 1, trackChanges: true, sampler: { ...opts.sampler, asyncRefresh: opts.sampler.kind === 'adaptive' } }, opts.seed);
     this.model = new ImageLabelModel(config, new Rng(opts.seed).fork(), this.kernel.storage);
-    this.codec = new AvroCodec(registry, `${topic}-value`, schemaText);
+    this.codec = new AvroCodec(registry, topic, schemaText);
     this.m = learnerMetrics(metrics, 'image-labels');
   }
 

@@ -65,7 +65,7 @@ export class TrainerShell {
     this.learners = opts.learners;
     this.byTopic = new Map(this.learners.map((l) => [l.topic, l]));
     this.m = shellMetrics(opts.metrics);
-    const codec = new AvroCodec<EmbeddingRecord>(opts.registry, `${opts.topics.modelUpdates}-value`, schemaTexts().embedding.text);
+    const codec = new AvroCodec<EmbeddingRecord>(opts.registry, opts.topics.modelUpdates, schemaTexts().embedding.text);
     this.checkpointer = new Checkpointer(opts.checkpointDir, () => this.clusterId, { producer: () => this.producer, topic: opts.topics.modelUpdates, codec }, this.m, opts.logger, (context) =>
       this.stepDown(context, 'another trainer wrote the checkpoint since this one last did: it is the owner now; stepping down without writing'),
     );
@@ -76,9 +76,12 @@ export class TrainerShell {
     return this.running;
   }
 
-  /** Ready to serve: running, the consumer up, no checkpoint being restored. */
+  /**
+   * Ready to serve: running, the consumer up, no checkpoint being restored, and checkpoints
+   * succeeding (three failures in a row: nothing is published or committed any more).
+   */
   get isReady(): boolean {
-    return this.running && this.consumerUp && this.restoring === null;
+    return this.running && this.consumerUp && this.restoring === null && this.checkpointer.failuresInRow < 3;
   }
 
   get role(): 'active' | 'standby' {
@@ -221,7 +224,8 @@ export class TrainerShell {
       const r = await learner.apply(records);
       this.m.events.inc({ stream: learner.stream, outcome: 'applied' }, r.applied);
       if (r.failed > 0) this.m.events.inc({ stream: learner.stream, outcome: 'failed' }, r.failed);
-      this.eventTimeHighWatermark = Math.max(this.eventTimeHighWatermark, r.eventTime);
+      // never ahead of the clock: one event stamped in the future must not pin the watermark (ingest dead-letters those too)
+      this.eventTimeHighWatermark = Math.max(this.eventTimeHighWatermark, Math.min(r.eventTime, Date.now()));
     } finally {
       this.applying = false;
     }

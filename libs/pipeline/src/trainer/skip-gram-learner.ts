@@ -87,7 +87,7 @@ export class SkipGramLearner implements ThreadedLearner {
       new Rng(opts.seed).fork(),
       { input: this.kernel.input, output: this.kernel.output },
     );
-    this.codec = new AvroCodec(registry, `${topic}-value`, schemaText);
+    this.codec = new AvroCodec(registry, topic, schemaText);
     this.m = learnerMetrics(metrics, 'words');
   }
 

@@ -1,0 +1,177 @@
+"""A downstream reader of freshet snapshots in Python, written from docs/wire-format.md alone.
+
+Finds the newest complete snapshot through the compacted manifests topic (no scan of the snapshot
+topic), reads exactly the chunks its manifest lists, checks their CRC-32, and answers
+nearest-neighbour queries: words by cosine, labels of an image by image . label + bias.
+
+    pip install -r examples/python/requirements.txt
+    python examples/python/reader.py --brokers localhost:9092 --neighbours whale ship --labels-of 42
+
+Prints one JSON object: the version, counts, the seconds it took, and the answers.
+"""
+import argparse
+import hashlib
+import io
+import json
+import struct
+import sys
+import time
+import uuid
+import zlib
+from pathlib import Path
+
+import fastavro
+from confluent_kafka import OFFSET_BEGINNING, Consumer, TopicPartition
+
+SCHEMAS = Path(__file__).resolve().parents[2] / "schemas"
+
+
+def schema_id(text):
+    """The local schema id rule: SHA-256 of the schema's whitespace-free JSON, first 4 bytes, 31 bits."""
+    canonical = json.dumps(json.loads(text), separators=(",", ":"), ensure_ascii=False)
+    digest = hashlib.sha256(canonical.encode("utf-8")).digest()
+    return (int.from_bytes(digest[:4], "big") & 0x7FFFFFFF) or 1
+
+
+def load_schemas(folder):
+    """Every .avsc by id (writers), and the newest version of each record type (readers)."""
+    writers, newest = {}, {}
+    for path in sorted(folder.glob("*.avsc")):
+        name, version = path.name[: -len(".avsc")].rsplit(".v", 1)
+        text = path.read_text(encoding="utf-8")
+        parsed = fastavro.parse_schema(json.loads(text))
+        writers[schema_id(text)] = parsed
+        if name not in newest or newest[name][0] < int(version):
+            newest[name] = (int(version), parsed)
+    return writers, {name: parsed for name, (_, parsed) in newest.items()}
+
+
+class Decoder:
+    def __init__(self, folder, registry_url=None):
+        self.writers, self.readers = load_schemas(folder)
+        self.registry_url = registry_url
+
+    def decode(self, value, record_type):
+        if not value or value[0] != 0 or len(value) < 5:
+            raise ValueError("not in the Confluent wire format")
+        (sid,) = struct.unpack(">i", value[1:5])
+        writer = self.writers.get(sid)
+        if writer is None:
+            raise ValueError(f"unknown schema id {sid} (with a Schema Registry, fetch GET /schemas/ids/{sid})")
+        return fastavro.schemaless_reader(io.BytesIO(value[5:]), writer, self.readers[record_type])
+
+
+def read_partition(config, topic, start, stop_inclusive):
+    """Records [start, stop_inclusive] of partition 0, by assignment (no consumer group membership)."""
+    consumer = Consumer({**config, "group.id": f"freshet-py-{uuid.uuid4()}", "enable.auto.commit": False})
+    try:
+        low, high = consumer.get_watermark_offsets(TopicPartition(topic, 0), timeout=10)
+        if start is None:
+            start, stop_inclusive = low, high - 1
+        if stop_inclusive < start:
+            return []
+        consumer.assign([TopicPartition(topic, 0, start if start >= 0 else OFFSET_BEGINNING)])
+        out, deadline = [], time.time() + 30
+        while time.time() < deadline:
+            msg = consumer.poll(0.5)
+            if msg is None or msg.error():
+                continue
+            if msg.offset() > stop_inclusive:
+                break
+            out.append(msg)
+            if msg.offset() >= stop_inclusive:
+                break
+        return out
+    finally:
+        consumer.close()
+
+
+def latest_snapshot(config, prefix, decoder):
+    manifests = read_partition(config, prefix + "freshet.embeddings.manifests", None, None)
+    latest = [m for m in manifests if m.key() == b"latest"]
+    if not latest:
+        return None
+    manifest = decoder.decode(latest[-1].value(), "snapshot-manifest")
+    offsets = manifest["chunkOffsets"]
+    if len(offsets) != manifest["chunks"]:
+        raise ValueError("manifest without chunk offsets (written before manifest v2): scan the snapshot topic instead")
+    key = f"v{manifest['version']}".encode()
+    records = read_partition(config, prefix + "freshet.embeddings.snapshots", min(offsets), max(offsets)) if offsets else []
+    chunks = {}
+    for msg in records:
+        if msg.key() != key:
+            continue
+        value = msg.value()
+        chunk = decoder.decode(value, "snapshot-chunk")
+        if zlib.crc32(value) != manifest["checksums"][chunk["chunk"]]:
+            raise ValueError(f"chunk {chunk['chunk']} of version {manifest['version']} fails its CRC-32")
+        chunks[chunk["chunk"]] = chunk
+    if len(chunks) != manifest["chunks"]:
+        raise ValueError(f"version {manifest['version']}: {len(chunks)} of {manifest['chunks']} chunks found")
+    tables = {}
+    for index in sorted(chunks):
+        c = chunks[index]
+        t = tables.setdefault(c["kind"], {"ids": [], "vectors": [], "biases": []})
+        dim, n = c["dim"], len(c["ids"])
+        floats = struct.unpack(f"<{n * dim}f", c["vectors"])
+        biases = struct.unpack(f"<{n}f", c["biases"]) if len(c["biases"]) == 4 * n else (0.0,) * n
+        for j, entity in enumerate(c["ids"]):
+            t["ids"].append(entity)
+            t["vectors"].append(floats[j * dim : (j + 1) * dim])
+            t["biases"].append(biases[j])
+    return manifest, tables
+
+
+def dot(a, b):
+    return sum(x * y for x, y in zip(a, b))
+
+
+def nearest(tables, source, entity, target, count):
+    """Cosine within a kind; image . label + bias from images to labels."""
+    src, dst = tables.get(source), tables.get(target)
+    if src is None or dst is None or entity not in src["ids"]:
+        return []
+    row = src["ids"].index(entity)
+    query = src["vectors"][row]
+    qn = dot(query, query) ** 0.5 or 1.0
+    scored = []
+    for r, (name, vector) in enumerate(zip(dst["ids"], dst["vectors"])):
+        if source == target:
+            if r == row:
+                continue
+            score = dot(query, vector) / (qn * (dot(vector, vector) ** 0.5 or 1.0))
+        else:
+            score = dot(query, vector) + dst["biases"][r]
+        scored.append((score, name))
+    scored.sort(key=lambda s: -s[0])
+    return [{"id": name, "score": score} for score, name in scored[:count]]
+
+
+def main(argv):
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--brokers", required=True)
+    p.add_argument("--topic-prefix", default="")
+    p.add_argument("--neighbours", nargs="*", default=[])
+    p.add_argument("--labels-of", nargs="*", default=[])
+    p.add_argument("--count", type=int, default=8)
+    p.add_argument("--schemas", default=str(SCHEMAS))
+    args = p.parse_args(argv)
+    t0 = time.perf_counter()
+    found = latest_snapshot({"bootstrap.servers": args.brokers}, args.topic_prefix, Decoder(Path(args.schemas)))
+    seconds = time.perf_counter() - t0
+    if found is None:
+        print(json.dumps({"error": "no snapshot published yet"}))
+        return 1
+    manifest, tables = found
+    print(json.dumps({
+        "version": manifest["version"],
+        "counts": {kind: len(t["ids"]) for kind, t in tables.items()},
+        "readSeconds": seconds,
+        "neighbours": {w: nearest(tables, "WORD", w, "WORD", args.count) for w in args.neighbours},
+        "labelsOf": {i: nearest(tables, "IMAGE", i, "LABEL", args.count) for i in args.labels_of},
+    }))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

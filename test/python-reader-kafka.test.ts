@@ -1,0 +1,84 @@
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { randomUUID } from 'node:crypto';
+import { afterAll, describe, expect, inject, it } from 'vitest';
+import { LocalSchemaRegistry, loadSchemaFiles } from '@freshet/avro';
+import { dataFile, loadCorpusSentences, readImageLabelFile } from '@freshet/datasets';
+import { feedEvents, toWindows, topicsWithPrefix } from '@freshet/pipeline';
+import { KafkaTransport } from '@freshet/transport';
+import { deploymentEnv, repoRoot, startService, stopService, testTrainerEnv, until, type RunningService } from './services.js';
+
+const brokers = inject('kafkaBrokers');
+
+/** A virtual environment with the reader's requirements, made once under .cache/. */
+function pythonWithRequirements(): string {
+  const venv = join(repoRoot, '.cache', 'python-reader-venv');
+  const python = join(venv, 'bin', 'python');
+  if (!existsSync(python)) {
+    mkdirSync(join(repoRoot, '.cache'), { recursive: true });
+    const made = spawnSync('python3', ['-m', 'venv', venv], { encoding: 'utf8' });
+    if (made.status !== 0) throw new Error(`python3 -m venv failed: ${made.stderr}`);
+  }
+  const ok = spawnSync(python, ['-c', 'import confluent_kafka, fastavro'], { encoding: 'utf8' });
+  if (ok.status !== 0) {
+    const pip = spawnSync(python, ['-m', 'pip', 'install', '-q', '-r', join(repoRoot, 'examples', 'python', 'requirements.txt')], { encoding: 'utf8', timeout: 600_000 });
+    if (pip.status !== 0) throw new Error(`pip install failed: ${pip.stderr}`);
+  }
+  return python;
+}
+
+function json(cmd: string, args: string[]): Record<string, unknown> {
+  const r = spawnSync(cmd, args, { encoding: 'utf8', timeout: 120_000, maxBuffer: 64 * 1024 * 1024 });
+  if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed (${r.status}): ${r.stderr}`);
+  return JSON.parse(r.stdout.trim().split('\n').pop() ?? '{}') as Record<string, unknown>;
+}
+
+type Answers = Record<string, Array<{ id: string; score: number }>>;
+
+describe('a downstream reader in Python, written from docs/wire-format.md', () => {
+  const running: RunningService[] = [];
+  afterAll(async () => {
+    await Promise.all(running.map((s) => stopService(s)));
+  });
+
+  it('assembles the latest snapshot without scanning, in under 2 s, and answers as the CLI does', { timeout: 600_000 }, async () => {
+    const python = pythonWithRequirements();
+    const prefix = `py-${randomUUID().slice(0, 8)}.`;
+    const env = deploymentEnv(brokers, prefix);
+    running.push(await startService('ingest', env));
+    running.push(await startService('trainer', { ...env, ...testTrainerEnv(mkdtempSync(join(tmpdir(), 'freshet-py-'))) }));
+    running.push(await startService('publisher', { ...env, FRESHET_PUBLISH_EVERY_MS: '1000' }));
+    const images = readImageLabelFile(dataFile('mirflickr25k', 'train.tsv')).slice(0, 1500);
+    const windows = toWindows('moby', loadCorpusSentences(['moby-dick']), 24).slice(0, 3000);
+    const topics = topicsWithPrefix(prefix);
+    await feedEvents(new KafkaTransport({ brokers: brokers.split(','), clientId: 'py-feeder' }), new LocalSchemaRegistry(loadSchemaFiles().map((f) => f.text)), topics, { images, windows, rate: 0 });
+    const cli = (args: string[]): Record<string, unknown> => json(process.execPath, [join(repoRoot, 'tools', 'cli', 'dist', 'main.js'), 'snapshot', '--brokers', brokers, '--topic-prefix', prefix, ...args]);
+    // several snapshots are cut while the stream is applied: wait for one that holds every image
+    await until(async () => {
+      try {
+        return ((cli([]).counts as Record<string, number>).IMAGE ?? 0) >= images.length;
+      } catch {
+        return false;
+      }
+    }, 180_000, 'a snapshot with every image');
+    // the publisher cuts no new version once the stream is applied: both readers see the same one
+    const queries = ['--neighbours', 'whale', 'sea', 'captain', '--labels-of', images[0].id, images[1].id, '--count', '5'];
+    const ours = cli(queries);
+    const py = json(python, [join(repoRoot, 'examples', 'python', 'reader.py'), '--brokers', brokers, '--topic-prefix', prefix, ...queries.map((q) => (q === '--count' ? '--count' : q))]);
+    expect(py.version).toBe(ours.version);
+    expect(py.counts).toEqual(ours.counts);
+    expect(py.readSeconds as number).toBeLessThan(2);
+    for (const key of ['neighbours', 'labelsOf'] as const) {
+      const a = ours[key] as Answers;
+      const b = py[key] as Answers;
+      expect(Object.keys(b).sort()).toEqual(Object.keys(a).sort());
+      for (const q of Object.keys(a)) {
+        expect(a[q].length, q).toBe(5);
+        expect(b[q].map((x) => x.id), q).toEqual(a[q].map((x) => x.id));
+        for (let j = 0; j < 5; j++) expect(b[q][j].score, q).toBeCloseTo(a[q][j].score, 4);
+      }
+    }
+  });
+});

@@ -1,0 +1,50 @@
+import { existsSync, readdirSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { commonOptions, kafkaFromOptions } from '@freshet/pipeline';
+import { bool, createLogger, str, type OptionSpec, type OptionValues } from '@freshet/runtime';
+
+export const resetOptions: OptionSpec[] = [
+  ...commonOptions.filter((o) => !o.name.startsWith('http-') && o.name !== 'partitions' && o.name !== 'producer-compression'),
+  { name: 'checkpoint-dir', kind: 'string', env: 'FRESHET_CHECKPOINT_DIR', help: "the trainer's checkpoint folder: its checkpoint files are removed" },
+  { name: 'groups', kind: 'list', default: 'freshet-ingest,freshet-trainer,freshet-publisher', help: 'consumer groups to delete (the topic prefix is put in front, as the services do)' },
+  { name: 'yes', kind: 'boolean', default: false, help: 'really do it (without it, only say what would be removed)' },
+];
+
+/**
+ * Starts a deployment fresh: removes the trainer's checkpoints and deletes the consumer groups of
+ * a topic prefix (their committed offsets), so the next start trains from the earliest offsets
+ * with an empty model. Stop the services first: Kafka refuses to delete a group with members.
+ * Topics and their records stay (delete them with Kafka's tools if they should go too).
+ */
+export async function reset(v: OptionValues): Promise<Record<string, unknown>> {
+  const prefix = str(v, 'topic-prefix') ?? '';
+  const groups = (v.get('groups') as string[]).map((g) => `${prefix}${g}`);
+  const dir = str(v, 'checkpoint-dir');
+  const files = dir !== undefined && existsSync(dir) ? readdirSync(dir).filter((f) => f === 'trainer.ckpt' || f.startsWith('trainer.ckpt.tmp-')) : [];
+  const doIt = bool(v, 'yes');
+  if (!doIt) {
+    return { command: 'reset', dryRun: true, wouldDelete: { groups, checkpoints: files.map((f) => join(dir ?? '', f)) }, hint: 'run again with --yes (services stopped)' };
+  }
+  const logger = createLogger('reset', { level: 'warn', destination: process.stderr });
+  const transport = kafkaFromOptions(v, 'reset', logger, process.env);
+  const admin = await transport.admin();
+  const deleted: string[] = [];
+  const absent: string[] = [];
+  try {
+    for (const g of groups) {
+      try {
+        await admin.deleteGroup(g);
+        deleted.push(g);
+      } catch (err) {
+        const message = err instanceof Error ? err.message : String(err);
+        if (/does not exist|not found|GROUP_ID_NOT_FOUND/i.test(message)) absent.push(g);
+        else if (/not empty|NON_EMPTY_GROUP|members/i.test(message)) throw new Error(`consumer group ${g} still has members: stop its services first, then run reset again`);
+        else throw new Error(`could not delete consumer group ${g}: ${message}`);
+      }
+    }
+  } finally {
+    await admin.close();
+  }
+  for (const f of files) rmSync(join(dir ?? '', f), { force: true });
+  return { command: 'reset', groupsDeleted: deleted, groupsAbsent: absent, checkpointsRemoved: files.map((f) => join(dir ?? '', f)) };
+}

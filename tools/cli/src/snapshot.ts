@@ -1,0 +1,81 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { SnapshotReader, commonOptions, kafkaFromOptions, schemaRegistryFromOptions, topicsWithPrefix } from '@freshet/pipeline';
+import { createLogger, list, num, str, type OptionSpec, type OptionValues } from '@freshet/runtime';
+import { assertWritable } from './files.js';
+import { writeWord2VecText } from './word2vec-format.js';
+
+const kafkaOptions = commonOptions.filter((o) => !o.name.startsWith('http-') && o.name !== 'partitions' && o.name !== 'producer-compression');
+
+export const snapshotOptions: OptionSpec[] = [
+  ...kafkaOptions,
+  { name: 'neighbours', kind: 'list', default: '', help: 'words whose nearest words to print (cosine)' },
+  { name: 'labels-of', kind: 'list', default: '', help: 'image ids whose top labels to print (score = image · label + bias)' },
+  { name: 'count', kind: 'number', integer: true, min: 1, max: 1000, default: 8, help: 'neighbours and labels per query' },
+  { name: 'kind', kind: 'string', default: 'WORD', choices: ['WORD', 'LABEL', 'IMAGE'], help: 'which vectors the exports write' },
+  { name: 'export-word2vec', kind: 'string', help: 'write the vectors of --kind in the word2vec text format (gensim loads it)' },
+  { name: 'export-npy', kind: 'string', help: 'write the vectors of --kind to this folder as vectors.npy (float32, n x dim), names.txt and, for labels, biases.npy' },
+];
+
+/** A reader holding the latest snapshot from Kafka (its `current` is null when none was published), with the options' Kafka settings. */
+export async function latestSnapshot(v: OptionValues): Promise<SnapshotReader> {
+  const logger = createLogger('snapshot', { level: 'warn', destination: process.stderr });
+  const transport = kafkaFromOptions(v, 'snapshot-reader', logger, process.env);
+  const reader = new SnapshotReader(transport, schemaRegistryFromOptions(v, process.env), topicsWithPrefix(str(v, 'topic-prefix') ?? ''), 'unused');
+  await reader.loadLatest();
+  return reader;
+}
+
+/** `freshet snapshot`: what the published model holds, queries, and exports. */
+export async function snapshot(v: OptionValues): Promise<Record<string, unknown>> {
+  const kind = str(v, 'kind') ?? 'WORD';
+  const w2v = str(v, 'export-word2vec');
+  const npy = str(v, 'export-npy');
+  if (w2v !== undefined) assertWritable(w2v);
+  const t0 = performance.now();
+  const reader = await latestSnapshot(v);
+  const seconds = (performance.now() - t0) / 1000;
+  const snap = reader.current;
+  if (snap === null) throw new Error(`no complete snapshot on ${topicsWithPrefix(str(v, 'topic-prefix') ?? '').snapshotManifests} yet: is the publisher running, and has the trainer applied anything?`);
+  const count = num(v, 'count');
+  const neighbours = Object.fromEntries(list(v, 'neighbours').map((word) => [word, reader.nearest('WORD', word, 'WORD', count)]));
+  const labelsOf = Object.fromEntries(list(v, 'labels-of').map((image) => [image, reader.nearest('IMAGE', image, 'LABEL', count)]));
+  const table = snap.tables.get(kind);
+  if ((w2v !== undefined || npy !== undefined) && table === undefined) throw new Error(`the snapshot holds no ${kind} vectors`);
+  if (table !== undefined && w2v !== undefined) await writeWord2VecText(w2v, table.vocab, table.vectors);
+  if (table !== undefined && npy !== undefined) {
+    mkdirSync(npy, { recursive: true });
+    writeFileSync(join(npy, 'vectors.npy'), npyBytes(table.vectors.data.subarray(0, table.vocab.size * table.vectors.cols), [table.vocab.size, table.vectors.cols]));
+    writeFileSync(join(npy, 'names.txt'), table.vocab.allNames().join('\n') + '\n');
+    if (kind === 'LABEL') writeFileSync(join(npy, 'biases.npy'), npyBytes(table.biases, [table.biases.length]));
+  }
+  return {
+    command: 'snapshot',
+    version: snap.version,
+    createdAt: new Date(snap.createdAt).toISOString(),
+    ageSeconds: (Date.now() - snap.createdAt) / 1000,
+    eventTimeHighWatermark: snap.eventTimeHighWatermark > 0 ? new Date(snap.eventTimeHighWatermark).toISOString() : null,
+    counts: Object.fromEntries([...snap.tables].map(([k, t]) => [k, t.vocab.size])),
+    readSeconds: seconds,
+    neighbours,
+    labelsOf,
+    ...(w2v !== undefined ? { exportedWord2vec: w2v } : {}),
+    ...(npy !== undefined ? { exportedNpy: npy } : {}),
+  };
+}
+
+/** A NumPy .npy (format 1.0) of little-endian float32 values with the given shape. */
+export function npyBytes(values: Float32Array, shape: number[]): Buffer {
+  const dict = `{'descr': '<f4', 'fortran_order': False, 'shape': (${shape.join(', ')}${shape.length === 1 ? ',' : ''}), }`;
+  // magic (6) + version (2) + header length (2) + header, padded with spaces to a multiple of 64, ending in \n
+  const unpadded = 10 + dict.length + 1;
+  const header = dict + ' '.repeat((64 - (unpadded % 64)) % 64) + '\n';
+  const out = Buffer.alloc(10 + header.length + values.length * 4);
+  out.write('\x93NUMPY', 0, 'latin1');
+  out[6] = 1;
+  out[7] = 0;
+  out.writeUInt16LE(header.length, 8);
+  out.write(header, 10, 'latin1');
+  for (let i = 0; i < values.length; i++) out.writeFloatLE(values[i], 10 + header.length + i * 4);
+  return out;
+}
