@@ -15,3 +15,5 @@ for seed in ${SEEDS:-1 2 3}; do
   run "convergence-mirflickr25k-seed$seed.json" --train "$D/mirflickr25k/all.tsv" --budget-seconds 3 --tune-budget-seconds 1.5 --seed "$seed"
   run "convergence-synthetic5000-seed$seed.json" --synthetic-labels 5000 --synthetic-images 20000 --budget-seconds 6 --tune-budget-seconds 2 --max-eval 1000 --slice-growth 1.3 --first-slice-seconds 0.02 --seed "$seed"
 done
+# Median and range over the seeds, and which goals were met: bench/results/convergence-summary.json.
+npm run -s bench:convergence-summary

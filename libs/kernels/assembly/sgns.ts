@@ -25,6 +25,7 @@ let SUBSAMPLE: bool = true;
 let MODE: i32 = 0; // 0 popularity (alias), 1 adaptive rank tables
 let MIX: f32 = 0;
 let RETRIES: i32 = 10;
+let HEAD: bool = false; // the tables rank only the most frequent words on purpose: the rest come from the popularity mix
 
 // ---- per-instance scratch (each worker thread has its own) ----
 let NEU1E: usize = 0; // f32[K4]
@@ -66,9 +67,9 @@ export function heapBase(): usize {
   return __heap_base;
 }
 
-export function configure(k4: i32, dim: i32, inOff: usize, outOff: usize, sigOff: usize, ctrl: usize, window: i32, negatives: i32, subsample: i32, mode: i32, mix: f32, retries: i32, dirty: usize): void {
+export function configure(k4: i32, dim: i32, inOff: usize, outOff: usize, sigOff: usize, ctrl: usize, window: i32, negatives: i32, subsample: i32, mode: i32, mix: f32, retries: i32, dirty: usize, head: i32): void {
   K4 = k4; DIM = dim; IN = inOff; OUT = outOff; SIG = sigOff; CTRL = ctrl; WINDOW = window; NEGATIVES = negatives;
-  SUBSAMPLE = subsample != 0; MODE = mode; MIX = mix; RETRIES = retries; DIRTY = dirty;
+  SUBSAMPLE = subsample != 0; MODE = mode; MIX = mix; RETRIES = retries; DIRTY = dirty; HEAD = head != 0;
 }
 
 export function configureScratch(neu1e: usize, sen: usize, targets: usize): void {
@@ -107,7 +108,7 @@ function adaptiveDraw(l1: usize, wmax: f32, avoid: i32): i32 {
     mixed += 1;
     return aliasDraw();
   }
-  if (V > TV && nextInt(V) >= TV) {
+  if (!HEAD && V > TV && nextInt(V) >= TV) {
     // words added since the last refresh: reachable now, in their uniform share
     mixed += 1;
     return TV + nextInt(V - TV);

@@ -33,7 +33,8 @@ let MARGIN: f32 = 1;
 let REG: f32 = 0.01;
 
 // ---- sampler (configureSampler) ----
-let MODE: i32 = 0; // 0 uniform source, 1 WARP, 2 rank tables
+let MODE: i32 = 0; // 0 uniform source, 1 WARP, 2 rank tables, 3 auto (uniform below AUTO_LABELS labels, WARP from there)
+let AUTO_LABELS: i32 = 1000;
 let CAND: i32 = 1; // candidates scored per draw; the hardest is kept (1: no scoring)
 let MAXSAMPLED: i32 = 0x7fffffff; // WARP's cap on draws per step
 let MIX: f32 = 0; // rank tables: share of uniform draws mixed in
@@ -72,8 +73,13 @@ export function configure(
   PAIRS = pairs; HARM = harm; CTRL = ctrl; BIAS = bias != 0; MARGIN = margin; REG = reg; DIRTY_I = dirtyImages; DIRTY_L = dirtyLabels;
 }
 
-export function configureSampler(mode: i32, candidates: i32, maxSampled: i32, mix: f32, retries: i32): void {
-  MODE = mode; CAND = candidates < 1 ? 1 : candidates; MAXSAMPLED = maxSampled; MIX = mix; RETRIES = retries;
+export function configureSampler(mode: i32, candidates: i32, maxSampled: i32, mix: f32, retries: i32, autoLabels: i32): void {
+  MODE = mode; CAND = candidates < 1 ? 1 : candidates; MAXSAMPLED = maxSampled; MIX = mix; RETRIES = retries; AUTO_LABELS = autoLabels;
+}
+
+/** The sampler in force for the current label count (auto switches to WARP as labels grow). */
+@inline function mode(): i32 {
+  return MODE == 3 ? (NL >= AUTO_LABELS ? 1 : 0) : MODE;
 }
 
 export function seed(a: u32, b: u32, c: u32, d: u32): void {
@@ -246,7 +252,8 @@ function step(i: i32, a: i32, lr: f32, w: f32): void {
   const u = U + <usize>i * RB;
   const p = V + <usize>a * RB;
   WEIGHT = 1;
-  const neg = MODE == 1 ? drawWarp(i, a, u) : MODE == 2 ? drawTables(i, a, u) : drawUniform(i, a, u);
+  const m = mode();
+  const neg = m == 1 ? drawWarp(i, a, u) : m == 2 ? drawTables(i, a, u) : drawUniform(i, a, u);
   if (neg < 0) return;
   const n = V + <usize>neg * RB;
   const loss = MARGIN - dot(u, p, RB) + dot(u, n, RB);
@@ -304,7 +311,8 @@ export function sampleNegatives(i: i32, a: i32, count: i32, out: usize): void {
   const u = U + <usize>i * RB;
   for (let j = 0; j < count; j++) {
     draws += 1;
-    const neg = MODE == 1 ? drawWarp(i, a, u) : MODE == 2 ? drawTables(i, a, u) : drawUniform(i, a, u);
+    const m = mode();
+    const neg = m == 1 ? drawWarp(i, a, u) : m == 2 ? drawTables(i, a, u) : drawUniform(i, a, u);
     store<i32>(out + (<usize>j << 2), neg);
   }
 }
@@ -318,6 +326,32 @@ export function scoreLabels(i: i32, out: usize): void {
   const u = U + <usize>i * RB;
   for (let a = 0; a < NL; a++) store<f32>(out + (<usize>a << 2), dot(u, V + <usize>a * RB, RB));
 }
+
+/**
+ * Draws `count` negatives, each for a uniformly drawn observed pair (its own context), without
+ * training: the sampler-cost benchmark times this. Stops early after drawLimit draws (the caller
+ * refreshes the rank tables on cadence). Returns the draws made.
+ */
+export function drawRandom(count: i32, drawLimit: f64): i32 {
+  readControl();
+  if (NP == 0 || NL < 2) return count;
+  const stopAt = draws + drawLimit;
+  const m = mode();
+  let sink = 0;
+  for (let j = 0; j < count; j++) {
+    if (draws >= stopAt) return j;
+    draws += 1;
+    const at = PAIRS + (<usize>nextInt(NP) << 3);
+    const i = load<i32>(at);
+    const a = load<i32>(at + 4);
+    const u = U + <usize>i * RB;
+    sink += m == 1 ? drawWarp(i, a, u) : m == 2 ? drawTables(i, a, u) : drawUniform(i, a, u);
+  }
+  drawSink = sink;
+  return count;
+}
+
+let drawSink: i32 = 0;
 
 export function counters(which: i32): f64 {
   if (which == 0) return steps;

@@ -53,10 +53,12 @@ export class ImageLabelTrainer {
       const pairs = observeAll(model, train);
       for (const name of alsoLabels) model.labelId(name);
       const s = opts.sampler;
+      // auto: the kernel switches by the label count; offline the count is known up front
+      const kind = s.kind === 'auto' ? (model.labels.size >= (s.autoLabels ?? 1000) ? 'warp' : 'uniform') : s.kind;
       const sampler = createSampler(
         {
           ...defaultSamplerConfig,
-          kind: s.kind,
+          kind,
           candidates: s.candidates,
           maxSampled: s.maxSampled,
           lambdaFraction: s.lambdaFraction,
@@ -91,6 +93,11 @@ export class ImageLabelTrainer {
     if ('sampler' in e) trainImageLabelSteps(this.model, this.pairs, e.sampler, steps, this.lr, e.rng);
     else if (e.pool !== null) await e.pool.train(steps, this.lr);
     else e.kernel.trainRandom(steps, this.lr);
+  }
+
+  /** The kernel (wasm engine), for benchmarks that drive it directly; null for the js engine. */
+  get kernel(): VseKernel | null {
+    return 'sampler' in this.engine ? null : this.engine.kernel;
   }
 
   /** The fastest way to score every label for an image: the kernel's SIMD loop, or undefined (the reference scores itself). */

@@ -23,6 +23,12 @@ export interface SgnsKernelSpec {
   refreshEvery: number;
   /** adaptive: refresh on a thread of its own, never stopping training for a sort */
   asyncRefresh?: boolean;
+  /**
+   * adaptive: rank only the `head` most frequent words (ids are frequency-ranked offline); the
+   * rest are drawn through the popularity mix. Their rows stay in cache and a refresh sorts
+   * head items instead of |V|. 0: every word.
+   */
+  head?: number;
   /** corpus slots (offline: one, shared by every thread; streaming: one per thread) */
   slots: number;
   /** tokens and sentences a slot holds */
@@ -85,7 +91,7 @@ function layoutOf(spec: SgnsKernelSpec): { layout: Layout; regions: MemoryLayout
 }
 
 interface KernelExports {
-  configure(k4: number, dim: number, inOff: number, outOff: number, sigOff: number, ctrl: number, window: number, negatives: number, subsample: number, mode: number, mix: number, retries: number, dirty: number): void;
+  configure(k4: number, dim: number, inOff: number, outOff: number, sigOff: number, ctrl: number, window: number, negatives: number, subsample: number, mode: number, mix: number, retries: number, dirty: number, head: number): void;
   configureScratch(neu1e: number, sen: number, targets: number): void;
   seed(a: number, b: number, c: number, d: number): void;
   train(corpus: number, starts: number, from: number, to: number, lr: number, drawLimit: number): number;
@@ -135,7 +141,7 @@ export class SgnsKernel {
     this.layout = layoutOf(spec).layout;
     const L = this.layout;
     this.exports = instantiate<KernelExports>('sgns', memory);
-    this.exports.configure(L.k4, spec.dim, L.input, L.output, L.sig, L.ctrl, spec.window, spec.negatives, spec.sample > 0 ? 1 : 0, spec.sampler === 'adaptive' ? 1 : 0, spec.mixShare, 10, L.dirty);
+    this.exports.configure(L.k4, spec.dim, L.input, L.output, L.sig, L.ctrl, spec.window, spec.negatives, spec.sample > 0 ? 1 : 0, spec.sampler === 'adaptive' ? 1 : 0, spec.mixShare, 10, L.dirty, (spec.head ?? 0) > 0 ? 1 : 0);
     const scratch = L.scratch + thread * L.scratchBytes;
     this.exports.configureScratch(scratch, scratch + L.k4 * 4 + (spec.negatives + 1) * 4, scratch + L.k4 * 4);
     const rng = new Rng(seed);
@@ -232,7 +238,9 @@ export class SgnsKernel {
   refreshTables(): void {
     if (this.tables === null) return;
     const v = this.ctrl[C.vocab];
-    if (this.tables.request(v, Math.max(1e-6, this.spec.lambdaFraction * v))) this.drawsAtRefresh = this.exports.counters(1);
+    const head = this.spec.head ?? 0;
+    const n = head > 0 ? Math.min(head, v) : v;
+    if (this.tables.request(n, Math.max(1e-6, this.spec.lambdaFraction * n))) this.drawsAtRefresh = this.exports.counters(1);
   }
 
   private drawLimit(): number {

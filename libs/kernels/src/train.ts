@@ -16,6 +16,8 @@ export interface WasmTrainOptions {
   refreshEvery: number;
   /** adaptive: refresh the rank tables on a thread of their own */
   asyncRefresh?: boolean;
+  /** adaptive: rank only the most frequent words (0: all) */
+  head?: number;
   /** sentences per call into WebAssembly (about 100 keeps V8 in its optimising tier) */
   chunkSentences?: number;
   onProgress?: (wordsDone: number, totalWords: number) => void;
@@ -103,6 +105,7 @@ export async function trainSkipGramWasm(model: SkipGramModel, corpus: TokenCorpu
       mixShare: opts.mixShare,
       refreshEvery: opts.refreshEvery,
       asyncRefresh: opts.asyncRefresh ?? false,
+      head: opts.head ?? 0,
       slots: 1,
       slotTokens: corpus.ids.length,
       slotSentences: sentences,

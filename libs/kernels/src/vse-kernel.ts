@@ -16,8 +16,14 @@ import { AsyncTableRefresher, CTRL, SwappableRankTables, TableRefreshClient, tab
 
 /** The negative samplers the kernel runs (the TypeScript reference has the same ones). */
 export interface VseSamplerSpec {
-  /** uniform source (with candidates > 1: dynamic negative sampling), WARP, or the rank tables */
-  kind: 'uniform' | 'warp' | 'adaptive';
+  /**
+   * uniform source (with candidates > 1: dynamic negative sampling), WARP, the rank tables, or
+   * auto: uniform below `autoLabels` labels and WARP from there (what won the convergence
+   * benchmark on each side: README, "Learning core")
+   */
+  kind: 'uniform' | 'warp' | 'adaptive' | 'auto';
+  /** auto: the label count from which WARP replaces uniform (default 1000) */
+  autoLabels?: number;
   /** candidates scored per draw, the hardest kept (1: the plain sampler) */
   candidates: number;
   /** WARP: cap on draws per step (Infinity: |A| - 1) */
@@ -52,12 +58,13 @@ export interface VseSpec {
 
 interface VseExports {
   configure(dim: number, cols: number, rowBytes: number, u: number, v: number, gu: number, gv: number, posHdr: number, posArena: number, pairs: number, harm: number, ctrl: number, bias: number, margin: number, reg: number, dirtyImages: number, dirtyLabels: number): void;
-  configureSampler(mode: number, candidates: number, maxSampled: number, mix: number, retries: number): void;
+  configureSampler(mode: number, candidates: number, maxSampled: number, mix: number, retries: number, autoLabels: number): void;
   scoreLabels(i: number, out: number): void;
   seed(a: number, b: number, c: number, d: number): void;
   trainRandom(count: number, lr: number, drawLimit: number): number;
   trainList(list: number, weights: number, count: number, lr: number): void;
   sampleNegatives(i: number, a: number, count: number, out: number): void;
+  drawRandom(count: number, drawLimit: number): number;
   counters(which: number): number;
 }
 
@@ -132,7 +139,7 @@ export interface VseCounters extends SamplerStats {
   lossSum: number;
 }
 
-const MODES = { uniform: 0, warp: 1, adaptive: 2 } as const;
+const MODES = { uniform: 0, warp: 1, adaptive: 2, auto: 3 } as const;
 
 /**
  * The image-label model's SGD step in WebAssembly SIMD (assembly/vse.ts) over a memory that holds
@@ -171,7 +178,7 @@ export class VseKernel {
     this.exports.configure(c.dim, cols, L.width * 4, L.u, L.v, L.gu, L.gv, L.posHdr, L.posArena, L.pairs, L.harm, L.ctrl, c.labelBias ? 1 : 0, c.margin, c.reg, L.dirtyImages, L.dirtyLabels);
     const s = spec.sampler;
     const maxSampled = Number.isFinite(s.maxSampled) ? Math.max(1, Math.floor(s.maxSampled)) : 0x7fffffff;
-    this.exports.configureSampler(MODES[s.kind], Math.max(1, Math.floor(s.candidates)), maxSampled, s.mixShare, s.maxRetries);
+    this.exports.configureSampler(MODES[s.kind], Math.max(1, Math.floor(s.candidates)), maxSampled, s.mixShare, s.maxRetries, s.autoLabels ?? 1000);
     const rng = new Rng(seed);
     this.exports.seed(rng.nextU32(), rng.nextU32(), rng.nextU32(), rng.nextU32());
     this.ctrl = new Int32Array(buffer, L.ctrl, 16);
@@ -314,6 +321,15 @@ export class VseKernel {
   /** Ids of the rows changed since the last drain (flags cleared); empty when changes are not tracked. */
   drainChanged(which: 'images' | 'labels', size: number): Int32Array {
     return drainFlags(this.memory, which === 'images' ? this.layout.dirtyImages : this.layout.dirtyLabels, size);
+  }
+
+  /** `count` negative draws, each for a random observed pair, without training (the sampler-cost benchmark); refreshes on cadence. */
+  drawRandom(count: number): void {
+    let left = count;
+    while (left > 0) {
+      if (this.refreshDue) this.refreshTables();
+      left -= this.exports.drawRandom(left, this.drawLimit());
+    }
   }
 
   /** Steps on explicit (image, label) pairs with per-pair gradient weights (streaming events). */

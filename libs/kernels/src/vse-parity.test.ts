@@ -94,4 +94,15 @@ describe('image-label kernel and TypeScript reference: one model, two implementa
     const top = [...fromKernel].sort((x, y) => y - x).slice(0, 5).reduce((s, x) => s + x, 0) / n;
     expect(top).toBeGreaterThan(0.3);
   });
+
+  it('auto samples uniformly below its label threshold and runs WARP from there', () => {
+    const config = { ...defaultImageLabelConfig, dim: 8, labelBias: true };
+    // 40 labels: below a threshold of 100, above one of 30
+    const below = twins(config, sampler('auto', { autoLabels: 100 })).kernel;
+    below.sampleNegatives(3, 0, 1000);
+    expect(below.counters().candidatesScored).toBe(0);
+    const above = twins(config, sampler('auto', { autoLabels: 30, maxSampled: 10 })).kernel;
+    above.sampleNegatives(3, 0, 1000);
+    expect(above.counters().candidatesScored).toBeGreaterThan(0);
+  });
 });

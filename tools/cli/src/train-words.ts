@@ -37,7 +37,9 @@ export const trainWordsOptions: OptionSpec[] = [
   { name: 'mix-share', kind: 'number', min: 0, max: 1, default: 0.1, help: 'adaptive: share of popularity draws mixed in' },
   { name: 'candidates', kind: 'number', integer: true, min: 1, default: 1, help: 'adaptive: candidates re-scored exactly per draw' },
   { name: 'refresh-every', kind: 'number', integer: true, min: 1, help: 'adaptive: draws between rank-table refreshes (default ceil(|V| ln |V|))' },
+  { name: 'head', kind: 'number', integer: true, min: 0, default: 0, help: 'adaptive: rank only this many most frequent words (the rest come through the popularity mix; 0: all)' },
   { name: 'async-refresh', kind: 'boolean', default: false, help: 'adaptive: refresh the rank tables on a thread of their own (training never waits for a sort)' },
+  { name: 'evaluate', kind: 'boolean', default: true, help: 'report Spearman on the similarity sets and neighbours (false: train and write only, as the benchmark times it)' },
   { name: 'similarity', kind: 'list', help: 'word-similarity files to report Spearman on (default: all of data/word-similarity/normalized)' },
   { name: 'neighbours', kind: 'list', default: 'whale,ship,war,money,freedom', help: 'words whose nearest neighbours to print' },
   { name: 'engine', kind: 'string', default: 'wasm', choices: ['wasm', 'js'], help: 'wasm: the WebAssembly SIMD kernel (popularity and adaptive); js: the TypeScript reference loop (any sampler)' },
@@ -49,6 +51,10 @@ export const trainWordsOptions: OptionSpec[] = [
 export interface TrainWordsResult {
   command: 'train-words';
   corpus: string[];
+  /** when the command started (ms since the epoch): the benchmark's end-to-end clock starts here */
+  startedAt: number;
+  /** reading, tokenising, counting and encoding the corpus */
+  readSeconds: number;
   rawWords: number;
   vocabulary: number;
   sampler: SamplerKind;
@@ -72,12 +78,15 @@ export function defaultSimilarityFiles(): string[] {
 }
 
 export async function trainWords(v: OptionValues): Promise<TrainWordsResult> {
+  // the benchmark's end-to-end clock starts here (modules loaded) and stops when the process exits
+  const startedAt = Date.now();
   const threads = num(v, 'threads');
   if (!Number.isInteger(threads) || threads < 1) throw new Error(`--threads must be a positive integer, got ${threads}`);
   const seed = num(v, 'seed');
   const rng = new Rng(seed);
   const corpusNames = list(v, 'corpus');
   const corpus = encodeCorpus(loadCorpusSentences(corpusNames), num(v, 'min-count'));
+  const readSeconds = (Date.now() - startedAt) / 1000;
   if (corpus.vocab.size < 2 || corpus.ids.length === 0) {
     throw new Error(`the corpus (${corpusNames.join(', ')}) holds ${corpus.rawWords} words and ${corpus.vocab.size} distinct ones seen at least --min-count ${num(v, 'min-count')} times: nothing to train`);
   }
@@ -145,19 +154,21 @@ export async function trainWords(v: OptionValues): Promise<TrainWordsResult> {
       mixShare: num(v, 'mix-share'),
       refreshEvery: typeof refreshEvery === 'number' ? refreshEvery : 0,
       asyncRefresh: v.get('async-refresh') === true,
+      head: num(v, 'head'),
       onProgress: (done) => progress.update(done),
     });
     return { seconds: r.seconds, pairs: r.pairs, loss: r.loss, stats: { draws: r.draws, fallbacks: r.fallbacks, mixed: r.mixed, refreshes: r.refreshes, refreshSeconds: r.refreshSeconds } };
   }
   const similarity: Record<string, SimilarityResult> = {};
-  const files = list(v, 'similarity').length > 0 ? list(v, 'similarity') : defaultSimilarityFiles();
+  const evaluate = v.get('evaluate') !== false;
+  const files = !evaluate ? [] : list(v, 'similarity').length > 0 ? list(v, 'similarity') : defaultSimilarityFiles();
   for (const f of files) {
     requireFile(f, 'word-similarity file');
     similarity[f.split('/').pop() ?? f] = evaluateSimilarity(model.vocab, model.input, parseSimilarityFile(readFileSync(f, 'utf8'), f));
   }
   const norms = rowNorms(model.input);
   const neighbours: Record<string, string[]> = {};
-  for (const w of list(v, 'neighbours')) {
+  for (const w of evaluate ? list(v, 'neighbours') : []) {
     const id = model.vocab.idOf(w);
     if (id < 0) continue;
     neighbours[w] = nearest(model.input.row(id), model.input, 8, norms, (r) => r === id).map((n) => model.vocab.nameOf(n.id));
@@ -167,6 +178,8 @@ export async function trainWords(v: OptionValues): Promise<TrainWordsResult> {
   return {
     command: 'train-words',
     corpus: corpusNames,
+    startedAt,
+    readSeconds,
     rawWords: corpus.rawWords,
     vocabulary: model.vocab.size,
     sampler: kind,
