@@ -146,6 +146,36 @@ export function transportContract(name: string, makeTransport: () => Promise<Tra
       await admin.close();
     });
 
+    it('a handler that keeps failing: the batch is retried, the consumer restarts, then run() rejects and the consumer is down', async () => {
+      const topic = unique('failing');
+      const t = await makeTransport();
+      const admin = await t.admin();
+      await admin.createTopics([{ topic, partitions: 1 }]);
+      await admin.close();
+      const producer = await t.producer();
+      await producer.send(topic, [{ key: Buffer.from('k'), value: Buffer.from('poison') }]);
+      await producer.close();
+      const consumer = await t.consumer({ groupId: unique('g'), topics: [topic], fromBeginning: true, retries: 1, maxRestarts: 2 });
+      open.push(consumer);
+      let calls = 0;
+      const outcome = await consumer
+        .run(async () => {
+          calls++;
+          throw new Error('handler failed');
+        })
+        .then(
+          () => 'resolved',
+          (err: Error) => err.message,
+        );
+      expect(outcome).toMatch(/handler failed/);
+      // every attempt saw the batch: (1 + retries) per start, 1 + maxRestarts starts
+      expect(calls).toBeGreaterThanOrEqual(3);
+      const state = consumer.state();
+      expect(state.up).toBe(false);
+      expect(state.restarts).toBe(2);
+      expect(state.failure).toMatch(/handler failed/);
+    }, 120_000);
+
     it('rejects a record larger than the topic allows', async () => {
       const t = await makeTransport();
       const topic = unique('size');

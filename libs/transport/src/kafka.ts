@@ -113,17 +113,21 @@ export class KafkaTransport implements Transport {
   async consumer(options: ConsumerOptions): Promise<Consumer> {
     await registerCompressionCodecs();
     const member: ExclusiveMemberState = { joinedAt: Date.now(), ownedSince: 0 };
+    // kafkajs restarts a crashed consumer forever by default: a handler that always fails would
+    // leave a live process that consumes nothing. Give up after maxRestarts crashes in a row.
+    const restarts = { inRow: 0 };
+    const maxRestarts = options.maxRestarts ?? 5;
     const consumer = this.kafka.consumer({
       groupId: options.groupId,
       sessionTimeout: 10_000,
       heartbeatInterval: 1_000,
       rebalanceTimeout: 20_000,
-      retry: { retries: 10 },
+      retry: { retries: options.retries ?? 10, initialRetryTime: 300, restartOnFailure: async () => ++restarts.inRow <= maxRestarts },
       ...(options.exclusive ? { partitionAssigners: [exclusiveAssigner(member)] } : {}),
     });
     await consumer.connect();
     for (const topic of options.topics) await consumer.subscribe({ topic, fromBeginning: options.fromBeginning ?? true });
-    return new KafkaConsumerAdapter(consumer, options, member);
+    return new KafkaConsumerAdapter(consumer, options, member, restarts);
   }
 
   async admin(): Promise<Admin> {
@@ -198,6 +202,7 @@ class KafkaConsumerAdapter implements Consumer {
     private readonly consumer: KafkaConsumer,
     options: ConsumerOptions,
     member: ExclusiveMemberState,
+    private readonly restarts: { inRow: number },
   ) {
     consumer.on(consumer.events.GROUP_JOIN, (event) => {
       const assignment = event.payload.memberAssignment as Record<string, number[]>;
@@ -276,6 +281,7 @@ class KafkaConsumerAdapter implements Consumer {
           })),
         });
         this.health.lastContact = Date.now();
+        this.restarts.inRow = 0;
         await heartbeat();
       },
     });

@@ -213,6 +213,8 @@ class MemoryConsumer implements Consumer {
   private closed = false;
   private wake: (() => void) | null = null;
   private rebalances = 0;
+  private restarts = 0;
+  private failure: string | null = null;
   private lastContact = 0;
 
   constructor(
@@ -221,7 +223,7 @@ class MemoryConsumer implements Consumer {
   ) {}
 
   state(): ConsumerState {
-    return { up: !this.closed, rebalances: this.rebalances, restarts: 0, lastContact: this.lastContact, failure: null };
+    return { up: !this.closed && this.failure === null, rebalances: this.rebalances, restarts: this.restarts, lastContact: this.lastContact, failure: this.failure };
   }
 
   assign(share: TopicPartition[]): void {
@@ -264,7 +266,7 @@ class MemoryConsumer implements Consumer {
         const records = this.transport.read(tp.topic, tp.partition, from, 500);
         if (records.length === 0) continue;
         delivered = true;
-        await handler({ topic: tp.topic, partition: tp.partition, records });
+        await this.deliver(handler, { topic: tp.topic, partition: tp.partition, records });
         // a seek inside the handler wins over the automatic advance
         if (this.positions.get(key) === from) this.positions.set(key, records[records.length - 1].offset + 1);
       }
@@ -278,6 +280,27 @@ class MemoryConsumer implements Consumer {
       } else {
         // yield so producers and timers in the same process get their turn
         await new Promise<void>((resolve) => setImmediate(resolve));
+      }
+    }
+  }
+
+  /**
+   * Kafka's behaviour on a failing handler: the batch is retried `retries` times, then the
+   * consumer "restarts" (the batch again) up to `maxRestarts` times, then gives up: run() rejects.
+   */
+  private async deliver(handler: (batch: Batch) => Promise<void>, batch: Batch): Promise<void> {
+    const attempts = ((this.options.retries ?? 10) + 1) * ((this.options.maxRestarts ?? 5) + 1);
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await handler(batch);
+        return;
+      } catch (err) {
+        if (attempt >= attempts || this.closed) {
+          this.failure = `consumer crashed: ${(err as Error).message}`;
+          throw err;
+        }
+        if (attempt % ((this.options.retries ?? 10) + 1) === 0) this.restarts++;
+        await new Promise((r) => setTimeout(r, Math.min(1000, 10 * attempt)));
       }
     }
   }

@@ -66,6 +66,14 @@ export interface ConsumerOptions {
    * (the trainer's model, the publisher's snapshot): a second instance is a warm standby.
    */
   exclusive?: boolean;
+  /**
+   * A batch whose handler keeps failing is retried (with backoff, `retries` times), then the
+   * consumer restarts from its last commit, at most `maxRestarts` times in a row; after that
+   * run() rejects and state().up is false, so the service exits instead of living on without
+   * consuming. Defaults: 10 retries, 5 restarts.
+   */
+  retries?: number;
+  maxRestarts?: number;
 }
 
 /** What a consumer knows about its own health (readiness, metrics, alerts read it). */

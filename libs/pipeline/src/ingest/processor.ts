@@ -2,6 +2,7 @@ import { AvroCodec, DecodeError, type DeadLetter, type ImageLabelEvent, type Tex
 import { Counter, Histogram } from '@freshet/runtime';
 import type { Batch, ConsumedRecord, Consumer, ConsumerState, OutgoingRecord, Producer, TopicPartition } from '@freshet/transport';
 import { LagMonitor } from '../lag.js';
+import { ORIGIN_HEADER, originHeader } from '../origin.js';
 import { schemaTexts, type ProcessorWiring } from '../topics.js';
 import { normaliseImageLabel, normaliseTextWindow, rejectionCodes, type IngestLimits, type Normalised, type Rejection } from './normalise.js';
 
@@ -21,7 +22,9 @@ interface Route<T> {
  * Ingest: consumes the raw topics, validates and normalises each record, forwards the good ones
  * to the training topics keyed by image or document id (so one entity's records stay in one
  * partition, in order), and sends every bad one whole to the dead-letter topic with its reason.
- * Offsets are committed only after both writes are acknowledged: at-least-once, nothing lost.
+ * Offsets are committed only after both writes are acknowledged: at-least-once, nothing lost;
+ * each forwarded record names its origin (raw partition and offset), so the trainer applies a
+ * copy forwarded again after a crash only once.
  */
 export class IngestProcessor {
   private consumer: Consumer | null = null;
@@ -142,7 +145,9 @@ export class IngestProcessor {
     const n = route.normalise(value);
     if (!n.ok) return { rejection: n.rejection };
     for (const a of n.adjustments) this.adjustments.inc({ topic: record.topic, part: a.part, code: a.code });
-    return { record: { key: Buffer.from(route.key(n.value)), value: await route.outCodec.encode(n.value), timestamp: record.timestamp } };
+    // where the event came from: the trainer drops the copies a crash between send and commit forwards again
+    const headers = { [ORIGIN_HEADER]: originHeader({ partition: record.partition, offset: record.offset, timestamp: record.timestamp }) };
+    return { record: { key: Buffer.from(route.key(n.value)), value: await route.outCodec.encode(n.value), timestamp: record.timestamp, headers } };
   }
 
   private deadLetter(record: ConsumedRecord, rejection: Rejection): Promise<Buffer> {

@@ -1,5 +1,6 @@
 import type { Blob } from './checkpoint.js';
 import type { LearnerState } from './learner.js';
+import type { OriginMark } from './replays.js';
 
 /** The checkpoint format this trainer writes and reads. Format 1 (one model pair, fixed blob names) predates learners. */
 export const CHECKPOINT_FORMAT = 2;
@@ -22,6 +23,10 @@ export interface CheckpointHeader {
   /** next offset to apply, per training partition */
   offsets: PartitionOffset[];
   eventTimeHighWatermark: number;
+  /** events applied to this model since it was empty (replays skipped are not counted) */
+  modelEvents: number;
+  /** the replay filter's marks: highest raw offset applied per (training partition, raw partition) */
+  origins: OriginMark[];
   /** each learner's header, by stream */
   learners: Record<string, Record<string, unknown>>;
 }
@@ -60,6 +65,10 @@ export function parseCheckpointHeader(raw: Record<string, unknown>, path: string
     const p = o as Partial<PartitionOffset>;
     if (typeof p.topic !== 'string' || !Number.isInteger(p.partition) || !Number.isInteger(p.offset)) fail('an offset entry is malformed');
   }
+  const origins = raw.origins === undefined ? [] : Array.isArray(raw.origins) ? (raw.origins as OriginMark[]) : fail('field origins is not a list');
+  for (const o of origins) {
+    if (typeof o.topic !== 'string' || !Number.isInteger(o.partition) || !Number.isInteger(o.origin) || !Number.isInteger(o.offset) || typeof o.timestamp !== 'number') fail('an origin entry is malformed');
+  }
   const learners = typeof raw.learners === 'object' && raw.learners !== null ? (raw.learners as Record<string, Record<string, unknown>>) : fail('field learners is missing');
   return {
     format: CHECKPOINT_FORMAT,
@@ -69,6 +78,8 @@ export function parseCheckpointHeader(raw: Record<string, unknown>, path: string
     clusterId: str('clusterId'),
     offsets: offsets as PartitionOffset[],
     eventTimeHighWatermark: num('eventTimeHighWatermark'),
+    modelEvents: raw.modelEvents === undefined ? 0 : num('modelEvents'),
+    origins,
     learners,
   };
 }

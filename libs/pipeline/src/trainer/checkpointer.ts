@@ -6,12 +6,15 @@ import type { Consumer, Producer } from '@freshet/transport';
 import { readCheckpointHeader, writeCheckpoint } from './checkpoint.js';
 import { CHECKPOINT_FORMAT, checkpointBlobs, checkpointIdentity, type CheckpointHeader, type PartitionOffset } from './checkpoint-state.js';
 import type { ChangedRows, Learner, LearnerState } from './learner.js';
+import type { OriginMark } from './replays.js';
 import type { shellMetrics } from './metrics.js';
 import { sendUpdates } from './updates.js';
 
 /** Everything a checkpoint needs, copied at a batch boundary so training can go on meanwhile. */
 interface Snapshot {
   offsets: PartitionOffset[];
+  origins: OriginMark[];
+  modelEvents: number;
   eventTime: number;
   learners: Record<string, LearnerState>;
   changed: ChangedRows[];
@@ -74,14 +77,14 @@ export class Checkpointer {
   }
 
   /** Copies the state for a checkpoint; call only between batches (no SGD in flight). */
-  take(learners: readonly Learner[], offsets: PartitionOffset[], eventTime: number, applied: number): Snapshot {
+  take(learners: readonly Learner[], position: { offsets: PartitionOffset[]; origins: OriginMark[]; modelEvents: number }, eventTime: number, applied: number): Snapshot {
     const states: Record<string, LearnerState> = {};
     const changed: ChangedRows[] = [];
     for (const l of learners) {
       states[l.stream] = l.snapshot();
       changed.push(...l.drainChanged());
     }
-    return { offsets, eventTime, learners: states, changed, applied };
+    return { ...position, eventTime, learners: states, changed, applied };
   }
 
   /** Writes, publishes and commits a snapshot in the background (a no-op while one is in flight). */
@@ -114,6 +117,8 @@ export class Checkpointer {
       clusterId: this.clusterId(),
       offsets: s.offsets,
       eventTimeHighWatermark: s.eventTime,
+      modelEvents: s.modelEvents,
+      origins: s.origins,
       learners: Object.fromEntries(Object.entries(s.learners).map(([k, v]) => [k, v.header])),
     };
     const bytes = await writeCheckpoint(this.path, header as unknown as Record<string, unknown>, checkpointBlobs(s.learners), () => this.stillOurs());

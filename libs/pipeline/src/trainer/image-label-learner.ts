@@ -5,7 +5,7 @@ import type { Logger, Registry } from '@freshet/runtime';
 import type { ConsumedRecord } from '@freshet/transport';
 import type { SchemaRegistry } from '@freshet/avro';
 import type { Blob } from './checkpoint.js';
-import type { AppliedBatch, ChangedRows, LearnerState } from './learner.js';
+import { decodeEvents, type AppliedBatch, type ChangedRows, type LearnerState } from './learner.js';
 import type { ThreadedLearner } from './shell.js';
 import { exportSampler, learnerMetrics } from './metrics.js';
 
@@ -40,7 +40,6 @@ export class ImageLabelLearner implements ThreadedLearner {
   private newImagesFrom = 0;
   private newLabelsFrom = 0;
   private republish = false;
-  private stalenessAt = 0;
   private readonly stalenessRng = new Rng(7);
 
   constructor(
@@ -69,26 +68,13 @@ export class ImageLabelLearner implements ThreadedLearner {
   }
 
   async apply(records: readonly ConsumedRecord[]): Promise<AppliedBatch> {
-    const decoded = await this.codec.decodeAll(records.map((r) => r.value));
     const images: number[] = [];
     const labels: number[] = [];
     const weights: number[] = [];
     let weighted = false;
-    let failed = 0;
-    let eventTime = 0;
-    let events = 0;
-    for (let j = 0; j < decoded.length; j++) {
-      const e = decoded[j];
-      if (e instanceof Error) {
-        // ingest validated these; a record that still fails is logged and skipped, never fatal
-        failed++;
-        this.logger.error({ err: e, topic: records[j].topic, partition: records[j].partition, offset: records[j].offset }, 'cannot apply training record');
-        continue;
-      }
-      events++;
-      eventTime = Math.max(eventTime, e.eventTime);
+    const batch = await decodeEvents(this.codec, records, this.logger, (e) => {
       const { image, labels: ids } = this.model.observe(e.imageId, e.labels);
-      if (image < 0) continue;
+      if (image < 0) return;
       for (const label of ids) {
         if (label < 0) continue;
         images.push(image);
@@ -97,10 +83,10 @@ export class ImageLabelLearner implements ThreadedLearner {
         if (e.weight !== null && e.weight !== 1) weighted = true;
         this.kernel.remember(image, label);
       }
-    }
+    });
     this.kernel.setSizes(this.model.labels.size, this.model.images.size);
-    await this.train(images, labels, weighted ? weights : null, events * this.opts.replaySteps);
-    return { applied: events, failed, eventTime };
+    await this.train(images, labels, weighted ? weights : null, batch.applied * this.opts.replaySteps);
+    return batch;
   }
 
   /** Splits the event pairs and the replay steps over the training threads and waits for all. */
@@ -223,11 +209,7 @@ export class ImageLabelLearner implements ThreadedLearner {
   }
 
   exportMetrics(): void {
-    // staleness scans a few table columns: every few seconds is plenty for a gauge
-    if (Date.now() - this.stalenessAt >= 5000) {
-      this.stalenessAt = Date.now();
-      this.m.staleness.set({ model: this.m.model }, this.kernel.staleness(4, this.stalenessRng));
-    }
+    this.m.staleness(() => this.kernel.staleness(4, this.stalenessRng));
     const m = this.model;
     const c = this.threads?.imageCounters() ?? null;
     const r = this.kernel.refreshStats;

@@ -1,4 +1,5 @@
-import type { EntityKind } from '@freshet/avro';
+import type { AvroCodec, EntityKind } from '@freshet/avro';
+import type { Logger } from '@freshet/runtime';
 import type { ConsumedRecord } from '@freshet/transport';
 import type { Blob } from './checkpoint.js';
 
@@ -60,4 +61,25 @@ export interface Learner {
   /** What it holds, for /healthz and the tests' exactly-once accounting. */
   details(): Record<string, number>;
   close(): Promise<void>;
+}
+
+/**
+ * Decodes a partition's records in bulk and hands each event to `onEvent`, in order; a record
+ * that cannot be decoded (ingest validated it, so this is rare) is logged and counted, never fatal.
+ */
+export async function decodeEvents<T extends { eventTime: number }>(codec: AvroCodec<T>, records: readonly ConsumedRecord[], logger: Logger, onEvent: (event: T) => void): Promise<AppliedBatch> {
+  const decoded = await codec.decodeAll(records.map((r) => r.value));
+  const batch: AppliedBatch = { applied: 0, failed: 0, eventTime: 0 };
+  for (let j = 0; j < decoded.length; j++) {
+    const e = decoded[j];
+    if (e instanceof Error) {
+      batch.failed++;
+      logger.error({ err: e, topic: records[j].topic, partition: records[j].partition, offset: records[j].offset }, 'cannot apply training record');
+      continue;
+    }
+    batch.applied++;
+    batch.eventTime = Math.max(batch.eventTime, e.eventTime);
+    onEvent(e);
+  }
+  return batch;
 }

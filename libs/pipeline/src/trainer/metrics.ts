@@ -35,7 +35,8 @@ export function learnerMetrics(registry: Registry, model: string) {
   const mixed = counter(registry, 'freshet_sampler_mixed_draws_total', 'Draws taken from the mixed-in fallback share or for rows added since the last refresh.', ['model']);
   const refreshes = counter(registry, 'freshet_rank_table_refreshes_total', 'Rank-table rebuilds (on the refresher thread; training does not wait for them).', ['model']);
   const refreshSeconds = counter(registry, 'freshet_rank_table_refresh_seconds_total', 'Seconds spent rebuilding rank tables.', ['model']);
-  const staleness = gauge(registry, 'freshet_rank_table_staleness_ratio', 'Share of adjacent rank-table pairs the current vectors order differently (0 right after a refresh).', ['model']);
+  const stalenessGauge = gauge(registry, 'freshet_rank_table_staleness_ratio', 'Share of adjacent rank-table pairs the current vectors order differently (0 right after a refresh).', ['model']);
+  let stalenessAt = 0;
   const size = gauge(registry, 'freshet_vocabulary_size', 'Entities with a vector, by kind.', ['kind']);
   const refused = counter(registry, 'freshet_vocabulary_refused_total', 'Names refused because the vocabulary cap was reached.', ['kind']);
   const positivesRefused = counter(registry, 'freshet_positives_refused_total', 'Image-label pairs the kernel could not record as positives (its reserved positive arena is full).', []);
@@ -56,7 +57,12 @@ export function learnerMetrics(registry: Registry, model: string) {
     mixed,
     refreshes,
     refreshSeconds,
-    staleness,
+    /** sets the staleness gauge from `measure` (it scans table columns: every few seconds is plenty) */
+    staleness(measure: () => number): void {
+      if (Date.now() - stalenessAt < 5000) return;
+      stalenessAt = Date.now();
+      stalenessGauge.set({ model }, measure());
+    },
     delta,
     /** a vocabulary's size and its refusals since start */
     vocabulary(kind: string, entities: number, refusedSoFar: number): void {

@@ -59,3 +59,36 @@ export function resumeOffsets(header: CheckpointHeader, stale: readonly StaleOff
   const reset = new Map(stale.map((s) => [`${s.topic}#${s.partition}`, s.start]));
   return header.offsets.map((o) => ({ ...o, offset: reset.get(`${o.topic}#${o.partition}`) ?? o.offset }));
 }
+
+/** Where to resume, and whether the checkpoint's model goes with it. */
+export interface ResumePlan {
+  offsets: PartitionOffset[];
+  keepModel: boolean;
+  stale: StaleOffset[];
+}
+
+/**
+ * Checks a checkpoint against the log and applies the stale-checkpoint policy: `fail` throws
+ * with the message that says what to do; `reset-to-checkpoint` keeps the model and reads stale
+ * partitions from their start; `reset-to-earliest` drops the model and reads every partition
+ * from its start. A stale checkpoint's replay marks are cleared either way (the raw log may be
+ * gone too: an event must never be skipped on marks from an old log).
+ */
+export async function planResume(
+  header: CheckpointHeader,
+  admin: Admin,
+  topics: readonly string[],
+  policy: StaleCheckpointPolicy,
+  path: string,
+  onStale: (stale: StaleOffset[]) => void,
+): Promise<ResumePlan> {
+  const stale = await findStaleOffsets(header, admin, topics);
+  if (stale.length === 0) return { offsets: header.offsets, keepModel: true, stale };
+  onStale(stale);
+  if (policy === 'fail') throw new Error(staleMessage(path, stale));
+  header.origins = [];
+  if (policy === 'reset-to-checkpoint') return { offsets: resumeOffsets(header, stale), keepModel: true, stale };
+  const offsets: PartitionOffset[] = [];
+  for (const topic of topics) for (const o of await admin.startOffsets(topic)) offsets.push({ ...o });
+  return { offsets, keepModel: false, stale };
+}

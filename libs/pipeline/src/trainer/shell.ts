@@ -8,7 +8,8 @@ import { learnerState, parseCheckpointHeader, type CheckpointHeader, type Partit
 import { Checkpointer } from './checkpointer.js';
 import type { Learner } from './learner.js';
 import { shellMetrics } from './metrics.js';
-import { findStaleOffsets, resumeOffsets, staleMessage, type StaleCheckpointPolicy } from './restore.js';
+import { ReplayFilter } from './replays.js';
+import { planResume, staleMessage, type StaleCheckpointPolicy } from './restore.js';
 
 /** A learner whose kernel the training threads attach to: the shell starts them once every learner's kernel exists. */
 export interface ThreadedLearner extends Learner {
@@ -58,8 +59,12 @@ export class TrainerShell {
   private running = false;
   private consumerUp = false;
   private clusterId = '';
+  private readonly replays = new ReplayFilter();
   eventTimeHighWatermark = 0;
+  /** training records consumed by this process (replays included) */
   applied = 0;
+  /** events applied to the model since it was empty, across restarts (restored from the checkpoint) */
+  modelEvents = 0;
 
   constructor(private readonly opts: TrainerShellOptions) {
     this.learners = opts.learners;
@@ -69,7 +74,7 @@ export class TrainerShell {
     this.checkpointer = new Checkpointer(opts.checkpointDir, () => this.clusterId, { producer: () => this.producer, topic: opts.topics.modelUpdates, codec }, this.m, opts.logger, (context) =>
       this.stepDown(context, 'another trainer wrote the checkpoint since this one last did: it is the owner now; stepping down without writing'),
     );
-    for (const l of this.learners) for (const outcome of ['applied', 'failed']) this.m.events.inc({ stream: l.stream, outcome }, 0);
+    for (const l of this.learners) for (const outcome of ['applied', 'failed', 'replay']) this.m.events.inc({ stream: l.stream, outcome }, 0);
   }
 
   get isRunning(): boolean {
@@ -169,24 +174,14 @@ export class TrainerShell {
     this.checkpointer.restored(header);
     if (ck === null || header === null) return;
     const admin = await this.opts.transport.admin();
-    let offsets: PartitionOffset[] = header.offsets;
-    try {
-      const stale = await findStaleOffsets(header, admin, this.learners.map((l) => l.topic));
-      if (stale.length > 0) {
-        for (const s of stale) this.m.staleCheckpoints.inc({ reason: s.reason });
-        const message = staleMessage(this.checkpointer.path, stale);
-        if (this.opts.onStaleCheckpoint === 'fail') throw new Error(message);
-        this.opts.logger.warn({ policy: this.opts.onStaleCheckpoint, stale }, message);
-        if (this.opts.onStaleCheckpoint === 'reset-to-earliest') {
-          // the model goes with the offsets: start empty and read every partition from its start
-          for (const topic of this.learners.map((l) => l.topic)) for (const o of await admin.startOffsets(topic)) this.seekTo({ ...o });
-          return;
-        }
-        offsets = resumeOffsets(header, stale);
-      }
-    } finally {
-      await admin.close();
-    }
+    const policy = this.opts.onStaleCheckpoint;
+    const plan = await planResume(header, admin, this.learners.map((l) => l.topic), policy, this.checkpointer.path, (stale) => {
+      for (const s of stale) this.m.staleCheckpoints.inc({ reason: s.reason });
+      if (policy !== 'fail') this.opts.logger.warn({ policy, stale }, staleMessage(this.checkpointer.path, stale));
+    }).finally(() => admin.close());
+    // reset-to-earliest: the model goes with the offsets, so it starts empty
+    const offsets = plan.offsets;
+    if (!plan.keepModel) return offsets.forEach((o) => this.seekTo(o));
     for (const l of this.learners) {
       const state = learnerState(header, ck.blobs, l.stream);
       if (state !== null) l.restore(state);
@@ -194,6 +189,8 @@ export class TrainerShell {
       l.markAllChanged();
     }
     this.eventTimeHighWatermark = header.eventTimeHighWatermark;
+    this.modelEvents = header.modelEvents;
+    this.replays.restore(header.origins);
     for (const o of offsets) this.seekTo(o);
     this.opts.logger.info({ path: this.checkpointer.path, offsets, learners: Object.fromEntries(this.learners.map((l) => [l.stream, l.details()])) }, 'restored checkpoint');
   }
@@ -221,7 +218,11 @@ export class TrainerShell {
     const t0 = performance.now();
     this.applying = true;
     try {
-      const r = await learner.apply(records);
+      // events an ingest instance forwarded again after dying before its commit: applied once already
+      const fresh = this.replays.admit(records);
+      this.m.events.inc({ stream: learner.stream, outcome: 'replay' }, records.length - fresh.length);
+      const r = fresh.length > 0 ? await learner.apply(fresh) : { applied: 0, failed: 0, eventTime: 0 };
+      this.modelEvents += fresh.length;
       this.m.events.inc({ stream: learner.stream, outcome: 'applied' }, r.applied);
       if (r.failed > 0) this.m.events.inc({ stream: learner.stream, outcome: 'failed' }, r.failed);
       // never ahead of the clock: one event stamped in the future must not pin the watermark (ingest dead-letters those too)
@@ -254,7 +255,8 @@ export class TrainerShell {
   }
 
   private checkpointNow(commit: boolean): Promise<void> {
-    const snapshot = this.checkpointer.take(this.learners, this.offsets(), this.eventTimeHighWatermark, this.applied);
+    const position = { offsets: this.offsets(), origins: this.replays.marks(), modelEvents: this.modelEvents };
+    const snapshot = this.checkpointer.take(this.learners, position, this.eventTimeHighWatermark, this.applied);
     return this.checkpointer.start(snapshot, this.consumer, commit).then(() => {
       // a failed checkpoint dropped the changes it drained: the next one publishes everything
       if (this.checkpointer.failuresInRow > 0) for (const l of this.learners) l.markAllChanged();
@@ -278,7 +280,7 @@ export class TrainerShell {
   details(): Record<string, unknown> {
     const busy = this.threads?.busySeconds ?? [];
     busy.forEach((s, i) => this.m.threadBusy.set({ thread: String(i + 1) }, s));
-    return { role: this.role, applied: this.applied, ...Object.assign({}, ...this.learners.map((l) => l.details())), checkpoint: this.checkpointHealth };
+    return { role: this.role, applied: this.applied, modelEvents: this.modelEvents, replaysSkipped: this.replays.skipped, ...Object.assign({}, ...this.learners.map((l) => l.details())), checkpoint: this.checkpointHealth };
   }
 
   async stop(options: { checkpoint?: boolean } = {}): Promise<void> {

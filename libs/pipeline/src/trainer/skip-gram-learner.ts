@@ -4,7 +4,7 @@ import { SgnsKernel, type KernelShares, type TrainingThreads } from '@freshet/ke
 import type { Logger, Registry } from '@freshet/runtime';
 import type { ConsumedRecord } from '@freshet/transport';
 import type { Blob } from './checkpoint.js';
-import type { AppliedBatch, ChangedRows, LearnerState } from './learner.js';
+import { decodeEvents, type AppliedBatch, type ChangedRows, type LearnerState } from './learner.js';
 import type { ThreadedLearner } from './shell.js';
 import { exportSampler, learnerMetrics } from './metrics.js';
 
@@ -47,7 +47,6 @@ export class SkipGramLearner implements ThreadedLearner {
   private countsBuiltAt = { words: 0, tokens: 0 };
   private newWordsFrom = 0;
   private republish = false;
-  private stalenessAt = 0;
   private readonly stalenessRng = new Rng(7);
 
   constructor(
@@ -100,21 +99,9 @@ export class SkipGramLearner implements ThreadedLearner {
   }
 
   async apply(records: readonly ConsumedRecord[]): Promise<AppliedBatch> {
-    const decoded = await this.codec.decodeAll(records.map((r) => r.value));
     const windows: Int32Array[] = [];
-    let failed = 0;
-    let events = 0;
-    let eventTime = 0;
     let tokens = 0;
-    for (let j = 0; j < decoded.length; j++) {
-      const e = decoded[j];
-      if (e instanceof Error) {
-        failed++;
-        this.logger.error({ err: e, topic: records[j].topic, partition: records[j].partition, offset: records[j].offset }, 'cannot apply training record');
-        continue;
-      }
-      events++;
-      eventTime = Math.max(eventTime, e.eventTime);
+    const batch = await decodeEvents(this.codec, records, this.logger, (e) => {
       const ids = new Int32Array(e.tokens.length);
       for (let t = 0; t < ids.length; t++) {
         const id = this.model.wordId(e.tokens[t]);
@@ -123,13 +110,13 @@ export class SkipGramLearner implements ThreadedLearner {
       }
       tokens += ids.length;
       for (let at = 0; at < ids.length; at += MAX_SENTENCE) windows.push(ids.subarray(at, Math.min(ids.length, at + MAX_SENTENCE)));
-    }
+    });
     this.kernel.setVocabSize(this.model.vocab.size);
     this.maybeRebuildCounts();
     const lr = learningRate(this.opts.schedule, this.wordSteps);
     this.wordSteps += tokens;
     await this.train(windows, lr);
-    return { applied: events, failed, eventTime };
+    return batch;
   }
 
   /**
@@ -233,11 +220,7 @@ export class SkipGramLearner implements ThreadedLearner {
   }
 
   exportMetrics(): void {
-    // staleness scans a few table columns: every few seconds is plenty for a gauge
-    if (Date.now() - this.stalenessAt >= 5000) {
-      this.stalenessAt = Date.now();
-      this.m.staleness.set({ model: this.m.model }, this.kernel.staleness(4, this.stalenessRng));
-    }
+    this.m.staleness(() => this.kernel.staleness(4, this.stalenessRng));
     const c = this.threads?.wordCounters() ?? null;
     if (c !== null) exportSampler(this.m, this.opts.sampler, { updates: c.pairs, lossSum: c.lossSum, draws: c.draws, rejections: 0, fallbacks: c.fallbacks, mixed: c.mixed, refreshes: this.kernel.refreshes, refreshSeconds: this.kernel.refreshSeconds });
     this.m.vocabulary('word', this.model.vocab.size, this.model.vocab.refusedCount);

@@ -93,4 +93,38 @@ describe('trainer on the in-memory transport', () => {
     expect(metrics.p5).toBeGreaterThan(0.08);
     expect(second.words.vocab.size).toBeGreaterThan(1000);
   });
+
+  it('keeps the rank-table refresh cadence when one batch holds the whole stream', async () => {
+    // The trainer used to refresh only between batches, so a Kafka-sized batch trained on tables
+    // many cadences old (3 refreshes where 50 were due). Every window is on the topic before the
+    // trainer starts, so its first fetches are as big as the transport hands out.
+    const transport = new MemoryTransport({ partitions: 1 });
+    const registry = new LocalSchemaRegistry();
+    const textCodec = new AvroCodec<TextWindowEvent>(registry, defaultTopics.trainTextWindows, schemaTexts().textWindow.text);
+    const sentences = loadCorpusSentences(['moby-dick']).slice(0, 4000);
+    const producer = await transport.producer();
+    const records = [];
+    for (const [i, tokens] of sentences.entries()) {
+      records.push({ key: Buffer.from('moby'), value: await textCodec.encode({ documentId: 'moby', sequence: i, tokens, eventTime: 1000 + i }) });
+    }
+    await producer.send(defaultTopics.trainTextWindows, records);
+    const dir = mkdtempSync(join(tmpdir(), 'freshet-trainer-'));
+    const opts = options(transport, registry, dir, ['--word-sampler', 'adaptive', '--threads', '1']);
+    const trainer = new Trainer(opts);
+    await trainer.start();
+    await until(() => trainer.applied >= sentences.length);
+    await trainer.stop();
+    const total = async (name: string): Promise<number> => {
+      const m = await opts.metrics.getSingleMetric(name)?.get();
+      return (m?.values ?? []).filter((v) => v.labels.model === 'words').reduce((a, v) => a + v.value, 0);
+    };
+    const draws = await total('freshet_sampler_draws_total');
+    const refreshes = await total('freshet_rank_table_refreshes_total');
+    const v = trainer.words.vocab.size;
+    const due = draws / Math.ceil(v * Math.log(v));
+    expect(draws).toBeGreaterThan(100_000);
+    expect(due).toBeGreaterThan(5);
+    // the refresher thread keeps up within a factor (it never makes training wait for a sort)
+    expect(refreshes).toBeGreaterThanOrEqual(Math.floor(due * 0.3));
+  });
 });

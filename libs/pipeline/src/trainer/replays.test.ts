@@ -1,0 +1,102 @@
+import { describe, expect, it } from 'vitest';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Writable } from 'node:stream';
+import { AvroCodec, LocalSchemaRegistry, type TextWindowEvent } from '@freshet/avro';
+import { loadCorpusSentences } from '@freshet/datasets';
+import { createLogger, createRegistry, parseOptions } from '@freshet/runtime';
+import { MemoryTransport, type ConsumedRecord } from '@freshet/transport';
+import { IngestProcessor } from '../ingest/processor.js';
+import { defaultIngestLimits } from '../ingest/normalise.js';
+import { ORIGIN_HEADER, originHeader } from '../origin.js';
+import { defaultTopics, schemaTexts } from '../topics.js';
+import { trainerOptions, trainerSettings } from '../service/services.js';
+import { ReplayFilter } from './replays.js';
+import { Trainer } from './trainer.js';
+
+const quiet = createLogger('replays-test', { destination: new Writable({ write: (_c, _e, cb) => cb() }) });
+
+function record(partition: number, origin: { partition: number; offset: number; timestamp: number } | null, offset = 0): ConsumedRecord {
+  return { topic: 't', partition, offset, key: null, value: null, headers: origin === null ? {} : { [ORIGIN_HEADER]: originHeader(origin) }, timestamp: 0 };
+}
+
+async function until(cond: () => boolean, timeoutMs = 60_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!cond()) {
+    if (Date.now() > deadline) throw new Error('timed out');
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+describe('replay filter', () => {
+  it('passes new origins, drops replays, applies a recreated raw log, and keeps its marks through a checkpoint', () => {
+    const f = new ReplayFilter();
+    const first = [0, 1, 2, 3].map((o) => record(0, { partition: 0, offset: o, timestamp: 100 + o }));
+    expect(f.admit(first)).toHaveLength(4);
+    // ingest died before committing offsets 2-3: it forwards 2, 3 again, then 4 is new
+    const again = [2, 3, 4].map((o) => record(0, { partition: 0, offset: o, timestamp: 100 + o }));
+    expect(f.admit(again).map((r) => r.headers[ORIGIN_HEADER])).toEqual(['0:4:104']);
+    expect(f.skipped).toBe(2);
+    // another raw partition and another training partition have marks of their own
+    expect(f.admit([record(0, { partition: 1, offset: 0, timestamp: 1 }), record(1, { partition: 0, offset: 0, timestamp: 100 })])).toHaveLength(2);
+    // a record without an origin (written straight to the training topic) always passes
+    expect(f.admit([record(0, null), record(0, null)])).toHaveLength(2);
+    // the raw topic was deleted and recreated: offsets restart, timestamps do not go back
+    expect(f.admit([record(0, { partition: 0, offset: 0, timestamp: 5000 })])).toHaveLength(1);
+    expect(f.restarts).toBe(1);
+    const restored = new ReplayFilter();
+    restored.restore(f.marks());
+    expect(restored.marks()).toEqual(f.marks());
+    expect(restored.admit([record(0, { partition: 0, offset: 0, timestamp: 5000 }), record(0, { partition: 0, offset: 1, timestamp: 5001 })])).toHaveLength(1);
+  });
+});
+
+describe('ingest replays on the in-memory transport', () => {
+  it('an event ingest forwards twice (it died before its commit) is applied once, across a trainer restart', async () => {
+    const transport = new MemoryTransport({ partitions: 2 });
+    const registry = new LocalSchemaRegistry();
+    const rawText = new AvroCodec<TextWindowEvent>(registry, defaultTopics.rawTextWindows, schemaTexts().textWindow.text);
+    const sentences = loadCorpusSentences(['moby-dick']).slice(0, 1500);
+    const producer = await transport.producer();
+    const raw = [];
+    for (const [i, tokens] of sentences.entries()) {
+      raw.push({ key: Buffer.from(`doc-${i % 7}`), value: await rawText.encode({ documentId: `doc-${i % 7}`, sequence: i, tokens, eventTime: Date.now() }) });
+    }
+    await producer.send(defaultTopics.rawTextWindows, raw);
+    const ingestOnce = async (): Promise<void> => {
+      const ingest = new IngestProcessor({ transport, registry, topics: defaultTopics, limits: defaultIngestLimits, groupId: 'ingest', logger: quiet, metrics: createRegistry('ingest') });
+      await ingest.start();
+      await until(() => ingest.handled >= sentences.length);
+      await ingest.stop();
+    };
+    await ingestOnce();
+
+    const dir = mkdtempSync(join(tmpdir(), 'freshet-replays-'));
+    const settings = (): ReturnType<typeof trainerSettings> =>
+      trainerSettings(parseOptions(trainerOptions, ['--checkpoint-dir', dir, '--checkpoint-every-ms', '1000000', '--word-dim', '16', '--image-dim', '16', '--vocab-cap', '100000', '--threads', '1']));
+    const wiring = { transport, registry, topics: defaultTopics, groupId: 'trainer', logger: quiet };
+    const first = new Trainer({ ...settings(), ...wiring, metrics: createRegistry('t1') });
+    await first.start();
+    await until(() => first.modelEvents >= sentences.length);
+    await first.stop();
+
+    // ingest "crashed" before committing: its group forgot every offset, so it forwards everything again
+    const admin = await transport.admin();
+    await admin.deleteGroup('ingest');
+    await admin.close();
+    await ingestOnce();
+    const forwarded = (await transport.admin().then((a) => a.endOffsets(defaultTopics.trainTextWindows))).reduce((n, o) => n + o.offset, 0);
+    expect(forwarded).toBe(2 * sentences.length);
+
+    const second = new Trainer({ ...settings(), ...wiring, metrics: createRegistry('t2') });
+    await second.start();
+    await until(() => second.applied >= sentences.length);
+    await second.stop();
+    expect(second.modelEvents).toBe(sentences.length);
+    // every token counted once: the restored model's counts are the first trainer's
+    const counted = (t: Trainer): number => t.words.vocab.counts.reduce((a, b) => a + b, 0);
+    expect(counted(second)).toBe(counted(first));
+    expect((second.details() as { replaysSkipped: number }).replaysSkipped).toBe(sentences.length);
+  });
+});
