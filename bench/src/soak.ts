@@ -7,7 +7,12 @@
  *    below it with --max-old-space-size);
  *  - heap in use in the last minute of the feed is within --heap-tolerance of the first minute;
  *  - consumer lag of ingest and trainer returns to zero after the feed stops;
- *  - nothing is dead-lettered, and the caps actually engaged (names refused).
+ *  - nothing is dead-lettered, and the caps actually engaged (names refused);
+ *  - producers compress with every codec Kafka has (none, gzip, snappy, lz4, zstd: one feeder
+ *    each, and each service producing with another), and each service is killed with SIGKILL
+ *    once during the feed and started again: every event still reaches the model exactly once
+ *    (the trainer's model-lifetime event count equals the events fed, replays skipped);
+ *  - /healthz answers within 100 ms at the 99th percentile under that load (polled every 250 ms).
  *
  *   npm run bench:soak -- [--minutes 5] [--rate 1000] [--memory-bound-mb 768] [--heap-tolerance 0.2] [--out FILE]
  *
@@ -40,6 +45,13 @@ const total = Math.round(minutes * 60 * rate);
 const imageCount = Math.floor(total / 2);
 const synthetic = generateSynthetic({ images: imageCount, labels: 5000, rank: 16, zipf: 1.0, meanLabels: 4, topicsPerImage: 2, noise: 0.05, seed: 7 });
 const images = synthetic.map((img, i) => ({ id: `soak-${i}`, labels: img.labels }));
+const codecs = ['none', 'gzip', 'snappy', 'lz4', 'zstd'] as const;
+/** each service killed with SIGKILL once, at these shares of the feed, then started again */
+const kills = [
+  { service: 'ingest', at: 0.3 },
+  { service: 'trainer', at: 0.5 },
+  { service: 'publisher', at: 0.7 },
+].filter(() => args.get('kill') !== 'false');
 const baseWindows = ['sotu', 'moby-dick'].flatMap((c) => toWindows(c, loadCorpusSentences([c]), 24));
 const windows = Array.from({ length: total - imageCount }, (_, i) => {
   const w = baseWindows[i % baseWindows.length];
@@ -54,7 +66,15 @@ interface Sample {
   heapUsedMb: Record<string, number>;
 }
 
-const mean = (xs: number[]): number => xs.reduce((a, b) => a + b, 0) / Math.max(1, xs.length);
+/** mean of the samples taken (a service between its kill and its restart has none) */
+const mean = (xs: Array<number | undefined>): number => {
+  const taken = xs.filter((x): x is number => x !== undefined && Number.isFinite(x));
+  return taken.reduce((a, b) => a + b, 0) / Math.max(1, taken.length);
+};
+const quantile = (xs: number[], q: number): number => {
+  const sorted = [...xs].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? NaN;
+};
 
 const broker = await benchBroker();
 const services: BenchService[] = [];
@@ -64,24 +84,24 @@ try {
   const env = { KAFKA_BROKERS: broker.brokers, FRESHET_TOPIC_PREFIX: prefix, FRESHET_PARTITIONS: '4' };
   // V8's old space bounded below the memory bound, so a leak shows as an out-of-memory crash
   const nodeArgs = [`--max-old-space-size=${Math.floor(memoryBoundMb * 0.75)}`];
-  services.push(await startService('ingest', env, nodeArgs));
-  services.push(
-    await startService(
-      'trainer',
-      {
-        ...env,
-        FRESHET_CHECKPOINT_DIR: mkdtempSync(join(tmpdir(), 'soak-ck-')),
-        FRESHET_CHECKPOINT_EVERY_MS: '5000',
-        FRESHET_IMAGE_CAP: String(caps.images),
-        FRESHET_LABEL_CAP: String(caps.labels),
-        FRESHET_VOCAB_CAP: String(caps.words),
-      },
-      nodeArgs,
-    ),
-  );
-  services.push(await startService('publisher', { ...env, FRESHET_PUBLISH_EVERY_MS: '10000' }, nodeArgs));
-  const [ingest, trainer, publisher] = services;
+  const checkpointDir = mkdtempSync(join(tmpdir(), 'soak-ck-'));
+  const serviceEnv: Record<string, Record<string, string>> = {
+    ingest: { ...env, FRESHET_PRODUCER_COMPRESSION: 'zstd' },
+    trainer: {
+      ...env,
+      FRESHET_PRODUCER_COMPRESSION: 'lz4',
+      FRESHET_CHECKPOINT_DIR: checkpointDir,
+      FRESHET_CHECKPOINT_EVERY_MS: '5000',
+      FRESHET_IMAGE_CAP: String(caps.images),
+      FRESHET_LABEL_CAP: String(caps.labels),
+      FRESHET_VOCAB_CAP: String(caps.words),
+    },
+    publisher: { ...env, FRESHET_PRODUCER_COMPRESSION: 'snappy', FRESHET_PUBLISH_EVERY_MS: '10000' },
+  };
+  for (const name of ['ingest', 'trainer', 'publisher']) services.push(await startService(name, serviceEnv[name], nodeArgs));
+  const byName = (name: string): BenchService => services.find((x) => x.name === name) as BenchService;
   const transport = new KafkaTransport({ brokers: broker.brokers.split(','), clientId: 'bench-soak' });
+  const feeders = codecs.map((compression) => new KafkaTransport({ brokers: broker.brokers.split(','), clientId: `bench-soak-${compression}`, compression }));
   const admin = await transport.admin();
   const samples: Sample[] = [];
   const t0 = Date.now();
@@ -95,7 +115,8 @@ try {
     const rssMb: Record<string, number> = {};
     const heapUsedMb: Record<string, number> = {};
     for (const s of services) {
-      if (s.child.exitCode !== null) throw new Error(`${s.name} exited with ${s.child.exitCode} during the soak`);
+      if (s.child.exitCode !== null && !s.child.killed) throw new Error(`${s.name} exited with ${s.child.exitCode} during the soak`);
+      if (s.child.killed) continue;
       const m = await scrape(s.port);
       rssMb[s.name] = (m.get('process_resident_memory_bytes') ?? NaN) / 2 ** 20;
       heapUsedMb[s.name] = (m.get('nodejs_heap_size_used_bytes') ?? NaN) / 2 ** 20;
@@ -118,8 +139,52 @@ try {
       await new Promise((r) => setTimeout(r, sampleEveryMs));
     }
   })();
+  // /healthz latency of every live service, every 250 ms, for the whole run
+  const healthMs: Record<string, number[]> = { ingest: [], trainer: [], publisher: [] };
+  let probing = true;
+  const prober = (async () => {
+    while (probing) {
+      await Promise.all(
+        services
+          .filter((x) => !x.child.killed)
+          .map(async (x) => {
+            const t = performance.now();
+            try {
+              await healthz(x.port);
+              healthMs[x.name].push(performance.now() - t);
+            } catch {
+              // a service between its kill and its restart
+            }
+          }),
+      );
+      await new Promise((r) => setTimeout(r, 250));
+    }
+  })();
+  // kill -9 each service once during the feed, and start it again at once
+  const feedSeconds = total / rate;
+  const killLog: Array<{ service: string; atSeconds: number; readyAgainSeconds: number }> = [];
+  const killer = (async () => {
+    for (const k of kills) {
+      const wait = t0 + k.at * feedSeconds * 1000 - Date.now();
+      if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+      const victim = byName(k.service);
+      const at = (Date.now() - t0) / 1000;
+      victim.child.kill('SIGKILL');
+      await new Promise((r) => victim.child.once('exit', r));
+      const replacement = await startService(k.service, serviceEnv[k.service], nodeArgs);
+      services[services.indexOf(victim)] = replacement;
+      killLog.push({ service: k.service, atSeconds: at, readyAgainSeconds: (Date.now() - t0) / 1000 });
+      process.stderr.write(`soak t=${at.toFixed(0)}s killed ${k.service} (SIGKILL); ready again at ${killLog[killLog.length - 1].readyAgainSeconds.toFixed(0)}s\n`);
+    }
+  })();
   const registry = new LocalSchemaRegistry(loadSchemaFiles().map((f) => f.text));
-  const fed = await feedEvents(transport, registry, topics, { images, windows, rate, batch: 100, source: 'soak' });
+  // one feeder per codec, each a fifth of the events at a fifth of the rate
+  const share = <T>(xs: T[], k: number): T[] => xs.filter((_, i) => i % codecs.length === k);
+  const feeds = await Promise.all(
+    feeders.map((f, k) => feedEvents(f, registry, topics, { images: share(images, k), windows: share(windows, k), rate: rate / codecs.length, batch: 100, source: `soak-${codecs[k]}` })),
+  );
+  const fed = { sent: feeds.reduce((n, f) => n + f.sent, 0), seconds: Math.max(...feeds.map((f) => f.seconds)) };
+  await killer;
   const feedEnded = (Date.now() - t0) / 1000;
   phase = 'drain';
   // lag back to zero: every raw record forwarded and every training record checkpointed
@@ -135,12 +200,15 @@ try {
   }
   sampling = false;
   await sampler;
+  probing = false;
+  await prober;
   if (samplerError !== null) throw samplerError;
   const final = await takeSample();
-  const trainerHealth = await healthz(trainer.port);
-  const trainerMetrics = await scrape(trainer.port);
-  const ingestMetrics = await scrape(ingest.port);
-  const publisherMetrics = await scrape(publisher.port);
+  const trainerHealth = await healthz(byName('trainer').port);
+  const trainerMetrics = await scrape(byName('trainer').port);
+  const ingestMetrics = await scrape(byName('ingest').port);
+  const publisherMetrics = await scrape(byName('publisher').port);
+  const health = Object.fromEntries(Object.entries(healthMs).map(([n, xs]) => [n, { probes: xs.length, p50Ms: quantile(xs, 0.5), p99Ms: quantile(xs, 0.99), maxMs: Math.max(...xs) }]));
   const firstMinute = samples.filter((s) => s.phase === 'feed' && s.t <= 60);
   const lastMinute = samples.filter((s) => s.phase === 'feed' && s.t > feedEnded - 60);
   const names = services.map((s) => s.name);
@@ -154,7 +222,7 @@ try {
       return [n, { firstMinuteMeanMb: first, lastMinuteMeanMb: last, growth: last / first - 1, withinTolerance: last <= first * (1 + heapTolerance), rssFirstMinuteMeanMb: rssFirst, rssLastMinuteMeanMb: rssLast, rssGrowth: rssLast / rssFirst - 1 }];
     }),
   );
-  const peakRss = Object.fromEntries(names.map((n) => [n, Math.max(...samples.map((s) => s.rssMb[n]))]));
+  const peakRss = Object.fromEntries(names.map((n) => [n, Math.max(...samples.map((s) => s.rssMb[n] ?? 0))]));
   const deadLetters = ingestMetrics.get('freshet_ingest_rejections_total') ?? 0;
   const refused = trainerMetrics.get('freshet_vocabulary_refused') ?? 0;
   const checks = {
@@ -163,7 +231,9 @@ try {
     lagReturnedToZero: drainedAt !== null,
     noDeadLetters: deadLetters === 0,
     capsEngaged: refused > 0,
-    allEventsApplied: trainerHealth.applied === total,
+    // every event fed reached the surviving model once: none lost, none applied twice (replays skipped)
+    exactlyOnceInModel: trainerHealth.modelEvents === total,
+    healthP99Under100ms: Object.values(health).every((h) => h.p99Ms <= 100),
   };
   const result = {
     benchmark: 'soak',
@@ -183,6 +253,10 @@ try {
     final: { rssMb: final.rssMb, heapUsedMb: final.heapUsedMb },
     trainer: { ...trainerHealth, namesRefused: refused },
     deadLetters,
+    compression: { feeders: codecs, services: { ingest: 'zstd', trainer: 'lz4', publisher: 'snappy' } },
+    kills: killLog,
+    health,
+    replaysSkipped: trainerHealth.replaysSkipped,
     snapshots: publisherMetrics.get('freshet_snapshots_published_total') ?? 0,
     checks,
     passed: Object.values(checks).every(Boolean),
