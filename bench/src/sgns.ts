@@ -35,7 +35,7 @@ const adaptive = {
   mix: numberArg(args, 'adaptive-mix', 0.1),
   refreshEvery: numberArg(args, 'adaptive-refresh-every', 0),
   head: numberArg(args, 'adaptive-head', 0),
-  async: args.get('adaptive-async') === 'true',
+  async: args.get('adaptive-async') !== 'false',
 };
 const benchRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const cli = resolve(benchRoot, '..', 'tools', 'cli', 'dist', 'main.js');
@@ -98,7 +98,7 @@ function ours(sampler: 'popularity' | 'adaptive', threads: number, seed: number)
   const out = join(dir, `ours-${sampler}-${threads}.vec`);
   const extra =
     sampler === 'adaptive'
-      ? ['--lambda', String(adaptive.lambda), '--mix-share', String(adaptive.mix), '--head', String(adaptive.head), ...(adaptive.refreshEvery > 0 ? ['--refresh-every', String(adaptive.refreshEvery)] : []), ...(adaptive.async ? ['--async-refresh'] : [])]
+      ? ['--lambda', String(adaptive.lambda), '--mix-share', String(adaptive.mix), '--head', String(adaptive.head), ...(adaptive.refreshEvery > 0 ? ['--refresh-every', String(adaptive.refreshEvery)] : []), '--async-refresh', String(adaptive.async)]
       : [];
   const r = run('node', [cli, 'train-words', '--corpus', corpusFile, '--min-count', '5', '--epochs', String(epochs), '--threads', String(threads), '--sampler', sampler, '--seed', String(seed), '--evaluate', 'false', '--out', out, ...extra]);
   const result = lastJson(r.out) as { trainSeconds: number; readSeconds: number; startedAt: number; samplerStats: Record<string, number> };

@@ -38,7 +38,7 @@ export const trainWordsOptions: OptionSpec[] = [
   { name: 'candidates', kind: 'number', integer: true, min: 1, default: 1, help: 'adaptive: candidates re-scored exactly per draw' },
   { name: 'refresh-every', kind: 'number', integer: true, min: 1, help: 'adaptive: draws between rank-table refreshes (default ceil(|V| ln |V|))' },
   { name: 'head', kind: 'number', integer: true, min: 0, default: 0, help: 'adaptive: rank only this many most frequent words (the rest come through the popularity mix; 0: all)' },
-  { name: 'async-refresh', kind: 'boolean', default: false, help: 'adaptive: refresh the rank tables on a thread of their own (training never waits for a sort)' },
+  { name: 'async-refresh', kind: 'boolean', default: true, help: 'adaptive: refresh the rank tables on a thread of their own (training never waits for a sort)' },
   { name: 'evaluate', kind: 'boolean', default: true, help: 'report Spearman on the similarity sets and neighbours (false: train and write only, as the benchmark times it)' },
   { name: 'similarity', kind: 'list', help: 'word-similarity files to report Spearman on (default: all of data/word-similarity/normalized)' },
   { name: 'neighbours', kind: 'list', default: 'whale,ship,war,money,freedom', help: 'words whose nearest neighbours to print' },
