@@ -45,7 +45,7 @@ describe('the pipeline as separate processes on a real Kafka broker', () => {
 
     // a downstream consumer with only the .avsc files: assemble the newest complete version
     const chunkType = avscType('snapshot-chunk.v2.avsc');
-    const manifestType = avscType('snapshot-manifest.v1.avsc');
+    const manifestType = avscType('snapshot-manifest.v2.avsc');
     const kafka = new Kafka({ brokers: brokers.split(','), clientId: 'it-reader', logLevel: logLevel.NOTHING });
     const consumer = kafka.consumer({ groupId: `reader-${prefix}` });
     await consumer.connect();

@@ -64,9 +64,9 @@ describe('a downstream reader in Python, written from docs/wire-format.md', () =
       }
     }, 180_000, 'a snapshot with every image');
     // the publisher cuts no new version once the stream is applied: both readers see the same one
-    const queries = ['--neighbours', 'whale', 'sea', 'captain', '--labels-of', images[0].id, images[1].id, '--count', '5'];
+    const queries = ['--neighbours', 'whale,sea,captain', '--labels-of', `${images[0].id},${images[1].id}`, '--count', '5'];
     const ours = cli(queries);
-    const py = json(python, [join(repoRoot, 'examples', 'python', 'reader.py'), '--brokers', brokers, '--topic-prefix', prefix, ...queries.map((q) => (q === '--count' ? '--count' : q))]);
+    const py = json(python, [join(repoRoot, 'examples', 'python', 'reader.py'), '--brokers', brokers, '--topic-prefix', prefix, ...queries]);
     expect(py.version).toBe(ours.version);
     expect(py.counts).toEqual(ours.counts);
     expect(py.readSeconds as number).toBeLessThan(2);

@@ -110,10 +110,16 @@ export async function publisherActive(s: RunningService): Promise<boolean> {
  * once. Returns the final /healthz for further checks.
  */
 export async function expectEveryEventOnce(trainer: RunningService, expected: { images: number; labelPairs: number; tokens: number }, what: string): Promise<TrainerHealth> {
-  await until(async () => {
-    const h = await health<TrainerHealth>(trainer);
-    return h.labelPairs >= expected.labelPairs && h.tokens >= expected.tokens;
-  }, 180_000, what);
+  let last: TrainerHealth | null = null;
+  try {
+    await until(async () => {
+      last = await health<TrainerHealth>(trainer);
+      return last.labelPairs >= expected.labelPairs && last.tokens >= expected.tokens;
+    }, 180_000, what);
+  } catch (err) {
+    // what the trainer held and said: the failure explains itself
+    throw new Error(`${(err as Error).message}; expected ${JSON.stringify(expected)}, last /healthz ${JSON.stringify(last)}; trainer log:\n${trainer.log.join('').slice(-4000)}`);
+  }
   await new Promise((r) => setTimeout(r, 2000));
   const h = await health<TrainerHealth>(trainer);
   expect(h.images).toBe(expected.images);

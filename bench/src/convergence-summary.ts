@@ -2,17 +2,17 @@
  * Summary of the convergence runs (bench/run-convergence.sh): per data set, the median and range
  * over seeds of every contender's speed-ups and best held-out P@5/MAP, LightFM's, the settings
  * tuning chose, and whether each goal of the learning core was met. The headline contender is the
- * shipped default (`auto`: uniform negatives below 1000 labels, WARP from there). Reads only the
+ * shipped default (`auto`: uniform negatives below AUTO_SAMPLER_LABELS (100) labels, WARP from there). Reads only the
  * committed per-seed JSON; writes bench/results/convergence-summary.json.
  *
  *   npm run bench:convergence-summary
  */
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { AUTO_SAMPLER_LABELS as AUTO_LABELS } from '@freshet/kernels';
 import { runEnvironment } from './lib/environment.js';
 
 const RESULTS = 'bench/results';
-const AUTO_LABELS = 1000;
 
 interface Ratios {
   vsLightfm: number | null;
@@ -21,6 +21,7 @@ interface Ratios {
 }
 interface SeedRun {
   labels: number;
+  images: number;
   settings: { seed: number };
   speedups: Record<string, Ratios>;
   contenders: Record<string, { chosen: Record<string, unknown>; bestP5: number; bestMap: number; usPerStep: number }>;
@@ -29,15 +30,19 @@ interface SeedRun {
   environment: { commit: string; dirty: boolean | null; command: string };
 }
 
-/** Median and range; a missing value (the target was never reached) counts as below every number. */
+/**
+ * Median and range. A missing value (the target was never reached) counts as the worst: below
+ * every speed-up or score, above every number of seconds (`missingIsHigh`).
+ */
 interface Spread {
   median: number | null;
   min: number | null;
   max: number | null;
   reached: string;
 }
-function spread(values: Array<number | null>): Spread {
-  const sorted = [...values].sort((a, b) => (a === null ? -1 : b === null ? 1 : a - b));
+function spread(values: Array<number | null>, missingIsHigh = false): Spread {
+  const low = missingIsHigh ? 1 : -1;
+  const sorted = [...values].sort((a, b) => (a === null && b === null ? 0 : a === null ? low : b === null ? -low : a - b));
   const mid = sorted.length % 2 === 1 ? sorted[(sorted.length - 1) / 2] : medianOfPair(sorted[sorted.length / 2 - 1], sorted[sorted.length / 2]);
   return {
     median: mid,
@@ -94,8 +99,8 @@ const datasets = Object.fromEntries(
             vsWarp: spread(runs.map((r) => r.run.speedups[n]?.vsWarp ?? null)),
             bestP5: spread(best.map((b) => b?.p5 ?? null)),
             bestMap: spread(best.map((b) => b?.map ?? null)),
-            secondsToLightfmTarget: spread(runs.map((r) => r.run.targets.lightfm?.seconds[n]?.wall ?? null)),
-            cpuSecondsToLightfmTarget: spread(runs.map((r) => r.run.targets.lightfm?.seconds[n]?.cpu ?? null)),
+            secondsToLightfmTarget: spread(runs.map((r) => r.run.targets.lightfm?.seconds[n]?.wall ?? null), true),
+            cpuSecondsToLightfmTarget: spread(runs.map((r) => r.run.targets.lightfm?.seconds[n]?.cpu ?? null), true),
             chosen: best.map((b) => b?.chosen ?? null),
           },
         ];
@@ -117,6 +122,7 @@ const datasets = Object.fromEntries(
       dataset,
       {
         labels,
+        images: runs[0].run.images,
         seeds: runs.map((r) => r.run.settings.seed),
         default: `auto = ${headline} at ${labels} labels`,
         headline,
@@ -136,7 +142,7 @@ writeFileSync(
   `${JSON.stringify(
     {
       benchmark: 'convergence-summary',
-      rule: 'median and range over seeds; a contender that never reached a target counts as below every number (null median when it missed in most seeds); `reached` = seeds that reached it',
+      rule: 'median and range over seeds; a contender that never reached a target counts as the worst value (below every speed-up, above every number of seconds; null when it missed in most seeds); `reached` = seeds that reached it',
       datasets,
       environment: runEnvironment(),
     },

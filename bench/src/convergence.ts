@@ -14,6 +14,7 @@ import { Rng, leaveOneOut, mergeById, type LabeledImage } from '@freshet/core';
 import { generateSynthetic, readImageLabelFile } from '@freshet/datasets';
 import { listArg, numberArg, parseArgs } from './lib/args.js';
 import { pointAtTarget, trainCurve, type CurveOptions, type CurvePoint, type CurveResult, type Setting } from './lib/convergence-run.js';
+import { AUTO_SAMPLER_LABELS as AUTO_LABELS } from '@freshet/kernels';
 import { runEnvironment } from './lib/environment.js';
 import { runLightFm, type LightFmRun, type LightFmSetting } from './lib/lightfm.js';
 
@@ -54,7 +55,6 @@ const contenders: Record<string, Contender> = {
  * What we ship as the default (the CLI's and the trainer's `auto` sampler): uniform negatives
  * below AUTO_LABELS labels, WARP from there. Its ratios are the headline.
  */
-const AUTO_LABELS = 1000;
 const defaultFor = (labelCount: number): string => (labelCount >= AUTO_LABELS ? 'warp' : 'uniform');
 
 function settingsOf(c: Contender): Setting[] {

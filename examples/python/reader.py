@@ -147,10 +147,16 @@ def nearest(tables, source, entity, target, count):
     return [{"id": name, "score": score} for score, name in scored[:count]]
 
 
+def names(values):
+    """Names given as separate arguments or as comma lists: whale sea, or whale,sea."""
+    return [n for v in values for n in v.split(",") if n]
+
+
 def main(argv):
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--brokers", required=True)
     p.add_argument("--topic-prefix", default="")
+    # names separated by spaces or commas (the freshet CLI takes comma lists)
     p.add_argument("--neighbours", nargs="*", default=[])
     p.add_argument("--labels-of", nargs="*", default=[])
     p.add_argument("--count", type=int, default=8)
@@ -167,8 +173,8 @@ def main(argv):
         "version": manifest["version"],
         "counts": {kind: len(t["ids"]) for kind, t in tables.items()},
         "readSeconds": seconds,
-        "neighbours": {w: nearest(tables, "WORD", w, "WORD", args.count) for w in args.neighbours},
-        "labelsOf": {i: nearest(tables, "IMAGE", i, "LABEL", args.count) for i in args.labels_of},
+        "neighbours": {w: nearest(tables, "WORD", w, "WORD", args.count) for w in names(args.neighbours)},
+        "labelsOf": {i: nearest(tables, "IMAGE", i, "LABEL", args.count) for i in names(args.labels_of)},
     }))
     return 0
 

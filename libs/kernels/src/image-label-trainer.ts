@@ -13,7 +13,7 @@ import {
   type NegativeSampler,
   type PairSet,
 } from '@freshet/core';
-import { VseKernel, type VseCounters, type VseSamplerSpec, type VseShare } from './vse-kernel.js';
+import { AUTO_SAMPLER_LABELS, VseKernel, type VseCounters, type VseSamplerSpec, type VseShare } from './vse-kernel.js';
 
 export type Engine = 'wasm' | 'js';
 
@@ -54,7 +54,7 @@ export class ImageLabelTrainer {
       for (const name of alsoLabels) model.labelId(name);
       const s = opts.sampler;
       // auto: the kernel switches by the label count; offline the count is known up front
-      const kind = s.kind === 'auto' ? (model.labels.size >= (s.autoLabels ?? 1000) ? 'warp' : 'uniform') : s.kind;
+      const kind = s.kind === 'auto' ? (model.labels.size >= (s.autoLabels ?? AUTO_SAMPLER_LABELS) ? 'warp' : 'uniform') : s.kind;
       const sampler = createSampler(
         {
           ...defaultSamplerConfig,

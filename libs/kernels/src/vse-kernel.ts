@@ -14,6 +14,14 @@ import { MemoryLayout, drainFlags } from './memory.js';
 import { heapBase, instantiate } from './modules.js';
 import { AsyncTableRefresher, CTRL, SwappableRankTables, TableRefreshClient, tablesStaleness, type TableMaintainer, type TableRegions } from './tables.js';
 
+/**
+ * The `auto` sampler's switch: uniform negatives below this many labels, WARP from there. Chosen
+ * from the convergence runs (3 seeds each): at 38 labels (MIRFLICKR-25k) uniform reached
+ * LightFM's best P@5 first and WARP never did; at 374 (Corel5k) and 5,000 (synthetic) WARP
+ * reached it first or with the better P@5 and MAP.
+ */
+export const AUTO_SAMPLER_LABELS = 100;
+
 /** The negative samplers the kernel runs (the TypeScript reference has the same ones). */
 export interface VseSamplerSpec {
   /**
@@ -22,7 +30,7 @@ export interface VseSamplerSpec {
    * benchmark on each side: README, "Learning core")
    */
   kind: 'uniform' | 'warp' | 'adaptive' | 'auto';
-  /** auto: the label count from which WARP replaces uniform (default 1000) */
+  /** auto: the label count from which WARP replaces uniform (default AUTO_SAMPLER_LABELS) */
   autoLabels?: number;
   /** candidates scored per draw, the hardest kept (1: the plain sampler) */
   candidates: number;
@@ -178,7 +186,7 @@ export class VseKernel {
     this.exports.configure(c.dim, cols, L.width * 4, L.u, L.v, L.gu, L.gv, L.posHdr, L.posArena, L.pairs, L.harm, L.ctrl, c.labelBias ? 1 : 0, c.margin, c.reg, L.dirtyImages, L.dirtyLabels);
     const s = spec.sampler;
     const maxSampled = Number.isFinite(s.maxSampled) ? Math.max(1, Math.floor(s.maxSampled)) : 0x7fffffff;
-    this.exports.configureSampler(MODES[s.kind], Math.max(1, Math.floor(s.candidates)), maxSampled, s.mixShare, s.maxRetries, s.autoLabels ?? 1000);
+    this.exports.configureSampler(MODES[s.kind], Math.max(1, Math.floor(s.candidates)), maxSampled, s.mixShare, s.maxRetries, s.autoLabels ?? AUTO_SAMPLER_LABELS);
     const rng = new Rng(seed);
     this.exports.seed(rng.nextU32(), rng.nextU32(), rng.nextU32(), rng.nextU32());
     this.ctrl = new Int32Array(buffer, L.ctrl, 16);

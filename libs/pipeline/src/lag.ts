@@ -19,7 +19,7 @@ export class LagMonitor {
     private readonly transport: Transport,
     private readonly topics: string[],
     /** next offset to process per "topic#partition" (absent: nothing processed yet) */
-    private readonly positions: () => Map<string, number>,
+    private readonly positions: () => ReadonlyMap<string, number>,
     registry: Registry,
     private readonly everyMs = 5000,
   ) {

@@ -88,3 +88,55 @@ export async function readRange(transport: Transport, topic: string, partition: 
   }
   return out;
 }
+
+/**
+ * The record at each given position (one per topic partition), read through one throwaway
+ * consumer group. A position past its partition's end has no record. Fails after `timeoutMs`
+ * rather than answer "missing" for a record it could not reach.
+ */
+export async function readRecordsAt(transport: Transport, positions: ReadonlyArray<{ topic: string; partition: number; offset: number }>, timeoutMs = 60_000): Promise<ConsumedRecord[]> {
+  if (positions.length === 0) return [];
+  const wanted = new Map(positions.map((p) => [`${p.topic}#${p.partition}`, p.offset]));
+  const found = new Map<string, ConsumedRecord>();
+  const topics = [...new Set(positions.map((p) => p.topic))];
+  const ends = new Map<string, number>();
+  const admin = await transport.admin();
+  try {
+    for (const t of topics) for (const e of await admin.endOffsets(t)) ends.set(`${t}#${e.partition}`, e.offset);
+  } finally {
+    await admin.close();
+  }
+  // positions at or past the end have no record: nothing to wait for
+  for (const [k, offset] of wanted) if (offset >= (ends.get(k) ?? 0)) wanted.delete(k);
+  if (wanted.size === 0) return [];
+  let consumer: Consumer | null = null;
+  const seekAll = (assigned: ReadonlyArray<{ topic: string; partition: number }>): void => {
+    for (const a of assigned) {
+      const offset = wanted.get(`${a.topic}#${a.partition}`);
+      if (offset !== undefined) consumer?.seek({ topic: a.topic, partition: a.partition, offset });
+    }
+  };
+  consumer = await transport.consumer({ groupId: `freshet-check-${randomUUID()}`, topics, fromBeginning: true, onAssignment: seekAll });
+  const c = consumer;
+  seekAll(c.assignment());
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    await new Promise<void>((resolve, reject) => {
+      timer = setTimeout(() => reject(new Error(`reading back ${wanted.size - found.size} checkpointed record(s) took more than ${timeoutMs} ms`)), timeoutMs);
+      c.run(async (batch) => {
+        const key = `${batch.topic}#${batch.partition}`;
+        const offset = wanted.get(key);
+        if (offset === undefined || found.has(key)) return;
+        const r = batch.records.find((x) => x.offset === offset);
+        if (r !== undefined) found.set(key, r);
+        // compaction or a gap: the first record beyond it means the offset holds none
+        else if (batch.records.some((x) => x.offset > offset)) wanted.delete(key);
+        if ([...wanted.keys()].every((k) => found.has(k))) resolve();
+      }).catch(reject);
+    });
+  } finally {
+    clearTimeout(timer);
+    await c.close();
+  }
+  return [...found.values()];
+}

@@ -196,6 +196,7 @@ class KafkaConsumerAdapter implements Consumer {
   private assigned: TopicPartition[] = [];
   private stopped: { resolve: () => void; reject: (err: Error) => void } | null = null;
   private closed = false;
+  private stopTimer: NodeJS.Timeout | null = null;
   private readonly health: ConsumerState = { up: false, rebalances: 0, restarts: 0, lastContact: 0, failure: null };
 
   constructor(
@@ -222,18 +223,26 @@ class KafkaConsumerAdapter implements Consumer {
     // has stopped consuming for good (and left its group), so run() must fail loudly
     consumer.on(consumer.events.CRASH, (event) => {
       const { error, restart } = event.payload as { error: Error; restart: boolean };
+      if (this.stopTimer !== null) clearTimeout(this.stopTimer);
+      this.stopTimer = null;
       if (restart) {
         this.health.restarts++;
         return;
       }
       this.fail(`consumer crashed: ${error?.message ?? String(error)}`);
     });
+    // a crash disconnects (STOP) before it reports whether it restarts (CRASH): a STOP is a
+    // failure only if no CRASH follows it
     consumer.on(consumer.events.STOP, () => {
-      if (!this.closed) this.fail('consumer stopped (it left its group) without being closed');
+      if (this.closed) return;
+      this.stopTimer = setTimeout(() => this.fail('consumer stopped (it left its group) without being closed'), 5000);
+      this.stopTimer.unref();
     });
   }
 
   private fail(reason: string): void {
+    if (this.stopTimer !== null) clearTimeout(this.stopTimer);
+    this.stopTimer = null;
     if (this.closed || this.health.failure !== null) return;
     this.health.up = false;
     this.health.failure = reason;
@@ -292,6 +301,7 @@ class KafkaConsumerAdapter implements Consumer {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    if (this.stopTimer !== null) clearTimeout(this.stopTimer);
     this.health.up = false;
     await this.consumer.disconnect();
     this.stopped?.resolve();

@@ -13,7 +13,7 @@ export const trainImagesOptions: OptionSpec[] = [
   { name: 'synthetic-images', kind: 'number', integer: true, min: 1, default: 20_000, help: 'images of the synthetic set' },
   { name: 'split', kind: 'string', default: 'loo', choices: ['loo', 'none'], help: 'loo: one held-out label per image with >= 2 labels; none: train on everything' },
   { name: 'engine', kind: 'string', default: 'wasm', choices: ['wasm', 'js'], help: 'wasm: the SIMD kernel (threads); js: the TypeScript reference' },
-  { name: 'sampler', kind: 'string', default: 'auto', choices: ['auto', 'uniform', 'warp', 'adaptive'], help: 'negative sampler: auto is uniform below 1,000 labels and WARP from there (what won the convergence benchmark); uniform with --candidates > 1 is dynamic negative sampling' },
+  { name: 'sampler', kind: 'string', default: 'auto', choices: ['auto', 'uniform', 'warp', 'adaptive'], help: 'negative sampler: auto is uniform below 100 labels and WARP from there (what won the convergence benchmark); uniform with --candidates > 1 is dynamic negative sampling' },
   { name: 'optimizer', kind: 'string', default: 'adagrad', choices: ['adagrad', 'sgd'], help: 'per-coordinate AdaGrad or plain SGD at a constant rate' },
   { name: 'label-bias', kind: 'boolean', default: true, help: 'learn a bias per label (score = u·v + b)' },
   { name: 'dim', kind: 'number', integer: true, min: 1, default: 100, help: 'vector dimension' },

@@ -69,7 +69,7 @@ export const trainerOptions: OptionSpec[] = [
   { name: 'image-reg', kind: 'number', env: 'FRESHET_IMAGE_REG', min: 0, default: 0.003, help: 'image-label L2' },
   { name: 'image-optimizer', kind: 'string', env: 'FRESHET_IMAGE_OPTIMIZER', default: 'adagrad', choices: ['adagrad', 'sgd'], help: 'per-coordinate AdaGrad or plain SGD' },
   { name: 'image-label-bias', kind: 'boolean', env: 'FRESHET_IMAGE_LABEL_BIAS', default: true, help: 'learn a bias per label (score = image · label + bias)' },
-  { name: 'image-sampler', kind: 'string', env: 'FRESHET_IMAGE_SAMPLER', default: 'auto', choices: ['auto', 'warp', 'uniform', 'adaptive'], help: 'negative sampler for labels: auto is uniform below 1,000 labels and WARP from there (what won the convergence benchmark on each side)' },
+  { name: 'image-sampler', kind: 'string', env: 'FRESHET_IMAGE_SAMPLER', default: 'auto', choices: ['auto', 'warp', 'uniform', 'adaptive'], help: 'negative sampler for labels: auto is uniform below 100 labels and WARP from there (what won the convergence benchmark on each side)' },
   { name: 'image-max-sampled', kind: 'number', env: 'FRESHET_IMAGE_MAX_SAMPLED', integer: true, min: 1, default: 30, help: 'WARP: most candidates scored per step' },
   { name: 'image-candidates', kind: 'number', env: 'FRESHET_IMAGE_CANDIDATES', integer: true, min: 1, default: 1, help: 'uniform/adaptive: candidates scored per draw, the hardest kept' },
   { name: 'image-lambda', kind: 'number', env: 'FRESHET_IMAGE_LAMBDA', above: 0, default: 0.3, help: 'adaptive: λ as a fraction of the labels' },

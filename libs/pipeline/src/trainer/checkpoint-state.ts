@@ -9,6 +9,13 @@ export interface PartitionOffset {
   topic: string;
   partition: number;
   offset: number;
+  /**
+   * The record just below `offset` (the last one applied): its timestamp and the CRC-32 of its
+   * value. On restore the trainer reads that record back; another one there means the log was
+   * replaced (a wiped broker keeps its cluster id when the id is configured, and a recreated topic
+   * can reach the same offsets), which offsets alone cannot show.
+   */
+  last?: { timestamp: number; crc: number };
 }
 
 /** What a checkpoint's header says, checked on read. */

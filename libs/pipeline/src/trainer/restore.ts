@@ -1,4 +1,5 @@
-import type { Admin } from '@freshet/transport';
+import { crc32 } from 'node:zlib';
+import type { Admin, ConsumedRecord } from '@freshet/transport';
 import type { CheckpointHeader, PartitionOffset } from './checkpoint-state.js';
 
 /** What to do with a checkpoint whose offsets do not belong to the log it would resume. */
@@ -6,7 +7,7 @@ export type StaleCheckpointPolicy = 'fail' | 'reset-to-checkpoint' | 'reset-to-e
 export const staleCheckpointPolicies: readonly StaleCheckpointPolicy[] = ['fail', 'reset-to-checkpoint', 'reset-to-earliest'];
 
 export interface StaleOffset extends PartitionOffset {
-  reason: 'other-cluster' | 'beyond-log-end' | 'below-log-start';
+  reason: 'other-cluster' | 'beyond-log-end' | 'below-log-start' | 'log-replaced';
   /** the log's earliest and next offsets now */
   start: number;
   end: number;
@@ -18,18 +19,39 @@ export interface StaleOffset extends PartitionOffset {
  * log's start means records were deleted by retention before they were trained on; another
  * cluster id means the offsets are another log's altogether.
  */
-export async function findStaleOffsets(header: CheckpointHeader, admin: Admin, topics: readonly string[]): Promise<StaleOffset[]> {
+/** Reads the records at the given offsets (one per partition) back from the log; missing ones are absent. */
+export type RecordReader = (positions: readonly PartitionOffset[]) => Promise<ConsumedRecord[]>;
+
+/** The fingerprint a checkpoint keeps of the last record applied on a partition. */
+export function fingerprint(record: ConsumedRecord): { timestamp: number; crc: number } {
+  return { timestamp: record.timestamp, crc: record.value === null ? 0 : crc32(record.value) };
+}
+
+export async function findStaleOffsets(header: CheckpointHeader, admin: Admin, topics: readonly string[], readAt?: RecordReader): Promise<StaleOffset[]> {
   const clusterId = await admin.clusterId();
   const otherCluster = header.clusterId !== '' && header.clusterId !== clusterId;
-  const stale: StaleOffset[] = [];
+  const bounds = new Map<string, { start: number; end: number }>();
   for (const topic of topics) {
-    const ends = new Map((await admin.endOffsets(topic)).map((o) => [o.partition, o.offset]));
     const starts = new Map((await admin.startOffsets(topic)).map((o) => [o.partition, o.offset]));
-    for (const o of header.offsets.filter((x) => x.topic === topic)) {
-      const end = ends.get(o.partition) ?? 0;
-      const start = starts.get(o.partition) ?? 0;
-      const reason = otherCluster ? 'other-cluster' : o.offset > end ? 'beyond-log-end' : o.offset < start ? 'below-log-start' : null;
-      if (reason !== null) stale.push({ ...o, reason, start, end });
+    for (const e of await admin.endOffsets(topic)) bounds.set(`${topic}#${e.partition}`, { start: starts.get(e.partition) ?? 0, end: e.offset });
+  }
+  const stale: StaleOffset[] = [];
+  const inLog: PartitionOffset[] = [];
+  for (const o of header.offsets.filter((x) => topics.includes(x.topic))) {
+    const { start, end } = bounds.get(`${o.topic}#${o.partition}`) ?? { start: 0, end: 0 };
+    const reason = otherCluster ? 'other-cluster' : o.offset > end ? 'beyond-log-end' : o.offset < start ? 'below-log-start' : null;
+    if (reason !== null) stale.push({ ...o, reason, start, end });
+    else if (o.last !== undefined && o.offset - 1 >= start) inLog.push(o);
+  }
+  // offsets inside the log: is the record below each one still the record that was applied?
+  if (readAt !== undefined && inLog.length > 0) {
+    const found = new Map((await readAt(inLog.map((o) => ({ ...o, offset: o.offset - 1 })))).map((r) => [`${r.topic}#${r.partition}`, r]));
+    for (const o of inLog) {
+      const r = found.get(`${o.topic}#${o.partition}`);
+      const now = r === undefined ? null : fingerprint(r);
+      if (now === null || now.timestamp !== o.last?.timestamp || now.crc !== o.last?.crc) {
+        stale.push({ ...o, reason: 'log-replaced', ...(bounds.get(`${o.topic}#${o.partition}`) ?? { start: 0, end: 0 }) });
+      }
     }
   }
   return stale;
@@ -43,7 +65,9 @@ export function staleMessage(path: string, stale: readonly StaleOffset[]): strin
       ? 'it was written against another Kafka cluster'
       : first.reason === 'beyond-log-end'
         ? `its offset ${first.offset} for ${first.topic}#${first.partition} is past the log's end (${first.end}): the topic was recreated or the broker's data wiped`
-        : `its offset ${first.offset} for ${first.topic}#${first.partition} is below the log's start (${first.start}): retention deleted records it never trained on`;
+        : first.reason === 'log-replaced'
+          ? `the record it last trained on, just below offset ${first.offset} of ${first.topic}#${first.partition}, is not in this log: the broker's data was wiped or the topic recreated`
+          : `its offset ${first.offset} for ${first.topic}#${first.partition} is below the log's start (${first.start}): retention deleted records it never trained on`;
   return (
     `checkpoint ${path} does not belong to this log (${stale.length} partition(s)): ${what}. ` +
     'To start fresh run `freshet reset` (removes checkpoints and group offsets); to keep the model and read the log from its start, ' +
@@ -57,7 +81,11 @@ export function staleMessage(path: string, stale: readonly StaleOffset[]): strin
  */
 export function resumeOffsets(header: CheckpointHeader, stale: readonly StaleOffset[]): PartitionOffset[] {
   const reset = new Map(stale.map((s) => [`${s.topic}#${s.partition}`, s.start]));
-  return header.offsets.map((o) => ({ ...o, offset: reset.get(`${o.topic}#${o.partition}`) ?? o.offset }));
+  return header.offsets.map((o) => {
+    const start = reset.get(`${o.topic}#${o.partition}`);
+    // a reset partition's last record belongs to the old log: no fingerprint until one is applied
+    return start === undefined ? o : { topic: o.topic, partition: o.partition, offset: start };
+  });
 }
 
 /** Where to resume, and whether the checkpoint's model goes with it. */
@@ -81,8 +109,9 @@ export async function planResume(
   policy: StaleCheckpointPolicy,
   path: string,
   onStale: (stale: StaleOffset[]) => void,
+  readAt?: RecordReader,
 ): Promise<ResumePlan> {
-  const stale = await findStaleOffsets(header, admin, topics);
+  const stale = await findStaleOffsets(header, admin, topics, readAt);
   if (stale.length === 0) return { offsets: header.offsets, keepModel: true, stale };
   onStale(stale);
   if (policy === 'fail') throw new Error(staleMessage(path, stale));

@@ -9,7 +9,9 @@ import { Checkpointer } from './checkpointer.js';
 import type { Learner } from './learner.js';
 import { shellMetrics } from './metrics.js';
 import { ReplayFilter } from './replays.js';
-import { planResume, staleMessage, type StaleCheckpointPolicy } from './restore.js';
+import { readRecordsAt } from '../read-to-end.js';
+import { Positions } from './positions.js';
+import { planResume, staleMessage, type RecordReader, type StaleCheckpointPolicy } from './restore.js';
 
 /** A learner whose kernel the training threads attach to: the shell starts them once every learner's kernel exists. */
 export interface ThreadedLearner extends Learner {
@@ -31,8 +33,6 @@ export interface TrainerShellOptions extends ProcessorWiring {
   onOwnershipLost?: () => void;
 }
 
-const tpKey = (topic: string, partition: number): string => `${topic}#${partition}`;
-
 /**
  * The trainer: one shell around one learner per training stream. The shell owns partition
  * ownership (an exclusive group: one active instance, the others stand by), the offsets each
@@ -50,8 +50,7 @@ export class TrainerShell {
   private timer: NodeJS.Timeout | null = null;
   private readonly checkpointer: Checkpointer;
   private readonly m: ReturnType<typeof shellMetrics>;
-  /** next offset to apply, per training partition */
-  readonly next = new Map<string, number>();
+  private readonly positions = new Positions();
   private owner = false;
   private everOwned = false;
   private restoring: Promise<void> | null = null;
@@ -175,10 +174,11 @@ export class TrainerShell {
     if (ck === null || header === null) return;
     const admin = await this.opts.transport.admin();
     const policy = this.opts.onStaleCheckpoint;
+    const readAt: RecordReader = (at) => readRecordsAt(this.opts.transport, at);
     const plan = await planResume(header, admin, this.learners.map((l) => l.topic), policy, this.checkpointer.path, (stale) => {
       for (const s of stale) this.m.staleCheckpoints.inc({ reason: s.reason });
       if (policy !== 'fail') this.opts.logger.warn({ policy, stale }, staleMessage(this.checkpointer.path, stale));
-    }).finally(() => admin.close());
+    }, readAt).finally(() => admin.close());
     // reset-to-earliest: the model goes with the offsets, so it starts empty
     const offsets = plan.offsets;
     if (!plan.keepModel) return offsets.forEach((o) => this.seekTo(o));
@@ -195,16 +195,20 @@ export class TrainerShell {
     this.opts.logger.info({ path: this.checkpointer.path, offsets, learners: Object.fromEntries(this.learners.map((l) => [l.stream, l.details()])) }, 'restored checkpoint');
   }
 
+  /** next offset to apply, per training partition (`topic#partition`) */
+  get next(): ReadonlyMap<string, number> {
+    return this.positions.next;
+  }
+
   private seekTo(o: PartitionOffset): void {
-    this.next.set(tpKey(o.topic, o.partition), o.offset);
-    this.consumer?.seek(o);
+    this.positions.set(o);
+    this.consumer?.seek({ topic: o.topic, partition: o.partition, offset: o.offset });
   }
 
   private async handle(batch: Batch): Promise<void> {
     if (this.restoring !== null) await this.restoring;
     if (!this.owner || !this.running) return;
-    const key = tpKey(batch.topic, batch.partition);
-    const next = this.next.get(key);
+    const next = this.next.get(Positions.key(batch.topic, batch.partition));
     // a record below the checkpointed position was applied before the crash: skip it
     const records = next === undefined ? batch.records : batch.records.filter((r) => r.offset >= next);
     if (records.length === 0) return;
@@ -230,20 +234,13 @@ export class TrainerShell {
     } finally {
       this.applying = false;
     }
-    this.next.set(key, records[records.length - 1].offset + 1);
+    this.positions.applied(records);
     this.applied += records.length;
     this.m.batchSeconds.observe((performance.now() - t0) / 1000);
     this.m.lastApplied.set(Date.now() / 1000);
     if (this.eventTimeHighWatermark > 0) this.m.eventTime.set(this.eventTimeHighWatermark / 1000);
     learner.exportMetrics();
     this.maybeCheckpoint();
-  }
-
-  private offsets(): PartitionOffset[] {
-    return [...this.next].map(([k, offset]) => {
-      const at = k.lastIndexOf('#');
-      return { topic: k.slice(0, at), partition: Number(k.slice(at + 1)), offset };
-    });
   }
 
   /** Starts a checkpoint when one is due, at a batch boundary (never while SGD is in flight). */
@@ -255,7 +252,7 @@ export class TrainerShell {
   }
 
   private checkpointNow(commit: boolean): Promise<void> {
-    const position = { offsets: this.offsets(), origins: this.replays.marks(), modelEvents: this.modelEvents };
+    const position = { offsets: this.positions.list(), origins: this.replays.marks(), modelEvents: this.modelEvents };
     const snapshot = this.checkpointer.take(this.learners, position, this.eventTimeHighWatermark, this.applied);
     return this.checkpointer.start(snapshot, this.consumer, commit).then(() => {
       // a failed checkpoint dropped the changes it drained: the next one publishes everything

@@ -1,0 +1,42 @@
+import type { ConsumedRecord } from '@freshet/transport';
+import type { PartitionOffset } from './checkpoint-state.js';
+import { fingerprint } from './restore.js';
+
+/**
+ * Where the model stands in each training partition: the next offset to apply, and the
+ * fingerprint of the last record applied (the checkpoint keeps it, so a restore can tell a
+ * replaced log from the one it trained on).
+ */
+export class Positions {
+  /** next offset to apply, per `topic#partition` */
+  readonly next = new Map<string, number>();
+  private readonly last = new Map<string, { timestamp: number; crc: number }>();
+
+  static key(topic: string, partition: number): string {
+    return `${topic}#${partition}`;
+  }
+
+  /** Positioned at o (a restore or a seek): its fingerprint is the checkpoint's, if it has one. */
+  set(o: PartitionOffset): void {
+    const key = Positions.key(o.topic, o.partition);
+    this.next.set(key, o.offset);
+    if (o.last !== undefined) this.last.set(key, o.last);
+    else this.last.delete(key);
+  }
+
+  /** A batch of one partition was applied, up to and including its last record. */
+  applied(records: readonly ConsumedRecord[]): void {
+    const r = records[records.length - 1];
+    const key = Positions.key(r.topic, r.partition);
+    this.next.set(key, r.offset + 1);
+    this.last.set(key, fingerprint(r));
+  }
+
+  list(): PartitionOffset[] {
+    return [...this.next].map(([key, offset]) => {
+      const at = key.lastIndexOf('#');
+      const last = this.last.get(key);
+      return { topic: key.slice(0, at), partition: Number(key.slice(at + 1)), offset, ...(last !== undefined ? { last } : {}) };
+    });
+  }
+}
