@@ -188,5 +188,21 @@ export function transportContract(name: string, makeTransport: () => Promise<Tra
       await producer.close();
       await admin.close();
     });
+
+    it('delivers one send() of many small records whose total is far above the message limit, with their offsets', async () => {
+      // a big consumed batch forwarded at once (ingest) must not become one oversized record batch
+      const t = await makeTransport();
+      const topic = unique('bulk');
+      const admin = await t.admin();
+      await admin.createTopics([{ topic, partitions: 1 }]);
+      await admin.close();
+      const producer = await t.producer();
+      const records = Array.from({ length: 3000 }, (_, i) => ({ key: Buffer.from(`k${i}`), value: Buffer.alloc(1000, i % 251), headers: { origin: `0:${i}:0` } }));
+      const placed = await producer.send(topic, records);
+      await producer.close();
+      expect(placed.map((p) => p.offset)).toEqual(records.map((_, i) => i));
+      const { batches } = await collect(t, unique('bulk-g'), topic, (seen) => count(seen) >= records.length);
+      expect(count(batches)).toBe(records.length);
+    }, 120_000);
   });
 }

@@ -78,10 +78,19 @@ async function endToEnd(transport: Transport, brokers: string): Promise<Record<s
     return now;
   } });
   const fedSeconds = (Date.now() - t0) / 1000;
-  while ((await healthz(trainer.port)).applied < total) await new Promise((r) => setTimeout(r, 100));
+  const alive = (): void => {
+    for (const s of [ingest, trainer, publisher]) if (s.child.exitCode !== null) throw new Error(`${s.name} exited with ${s.child.exitCode} during the run`);
+  };
+  while ((await healthz(trainer.port)).applied < total) {
+    alive();
+    await new Promise((r) => setTimeout(r, 100));
+  }
   const trainedSeconds = (Date.now() - t0) / 1000;
   const lastEvent = sendTimes[sendTimes.length - 1];
-  while (!manifests.some((m) => m.eventTimeHighWatermark >= lastEvent)) await new Promise((r) => setTimeout(r, 100));
+  while (!manifests.some((m) => m.eventTimeHighWatermark >= lastEvent)) {
+    alive();
+    await new Promise((r) => setTimeout(r, 100));
+  }
   const visibleSeconds = (Date.now() - t0) / 1000;
   sampling = false;
   await sampler;

@@ -29,6 +29,16 @@ const levels: Record<number, 'error' | 'warn' | 'info' | 'debug'> = {
 };
 
 /** The Kafka implementation of the transport, over kafkajs. */
+/** Bytes of records per produce request (below the broker's default 1 MiB message.max.bytes). */
+const SEND_BYTES = 512 * 1024;
+
+/** A record's size on the wire, roughly: key, value, headers and per-record overhead. */
+function recordBytes(r: OutgoingRecord): number {
+  let n = 32 + (r.key?.length ?? 0) + (r.value?.length ?? 0);
+  for (const [k, v] of Object.entries(r.headers ?? {})) n += k.length + v.length + 8;
+  return n;
+}
+
 export class KafkaTransport implements Transport {
   readonly kind = 'kafka' as const;
   private readonly kafka: Kafka;
@@ -81,30 +91,40 @@ export class KafkaTransport implements Transport {
         const n = await this.partitions(topic);
         // we choose partitions ourselves (Kafka's murmur2 for keys) so that we know each record's offset
         const placed = records.map((r) => r.partition ?? (r.key ? partitionForKey(r.key, n) : this.roundRobin++ % n));
-        const meta = await producer
-          .send({
-          topic,
-          acks: -1,
-          compression,
-          messages: records.map((r, i) => ({
-            key: r.key,
-            value: r.value,
-            partition: placed[i],
-            headers: r.headers,
-            timestamp: r.timestamp !== undefined ? String(r.timestamp) : undefined,
-          })),
-          })
-          .catch((err: unknown) => {
-            this.options.onProducerError?.(err);
-            throw err;
-          });
-        const base = new Map(meta.map((m) => [m.partition, Number(m.baseOffset ?? m.offset ?? 0)]));
-        const seen = new Map<number, number>();
-        return placed.map((partition) => {
-          const index = seen.get(partition) ?? 0;
-          seen.set(partition, index + 1);
-          return { partition, offset: (base.get(partition) ?? 0) + index };
-        });
+        const out: Array<{ partition: number; offset: number }> = [];
+        // one request per SEND_BYTES: a partition's record batch must stay under the broker's
+        // message.max.bytes (1 MiB by default), whatever the caller hands over at once
+        for (let from = 0; from < records.length; ) {
+          let to = from;
+          let bytes = 0;
+          while (to < records.length && (to === from || bytes + recordBytes(records[to]) <= SEND_BYTES)) bytes += recordBytes(records[to++]);
+          const meta = await producer
+            .send({
+              topic,
+              acks: -1,
+              compression,
+              messages: records.slice(from, to).map((r, i) => ({
+                key: r.key,
+                value: r.value,
+                partition: placed[from + i],
+                headers: r.headers,
+                timestamp: r.timestamp !== undefined ? String(r.timestamp) : undefined,
+              })),
+            })
+            .catch((err: unknown) => {
+              this.options.onProducerError?.(err);
+              throw err;
+            });
+          const base = new Map(meta.map((m) => [m.partition, Number(m.baseOffset ?? m.offset ?? 0)]));
+          const seen = new Map<number, number>();
+          for (const partition of placed.slice(from, to)) {
+            const index = seen.get(partition) ?? 0;
+            seen.set(partition, index + 1);
+            out.push({ partition, offset: (base.get(partition) ?? 0) + index });
+          }
+          from = to;
+        }
+        return out;
       },
       close: async () => producer.disconnect(),
     };
