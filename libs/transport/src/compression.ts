@@ -10,6 +10,24 @@ const { CompressionCodecs, CompressionTypes } = kafkajs;
 const require = createRequire(import.meta.url);
 const snappyCodec = require('kafkajs-snappy') as () => KafkaCodec;
 const lz4 = require('lz4js') as { compress(src: Uint8Array): Uint8Array; decompress(src: Uint8Array): Uint8Array };
+const xxh32 = require('lz4js/xxh32') as { hash(seed: number, src: Uint8Array, index: number, length: number): number };
+
+/** lz4js writes frames of blocks up to 4 MiB. */
+const LZ4_BLOCK = 4 * 1024 * 1024;
+
+/**
+ * An LZ4 frame the broker accepts. lz4js leaves the block-independence flag unset, and Kafka's
+ * LZ4 reader refuses dependent blocks (the broker answered UNKNOWN_SERVER_ERROR to every lz4
+ * batch). A batch of at most one block has no dependencies, so the flag is set and the header
+ * checksum (second byte of xxh32 over FLG and BD) written again.
+ */
+function lz4Frame(src: Uint8Array): Buffer {
+  if (src.length > LZ4_BLOCK) throw new Error(`lz4: a batch of ${src.length} bytes is above one ${LZ4_BLOCK}-byte block`);
+  const out = Buffer.from(lz4.compress(src));
+  out[4] |= 0x20;
+  out[6] = (xxh32.hash(0, out, 4, 2) >>> 8) & 0xff;
+  return out;
+}
 
 /** What kafkajs asks of a codec. */
 interface KafkaCodec {
@@ -45,7 +63,7 @@ export function registerCompressionCodecs(): Promise<void> {
     const codecs = CompressionCodecs as unknown as Record<number, () => KafkaCodec>;
     codecs[CompressionTypes.Snappy] = snappyCodec;
     codecs[CompressionTypes.LZ4] = () => ({
-      compress: async (encoder) => Buffer.from(lz4.compress(encoder.buffer)),
+      compress: async (encoder) => lz4Frame(encoder.buffer),
       decompress: async (buffer) => Buffer.from(lz4.decompress(buffer)),
     });
     codecs[CompressionTypes.ZSTD] = () => ({
