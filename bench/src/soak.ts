@@ -224,7 +224,10 @@ try {
   );
   const peakRss = Object.fromEntries(names.map((n) => [n, Math.max(...samples.map((s) => s.rssMb[n] ?? 0))]));
   const deadLetters = ingestMetrics.get('freshet_ingest_rejections_total') ?? 0;
-  const refused = trainerMetrics.get('freshet_vocabulary_refused') ?? 0;
+  const refused = trainerMetrics.get('freshet_vocabulary_refused_total') ?? 0;
+  // records on the training topics beyond the events fed: copies ingest forwarded again after its kill
+  let trainingRecords = 0;
+  for (const t of [topics.trainImageLabels, topics.trainTextWindows]) trainingRecords += (await admin.endOffsets(t)).reduce((n, o) => n + o.offset, 0);
   const checks = {
     memoryUnderBound: names.every((n) => peakRss[n] < memoryBoundMb),
     heapGrowthWithinTolerance: names.every((n) => heap[n].withinTolerance),
@@ -256,7 +259,9 @@ try {
     compression: { feeders: codecs, services: { ingest: 'zstd', trainer: 'lz4', publisher: 'snappy' } },
     kills: killLog,
     health,
-    replaysSkipped: trainerHealth.replaysSkipped,
+    trainingRecords,
+    forwardedTwice: trainingRecords - total,
+    replaysSkippedByLastTrainer: trainerHealth.replaysSkipped,
     snapshots: publisherMetrics.get('freshet_snapshots_published_total') ?? 0,
     checks,
     passed: Object.values(checks).every(Boolean),

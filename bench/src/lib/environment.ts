@@ -3,7 +3,7 @@ import os from 'node:os';
 
 function git(args: string): string | null {
   try {
-    return execSync(`git ${args}`, { stdio: ['ignore', 'pipe', 'ignore'] }).toString().trim();
+    return execSync(`git ${args}`, { stdio: ['ignore', 'pipe', 'ignore'] }).toString().replace(/\s+$/, '');
   } catch {
     return null;
   }
@@ -11,17 +11,23 @@ function git(args: string): string | null {
 
 /**
  * What every result file records about the run: machine, versions, command, and the commit with
- * whether the work tree had uncommitted changes (a result from a dirty tree is not reproducible
- * from its commit alone; the files that differed are listed).
+ * whether the work tree had uncommitted changes to anything but results (a result from a dirty
+ * tree is not reproducible from its commit alone; the files that differed are listed). Result
+ * files written earlier by the same batch of runs (`bench/results/`) do not make a tree dirty:
+ * they are outputs, not code; they are listed apart.
  */
 export function runEnvironment(): Record<string, unknown> {
   const status = git('status --porcelain --untracked-files=no');
+  // porcelain lines are "XY path": never trim the first line's leading space
+  const changed = status === null ? [] : status.split('\n').filter((l) => l.length > 3).map((l) => l.slice(3));
+  const code = changed.filter((f) => !f.startsWith('bench/results/'));
   return {
     date: new Date().toISOString(),
     command: process.env.FRESHET_BENCH_COMMAND ?? `node ${process.argv.slice(1).join(' ')}`,
     commit: git('rev-parse --short HEAD') ?? 'unknown',
-    dirty: status === null ? null : status !== '',
-    dirtyFiles: status === null || status === '' ? [] : status.split('\n').map((l) => l.slice(3)),
+    dirty: status === null ? null : code.length > 0,
+    dirtyFiles: code,
+    resultFilesChanged: changed.filter((f) => f.startsWith('bench/results/')),
     node: process.version,
     cpu: os.cpus()[0]?.model ?? 'unknown',
     cores: os.cpus().length,
