@@ -144,7 +144,8 @@ export class PublisherProcessor {
   private async handle(batch: Batch): Promise<void> {
     if (!this.owner) return;
     if (this.restorePending) await this.restoreLatest();
-    for (const record of batch.records) {
+    for (const [j, record] of batch.records.entries()) {
+      if (j > 0 && j % 256 === 0) await new Promise((r) => setImmediate(r)); // big batches: health answers meanwhile
       const { value } = await this.updateCodec.decode(record.value);
       this.state.get(value.kind)?.set(value.id, value);
       this.changed.add(`${value.kind}:${value.id}`);
@@ -198,7 +199,7 @@ export class PublisherProcessor {
       const [kind, ...rest] = key.split(':');
       const record = this.state.get(kind as EntityKind)?.get(rest.join(':'));
       if (record) latest.push({ key: Buffer.from(key), value: await this.latestCodec.encode({ ...record, version }) });
-      if (latest.length >= 500) await this.producer.send(this.opts.topics.embeddingsLatest, latest.splice(0));
+      if (latest.length >= 128) await this.producer.send(this.opts.topics.embeddingsLatest, latest.splice(0)); // small sends: the loop yields
     }
     if (latest.length > 0) await this.producer.send(this.opts.topics.embeddingsLatest, latest);
     // 2. the whole state as chunks, then the manifest
