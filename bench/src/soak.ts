@@ -141,6 +141,8 @@ try {
   })();
   // /healthz latency of every live service, every 250 ms, for the whole run
   const healthMs: Record<string, number[]> = { ingest: [], trainer: [], publisher: [] };
+  /** where the probes over 100 ms fell (steady load, or just after a service's restart) */
+  const slowProbes: Array<{ service: string; atSeconds: number; ms: number }> = [];
   let probing = true;
   const prober = (async () => {
     while (probing) {
@@ -151,7 +153,9 @@ try {
             const t = performance.now();
             try {
               await healthz(x.port);
-              healthMs[x.name].push(performance.now() - t);
+              const ms = performance.now() - t;
+              healthMs[x.name].push(ms);
+              if (ms > 100) slowProbes.push({ service: x.name, atSeconds: Math.round((Date.now() - t0) / 100) / 10, ms: Math.round(ms) });
             } catch {
               // a service between its kill and its restart
             }
@@ -259,6 +263,7 @@ try {
     compression: { feeders: codecs, services: { ingest: 'zstd', trainer: 'lz4', publisher: 'snappy' } },
     kills: killLog,
     health,
+    slowProbes,
     trainingRecords,
     forwardedTwice: trainingRecords - total,
     replaysSkippedByLastTrainer: trainerHealth.replaysSkipped,

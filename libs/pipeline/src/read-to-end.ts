@@ -22,9 +22,11 @@ export async function readToEnd(transport: Transport, topic: string, onRecord: (
         .run(async (batch) => {
           const end = remaining.get(batch.partition);
           if (end === undefined) return;
-          for (const record of batch.records) {
+          for (const [j, record] of batch.records.entries()) {
             // compaction leaves gaps in offsets: stop at the first record at or past the end
             if (record.offset >= end) break;
+            // a restore reads the whole topic: health probes must still be answered meanwhile
+            if (j > 0 && j % 256 === 0) await new Promise((r) => setImmediate(r));
             await onRecord(record);
             read++;
           }
