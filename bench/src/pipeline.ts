@@ -8,7 +8,7 @@
  *
  * Uses $KAFKA_BROKERS, or starts a local broker from the Maven jars.
  */
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { AvroCodec, LocalSchemaRegistry, loadSchemaFiles, type SnapshotManifest } from '@freshet/avro';
@@ -16,7 +16,7 @@ import { loadCorpusSentences, readImageLabelFile, dataFile } from '@freshet/data
 import { feedEvents, normaliseImageLabel, normaliseTextWindow, schemaTexts, toWindows, topicsWithPrefix } from '@freshet/pipeline';
 import { KafkaTransport, type Transport } from '@freshet/transport';
 import { numberArg, parseArgs } from './lib/args.js';
-import { runEnvironment } from './lib/environment.js';
+import { emitResult, runEnvironment } from './lib/environment.js';
 import { benchBroker, groupLag, healthz, startService } from './lib/services.js';
 import { trainerAlone } from './lib/trainer-alone.js';
 
@@ -139,10 +139,7 @@ try {
     freshnessP99WithinIntervalPlus1s: ((e2e.freshnessSeconds as { p99: number | null }).p99 ?? Infinity) <= 2 + 1,
     environment: runEnvironment(),
   };
-  const json = JSON.stringify(result, null, 2);
-  const out = args.get('out');
-  if (out !== undefined) writeFileSync(out, json + '\n');
-  process.stdout.write(json + '\n');
+  emitResult(result, args.get('out'));
 } finally {
   await broker.stop();
 }

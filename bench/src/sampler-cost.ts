@@ -12,12 +12,11 @@
  * eight moments of a refresh period while the model trains on: the tables age between refreshes.
  * An exact rank sampler's share is (1 - e^-1) / (1 - e^(-|A|/λ)), about 0.632.
  */
-import { writeFileSync } from 'node:fs';
 import { Rng, defaultImageLabelConfig, refreshCadence, type LabeledImage } from '@freshet/core';
 import { generateSynthetic } from '@freshet/datasets';
 import { ImageLabelTrainer, type VseSamplerSpec } from '@freshet/kernels';
 import { listArg, numberArg, parseArgs } from './lib/args.js';
-import { runEnvironment } from './lib/environment.js';
+import { emitResult, runEnvironment } from './lib/environment.js';
 
 const args = parseArgs(process.argv.slice(2));
 const labelCounts = listArg(args, 'labels', [100, 1000, 10_000, 100_000]);
@@ -145,10 +144,7 @@ const result = {
   rows,
   environment: runEnvironment(),
 };
-const json = JSON.stringify(result, null, 2);
-const out = args.get('out');
-if (out !== undefined) writeFileSync(out, json + '\n');
-process.stdout.write(json + '\n');
+emitResult(result, args.get('out'));
 
 function round(x: number): number {
   return Math.round(x * 1e4) / 1e4;

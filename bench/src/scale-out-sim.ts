@@ -11,13 +11,12 @@
  * side. A sync adds every shard's label change since the last sync to the shared labels (delta
  * merge) and hands the result to every shard; each shard keeps its own AdaGrad sums.
  */
-import { writeFileSync } from 'node:fs';
 import { Rng, defaultImageLabelConfig, evaluateAnnotation, leaveOneOut, mergeById, resolvePairs, type LabeledImage } from '@freshet/core';
 import { generateSynthetic, readImageLabelFile } from '@freshet/datasets';
 import { ImageLabelTrainer } from '@freshet/kernels';
 import { partitionForKey } from '@freshet/transport';
 import { listArg, numberArg, parseArgs } from './lib/args.js';
-import { runEnvironment } from './lib/environment.js';
+import { emitResult, runEnvironment } from './lib/environment.js';
 
 const args = parseArgs(process.argv.slice(2));
 const seed = numberArg(args, 'seed', 1);
@@ -159,10 +158,7 @@ const result = {
   results,
   environment: runEnvironment(),
 };
-const json = JSON.stringify(result, null, 2);
-const out = args.get('out');
-if (out !== undefined) writeFileSync(out, json + '\n');
-process.stdout.write(json + '\n');
+emitResult(result, args.get('out'));
 
 function round(x: number): number {
   return Math.round(x * 1e4) / 1e4;

@@ -23,7 +23,7 @@ import { fileURLToPath } from 'node:url';
 import { evaluateSimilarity, parseSimilarityFile } from '@freshet/core';
 import { loadCorpusSentences, readWord2VecText, dataDir } from '@freshet/datasets';
 import { numberArg, parseArgs } from './lib/args.js';
-import { runEnvironment } from './lib/environment.js';
+import { emitResult, runEnvironment } from './lib/environment.js';
 
 const args = parseArgs(process.argv.slice(2));
 const rounds = numberArg(args, 'rounds', 3);
@@ -196,7 +196,4 @@ const result = {
   systems: summary,
   environment: runEnvironment(),
 };
-const json = JSON.stringify(result, null, 2);
-const out = args.get('out');
-if (out !== undefined) writeFileSync(out, json + '\n');
-process.stdout.write(json + '\n');
+emitResult(result, args.get('out'));

@@ -21,7 +21,7 @@
  *
  * Uses $KAFKA_BROKERS, or starts a local broker from the Maven jars.
  */
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { LocalSchemaRegistry, loadSchemaFiles } from '@freshet/avro';
@@ -29,7 +29,7 @@ import { generateSynthetic, loadCorpusSentences } from '@freshet/datasets';
 import { feedEvents, toWindows, topicsWithPrefix } from '@freshet/pipeline';
 import { KafkaTransport } from '@freshet/transport';
 import { numberArg, parseArgs } from './lib/args.js';
-import { runEnvironment } from './lib/environment.js';
+import { emitResult, runEnvironment } from './lib/environment.js';
 import { benchBroker, groupLag, healthz, scrape, startService, type BenchService } from './lib/services.js';
 
 const args = parseArgs(process.argv.slice(2));
@@ -297,10 +297,7 @@ try {
     samples,
     environment: runEnvironment(),
   };
-  const json = JSON.stringify(result, null, 2);
-  const out = args.get('out');
-  if (out !== undefined) writeFileSync(out, json + '\n');
-  process.stdout.write(json + '\n');
+  emitResult(result, args.get('out'));
   await admin.close();
   if (!result.passed) process.exitCode = 1;
 } finally {

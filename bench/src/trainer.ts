@@ -11,14 +11,13 @@
  * with the same sampler, dimension and optimiser. Same defaults as the trainer service: dim 64,
  * popularity negatives, AdaGrad with label biases and the auto sampler.
  */
-import { writeFileSync } from 'node:fs';
 import { Rng, SkipGramModel, defaultImageLabelConfig, defaultSkipGramConfig, type TokenCorpus } from '@freshet/core';
 import { dataFile, loadCorpusSentences, readImageLabelFile } from '@freshet/datasets';
 import { ImageLabelTrainer, trainSkipGramWasm } from '@freshet/kernels';
 import { toWindows, trainerOptions, trainerSettings } from '@freshet/pipeline';
 import { parseOptions } from '@freshet/runtime';
 import { numberArg, parseArgs } from './lib/args.js';
-import { runEnvironment } from './lib/environment.js';
+import { emitResult, runEnvironment } from './lib/environment.js';
 import { trainerAlone, type TrainerAloneResult } from './lib/trainer-alone.js';
 
 const args = parseArgs(process.argv.slice(2));
@@ -121,8 +120,5 @@ const result = {
   runs,
   environment: runEnvironment(),
 };
-const json = JSON.stringify(result, null, 2);
-const out = args.get('out');
-if (out !== undefined) writeFileSync(out, json + '\n');
-process.stdout.write(json + '\n');
+emitResult(result, args.get('out'));
 process.exit(0);

@@ -1,4 +1,5 @@
 import { execSync } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
 import os from 'node:os';
 
 function git(args: string): string | null {
@@ -34,4 +35,11 @@ export function runEnvironment(): Record<string, unknown> {
     memoryGiB: Math.round(os.totalmem() / 2 ** 30),
     platform: `${os.platform()} ${os.release()}`,
   };
+}
+
+/** Prints a result as JSON and, with --out FILE, writes it there too. */
+export function emitResult(result: unknown, out: string | undefined): void {
+  const json = JSON.stringify(result, null, 2) + '\n';
+  if (out !== undefined) writeFileSync(out, json);
+  process.stdout.write(json);
 }
