@@ -102,7 +102,10 @@ describe('publisher killed between the chunks of a snapshot', () => {
       const transport = new KafkaTransport({ brokers: brokers.split(','), clientId: 'pubkill-feeder' });
       await feedEvents(transport, new LocalSchemaRegistry(loadSchemaFiles().map((f) => f.text)), topics, { images, windows: [], rate: 0 });
       await until(async () => (await trainerHealth(trainer)).applied >= images.length, 120_000, 'training');
-      await new Promise((r) => setTimeout(r, 2500));
+      // enough model updates on the topic for a snapshot of more than two 16 KiB chunks
+      const admin = await transport.admin();
+      await until(async () => (await admin.endOffsets(topics.modelUpdates)).reduce((n, o) => n + o.offset, 0) >= 500, 60_000, 'the trainer to publish its updates');
+      await admin.close();
       // small chunks, and a publisher that dies after writing two of them
       const dying = await startService('publisher', { ...env, FRESHET_PUBLISH_EVERY_MS: '500', FRESHET_CHUNK_BYTES: '16384', FRESHET_TEST_EXIT_AFTER_CHUNKS: '2' });
       const exit = await new Promise<number | null>((resolve) => {

@@ -192,14 +192,15 @@ describe('two instances in one consumer group', () => {
     const topics = topicsWithPrefix(prefix);
     await feedEvents(transport, registry, topics, { images: images.slice(0, 1500), windows: windows.slice(0, 1000), rate: 0 });
     await until(async () => (await health<TrainerHealth>(first)).applied >= 2500, 120_000, 'the first part');
-    await new Promise((r) => setTimeout(r, 1500));
+    await until(async () => writers.length === 1, 60_000, 'the first instance to write a checkpoint');
     // freeze the active instance (as a long GC pause or a suspended VM would) past its 10 s session
     first.child.kill('SIGSTOP');
     const exited = new Promise<number | null>((resolve) => first.child.once('exit', (code) => resolve(code)));
     await feedEvents(transport, registry, topics, { images: images.slice(1500, 3000), windows: windows.slice(1000, 2000), rate: 0 });
     await until(async () => (await health<TrainerHealth>(second)).role === 'active', 90_000, 'the standby to take over');
     await until(async () => (await health<TrainerHealth>(second)).applied > 0, 60_000, 'the new owner to train');
-    await new Promise((r) => setTimeout(r, 2500));
+    // the fence under test: the checkpoint the frozen one finds on waking is the new owner's
+    await until(async () => writers.length === 2, 60_000, 'the new owner to write a checkpoint');
     // the frozen one wakes up believing it still owns everything
     first.child.kill('SIGCONT');
     const code = await Promise.race([exited, new Promise<string>((r) => setTimeout(() => r('still running'), 60_000))]);
