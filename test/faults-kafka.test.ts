@@ -8,7 +8,7 @@ import { LocalSchemaRegistry, loadSchemaFiles } from '@freshet/avro';
 import { loadCorpusSentences, readImageLabelFile, dataFile } from '@freshet/datasets';
 import { feedEvents, toWindows, topicsWithPrefix } from '@freshet/pipeline';
 import { KafkaTransport } from '@freshet/transport';
-import { deploymentEnv, expectedCounts, expectEveryEventOnce, health, repoRoot, startService, stopService, testTrainerEnv, until, type RunningService, type TrainerHealth } from './services.js';
+import { deploymentEnv, everythingApplied, expectedCounts, expectEveryEventOnce, health, repoRoot, startService, stopService, testTrainerEnv, until, type RunningService, type TrainerHealth } from './services.js';
 
 const brokers = inject('kafkaBrokers');
 
@@ -71,12 +71,13 @@ describe('broker restart', () => {
       await feed(0, 2000);
       await until(async () => (await trainerHealth(trainer)).applied >= 2000, 120_000, 'the first half');
       await stopBroker(broker.dir, { removeData: false });
+      // the fault itself, not a wait for a condition: the broker stays down for 3 s, past the clients' first retries
       await new Promise((r) => setTimeout(r, 3000));
       await restartBroker(broker.dir);
       // the feeder's records after the restart are acknowledged by the restarted broker
       await feed(2000, images.length);
       await until(async () => (await trainerHealth(trainer)).labelPairs >= labelPairs, 180_000, 'every event after the restart');
-      await new Promise((r) => setTimeout(r, 2000));
+      await until(() => everythingApplied(trainer), 120_000, 'every record forwarded and applied');
       const h = await trainerHealth(trainer);
       expect(h.images).toBe(images.length);
       expect(h.labelPairs).toBe(labelPairs);

@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { expect } from 'vitest';
-import { normaliseImageLabel, normaliseTextWindow } from '@freshet/pipeline';
+import { normaliseImageLabel, normaliseTextWindow, topicsWithPrefix } from '@freshet/pipeline';
+import { KafkaTransport } from '@freshet/transport';
 import { freePort } from '@freshet/runtime';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -14,6 +15,8 @@ export interface RunningService {
   child: ChildProcess;
   port: number;
   log: string[];
+  /** the environment it was started with (broker, topic prefix) */
+  env: Record<string, string>;
 }
 
 /** Starts a service as its own process (the compiled entry point), logs kept for failures. */
@@ -38,7 +41,7 @@ export async function startService(name: 'ingest' | 'trainer' | 'publisher', env
     if (Date.now() > deadline) throw new Error(`${name} not ready within 60 s:\n${log.join('').slice(-3000)}`);
     await new Promise((r) => setTimeout(r, 200));
   }
-  return { name, child, port, log };
+  return { name, child, port, log, env };
 }
 
 export async function stopService(s: RunningService, signal: NodeJS.Signals = 'SIGTERM'): Promise<number | null> {
@@ -59,6 +62,8 @@ export interface TrainerHealth {
   images: number;
   labelPairs: number;
   tokens: number;
+  /** next offset to apply per `topic#partition` */
+  consumed: Record<string, number>;
 }
 
 export interface IngestHealth {
@@ -105,11 +110,37 @@ export async function publisherActive(s: RunningService): Promise<boolean> {
 }
 
 /**
- * Waits until the trainer's model holds at least the expected label pairs and tokens, lets it
- * settle for two seconds, and checks it holds exactly them and every image: each event applied
- * once. Returns the final /healthz for further checks.
+ * Whether nothing more can reach the trainer: ingest has committed (so forwarded) every raw
+ * record there is, and the trainer's next offset on every training partition is the log's end.
+ * Read in that order, so the training topics' ends are final when they are compared.
  */
-export async function expectEveryEventOnce(trainer: RunningService, expected: { images: number; labelPairs: number; tokens: number }, what: string): Promise<TrainerHealth> {
+export async function everythingApplied(trainer: RunningService, options: { ingest?: boolean } = {}): Promise<boolean> {
+  const prefix = trainer.env.FRESHET_TOPIC_PREFIX ?? '';
+  const topics = topicsWithPrefix(prefix);
+  const transport = new KafkaTransport({ brokers: (trainer.env.KAFKA_BROKERS ?? '').split(','), clientId: 'test-settle' });
+  const admin = await transport.admin();
+  try {
+    // without an ingest in the deployment (stopped, its group reset) the training topics are already whole
+    for (const raw of options.ingest === false ? [] : [topics.rawImageLabels, topics.rawTextWindows]) {
+      const committed = new Map((await admin.committedOffsets(`${prefix}freshet-ingest`, raw)).map((c) => [c.partition, c.offset]));
+      for (const end of await admin.endOffsets(raw)) if (end.offset > 0 && (committed.get(end.partition) ?? -1) < end.offset) return false;
+    }
+    const consumed = (await health<TrainerHealth>(trainer)).consumed;
+    for (const t of [topics.trainImageLabels, topics.trainTextWindows]) {
+      for (const end of await admin.endOffsets(t)) if (end.offset > 0 && (consumed[`${t}#${end.partition}`] ?? 0) < end.offset) return false;
+    }
+    return true;
+  } finally {
+    await admin.close();
+  }
+}
+
+/**
+ * Waits until the trainer's model holds at least the expected label pairs and tokens and nothing
+ * more can reach it (every raw record forwarded, every training record applied), then checks it
+ * holds exactly them and every image: each event applied once. Returns the final /healthz.
+ */
+export async function expectEveryEventOnce(trainer: RunningService, expected: { images: number; labelPairs: number; tokens: number }, what: string, options: { ingest?: boolean } = {}): Promise<TrainerHealth> {
   let last: TrainerHealth | null = null;
   try {
     await until(async () => {
@@ -120,7 +151,7 @@ export async function expectEveryEventOnce(trainer: RunningService, expected: { 
     // what the trainer held and said: the failure explains itself
     throw new Error(`${(err as Error).message}; expected ${JSON.stringify(expected)}, last /healthz ${JSON.stringify(last)}; trainer log:\n${trainer.log.join('').slice(-4000)}`);
   }
-  await new Promise((r) => setTimeout(r, 2000));
+  await until(() => everythingApplied(trainer, options), 120_000, `${what}: every record forwarded and applied`);
   const h = await health<TrainerHealth>(trainer);
   expect(h.images).toBe(expected.images);
   expect(h.labelPairs).toBe(expected.labelPairs);

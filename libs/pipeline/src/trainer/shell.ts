@@ -277,7 +277,16 @@ export class TrainerShell {
   details(): Record<string, unknown> {
     const busy = this.threads?.busySeconds ?? [];
     busy.forEach((s, i) => this.m.threadBusy.set({ thread: String(i + 1) }, s));
-    return { role: this.role, applied: this.applied, modelEvents: this.modelEvents, replaysSkipped: this.replays.skipped, ...Object.assign({}, ...this.learners.map((l) => l.details())), checkpoint: this.checkpointHealth };
+    return {
+      role: this.role,
+      applied: this.applied,
+      modelEvents: this.modelEvents,
+      replaysSkipped: this.replays.skipped,
+      ...Object.assign({}, ...this.learners.map((l) => l.details())),
+      checkpoint: this.checkpointHealth,
+      // next offset to apply per `topic#partition`: compared with the log's end, it says the trainer has applied everything there is
+      consumed: Object.fromEntries(this.next),
+    };
   }
 
   async stop(options: { checkpoint?: boolean } = {}): Promise<void> {
