@@ -60,7 +60,8 @@ export function buildIngest(ctx: ServiceContext): ServiceParts {
 export const trainerOptions: OptionSpec[] = [
   { name: 'group-id', kind: 'string', env: 'FRESHET_GROUP_ID', default: 'freshet-trainer', help: 'consumer group (the topic prefix is put in front)' },
   { name: 'checkpoint-dir', kind: 'string', env: 'FRESHET_CHECKPOINT_DIR', default: './freshet-checkpoints', help: 'where checkpoints (model + offsets) are written' },
-  { name: 'checkpoint-every-ms', kind: 'number', env: 'FRESHET_CHECKPOINT_EVERY_MS', integer: true, min: 100, default: 10_000, help: 'checkpoint (and publish updates) this often' },
+  { name: 'checkpoint-every-ms', kind: 'number', env: 'FRESHET_CHECKPOINT_EVERY_MS', integer: true, min: 100, default: 10_000, help: 'checkpoint (model + offsets) this often' },
+  { name: 'updates-every-ms', kind: 'number', env: 'FRESHET_UPDATES_EVERY_MS', integer: true, min: 0, default: 1000, help: 'publish changed rows to the model-updates topic this often, between checkpoints (0: only after each checkpoint)' },
   { name: 'on-stale-checkpoint', kind: 'string', env: 'FRESHET_ON_STALE_CHECKPOINT', default: 'fail', choices: staleCheckpointPolicies, help: "a checkpoint whose offsets are not this log's (wiped broker, recreated topic, other cluster): fail with what to do; reset-to-checkpoint keeps the model and reads the log from its start; reset-to-earliest drops the model" },
   { name: 'threads', kind: 'number', env: 'FRESHET_THREADS', integer: true, min: 1, max: 64, default: availableParallelism(), help: 'SGD threads (Hogwild over shared memory; the main thread keeps Kafka, checkpoints and publishing)' },
   { name: 'seed', kind: 'number', env: 'FRESHET_SEED', integer: true, default: 1, help: 'random seed' },
@@ -100,6 +101,7 @@ export function trainerSettings(v: OptionValues): Omit<TrainerOptions, keyof Pro
   return {
     checkpointDir: s(v, 'checkpoint-dir'),
     checkpointEveryMs: n(v, 'checkpoint-every-ms'),
+    updatesEveryMs: n(v, 'updates-every-ms'),
     onStaleCheckpoint: s(v, 'on-stale-checkpoint') as StaleCheckpointPolicy,
     threads: n(v, 'threads'),
     seed: n(v, 'seed'),

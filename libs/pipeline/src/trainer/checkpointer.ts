@@ -101,6 +101,36 @@ export class Checkpointer {
     return this.inFlight;
   }
 
+  /**
+   * Publishes the rows changed since the last drain without a checkpoint, so that snapshots need
+   * not wait for one (call only between batches). Shares the checkpoint's slot: a publish and a
+   * checkpoint never run at once, so rows reach the topic in the order they were drained. Behind
+   * the same fence: an instance that lost ownership publishes nothing. Published rows are
+   * at-least-once like every update: after a crash the restored trainer publishes every row again.
+   */
+  publishChanged(learners: readonly Learner[], eventTime: number): Promise<void> {
+    if (this.inFlight !== null) return this.inFlight;
+    const changed: ChangedRows[] = [];
+    for (const l of learners) changed.push(...l.drainChanged());
+    if (changed.every((g) => g.names.length === 0)) return Promise.resolve();
+    this.inFlight = this.send(changed, eventTime)
+      .catch((err: unknown) => {
+        // the drained rows did not go out: the next checkpoint publishes every row
+        for (const l of learners) l.markAllChanged();
+        this.logger.warn({ err }, 'publishing changed rows failed; the next checkpoint publishes every row');
+      })
+      .finally(() => {
+        this.inFlight = null;
+      });
+    return this.inFlight;
+  }
+
+  private async send(changed: ChangedRows[], eventTime: number): Promise<void> {
+    const producer = this.updates.producer();
+    if (producer === null || !this.stillOurs()) return;
+    this.m.published.inc(await sendUpdates(producer, this.updates.topic, this.updates.codec, changed, { version: this.sequence, updatedAt: eventTime }));
+  }
+
   /** Waits for the checkpoint in flight, if any. */
   async settle(): Promise<void> {
     await this.inFlight;

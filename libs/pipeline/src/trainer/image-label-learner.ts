@@ -5,8 +5,7 @@ import type { Logger, Registry } from '@freshet/runtime';
 import type { ConsumedRecord } from '@freshet/transport';
 import type { SchemaRegistry } from '@freshet/avro';
 import type { Blob } from './checkpoint.js';
-import { decodeEvents, type AppliedBatch, type ChangedRows, type LearnerState } from './learner.js';
-import type { ThreadedLearner } from './shell.js';
+import { decodeEvents, type AppliedBatch, type ChangedRows, type LearnerState, type ThreadedLearner } from './learner.js';
 import { exportSampler, learnerMetrics } from './metrics.js';
 
 export interface ImageLabelLearnerOptions {

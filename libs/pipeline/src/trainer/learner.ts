@@ -1,4 +1,5 @@
 import type { AvroCodec, EntityKind } from '@freshet/avro';
+import type { KernelShares, TrainingThreads } from '@freshet/kernels';
 import type { Logger } from '@freshet/runtime';
 import type { ConsumedRecord } from '@freshet/transport';
 import type { Blob } from './checkpoint.js';
@@ -82,4 +83,11 @@ export async function decodeEvents<T extends { eventTime: number }>(codec: AvroC
     onEvent(e);
   }
   return batch;
+}
+
+/** A learner whose kernel the training threads attach to: the shell starts them once every learner's kernel exists. */
+export interface ThreadedLearner extends Learner {
+  /** its kernel's memory, for the threads to attach */
+  kernelShares(): KernelShares;
+  useThreads(threads: TrainingThreads): void;
 }

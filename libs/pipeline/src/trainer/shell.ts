@@ -6,23 +6,18 @@ import { schemaTexts, type ProcessorWiring } from '../topics.js';
 import { readCheckpoint } from './checkpoint.js';
 import { learnerState, parseCheckpointHeader, type CheckpointHeader, type PartitionOffset } from './checkpoint-state.js';
 import { Checkpointer } from './checkpointer.js';
-import type { Learner } from './learner.js';
+import type { Learner, ThreadedLearner } from './learner.js';
 import { shellMetrics } from './metrics.js';
 import { ReplayFilter } from './replays.js';
 import { readRecordsAt } from '../read-to-end.js';
 import { Positions } from './positions.js';
 import { planResume, staleMessage, type RecordReader, type StaleCheckpointPolicy } from './restore.js';
 
-/** A learner whose kernel the training threads attach to: the shell starts them once every learner's kernel exists. */
-export interface ThreadedLearner extends Learner {
-  /** its kernel's memory, for the threads to attach */
-  kernelShares(): KernelShares;
-  useThreads(threads: TrainingThreads): void;
-}
-
 export interface TrainerShellOptions extends ProcessorWiring {
   checkpointDir: string;
   checkpointEveryMs: number;
+  /** publish changed rows this often between checkpoints (0: only after each checkpoint) */
+  updatesEveryMs: number;
   /** SGD threads (Hogwild over the kernels' shared memory) */
   threads: number;
   seed: number;
@@ -48,6 +43,7 @@ export class TrainerShell {
   private producer: Producer | null = null;
   private lag: LagMonitor | null = null;
   private timer: NodeJS.Timeout | null = null;
+  private updatesTimer: NodeJS.Timeout | null = null;
   private readonly checkpointer: Checkpointer;
   private readonly m: ReturnType<typeof shellMetrics>;
   private readonly positions = new Positions();
@@ -80,10 +76,7 @@ export class TrainerShell {
     return this.running;
   }
 
-  /**
-   * Ready to serve: running, the consumer up, no checkpoint being restored, and checkpoints
-   * succeeding (three failures in a row: nothing is published or committed any more).
-   */
+  /** Ready: running, the consumer up, not restoring, checkpoints succeeding (after three failures in a row nothing is committed). */
   get isReady(): boolean {
     return this.running && this.consumerUp && this.restoring === null && this.checkpointer.failuresInRow < 3;
   }
@@ -121,8 +114,9 @@ export class TrainerShell {
     this.lag = new LagMonitor(this.opts.transport, topics, () => this.next, this.opts.metrics);
     await this.lag.start();
     // when the stream pauses, the last events still reach a checkpoint and the publisher
-    this.timer = setInterval(() => this.maybeCheckpoint(), Math.min(1000, this.opts.checkpointEveryMs));
-    this.timer.unref();
+    this.timer = setInterval(() => this.maybeCheckpoint(), Math.min(1000, this.opts.checkpointEveryMs)).unref();
+    // changed rows reach the publisher between checkpoints: freshness need not wait for a checkpoint
+    if (this.opts.updatesEveryMs > 0) this.updatesTimer = setInterval(() => this.maybePublishRows(), this.opts.updatesEveryMs).unref();
     if (this.consumer.assignment().length > 0 && !this.owner) this.assigned(this.consumer.assignment());
     void this.consumer
       .run((batch) => this.handle(batch))
@@ -243,6 +237,10 @@ export class TrainerShell {
     this.maybeCheckpoint();
   }
 
+  private maybePublishRows(): void {
+    if (this.owner && this.running && !this.applying && this.restoring === null) void this.checkpointer.publishChanged(this.learners, this.eventTimeHighWatermark);
+  }
+
   /** Starts a checkpoint when one is due, at a batch boundary (never while SGD is in flight). */
   private maybeCheckpoint(): void {
     if (!this.owner || this.applying || this.restoring !== null || this.checkpointer.busy) return;
@@ -262,8 +260,9 @@ export class TrainerShell {
 
   /** Writes a checkpoint at the next batch boundary and waits for it (tests, shutdown). */
   async checkpoint(options: { commit?: boolean } = {}): Promise<void> {
-    await this.checkpointer.settle();
     while (this.applying) await new Promise((r) => setImmediate(r));
+    // settled last: no timer runs between it and the checkpoint starting, so the slot is free
+    await this.checkpointer.settle();
     if (!this.owner) return;
     await this.checkpointNow(options.commit !== false);
   }
@@ -277,25 +276,19 @@ export class TrainerShell {
   details(): Record<string, unknown> {
     const busy = this.threads?.busySeconds ?? [];
     busy.forEach((s, i) => this.m.threadBusy.set({ thread: String(i + 1) }, s));
-    return {
-      role: this.role,
-      applied: this.applied,
-      modelEvents: this.modelEvents,
-      replaysSkipped: this.replays.skipped,
-      ...Object.assign({}, ...this.learners.map((l) => l.details())),
-      checkpoint: this.checkpointHealth,
-      // next offset to apply per `topic#partition`: compared with the log's end, it says the trainer has applied everything there is
-      consumed: Object.fromEntries(this.next),
-    };
+    const learners = Object.assign({}, ...this.learners.map((l) => l.details())) as Record<string, number>;
+    // consumed: next offset to apply per `topic#partition` (against the log's end: everything applied?)
+    return { role: this.role, applied: this.applied, modelEvents: this.modelEvents, replaysSkipped: this.replays.skipped, ...learners, checkpoint: this.checkpointHealth, consumed: Object.fromEntries(this.next) };
   }
 
   async stop(options: { checkpoint?: boolean } = {}): Promise<void> {
     if (this.timer) clearInterval(this.timer);
+    if (this.updatesTimer) clearInterval(this.updatesTimer);
     await this.lag?.stop();
     await this.consumer?.close();
     this.consumerUp = false;
-    await this.checkpointer.settle();
     while (this.applying) await new Promise((r) => setImmediate(r));
+    await this.checkpointer.settle();
     if (options.checkpoint !== false && this.running && this.applied > this.checkpointer.appliedAtLast) await this.checkpointNow(false);
     this.running = false;
     await this.threads?.close();

@@ -58,7 +58,7 @@ describe('trainer on the in-memory transport', () => {
     const dir = mkdtempSync(join(tmpdir(), 'freshet-trainer-'));
 
     // the first trainer checkpoints only when told, so the crash surely loses applied work
-    const first = new Trainer({ ...options(transport, registry, dir), checkpointEveryMs: 1e12 });
+    const first = new Trainer({ ...options(transport, registry, dir), checkpointEveryMs: 1e15 });
     await first.start();
     const half = Math.floor(total / 2);
     await feed(0, half);
@@ -129,5 +129,27 @@ describe('trainer on the in-memory transport', () => {
     // the tables takes longer than training the draws between two refreshes, so it serves about
     // a quarter to a half of them here (3-7 of 13); the staleness metric shows the rest.
     expect(refreshes, `${refreshes} refreshes for ${due.toFixed(1)} due (${draws} draws, ${v} words)`).toBeGreaterThanOrEqual(Math.max(2, Math.floor(due * 0.2)));
+  });
+  it('publishes changed rows between checkpoints, so snapshots need not wait for one', async () => {
+    const transport = new MemoryTransport({ partitions: 2 });
+    const registry = new LocalSchemaRegistry();
+    const imageCodec = new AvroCodec<ImageLabelEvent>(registry, defaultTopics.trainImageLabels, schemaTexts().imageLabel.text);
+    const images = readImageLabelFile(dataFile('mirflickr25k', 'train.tsv')).slice(0, 300);
+    const producer = await transport.producer();
+    const records = [];
+    for (const img of images) records.push({ key: Buffer.from(img.id), value: await imageCodec.encode({ imageId: img.id, labels: img.labels, eventTime: 1000, weight: null, source: null }) });
+    await producer.send(defaultTopics.trainImageLabels, records);
+    const dir = mkdtempSync(join(tmpdir(), 'freshet-trainer-'));
+    // checkpoints never come due (1e15 ms since the last, which is "never" at 0): rows go out through the updates timer alone
+    const trainer = new Trainer({ ...options(transport, registry, dir), checkpointEveryMs: 1e15, updatesEveryMs: 50 });
+    await trainer.start();
+    const published = (): Set<string> => {
+      const keys = new Set<string>();
+      for (const p of [0, 1]) for (const r of transport.read(defaultTopics.modelUpdates, p, 0, 1e9)) keys.add(r.key?.toString() ?? '');
+      return keys;
+    };
+    await until(() => images.every((img) => published().has(`IMAGE:${img.id}`)));
+    expect(trainer.checkpointHealth.lastSuccess).toBe(0);
+    await trainer.stop({ checkpoint: false });
   });
 });

@@ -10,6 +10,8 @@ import { SkipGramLearner } from './skip-gram-learner.js';
 export interface TrainerOptions extends ProcessorWiring {
   checkpointDir: string;
   checkpointEveryMs: number;
+  /** publish the rows changed since the last publish this often between checkpoints (0: only after each checkpoint) */
+  updatesEveryMs: number;
   seed: number;
   /** SGD threads (Hogwild over the kernels' shared memory; the main thread keeps Kafka) */
   threads: number;
