@@ -21,6 +21,8 @@ export async function sendUpdates(
       const batch: OutgoingRecord[] = [];
       const end = Math.min(g.names.length, start + 500);
       for (let j = start; j < end; j++) {
+        // the trainer's main thread also answers health probes: never a long synchronous stretch
+        if (j > start && (j - start) % 100 === 0) await new Promise((r) => setImmediate(r));
         const record: EmbeddingRecord = {
           kind: g.kind,
           id: g.names[j],
