@@ -77,7 +77,7 @@ describe('broker restart', () => {
       // the feeder's records after the restart are acknowledged by the restarted broker
       await feed(2000, images.length);
       await until(async () => (await trainerHealth(trainer)).labelPairs >= labelPairs, 180_000, 'every event after the restart');
-      await until(() => everythingApplied(trainer), 120_000, 'every record forwarded and applied');
+      await everythingApplied(trainer, 'after the restart');
       const h = await trainerHealth(trainer);
       expect(h.images).toBe(images.length);
       expect(h.labelPairs).toBe(labelPairs);

@@ -110,16 +110,17 @@ export async function publisherActive(s: RunningService): Promise<boolean> {
 }
 
 /**
- * Whether nothing more can reach the trainer: ingest has committed (so forwarded) every raw
+ * Waits until nothing more can reach the trainer: ingest has committed (so forwarded) every raw
  * record there is, and the trainer's next offset on every training partition is the log's end.
- * Read in that order, so the training topics' ends are final when they are compared.
+ * Read in that order, so the training topics' ends are final when they are compared. One admin
+ * connection for the whole wait.
  */
-export async function everythingApplied(trainer: RunningService, options: { ingest?: boolean } = {}): Promise<boolean> {
+export async function everythingApplied(trainer: RunningService, what: string, options: { ingest?: boolean } = {}): Promise<void> {
   const prefix = trainer.env.FRESHET_TOPIC_PREFIX ?? '';
   const topics = topicsWithPrefix(prefix);
   const transport = new KafkaTransport({ brokers: (trainer.env.KAFKA_BROKERS ?? '').split(','), clientId: 'test-settle' });
   const admin = await transport.admin();
-  try {
+  const applied = async (): Promise<boolean> => {
     // without an ingest in the deployment (stopped, its group reset) the training topics are already whole
     for (const raw of options.ingest === false ? [] : [topics.rawImageLabels, topics.rawTextWindows]) {
       const committed = new Map((await admin.committedOffsets(`${prefix}freshet-ingest`, raw)).map((c) => [c.partition, c.offset]));
@@ -130,6 +131,9 @@ export async function everythingApplied(trainer: RunningService, options: { inge
       for (const end of await admin.endOffsets(t)) if (end.offset > 0 && (consumed[`${t}#${end.partition}`] ?? 0) < end.offset) return false;
     }
     return true;
+  };
+  try {
+    await until(applied, 120_000, `${what}: every record forwarded and applied`);
   } finally {
     await admin.close();
   }
@@ -151,7 +155,7 @@ export async function expectEveryEventOnce(trainer: RunningService, expected: { 
     // what the trainer held and said: the failure explains itself
     throw new Error(`${(err as Error).message}; expected ${JSON.stringify(expected)}, last /healthz ${JSON.stringify(last)}; trainer log:\n${trainer.log.join('').slice(-4000)}`);
   }
-  await until(() => everythingApplied(trainer, options), 120_000, `${what}: every record forwarded and applied`);
+  await everythingApplied(trainer, what, options);
   const h = await health<TrainerHealth>(trainer);
   expect(h.images).toBe(expected.images);
   expect(h.labelPairs).toBe(expected.labelPairs);

@@ -2,11 +2,10 @@ import { describe, expect, it } from 'vitest';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
 import { AvroCodec, LocalSchemaRegistry, type ImageLabelEvent, type TextWindowEvent } from '@freshet/avro';
 import { Rng, leaveOneOut } from '@freshet/core';
 import { loadCorpusSentences, readImageLabelFile, dataFile } from '@freshet/datasets';
-import { createLogger, createRegistry, parseOptions } from '@freshet/runtime';
+import { createRegistry, parseOptions } from '@freshet/runtime';
 import { MemoryTransport } from '@freshet/transport';
 import { IngestProcessor } from './ingest/processor.js';
 import { defaultIngestLimits } from './ingest/normalise.js';
@@ -15,16 +14,10 @@ import { SnapshotReader } from './publisher/reader.js';
 import { defaultTopics, schemaTexts } from './topics.js';
 import { Trainer } from './trainer/trainer.js';
 import { trainerOptions, trainerSettings } from './service/services.js';
+import { quietLogger, until } from './test-support.js';
 
-const quiet = createLogger('pipeline-test', { destination: new Writable({ write: (_c, _e, cb) => cb() }) });
+const quiet = quietLogger('pipeline-test');
 
-async function until(cond: () => boolean, timeoutMs = 60_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!cond()) {
-    if (Date.now() > deadline) throw new Error('timed out');
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
 
 describe('the pipeline in one process (in-memory transport)', () => {
   it('turns raw events into snapshots a reader assembles, and never exposes a half-written version', async () => {

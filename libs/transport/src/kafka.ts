@@ -19,8 +19,6 @@ export interface KafkaTransportOptions extends KafkaSecurity {
   compression?: ProducerCompression;
   /** called when a producer send fails (after the client's retries), for a metric */
   onProducerError?: (err: unknown) => void;
-  /** bytes one fetch may return over all partitions (see FETCH_MAX_BYTES) */
-  fetchMaxBytes?: number;
 }
 
 /**
@@ -154,7 +152,7 @@ export class KafkaTransport implements Transport {
       sessionTimeout: 10_000,
       heartbeatInterval: 1_000,
       rebalanceTimeout: 20_000,
-      maxBytes: this.options.fetchMaxBytes ?? FETCH_MAX_BYTES,
+      maxBytes: FETCH_MAX_BYTES,
       retry: { retries: options.retries ?? 10, initialRetryTime: 300, restartOnFailure: async () => ++restarts.inRow <= maxRestarts },
       ...(options.exclusive ? { partitionAssigners: [exclusiveAssigner(member)] } : {}),
     });

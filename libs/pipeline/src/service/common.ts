@@ -103,28 +103,8 @@ function serviceHealthMetrics(registry: Registry) {
       up.set(source()?.up === true ? 1 : 0);
     },
   });
-  let seenRebalances = 0;
-  let seenRestarts = 0;
-  const rebalances: Counter = new Counter({
-    name: 'freshet_consumer_rebalances_total',
-    help: 'Consumer group (re)joins of this member since start.',
-    registers,
-    collect: () => {
-      const n = source()?.rebalances ?? 0;
-      if (n > seenRebalances) rebalances.inc(n - seenRebalances);
-      seenRebalances = Math.max(seenRebalances, n);
-    },
-  });
-  const restarts: Counter = new Counter({
-    name: 'freshet_consumer_restarts_total',
-    help: 'Consumer crashes the client recovered from by restarting.',
-    registers,
-    collect: () => {
-      const n = source()?.restarts ?? 0;
-      if (n > seenRestarts) restarts.inc(n - seenRestarts);
-      seenRestarts = Math.max(seenRestarts, n);
-    },
-  });
+  mirroredCounter('freshet_consumer_rebalances_total', 'Consumer group (re)joins of this member since start.', () => source()?.rebalances ?? 0, registers);
+  mirroredCounter('freshet_consumer_restarts_total', 'Consumer crashes the client recovered from by restarting.', () => source()?.restarts ?? 0, registers);
   const producerErrors = new Counter({ name: 'freshet_producer_errors_total', help: 'Producer sends that failed after the client retried.', registers });
   // the registry labels every series with the service already
   const build = new Gauge({ name: 'freshet_build_info', help: 'Always 1: the version of the service and the Node.js it runs on.', labelNames: ['version', 'node'], registers });
@@ -135,6 +115,22 @@ function serviceHealthMetrics(registry: Registry) {
       source = consumer;
     },
   };
+}
+
+/** A counter that follows a running total kept elsewhere (the consumer's state), read at scrape time. */
+function mirroredCounter(name: string, help: string, total: () => number, registers: Registry[]): Counter {
+  let seen = 0;
+  const counter: Counter = new Counter({
+    name,
+    help,
+    registers,
+    collect: () => {
+      const n = total();
+      if (n > seen) counter.inc(n - seen);
+      seen = Math.max(seen, n);
+    },
+  });
+  return counter;
 }
 
 const BUILD_VERSION = '0.2.0';

@@ -126,9 +126,15 @@ export class Checkpointer {
   }
 
   private async send(changed: ChangedRows[], eventTime: number): Promise<void> {
+    if (this.stillOurs()) await this.publish(changed, eventTime);
+  }
+
+  /** Sends rows to the model-updates topic stamped with the current sequence; how many went. */
+  private async publish(changed: readonly ChangedRows[], eventTime: number): Promise<number> {
     const producer = this.updates.producer();
-    if (producer === null || !this.stillOurs()) return;
-    this.m.published.inc(await sendUpdates(producer, this.updates.topic, this.updates.codec, changed, { version: this.sequence, updatedAt: eventTime }));
+    const published = producer === null ? 0 : await sendUpdates(producer, this.updates.topic, this.updates.codec, changed, { version: this.sequence, updatedAt: eventTime });
+    this.m.published.inc(published);
+    return published;
   }
 
   /** Waits for the checkpoint in flight, if any. */
@@ -155,9 +161,7 @@ export class Checkpointer {
     if (bytes < 0) return;
     this.sequence = header.sequence;
     this.seen = checkpointIdentity(header as unknown as Record<string, unknown>);
-    const producer = this.updates.producer();
-    const published = producer === null ? 0 : await sendUpdates(producer, this.updates.topic, this.updates.codec, s.changed, { version: this.sequence, updatedAt: s.eventTime });
-    this.m.published.inc(published);
+    const published = await this.publish(s.changed, s.eventTime);
     if (commit && consumer !== null) await consumer.commit(s.offsets);
     this.lastSuccess = Date.now();
     this.appliedAtLast = s.applied;

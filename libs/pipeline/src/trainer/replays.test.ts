@@ -2,10 +2,9 @@ import { describe, expect, it } from 'vitest';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
 import { AvroCodec, LocalSchemaRegistry, type TextWindowEvent } from '@freshet/avro';
 import { loadCorpusSentences } from '@freshet/datasets';
-import { createLogger, createRegistry, parseOptions } from '@freshet/runtime';
+import { createRegistry, parseOptions } from '@freshet/runtime';
 import { MemoryTransport, type ConsumedRecord } from '@freshet/transport';
 import { IngestProcessor } from '../ingest/processor.js';
 import { defaultIngestLimits } from '../ingest/normalise.js';
@@ -14,20 +13,14 @@ import { defaultTopics, schemaTexts } from '../topics.js';
 import { trainerOptions, trainerSettings } from '../service/services.js';
 import { ReplayFilter } from './replays.js';
 import { Trainer } from './trainer.js';
+import { quietLogger, until } from '../test-support.js';
 
-const quiet = createLogger('replays-test', { destination: new Writable({ write: (_c, _e, cb) => cb() }) });
+const quiet = quietLogger('replays-test');
 
 function record(partition: number, origin: { partition: number; offset: number; timestamp: number } | null, offset = 0): ConsumedRecord {
   return { topic: 't', partition, offset, key: null, value: null, headers: origin === null ? {} : { [ORIGIN_HEADER]: originHeader(origin) }, timestamp: 0 };
 }
 
-async function until(cond: () => boolean, timeoutMs = 60_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!cond()) {
-    if (Date.now() > deadline) throw new Error('timed out');
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
 
 describe('replay filter', () => {
   it('passes new origins, drops replays, applies a recreated raw log, and keeps its marks through a checkpoint', () => {

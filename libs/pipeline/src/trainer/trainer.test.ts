@@ -2,30 +2,23 @@ import { describe, expect, it } from 'vitest';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
 import { AvroCodec, LocalSchemaRegistry, type ImageLabelEvent, type TextWindowEvent } from '@freshet/avro';
 import { Rng, evaluateAnnotation, leaveOneOut, resolvePairs } from '@freshet/core';
 import { loadCorpusSentences, readImageLabelFile, dataFile } from '@freshet/datasets';
-import { createLogger, createRegistry, parseOptions } from '@freshet/runtime';
+import { createRegistry, parseOptions } from '@freshet/runtime';
 import { MemoryTransport } from '@freshet/transport';
 import { defaultTopics, schemaTexts } from '../topics.js';
 import { trainerOptions, trainerSettings } from '../service/services.js';
 import { Trainer, type TrainerOptions } from './trainer.js';
+import { quietLogger, until } from '../test-support.js';
 
-const quiet = createLogger('trainer-test', { destination: new Writable({ write: (_c, _e, cb) => cb() }) });
+const quiet = quietLogger('trainer-test');
 
 function options(transport: MemoryTransport, registry: LocalSchemaRegistry, dir: string, flags: string[] = []): TrainerOptions {
   const settings = trainerSettings(parseOptions(trainerOptions, ['--checkpoint-dir', dir, '--checkpoint-every-ms', '100', '--image-dim', '32', '--word-dim', '32', '--image-cap', '100000', '--label-cap', '10000', '--vocab-cap', '100000', '--replay-capacity', '100000', ...flags]));
   return { ...settings, transport, registry, topics: defaultTopics, groupId: 'trainer', logger: quiet, metrics: createRegistry('trainer-test') };
 }
 
-async function until(cond: () => boolean, timeoutMs = 60_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!cond()) {
-    if (Date.now() > deadline) throw new Error('timed out');
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
 
 describe('trainer on the in-memory transport', () => {
   it('learns from the stream, survives a crash after a checkpoint and applies every event exactly once', async () => {
