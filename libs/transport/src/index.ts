@@ -2,4 +2,4 @@ export * from './types.js';
 export { MemoryTransport } from './memory.js';
 export { KafkaTransport, type KafkaTransportOptions, type KafkaSecurity } from './kafka.js';
 export { murmur2, partitionForKey } from './partitioner.js';
-export { producerCompressions, registerCompressionCodecs, type ProducerCompression } from './compression.js';
+export { lz4Frame, lz4Unframe, producerCompressions, registerCompressionCodecs, type ProducerCompression } from './compression.js';
