@@ -11,7 +11,7 @@ import { Rng, leaveOneOut } from '@freshet/core';
 import { loadCorpusSentences, readImageLabelFile, dataFile } from '@freshet/datasets';
 import { feedEvents, toWindows, topicsWithPrefix } from '@freshet/pipeline';
 import { KafkaTransport } from '@freshet/transport';
-import { freePort, repoRoot, startService, stopService, type RunningService } from './services.js';
+import { everythingApplied, freePort, health, repoRoot, startService, stopService, type RunningService } from './services.js';
 import { alertQueries, dashboardQueries, exposedNames, queriedNames } from './metric-names.js';
 
 const brokers = inject('kafkaBrokers');
@@ -32,7 +32,8 @@ describe('the pipeline as separate processes on a real Kafka broker', () => {
     const env = { KAFKA_BROKERS: brokers, FRESHET_TOPIC_PREFIX: prefix, FRESHET_PARTITIONS: '2' };
     const checkpoints = mkdtempSync(join(tmpdir(), 'freshet-it-'));
     services.push(await startService('ingest', env));
-    services.push(await startService('trainer', { ...env, FRESHET_CHECKPOINT_DIR: checkpoints, FRESHET_CHECKPOINT_EVERY_MS: '2000', FRESHET_IMAGE_DIM: '32', FRESHET_WORD_DIM: '32' }));
+    const trainer = await startService('trainer', { ...env, FRESHET_CHECKPOINT_DIR: checkpoints, FRESHET_CHECKPOINT_EVERY_MS: '2000', FRESHET_IMAGE_DIM: '32', FRESHET_WORD_DIM: '32' });
+    services.push(trainer);
     services.push(await startService('publisher', { ...env, FRESHET_PUBLISH_EVERY_MS: '3000' }));
 
     // feed: MIRFLICKR training images (one label held out) and Moby Dick windows
@@ -79,9 +80,14 @@ describe('the pipeline as separate processes on a real Kafka broker', () => {
         }
       },
     });
+    // rows are published every second while the stream is applied, so early snapshots hold part
+    // of it: wait until the trainer has applied everything, then for the snapshot that holds it all
+    await everythingApplied(trainer, 'the stream');
+    const words = (await health<{ words: number }>(trainer)).words;
     const deadline = Date.now() + 120_000;
     const target = split.train.length;
-    while (Date.now() < deadline && ((complete as { counts: Record<string, number> } | null)?.counts.IMAGE ?? 0) < target) await new Promise((r) => setTimeout(r, 500));
+    const counts = (): Record<string, number> => (complete as { counts: Record<string, number> } | null)?.counts ?? {};
+    while (Date.now() < deadline && ((counts().IMAGE ?? 0) < target || (counts().WORD ?? 0) < words)) await new Promise((r) => setTimeout(r, 500));
     await consumer.disconnect();
     const snapshot = complete as { version: number; counts: Record<string, number>; tables: Map<string, Map<string, Float32Array>>; biases: Map<string, number> } | null;
     expect(snapshot?.counts.IMAGE).toBe(target);

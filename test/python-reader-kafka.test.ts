@@ -8,7 +8,7 @@ import { LocalSchemaRegistry, loadSchemaFiles } from '@freshet/avro';
 import { dataFile, loadCorpusSentences, readImageLabelFile } from '@freshet/datasets';
 import { feedEvents, toWindows, topicsWithPrefix } from '@freshet/pipeline';
 import { KafkaTransport } from '@freshet/transport';
-import { deploymentEnv, repoRoot, startService, stopService, testTrainerEnv, until, type RunningService } from './services.js';
+import { deploymentEnv, everythingApplied, health, repoRoot, startService, stopService, testTrainerEnv, until, type RunningService } from './services.js';
 
 const brokers = inject('kafkaBrokers');
 
@@ -48,21 +48,27 @@ describe('a downstream reader in Python, written from docs/wire-format.md', () =
     const prefix = `py-${randomUUID().slice(0, 8)}.`;
     const env = deploymentEnv(brokers, prefix);
     running.push(await startService('ingest', env));
-    running.push(await startService('trainer', { ...env, ...testTrainerEnv(mkdtempSync(join(tmpdir(), 'freshet-py-'))) }));
+    const trainer = await startService('trainer', { ...env, ...testTrainerEnv(mkdtempSync(join(tmpdir(), 'freshet-py-'))) });
+    running.push(trainer);
     running.push(await startService('publisher', { ...env, FRESHET_PUBLISH_EVERY_MS: '1000' }));
     const images = readImageLabelFile(dataFile('mirflickr25k', 'train.tsv')).slice(0, 1500);
     const windows = toWindows('moby', loadCorpusSentences(['moby-dick']), 24).slice(0, 3000);
     const topics = topicsWithPrefix(prefix);
     await feedEvents(new KafkaTransport({ brokers: brokers.split(','), clientId: 'py-feeder' }), new LocalSchemaRegistry(loadSchemaFiles().map((f) => f.text)), topics, { images, windows, rate: 0 });
     const cli = (args: string[]): Record<string, unknown> => json(process.execPath, [join(repoRoot, 'tools', 'cli', 'dist', 'main.js'), 'snapshot', '--brokers', brokers, '--topic-prefix', prefix, ...args]);
-    // several snapshots are cut while the stream is applied: wait for one that holds every image
+    // several snapshots are cut while the stream is applied (rows are published every second):
+    // wait until the trainer has applied the whole stream, then for a snapshot that holds every
+    // image and every word the trainer knows, the last one the stream makes
+    await everythingApplied(trainer, 'the stream');
+    const words = (await health<{ words: number }>(trainer)).words;
     await until(async () => {
       try {
-        return ((cli([]).counts as Record<string, number>).IMAGE ?? 0) >= images.length;
+        const counts = cli([]).counts as Record<string, number>;
+        return (counts.IMAGE ?? 0) >= images.length && (counts.WORD ?? 0) >= words;
       } catch {
         return false;
       }
-    }, 180_000, 'a snapshot with every image');
+    }, 180_000, 'a snapshot with every image and word');
     // the publisher cuts no new version once the stream is applied: both readers see the same one
     const queries = ['--neighbours', 'whale,sea,captain', '--labels-of', `${images[0].id},${images[1].id}`, '--count', '5'];
     const ours = cli(queries);
