@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // First-use setup behind `npm run demo` and `npm test`: installs the workspace with pnpm 9
 // (through npx, so a machine with only Node and npm works) when node_modules is missing or older
-// than the lockfile, then builds TypeScript and the WebAssembly kernels incrementally.
+// than the lockfile, then builds TypeScript and then the WebAssembly kernels incrementally.
 import { spawnSync } from 'node:child_process';
 import { existsSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -27,7 +27,6 @@ if (needsInstall && !args.has('--build-only')) {
   const frozen = existsSync(lock) && process.env.CI ? ['--frozen-lockfile'] : [];
   run('npx', ['--yes', 'pnpm@9.15.9', 'install', ...frozen], 'installing dependencies');
 }
-run('npx', ['--yes', 'pnpm@9.15.9', '-r', '--if-present', 'run', 'build:wasm'], 'building WebAssembly kernels');
 
 // The integration tests scrape our services with a real Prometheus (Debian package `prometheus`).
 const has = (cmd) => spawnSync('sh', ['-c', `command -v ${cmd}`], { stdio: 'ignore' }).status === 0;
@@ -38,4 +37,7 @@ if (args.has('--with-prometheus') && !has('prometheus')) {
     console.error('[bootstrap] prometheus is not installed and cannot be installed here (needs root and apt-get): the Prometheus scrape test will fail. Install the Debian package `prometheus`.');
   }
 }
+// TypeScript first: the kernels' build generates their ABI from the compiled declarations
 run(join(root, 'node_modules', '.bin', 'tsc'), ['-b', 'tsconfig.json'], 'compiling TypeScript');
+run('npx', ['--yes', 'pnpm@9.15.9', '-r', '--if-present', 'run', 'build:wasm'], 'building WebAssembly kernels');
+

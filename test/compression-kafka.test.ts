@@ -4,11 +4,12 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, inject, it } from 'vitest';
-import { AvroCodec, LocalSchemaRegistry, loadSchemaFiles, type ImageLabelEvent } from '@freshet/avro';
-import { schemaTexts, topicsWithPrefix } from '@freshet/pipeline';
+import { waitFor } from '@freshet/runtime';
+import { LocalSchemaRegistry, loadSchemaFiles } from '@freshet/avro';
+import { Codecs, imageLabelsStream, TopicCatalogue } from '@freshet/pipeline';
 import { KafkaTransport, producerCompressions } from '@freshet/transport';
 import { classpath } from '../scripts/kafka-broker.mjs';
-import { health, repoRoot, startService, stopService, until, type RunningService } from './services.js';
+import { health, repoRoot, startService, stopService, type RunningService } from './services.js';
 
 const brokers = inject('kafkaBrokers');
 
@@ -28,12 +29,12 @@ describe('compressed batches from an independent producer, on a real broker', ()
 
   it('ingest reads gzip, snappy, lz4 and zstd batches from the Java client, forwards every record once, and writes compressed batches itself', { timeout: 300_000 }, async () => {
     const prefix = `zip-${randomUUID().slice(0, 8)}.`;
-    const topics = topicsWithPrefix(prefix);
+    const topics = new TopicCatalogue(prefix);
     // ingest compresses what it forwards with zstd: the forwarded records are read back below
     const ingest = await startService('ingest', { KAFKA_BROKERS: brokers, FRESHET_TOPIC_PREFIX: prefix, FRESHET_PARTITIONS: '1', FRESHET_PRODUCER_COMPRESSION: 'zstd' });
     services.push(ingest);
     const registry = new LocalSchemaRegistry(loadSchemaFiles().map((f) => f.text));
-    const codec = new AvroCodec<ImageLabelEvent>(registry, topics.rawImageLabels, schemaTexts().imageLabel.text);
+    const codec = new Codecs(registry, topics).raw(imageLabelsStream);
     const codecs = ['gzip', 'snappy', 'lz4', 'zstd'];
     const perCodec = 40;
     let sent = 0;
@@ -41,27 +42,27 @@ describe('compressed batches from an independent producer, on a real broker', ()
       const records = await Promise.all(
         Array.from({ length: perCodec }, async (_, i) => ({ key: `${c}-${i}`, value: await codec.encode({ imageId: `${c}-${i}`, labels: ['sky', `${c}-label`], eventTime: Date.now(), weight: null, source: 'java' }) })),
       );
-      javaProduce(topics.rawImageLabels, c, records);
+      javaProduce(topics.raw('image-labels'), c, records);
       sent += perCodec;
       // each codec's batch is handled before the next is sent: a codec that stopped the consumer shows here
-      await until(async () => ((await health<{ handled: number }>(ingest)).handled ?? 0) >= sent, 60_000, `ingest to handle the ${c} batch`);
+      await waitFor(async () => ((await health<{ handled: number }>(ingest)).handled ?? 0) >= sent, { timeoutMs: 60_000, what: `ingest to handle the ${c} batch` });
       const h = await fetch(`http://127.0.0.1:${ingest.port}/readyz`);
       expect(h.status, `ingest ready after the ${c} batch`).toBe(200);
     }
     // every record forwarded once (through ingest's own zstd batches), none dead-lettered
     const transport = new KafkaTransport({ brokers: brokers.split(','), clientId: 'zip-reader' });
     const admin = await transport.admin();
-    const forwarded = (await admin.endOffsets(topics.trainImageLabels)).reduce((n, o) => n + o.offset, 0);
+    const forwarded = (await admin.endOffsets(topics.train('image-labels'))).reduce((n, o) => n + o.offset, 0);
     const dead = (await admin.endOffsets(topics.deadLetters)).reduce((n, o) => n + o.offset, 0);
     await admin.close();
     expect(forwarded).toBe(sent);
     expect(dead).toBe(0);
     const seen = new Set<string>();
-    const consumer = await transport.consumer({ groupId: `${prefix}reader`, topics: [topics.trainImageLabels], fromBeginning: true });
+    const consumer = await transport.consumer({ groupId: `${prefix}reader`, topics: [topics.train('image-labels')], fromBeginning: true });
     void consumer.run(async (b) => {
       for (const r of b.records) seen.add((await codec.decode(r.value)).value.imageId);
     });
-    await until(async () => seen.size >= sent, 60_000, 'the forwarded records to be read back');
+    await waitFor(async () => seen.size >= sent, { timeoutMs: 60_000, what: 'the forwarded records to be read back' });
     await consumer.close();
     expect([...seen].sort()).toEqual(codecs.flatMap((c) => Array.from({ length: perCodec }, (_, i) => `${c}-${i}`)).sort());
   });
@@ -83,7 +84,7 @@ describe('compressed batches from an independent producer, on a real broker', ()
       void consumer.run(async (b) => {
         for (const r of b.records) got.push(r.value?.toString() ?? '');
       });
-      await until(async () => got.length >= values.length, 60_000, `the ${compression} records read back`);
+      await waitFor(async () => got.length >= values.length, { timeoutMs: 60_000, what: `the ${compression} records read back` });
       await consumer.close();
       expect(got, compression).toEqual(values);
     }

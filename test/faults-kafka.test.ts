@@ -2,13 +2,15 @@ import { randomUUID } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { afterAll, describe, expect, inject, it } from 'vitest';
+import { waitFor } from '@freshet/runtime';
 import type { Schema } from 'avsc';
 import { LocalSchemaRegistry, loadSchemaFiles } from '@freshet/avro';
 import { loadCorpusSentences, readImageLabelFile, dataFile } from '@freshet/datasets';
-import { feedEvents, toWindows, topicsWithPrefix } from '@freshet/pipeline';
+import { TopicCatalogue, toWindows } from '@freshet/pipeline';
 import { KafkaTransport } from '@freshet/transport';
-import { deploymentEnv, everythingApplied, expectedCounts, expectEveryEventOnce, health, repoRoot, startService, stopService, testTrainerEnv, until, type RunningService, type TrainerHealth } from './services.js';
+import { deploymentEnv, everythingApplied, expectedCounts, expectEveryEventOnce, health, repoRoot, startService, stopService, testTrainerEnv, type RunningService, type TrainerHealth, feedData } from './services.js';
 
 const brokers = inject('kafkaBrokers');
 
@@ -33,16 +35,16 @@ describe('faults on a real Kafka broker', () => {
     running.push(trainer);
     const transport = new KafkaTransport({ brokers: brokers.split(','), clientId: 'fault-feeder' });
     const registry = new LocalSchemaRegistry(loadSchemaFiles().map((f) => f.text));
-    const topics = topicsWithPrefix(prefix);
+    const topics = new TopicCatalogue(prefix);
     const half = { images: images.slice(0, 2000), windows: windows.slice(0, 2000) };
-    await feedEvents(transport, registry, topics, { ...half, rate: 0 });
-    await until(async () => (await trainerHealth(trainer)).applied >= 4000, 120_000, 'the first half');
+    await feedData(transport, registry, topics, { ...half, rate: 0 });
+    await waitFor(async () => (await trainerHealth(trainer)).applied >= 4000, { timeoutMs: 120_000, what: 'the first half' });
     // more events, then kill -9 while the trainer holds work past its last checkpoint
-    await feedEvents(transport, registry, topics, { images: images.slice(2000, 2500), windows: windows.slice(2000, 2500), rate: 0 });
-    await until(async () => (await trainerHealth(trainer)).applied >= 4500, 120_000, 'the extra events');
+    await feedData(transport, registry, topics, { images: images.slice(2000, 2500), windows: windows.slice(2000, 2500), rate: 0 });
+    await waitFor(async () => (await trainerHealth(trainer)).applied >= 4500, { timeoutMs: 120_000, what: 'the extra events' });
     await stopService(trainer, 'SIGKILL');
     running.splice(running.indexOf(trainer), 1);
-    await feedEvents(transport, registry, topics, { images: images.slice(2500), windows: windows.slice(2500), rate: 0 });
+    await feedData(transport, registry, topics, { images: images.slice(2500), windows: windows.slice(2500), rate: 0 });
     trainer = await startService('trainer', trainerEnv);
     running.push(trainer);
     await expectEveryEventOnce(trainer, { images: images.length, labelPairs, tokens }, 'every event applied after the restart');
@@ -63,20 +65,20 @@ describe('broker restart', () => {
       const images = readImageLabelFile(dataFile('mirflickr25k', 'train.tsv'));
       const { labelPairs } = expectedCounts(images, []);
       const registry = new LocalSchemaRegistry(loadSchemaFiles().map((f) => f.text));
-      const topics = topicsWithPrefix('restart.');
+      const topics = new TopicCatalogue('restart.');
       const feed = async (from: number, to: number): Promise<void> => {
         const transport = new KafkaTransport({ brokers: [broker.brokers], clientId: 'restart-feeder' });
-        await feedEvents(transport, registry, topics, { images: images.slice(from, to), windows: [], rate: 0 });
+        await feedData(transport, registry, topics, { images: images.slice(from, to), windows: [], rate: 0 });
       };
       await feed(0, 2000);
-      await until(async () => (await trainerHealth(trainer)).applied >= 2000, 120_000, 'the first half');
+      await waitFor(async () => (await trainerHealth(trainer)).applied >= 2000, { timeoutMs: 120_000, what: 'the first half' });
       await stopBroker(broker.dir, { removeData: false });
       // the fault itself, not a wait for a condition: the broker stays down for 3 s, past the clients' first retries
       await new Promise((r) => setTimeout(r, 3000));
       await restartBroker(broker.dir);
       // the feeder's records after the restart are acknowledged by the restarted broker
       await feed(2000, images.length);
-      await until(async () => (await trainerHealth(trainer)).labelPairs >= labelPairs, 180_000, 'every event after the restart');
+      await waitFor(async () => (await trainerHealth(trainer)).labelPairs >= labelPairs, { timeoutMs: 180_000, what: 'every event after the restart' });
       await everythingApplied(trainer, 'after the restart');
       const h = await trainerHealth(trainer);
       expect(h.images).toBe(images.length);
@@ -99,16 +101,18 @@ describe('publisher killed between the chunks of a snapshot', () => {
       const trainer = await startService('trainer', { ...env, ...testTrainerEnv(mkdtempSync(join(tmpdir(), 'freshet-pubkill-'))) });
       services.push(trainer);
       const images = readImageLabelFile(dataFile('mirflickr25k', 'train.tsv'));
-      const topics = topicsWithPrefix(prefix);
+      const topics = new TopicCatalogue(prefix);
       const transport = new KafkaTransport({ brokers: brokers.split(','), clientId: 'pubkill-feeder' });
-      await feedEvents(transport, new LocalSchemaRegistry(loadSchemaFiles().map((f) => f.text)), topics, { images, windows: [], rate: 0 });
-      await until(async () => (await trainerHealth(trainer)).applied >= images.length, 120_000, 'training');
+      await feedData(transport, new LocalSchemaRegistry(loadSchemaFiles().map((f) => f.text)), topics, { images, windows: [], rate: 0 });
+      await waitFor(async () => (await trainerHealth(trainer)).applied >= images.length, { timeoutMs: 120_000, what: 'training' });
       // enough model updates on the topic for a snapshot of more than two 16 KiB chunks
       const admin = await transport.admin();
-      await until(async () => (await admin.endOffsets(topics.modelUpdates)).reduce((n, o) => n + o.offset, 0) >= 500, 60_000, 'the trainer to publish its updates');
+      await waitFor(async () => (await admin.endOffsets(topics.modelUpdates)).reduce((n, o) => n + o.offset, 0) >= 500, { timeoutMs: 60_000, what: 'the trainer to publish its updates' });
       await admin.close();
       // small chunks, and a publisher that dies after writing two of them
-      const dying = await startService('publisher', { ...env, FRESHET_PUBLISH_EVERY_MS: '500', FRESHET_CHUNK_BYTES: '16384', FRESHET_TEST_EXIT_AFTER_CHUNKS: '2' });
+      // the fault comes from outside the service: a module loaded first that exits on the third chunk
+      const hook = pathToFileURL(join(repoRoot, 'test', 'hooks', 'exit-after-snapshot-chunks.mjs')).href;
+      const dying = await startService('publisher', { ...env, FRESHET_PUBLISH_EVERY_MS: '500', FRESHET_CHUNK_BYTES: '16384', FRESHET_TEST_EXIT_AFTER_CHUNKS: '2', NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} --import ${hook}`.trim() });
       const exit = await new Promise<number | null>((resolve) => {
         if (dying.child.exitCode !== null) resolve(dying.child.exitCode);
         else dying.child.once('exit', (code) => resolve(code));
@@ -135,8 +139,7 @@ describe('publisher killed between the chunks of a snapshot', () => {
             if (message.key?.toString() === 'manifest' && message.value) manifests.push((manifestType.fromBuffer(message.value.subarray(5)) as { version: number }).version);
           },
         });
-        const deadline = Date.now() + 60_000;
-        while (keys.length < end && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200));
+        await waitFor(() => keys.length >= end, { timeoutMs: 60_000, what: `the ${end} records of the snapshot topic`, intervalMs: 200 });
         await consumer.disconnect();
         return { keys, manifests };
       };
@@ -146,10 +149,10 @@ describe('publisher killed between the chunks of a snapshot', () => {
       const healthy = await startService('publisher', { ...env, FRESHET_PUBLISH_EVERY_MS: '500', FRESHET_CHUNK_BYTES: '16384' });
       services.push(healthy);
       let after = afterCrash;
-      await until(async () => {
+      await waitFor(async () => {
         after = await readTopic();
         return after.manifests.length > 0;
-      }, 120_000, 'a complete snapshot');
+      }, { timeoutMs: 120_000, what: 'a complete snapshot' });
       // the half-written version's chunks stay orphaned: no manifest ever names their version
       const orphan = afterCrash.keys[0];
       expect(after.manifests.map((v) => `v${v}`)).not.toContain(orphan);

@@ -1,8 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import avro from 'avsc';
-import { AvroCodec, LocalSchemaRegistry, loadSchemaFiles, type DeadLetter, type ImageLabelEvent, type TextWindowEvent } from '@freshet/avro';
-import { IngestProcessor, defaultIngestLimits, schemaTexts, topicsWithPrefix, type TopicNames } from '@freshet/pipeline';
+import { AvroCodec, LocalSchemaRegistry, loadSchemaFiles } from '@freshet/avro';
+import { waitFor } from '@freshet/runtime';
+import { Codecs, defaultIngestLimits, imageLabelsStream, IngestProcessor, textWindowsStream, TopicCatalogue, type ImageLabelEvent, type TextWindowEvent } from '@freshet/pipeline';
 import { createLogger, createRegistry } from '@freshet/runtime';
 import type { OutgoingRecord, Transport } from '@freshet/transport';
 import { Writable } from 'node:stream';
@@ -17,7 +18,7 @@ export interface RunningIngest {
 }
 
 /** Starts an ingest on `topics` with an 8 KiB record limit. */
-export type IngestLauncher = (transport: Transport, topics: TopicNames, prefix: string) => Promise<RunningIngest>;
+export type IngestLauncher = (transport: Transport, topics: TopicCatalogue, prefix: string) => Promise<RunningIngest>;
 
 /** The ingest processor inside the test process. */
 export const inProcessIngest: IngestLauncher = async (transport, topics, prefix) => {
@@ -26,7 +27,7 @@ export const inProcessIngest: IngestLauncher = async (transport, topics, prefix)
     transport,
     registry: new LocalSchemaRegistry(loadSchemaFiles().map((f) => f.text)),
     topics,
-    limits: { ...defaultIngestLimits, maxRecordBytes: 8 * 1024 },
+    limits: { ...defaultIngestLimits(), maxRecordBytes: 8 * 1024 },
     groupId: `${prefix}ingest`,
     logger: createLogger('ingest-test', { destination: new Writable({ write: (_c, _e, cb) => cb() }) }),
     metrics,
@@ -52,17 +53,17 @@ export function ingestBadInputSuite(name: string, makeTransport: () => Promise<T
     it('dead-letters each bad record with its reason and forwards every good one in order', async () => {
       const transport = await makeTransport();
       const prefix = `badinput-${randomUUID().slice(0, 8)}.`;
-      const topics = topicsWithPrefix(prefix);
+      const topics = new TopicCatalogue(prefix);
       const admin = await transport.admin();
-      await admin.createTopics(Object.values(topics).map((topic) => ({ topic, partitions: 1 })));
+      await admin.createTopics(topics.specs(1).map((spec) => ({ ...spec, partitions: 1 })));
       // every schema version known up front, as a reader of the dead-letter topic would have them
       const files = loadSchemaFiles();
       const registry = new LocalSchemaRegistry(files.map((f) => f.text));
       const v1Text = files.find((f) => f.name === 'image-label-event' && f.version === 1)?.text ?? '';
-      const s = schemaTexts();
-      const imageCodec = new AvroCodec<ImageLabelEvent>(registry, topics.rawImageLabels, s.imageLabel.text);
-      const oldImageCodec = new AvroCodec<Omit<ImageLabelEvent, 'weight' | 'source'>>(registry, topics.rawImageLabels, v1Text);
-      const textCodec = new AvroCodec<TextWindowEvent>(registry, topics.rawTextWindows, s.textWindow.text);
+      const codecs = new Codecs(registry, topics);
+      const imageCodec = codecs.raw(imageLabelsStream);
+      const oldImageCodec = new AvroCodec<Omit<ImageLabelEvent, 'weight' | 'source'>>(registry, topics.raw('image-labels'), v1Text);
+      const textCodec = codecs.raw(textWindowsStream);
       const t0 = 1_700_000_000_000;
       const img = (id: string, labels: string[], over: Partial<ImageLabelEvent> = {}): ImageLabelEvent => ({ imageId: id, labels, eventTime: t0, weight: null, source: null, ...over });
       const good = await imageCodec.encode(img('ok-1', ['sky']));
@@ -71,14 +72,14 @@ export function ingestBadInputSuite(name: string, makeTransport: () => Promise<T
         header.writeInt32BE(id, 1);
         return Buffer.concat([header, body]);
       };
-      const imageType = avro.Type.forSchema(JSON.parse(s.imageLabel.text) as avro.Schema);
+      const imageType = avro.Type.forSchema(JSON.parse(topics.schemas.text(imageLabelsStream.schema)) as avro.Schema);
       // invalid UTF-8: encode "AB" as the id, then overwrite its two bytes with 0xff 0xfe
       const badUtf8Body = imageType.toBuffer(img('AB', ['sky']));
       const at = badUtf8Body.indexOf(Buffer.from('AB'));
       badUtf8Body[at] = 0xff;
       badUtf8Body[at + 1] = 0xfe;
       const imageId = await imageCodec.schemaId();
-      const dlCodec = new AvroCodec<DeadLetter>(registry, topics.deadLetters, s.deadLetter.text);
+      const dlCodec = codecs.deadLetters();
       const year3000 = Date.UTC(3000, 0, 1);
       const win = (over: Partial<TextWindowEvent>): TextWindowEvent => ({ documentId: 'd-x', sequence: 0, tokens: ['words'], eventTime: t0, ...over });
 
@@ -134,11 +135,10 @@ export function ingestBadInputSuite(name: string, makeTransport: () => Promise<T
       const producer = await transport.producer();
       for (const c of cases) {
         const record: OutgoingRecord = { key: Buffer.from(c.name), value: c.value, headers: { case: c.name } };
-        await producer.send(c.topic === 'image' ? topics.rawImageLabels : topics.rawTextWindows, [record]);
+        await producer.send(c.topic === 'image' ? topics.raw('image-labels') : topics.raw('text-windows'), [record]);
       }
       const ingest = await launch(transport, topics, prefix);
-      const deadline = Date.now() + 60_000;
-      while ((await ingest.handled()) < cases.length && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+      await waitFor(async () => (await ingest.handled()) >= cases.length, { timeoutMs: 60_000, what: 'ingest to handle every case', intervalMs: 100 });
       expect(await ingest.handled()).toBe(cases.length);
       expect(await ingest.running()).toBe(true);
 
@@ -149,16 +149,15 @@ export function ingestBadInputSuite(name: string, makeTransport: () => Promise<T
         void consumer.run(async (b) => {
           for (const r of b.records) out.push({ key: r.key?.toString() ?? '', value: r.value });
         });
-        const until = Date.now() + 60_000;
-        while (out.length < expected && Date.now() < until) await new Promise((r) => setTimeout(r, 100));
+        await waitFor(() => out.length >= expected, { timeoutMs: 60_000, what: `${expected} records on ${topic}`, intervalMs: 100 });
         await consumer.close();
         return out;
       };
       const okImages = cases.filter((c) => c.expect === 'ok' && c.topic === 'image').length;
       const okText = cases.filter((c) => c.expect === 'ok' && c.topic === 'text').length;
       const badCases = cases.filter((c) => c.expect !== 'ok');
-      const trainImages = await read(topics.trainImageLabels, okImages);
-      const trainText = await read(topics.trainTextWindows, okText);
+      const trainImages = await read(topics.train('image-labels'), okImages);
+      const trainText = await read(topics.train('text-windows'), okText);
       const dead = await read(topics.deadLetters, badCases.length);
       // every valid record forwarded once, in order
       expect(trainImages.map((r) => r.key)).toEqual(['ok-1', 'ok-2', 'ok-3', 'ok-4']);
@@ -180,11 +179,11 @@ export function ingestBadInputSuite(name: string, makeTransport: () => Promise<T
         expect(letter.errorCode, c.name).toMatch(new RegExp(`^(${c.expect})$`));
         expect(letter.error.length, c.name).toBeGreaterThan(5);
         expect(letter.service).toBe('ingest');
-        expect(letter.topic).toBe(c.topic === 'image' ? topics.rawImageLabels : topics.rawTextWindows);
+        expect(letter.topic).toBe(c.topic === 'image' ? topics.raw('image-labels') : topics.raw('text-windows'));
         // the original bytes are kept whole
         expect(letter.originalValue?.equals(c.value ?? Buffer.alloc(0)) ?? c.value === null, c.name).toBe(true);
       }
-      const imageLetters = letters.filter((l) => l.topic === topics.rawImageLabels).map((l) => l.offset);
+      const imageLetters = letters.filter((l) => l.topic === topics.raw('image-labels')).map((l) => l.offset);
       expect(imageLetters).toEqual([...imageLetters].sort((a, b) => a - b));
       // every dead letter is counted under its reason code, and nothing else is
       const counted = rejectionsByCode(await ingest.metrics());

@@ -9,9 +9,10 @@ import { Kafka, logLevel } from 'kafkajs';
 import { LocalSchemaRegistry, loadSchemaFiles } from '@freshet/avro';
 import { Rng, leaveOneOut } from '@freshet/core';
 import { loadCorpusSentences, readImageLabelFile, dataFile } from '@freshet/datasets';
-import { feedEvents, toWindows, topicsWithPrefix } from '@freshet/pipeline';
+import { TopicCatalogue, toWindows } from '@freshet/pipeline';
+import { waitFor } from '@freshet/runtime';
 import { KafkaTransport } from '@freshet/transport';
-import { everythingApplied, freePort, health, repoRoot, startService, stopService, type RunningService } from './services.js';
+import { everythingApplied, freePort, health, repoRoot, startService, stopService, type RunningService, feedData } from './services.js';
 import { alertQueries, dashboardQueries, exposedNames, queriedNames } from './metric-names.js';
 
 const brokers = inject('kafkaBrokers');
@@ -39,9 +40,9 @@ describe('the pipeline as separate processes on a real Kafka broker', () => {
     // feed: MIRFLICKR training images (one label held out) and Moby Dick windows
     const split = leaveOneOut(readImageLabelFile(dataFile('mirflickr25k', 'train.tsv')), new Rng(7));
     const windows = toWindows('moby', loadCorpusSentences(['moby-dick']), 24).slice(0, 3000);
-    const topics = topicsWithPrefix(prefix);
+    const topics = new TopicCatalogue(prefix);
     const transport = new KafkaTransport({ brokers: brokers.split(','), clientId: 'it-feeder' });
-    const fed = await feedEvents(transport, new LocalSchemaRegistry(loadSchemaFiles().map((f) => f.text)), topics, { images: split.train, windows, rate: 0, batch: 200 });
+    const fed = await feedData(transport, new LocalSchemaRegistry(loadSchemaFiles().map((f) => f.text)), topics, { images: split.train, windows, rate: 0, batch: 200 });
     expect(fed.sent).toBe(split.train.length + windows.length);
 
     // a downstream consumer with only the .avsc files: assemble the newest complete version
@@ -84,10 +85,9 @@ describe('the pipeline as separate processes on a real Kafka broker', () => {
     // of it: wait until the trainer has applied everything, then for the snapshot that holds it all
     await everythingApplied(trainer, 'the stream');
     const words = (await health<{ words: number }>(trainer)).words;
-    const deadline = Date.now() + 120_000;
     const target = split.train.length;
     const counts = (): Record<string, number> => (complete as { counts: Record<string, number> } | null)?.counts ?? {};
-    while (Date.now() < deadline && ((counts().IMAGE ?? 0) < target || (counts().WORD ?? 0) < words)) await new Promise((r) => setTimeout(r, 500));
+    await waitFor(() => (counts().IMAGE ?? 0) >= target && (counts().WORD ?? 0) >= words, { timeoutMs: 120_000, what: 'a snapshot holding every image and word', intervalMs: 500 });
     await consumer.disconnect();
     const snapshot = complete as { version: number; counts: Record<string, number>; tables: Map<string, Map<string, Float32Array>>; biases: Map<string, number> } | null;
     expect(snapshot?.counts.IMAGE).toBe(target);
@@ -126,17 +126,16 @@ describe('the pipeline as separate processes on a real Kafka broker', () => {
         const body = (await r.json()) as { data: { result: Array<{ metric: Record<string, string>; value: [number, string] }> } };
         return body.data.result;
       };
-      const until = Date.now() + 60_000;
       let up: Array<{ metric: Record<string, string>; value: [number, string] }> = [];
-      while (Date.now() < until) {
+      const everyTargetUp = async (): Promise<boolean> => {
         try {
           up = await query('up == 1');
-          if (up.length === 3) break;
+          return up.length === 3;
         } catch {
-          // prometheus still starting
+          return false; // prometheus still starting
         }
-        await new Promise((r) => setTimeout(r, 500));
-      }
+      };
+      await waitFor(everyTargetUp, { timeoutMs: 60_000, what: 'Prometheus to scrape all three services', intervalMs: 500 });
       expect(up.map((r) => r.metric.instance).sort()).toEqual(services.map((s) => `127.0.0.1:${s.port}`).sort());
       expect((await query('sum(freshet_ingest_records_total)'))[0]?.value[1]).toBe(String(split.train.length + windows.length));
       expect(Number((await query('sum(freshet_trainer_sgd_updates_total)'))[0]?.value[1])).toBeGreaterThan(0);

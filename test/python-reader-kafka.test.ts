@@ -4,11 +4,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { afterAll, describe, expect, inject, it } from 'vitest';
+import { waitFor } from '@freshet/runtime';
 import { LocalSchemaRegistry, loadSchemaFiles } from '@freshet/avro';
 import { dataFile, loadCorpusSentences, readImageLabelFile } from '@freshet/datasets';
-import { feedEvents, toWindows, topicsWithPrefix } from '@freshet/pipeline';
+import { TopicCatalogue, toWindows } from '@freshet/pipeline';
 import { KafkaTransport } from '@freshet/transport';
-import { deploymentEnv, everythingApplied, health, repoRoot, startService, stopService, testTrainerEnv, until, type RunningService } from './services.js';
+import { deploymentEnv, everythingApplied, health, repoRoot, startService, stopService, testTrainerEnv, type RunningService, feedData } from './services.js';
 
 const brokers = inject('kafkaBrokers');
 
@@ -53,22 +54,22 @@ describe('a downstream reader in Python, written from docs/wire-format.md', () =
     running.push(await startService('publisher', { ...env, FRESHET_PUBLISH_EVERY_MS: '1000' }));
     const images = readImageLabelFile(dataFile('mirflickr25k', 'train.tsv')).slice(0, 1500);
     const windows = toWindows('moby', loadCorpusSentences(['moby-dick']), 24).slice(0, 3000);
-    const topics = topicsWithPrefix(prefix);
-    await feedEvents(new KafkaTransport({ brokers: brokers.split(','), clientId: 'py-feeder' }), new LocalSchemaRegistry(loadSchemaFiles().map((f) => f.text)), topics, { images, windows, rate: 0 });
+    const topics = new TopicCatalogue(prefix);
+    await feedData(new KafkaTransport({ brokers: brokers.split(','), clientId: 'py-feeder' }), new LocalSchemaRegistry(loadSchemaFiles().map((f) => f.text)), topics, { images, windows, rate: 0 });
     const cli = (args: string[]): Record<string, unknown> => json(process.execPath, [join(repoRoot, 'tools', 'cli', 'dist', 'main.js'), 'snapshot', '--brokers', brokers, '--topic-prefix', prefix, ...args]);
     // several snapshots are cut while the stream is applied (rows are published every second):
     // wait until the trainer has applied the whole stream, then for a snapshot that holds every
     // image and every word the trainer knows, the last one the stream makes
     await everythingApplied(trainer, 'the stream');
     const words = (await health<{ words: number }>(trainer)).words;
-    await until(async () => {
+    await waitFor(async () => {
       try {
         const counts = cli([]).counts as Record<string, number>;
         return (counts.IMAGE ?? 0) >= images.length && (counts.WORD ?? 0) >= words;
       } catch {
         return false;
       }
-    }, 180_000, 'a snapshot with every image and word');
+    }, { timeoutMs: 180_000, what: 'a snapshot with every image and word' });
     // the publisher cuts no new version once the stream is applied: both readers see the same one
     const queries = ['--neighbours', 'whale,sea,captain', '--labels-of', `${images[0].id},${images[1].id}`, '--count', '5'];
     const ours = cli(queries);

@@ -3,11 +3,12 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, inject, it } from 'vitest';
-import { AvroCodec, LocalSchemaRegistry, loadSchemaFiles, type ImageLabelEvent } from '@freshet/avro';
+import { waitFor } from '@freshet/runtime';
+import { LocalSchemaRegistry, loadSchemaFiles } from '@freshet/avro';
 import { dataFile, readImageLabelFile } from '@freshet/datasets';
-import { feedEvents, schemaTexts, topicsWithPrefix } from '@freshet/pipeline';
+import { Codecs, imageLabelsStream, TopicCatalogue } from '@freshet/pipeline';
 import { KafkaTransport } from '@freshet/transport';
-import { deploymentEnv, health, startService, stopService, testTrainerEnv, until, type RunningService, type TrainerHealth } from './services.js';
+import { deploymentEnv, health, startService, stopService, testTrainerEnv, type RunningService, type TrainerHealth, feedData } from './services.js';
 
 const brokers = inject('kafkaBrokers');
 
@@ -47,11 +48,11 @@ describe('failures that used to look healthy, on a real broker', () => {
     const images = readImageLabelFile(dataFile('mirflickr25k', 'train.tsv')).slice(0, 300);
     const transport = new KafkaTransport({ brokers: brokers.split(','), clientId: 'ckfail-feeder' });
     const registry = new LocalSchemaRegistry(loadSchemaFiles().map((f) => f.text));
-    await feedEvents(transport, registry, topicsWithPrefix(prefix), { images, windows: [], rate: 0 });
-    await until(async () => (await health<TrainerHealth>(trainer)).applied >= images.length, 60_000, 'the trainer to apply the events');
+    await feedData(transport, registry, new TopicCatalogue(prefix), { images, windows: [], rate: 0 });
+    await waitFor(async () => (await health<TrainerHealth>(trainer)).applied >= images.length, { timeoutMs: 60_000, what: 'the trainer to apply the events' });
     // the stream goes on, so checkpoints keep falling due and keep failing
-    await feedEvents(transport, registry, topicsWithPrefix(prefix), { images: images.map((i) => ({ ...i, id: `${i.id}-b` })), windows: [], rate: 0 });
-    await until(async () => (await metric(trainer, 'freshet_checkpoint_failures_total')) >= 3, 60_000, 'three checkpoint failures');
+    await feedData(transport, registry, new TopicCatalogue(prefix), { images: images.map((i) => ({ ...i, id: `${i.id}-b` })), windows: [], rate: 0 });
+    await waitFor(async () => (await metric(trainer, 'freshet_checkpoint_failures_total')) >= 3, { timeoutMs: 60_000, what: 'three checkpoint failures' });
     const h = await health<TrainerHealth & { checkpoint: { failuresInRow: number; lastSuccess: number } }>(trainer);
     expect(h.checkpoint.failuresInRow).toBeGreaterThanOrEqual(3);
     expect(h.checkpoint.lastSuccess).toBe(0);
@@ -68,19 +69,19 @@ describe('failures that used to look healthy, on a real broker', () => {
     running.push(ingest);
     const trainer = await startService('trainer', { ...env, ...testTrainerEnv(mkdtempSync(join(tmpdir(), 'freshet-clock-'))) });
     running.push(trainer);
-    const topics = topicsWithPrefix(prefix);
+    const topics = new TopicCatalogue(prefix);
     const transport = new KafkaTransport({ brokers: brokers.split(','), clientId: 'clock-feeder' });
     const registry = new LocalSchemaRegistry(loadSchemaFiles().map((f) => f.text));
-    const codec = new AvroCodec<ImageLabelEvent>(registry, topics.rawImageLabels, schemaTexts().imageLabel.text);
+    const codec = new Codecs(registry, topics).raw(imageLabelsStream);
     const producer = await transport.producer();
     const now = Date.now();
-    await producer.send(topics.rawImageLabels, [
+    await producer.send(topics.raw('image-labels'), [
       { key: Buffer.from('a'), value: await codec.encode({ imageId: 'a', labels: ['sky'], eventTime: now, weight: null, source: null }) },
       { key: Buffer.from('future'), value: await codec.encode({ imageId: 'future', labels: ['sky'], eventTime: Date.UTC(3000, 0, 1), weight: null, source: null }) },
       { key: Buffer.from('b'), value: await codec.encode({ imageId: 'b', labels: ['sea'], eventTime: now, weight: null, source: null }) },
     ]);
     await producer.close();
-    await until(async () => (await health<TrainerHealth>(trainer)).applied >= 2, 60_000, 'the two valid events');
+    await waitFor(async () => (await health<TrainerHealth>(trainer)).applied >= 2, { timeoutMs: 60_000, what: 'the two valid events' });
     const exposition = await (await fetch(`http://127.0.0.1:${ingest.port}/metrics`)).text();
     expect(exposition).toMatch(/freshet_ingest_rejections_total\{[^}]*code="EVENT_TIME_IN_FUTURE"[^}]*\} 1/);
     // the watermark is the valid events' time, not the year 3000

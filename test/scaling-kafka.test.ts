@@ -3,11 +3,12 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, inject, it } from 'vitest';
+import { waitFor } from '@freshet/runtime';
 import { LocalSchemaRegistry, loadSchemaFiles } from '@freshet/avro';
 import { loadCorpusSentences, readImageLabelFile, dataFile } from '@freshet/datasets';
-import { SnapshotReader, feedEvents, normaliseImageLabel, readCheckpointHeader, toWindows, topicsWithPrefix } from '@freshet/pipeline';
+import { normaliseImageLabel, readCheckpointHeader, SnapshotReader, TopicCatalogue, toWindows } from '@freshet/pipeline';
 import { KafkaTransport } from '@freshet/transport';
-import { deploymentEnv, expectedCounts, expectEveryEventOnce, health, publisherActive, startService, stopService, testTrainerEnv, until, type IngestHealth, type RunningService, type TrainerHealth } from './services.js';
+import { deploymentEnv, expectedCounts, expectEveryEventOnce, health, publisherActive, startService, stopService, testTrainerEnv, type IngestHealth, type RunningService, type TrainerHealth, feedData } from './services.js';
 
 const brokers = inject('kafkaBrokers');
 
@@ -29,7 +30,7 @@ describe('two instances in one consumer group', () => {
     running.push(await startService('ingest', env));
     const first = await startService('trainer', trainerEnv);
     running.push(first);
-    await until(async () => (await health<TrainerHealth>(first)).role === 'active', 60_000, 'the first trainer to own the partitions');
+    await waitFor(async () => (await health<TrainerHealth>(first)).role === 'active', { timeoutMs: 60_000, what: 'the first trainer to own the partitions' });
     const second = await startService('trainer', trainerEnv);
     running.push(second);
     return { first, second };
@@ -41,11 +42,11 @@ describe('two instances in one consumer group', () => {
     running.push(await startService('trainer', { ...env, ...testTrainerEnv(mkdtempSync(join(tmpdir(), 'freshet-pub-'))) }));
     const first = await startService('publisher', publisherEnv);
     running.push(first);
-    await until(async () => publisherActive(first), 60_000, 'the first publisher to own the updates');
+    await waitFor(async () => publisherActive(first), { timeoutMs: 60_000, what: 'the first publisher to own the updates' });
     const second = await startService('publisher', publisherEnv);
     running.push(second);
     const transport = new KafkaTransport({ brokers: brokers.split(','), clientId: `${prefix}feeder` });
-    const topics = topicsWithPrefix(prefix);
+    const topics = new TopicCatalogue(prefix);
     const reader = new SnapshotReader(transport, registry, topics, `${prefix}reader`);
     await reader.start();
     return { first, second, transport, topics, reader };
@@ -62,11 +63,11 @@ describe('two instances in one consumer group', () => {
     const trainer = await startService('trainer', { ...env, ...testTrainerEnv(mkdtempSync(join(tmpdir(), 'freshet-scale-'))) });
     running.push(trainer);
     // 2 raw topics x 4 partitions: four each once the group has settled
-    await until(async () => (await health<IngestHealth>(a)).partitions === 4 && (await health<IngestHealth>(b)).partitions === 4, 60_000, 'the partitions split between both instances');
+    await waitFor(async () => (await health<IngestHealth>(a)).partitions === 4 && (await health<IngestHealth>(b)).partitions === 4, { timeoutMs: 60_000, what: 'the partitions split between both instances' });
     const transport = new KafkaTransport({ brokers: brokers.split(','), clientId: 'scale-feeder' });
-    const topics = topicsWithPrefix(prefix);
-    await feedEvents(transport, registry, topics, { images: images.slice(0, 2000), windows: windows.slice(0, 1500), rate: 0 });
-    await until(async () => (await health<TrainerHealth>(trainer)).applied >= 3500, 120_000, 'the first half');
+    const topics = new TopicCatalogue(prefix);
+    await feedData(transport, registry, topics, { images: images.slice(0, 2000), windows: windows.slice(0, 1500), rate: 0 });
+    await waitFor(async () => (await health<TrainerHealth>(trainer)).applied >= 3500, { timeoutMs: 120_000, what: 'the first half' });
     const handledA = (await health<IngestHealth>(a)).handled;
     const handledB = (await health<IngestHealth>(b)).handled;
     expect(handledA).toBeGreaterThan(0);
@@ -75,8 +76,8 @@ describe('two instances in one consumer group', () => {
     // b leaves the group (SIGTERM: it finishes its batch, commits and leaves)
     expect(await stopService(b)).toBe(0);
     running.splice(running.indexOf(b), 1);
-    await until(async () => (await health<IngestHealth>(a)).partitions === 8, 60_000, 'the survivor owning every partition');
-    await feedEvents(transport, registry, topics, { images: images.slice(2000), windows: windows.slice(1500), rate: 0 });
+    await waitFor(async () => (await health<IngestHealth>(a)).partitions === 8, { timeoutMs: 60_000, what: 'the survivor owning every partition' });
+    await feedData(transport, registry, topics, { images: images.slice(2000), windows: windows.slice(1500), rate: 0 });
     await expectEveryEventOnce(trainer, { images: images.length, labelPairs, tokens }, 'every event applied');
     expect((await health<IngestHealth>(a)).handled).toBe(images.length + windows.length - handledB);
   });
@@ -89,17 +90,17 @@ describe('two instances in one consumer group', () => {
     const { labelPairs, tokens } = expectedCounts(images, windows);
     const { first, second } = await trainerPair(env, trainerEnv);
     const transport = new KafkaTransport({ brokers: brokers.split(','), clientId: 'standby-feeder' });
-    const topics = topicsWithPrefix(prefix);
-    await feedEvents(transport, registry, topics, { images: images.slice(0, 2500), windows: windows.slice(0, 1500), rate: 0 });
-    await until(async () => (await health<TrainerHealth>(first)).applied >= 4000, 120_000, 'the first part');
+    const topics = new TopicCatalogue(prefix);
+    await feedData(transport, registry, topics, { images: images.slice(0, 2500), windows: windows.slice(0, 1500), rate: 0 });
+    await waitFor(async () => (await health<TrainerHealth>(first)).applied >= 4000, { timeoutMs: 120_000, what: 'the first part' });
     // the standby applied nothing while the active instance trained
     expect(await health<TrainerHealth>(second)).toMatchObject({ role: 'standby', applied: 0 });
     expect((await health<TrainerHealth>(first)).role).toBe('active');
     await stopService(first, 'SIGKILL');
     running.splice(running.indexOf(first), 1);
-    await feedEvents(transport, registry, topics, { images: images.slice(2500), windows: windows.slice(1500), rate: 0 });
+    await feedData(transport, registry, topics, { images: images.slice(2500), windows: windows.slice(1500), rate: 0 });
     // the session of the killed instance expires (10 s), the standby inherits every partition
-    await until(async () => (await health<TrainerHealth>(second)).role === 'active', 90_000, 'the standby to take over');
+    await waitFor(async () => (await health<TrainerHealth>(second)).role === 'active', { timeoutMs: 90_000, what: 'the standby to take over' });
     const h = await expectEveryEventOnce(second, { images: images.length, labelPairs, tokens }, 'every event applied by the new owner');
     // it restored the first instance's checkpoint instead of starting over: it applied less than everything
     expect(h.applied).toBeLessThan(images.length + windows.length);
@@ -111,18 +112,18 @@ describe('two instances in one consumer group', () => {
     const publisherEnv = { ...env, FRESHET_PUBLISH_EVERY_MS: '1000' };
     const { first, second, transport, topics, reader } = await publisherPair(prefix, env, publisherEnv);
     try {
-      await feedEvents(transport, registry, topics, { images: images.slice(0, 3000), windows: [], rate: 0 });
-      await until(async () => (reader.current?.tables.get('IMAGE')?.vocab.size ?? 0) === 3000, 120_000, 'a snapshot of the first 3,000 images');
+      await feedData(transport, registry, topics, { images: images.slice(0, 3000), windows: [], rate: 0 });
+      await waitFor(async () => (reader.current?.tables.get('IMAGE')?.vocab.size ?? 0) === 3000, { timeoutMs: 120_000, what: 'a snapshot of the first 3,000 images' });
       expect((await health<{ snapshots: number }>(second)).snapshots).toBe(0);
       await stopService(first, 'SIGKILL');
       running.splice(running.indexOf(first), 1);
       const before = reader.current?.version ?? 0;
       // a few new images: the only model updates the standby will consume after taking over
-      await feedEvents(transport, registry, topics, { images: images.slice(3000, 3050), windows: [], rate: 0 });
-      await until(async () => (await health<{ snapshots: number }>(second)).snapshots > 0 && (reader.current?.version ?? 0) > before, 120_000, 'a snapshot from the standby');
+      await feedData(transport, registry, topics, { images: images.slice(3000, 3050), windows: [], rate: 0 });
+      await waitFor(async () => (await health<{ snapshots: number }>(second)).snapshots > 0 && (reader.current?.version ?? 0) > before, { timeoutMs: 120_000, what: 'a snapshot from the standby' });
       // the standby's first version already holds the images it never saw updates for
       expect(reader.current?.tables.get('IMAGE')?.vocab.size).toBeGreaterThanOrEqual(3000);
-      await until(async () => reader.current?.tables.get('IMAGE')?.vocab.size === 3050, 60_000, 'the new images in a snapshot');
+      await waitFor(async () => reader.current?.tables.get('IMAGE')?.vocab.size === 3050, { timeoutMs: 60_000, what: 'the new images in a snapshot' });
       const labels = new Set<string>();
       for (const img of images.slice(0, 3050)) {
         const n = normaliseImageLabel({ imageId: img.id, labels: img.labels, eventTime: 1, weight: null, source: null });
@@ -142,16 +143,16 @@ describe('two instances in one consumer group', () => {
     const { first, second, transport, topics, reader } = await publisherPair(prefix, env, publisherEnv);
     const imagesSeen = (): number => reader.current?.tables.get('IMAGE')?.vocab.size ?? 0;
     try {
-      await feedEvents(transport, registry, topics, { images: images.slice(0, 1000), windows: [], rate: 0 });
-      await until(async () => imagesSeen() === 1000, 120_000, 'a snapshot of 1,000 images');
+      await feedData(transport, registry, topics, { images: images.slice(0, 1000), windows: [], rate: 0 });
+      await waitFor(async () => imagesSeen() === 1000, { timeoutMs: 120_000, what: 'a snapshot of 1,000 images' });
       // more images; freeze the active publisher while it holds their updates unpublished
-      await feedEvents(transport, registry, topics, { images: images.slice(1000, 1500), windows: [], rate: 0 });
-      await until(async () => (await health<PublisherHealth>(first)).pending > 0, 60_000, 'updates pending in the first publisher');
+      await feedData(transport, registry, topics, { images: images.slice(1000, 1500), windows: [], rate: 0 });
+      await waitFor(async () => (await health<PublisherHealth>(first)).pending > 0, { timeoutMs: 60_000, what: 'updates pending in the first publisher' });
       const snapshotsBeforePause = (await health<PublisherHealth>(first)).snapshots;
       first.child.kill('SIGSTOP');
-      await until(async () => (await health<PublisherHealth>(second)).snapshots > 0 && imagesSeen() === 1500, 90_000, 'the standby to take over and publish');
-      await feedEvents(transport, registry, topics, { images: images.slice(1500, 2000), windows: [], rate: 0 });
-      await until(async () => imagesSeen() === 2000, 60_000, 'a snapshot of 2,000 images');
+      await waitFor(async () => (await health<PublisherHealth>(second)).snapshots > 0 && imagesSeen() === 1500, { timeoutMs: 90_000, what: 'the standby to take over and publish' });
+      await feedData(transport, registry, topics, { images: images.slice(1500, 2000), windows: [], rate: 0 });
+      await waitFor(async () => imagesSeen() === 2000, { timeoutMs: 60_000, what: 'a snapshot of 2,000 images' });
       // wake the stale one: its overdue timer wants to publish what it held when it froze
       first.child.kill('SIGCONT');
       let fewest = imagesSeen();
@@ -189,24 +190,24 @@ describe('two instances in one consumer group', () => {
       }
     }, 50);
     const transport = new KafkaTransport({ brokers: brokers.split(','), clientId: 'pause-feeder' });
-    const topics = topicsWithPrefix(prefix);
-    await feedEvents(transport, registry, topics, { images: images.slice(0, 1500), windows: windows.slice(0, 1000), rate: 0 });
-    await until(async () => (await health<TrainerHealth>(first)).applied >= 2500, 120_000, 'the first part');
-    await until(async () => writers.length === 1, 60_000, 'the first instance to write a checkpoint');
+    const topics = new TopicCatalogue(prefix);
+    await feedData(transport, registry, topics, { images: images.slice(0, 1500), windows: windows.slice(0, 1000), rate: 0 });
+    await waitFor(async () => (await health<TrainerHealth>(first)).applied >= 2500, { timeoutMs: 120_000, what: 'the first part' });
+    await waitFor(async () => writers.length === 1, { timeoutMs: 60_000, what: 'the first instance to write a checkpoint' });
     // freeze the active instance (as a long GC pause or a suspended VM would) past its 10 s session
     first.child.kill('SIGSTOP');
     const exited = new Promise<number | null>((resolve) => first.child.once('exit', (code) => resolve(code)));
-    await feedEvents(transport, registry, topics, { images: images.slice(1500, 3000), windows: windows.slice(1000, 2000), rate: 0 });
-    await until(async () => (await health<TrainerHealth>(second)).role === 'active', 90_000, 'the standby to take over');
-    await until(async () => (await health<TrainerHealth>(second)).applied > 0, 60_000, 'the new owner to train');
+    await feedData(transport, registry, topics, { images: images.slice(1500, 3000), windows: windows.slice(1000, 2000), rate: 0 });
+    await waitFor(async () => (await health<TrainerHealth>(second)).role === 'active', { timeoutMs: 90_000, what: 'the standby to take over' });
+    await waitFor(async () => (await health<TrainerHealth>(second)).applied > 0, { timeoutMs: 60_000, what: 'the new owner to train' });
     // the fence under test: the checkpoint the frozen one finds on waking is the new owner's
-    await until(async () => writers.length === 2, 60_000, 'the new owner to write a checkpoint');
+    await waitFor(async () => writers.length === 2, { timeoutMs: 60_000, what: 'the new owner to write a checkpoint' });
     // the frozen one wakes up believing it still owns everything
     first.child.kill('SIGCONT');
     const code = await Promise.race([exited, new Promise<string>((r) => setTimeout(() => r('still running'), 60_000))]);
     expect(code, first.log.join('').slice(-2000)).toBe(75);
     running.splice(running.indexOf(first), 1);
-    await feedEvents(transport, registry, topics, { images: images.slice(3000), windows: windows.slice(2000), rate: 0 });
+    await feedData(transport, registry, topics, { images: images.slice(3000), windows: windows.slice(2000), rate: 0 });
     const h = await expectEveryEventOnce(second, { images: images.length, labelPairs, tokens }, 'every event applied by the new owner');
     clearInterval(watch);
     expect(h.role).toBe('active');

@@ -4,11 +4,12 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { waitFor } from '@freshet/runtime';
 import { LocalSchemaRegistry, loadSchemaFiles } from '@freshet/avro';
 import { readImageLabelFile, dataFile } from '@freshet/datasets';
-import { feedEvents, topicsWithPrefix } from '@freshet/pipeline';
+import { TopicCatalogue } from '@freshet/pipeline';
 import { KafkaTransport } from '@freshet/transport';
-import { health, repoRoot, startService, stopService, testTrainerEnv, until, type RunningService, type TrainerHealth } from './services.js';
+import { health, repoRoot, startService, stopService, testTrainerEnv, type RunningService, type TrainerHealth, feedData } from './services.js';
 
 /**
  * The services against a secured broker of their own (the Maven-jar broker with a SASL_SSL
@@ -52,9 +53,9 @@ describe('Kafka security on a real broker', () => {
 
       const images = readImageLabelFile(dataFile('mirflickr25k', 'train.tsv')).slice(0, 1000);
       const feeder = new KafkaTransport({ brokers: [secureBrokers], clientId: 'secure-feeder', ssl: { ca: [readFileSync(caFile, 'utf8')] }, sasl: { mechanism: 'scram-sha-512', username: 'freshet', password } });
-      await feedEvents(feeder, new LocalSchemaRegistry(loadSchemaFiles().map((f) => f.text)), topicsWithPrefix(prefix), { images, windows: [], rate: 0 });
-      await until(async () => (await health<TrainerHealth>(trainer)).applied >= images.length, 120_000, 'training over the secured listener');
-      await until(async () => ((await health<{ snapshots: number }>(publisher)).snapshots ?? 0) >= 1, 60_000, 'a snapshot over the secured listener');
+      await feedData(feeder, new LocalSchemaRegistry(loadSchemaFiles().map((f) => f.text)), new TopicCatalogue(prefix), { images, windows: [], rate: 0 });
+      await waitFor(async () => (await health<TrainerHealth>(trainer)).applied >= images.length, { timeoutMs: 120_000, what: 'training over the secured listener' });
+      await waitFor(async () => ((await health<{ snapshots: number }>(publisher)).snapshots ?? 0) >= 1, { timeoutMs: 60_000, what: 'a snapshot over the secured listener' });
       expect((await health<TrainerHealth>(trainer)).images).toBe(images.length);
       for (const s of services) {
         expect(s.child.exitCode, `${s.name} kept running`).toBeNull();

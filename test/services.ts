@@ -1,8 +1,10 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { expect } from 'vitest';
-import { normaliseImageLabel, normaliseTextWindow, topicsWithPrefix } from '@freshet/pipeline';
-import { KafkaTransport } from '@freshet/transport';
-import { freePort } from '@freshet/runtime';
+import type { SchemaRegistry } from '@freshet/avro';
+import type { LabeledImage } from '@freshet/core';
+import { feedEvents, imageLabelSource, normaliseImageLabel, normaliseTextWindow, textWindowSource, TopicCatalogue } from '@freshet/pipeline';
+import { KafkaTransport, type Transport } from '@freshet/transport';
+import { freePort, waitFor } from '@freshet/runtime';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -29,17 +31,18 @@ export async function startService(name: 'ingest' | 'trainer' | 'publisher', env
   const log: string[] = [];
   child.stdout?.on('data', (d: Buffer) => log.push(d.toString()));
   child.stderr?.on('data', (d: Buffer) => log.push(d.toString()));
-  const deadline = Date.now() + 60_000;
-  for (;;) {
-    try {
-      const r = await fetch(`http://127.0.0.1:${port}/readyz`);
-      if (r.status === 200) break;
-    } catch {
-      // not listening yet
-    }
+  const ready = async (): Promise<boolean> => {
     if (child.exitCode !== null) throw new Error(`${name} exited (${child.exitCode}):\n${log.join('')}`);
-    if (Date.now() > deadline) throw new Error(`${name} not ready within 60 s:\n${log.join('').slice(-3000)}`);
-    await new Promise((r) => setTimeout(r, 200));
+    try {
+      return (await fetch(`http://127.0.0.1:${port}/readyz`)).status === 200;
+    } catch {
+      return false; // not listening yet
+    }
+  };
+  try {
+    await waitFor(ready, { timeoutMs: 60_000, what: `${name} to be ready`, intervalMs: 200 });
+  } catch (err) {
+    throw new Error(`${(err as Error).message}:\n${log.join('').slice(-3000)}`);
   }
   return { name, child, port, log, env };
 }
@@ -69,14 +72,6 @@ export interface TrainerHealth {
 export interface IngestHealth {
   handled: number;
   partitions: number;
-}
-
-export async function until(cond: () => Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await cond())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
 }
 
 /** What the trainer's model must hold if every event is applied exactly once: label pairs and tokens after normalisation. */
@@ -117,23 +112,23 @@ export async function publisherActive(s: RunningService): Promise<boolean> {
  */
 export async function everythingApplied(trainer: RunningService, what: string, options: { ingest?: boolean } = {}): Promise<void> {
   const prefix = trainer.env.FRESHET_TOPIC_PREFIX ?? '';
-  const topics = topicsWithPrefix(prefix);
+  const topics = new TopicCatalogue(prefix);
   const transport = new KafkaTransport({ brokers: (trainer.env.KAFKA_BROKERS ?? '').split(','), clientId: 'test-settle' });
   const admin = await transport.admin();
   const applied = async (): Promise<boolean> => {
     // without an ingest in the deployment (stopped, its group reset) the training topics are already whole
-    for (const raw of options.ingest === false ? [] : [topics.rawImageLabels, topics.rawTextWindows]) {
+    for (const raw of options.ingest === false ? [] : topics.streams.map((st) => topics.raw(st))) {
       const committed = new Map((await admin.committedOffsets(`${prefix}freshet-ingest`, raw)).map((c) => [c.partition, c.offset]));
       for (const end of await admin.endOffsets(raw)) if (end.offset > 0 && (committed.get(end.partition) ?? -1) < end.offset) return false;
     }
     const consumed = (await health<TrainerHealth>(trainer)).consumed;
-    for (const t of [topics.trainImageLabels, topics.trainTextWindows]) {
+    for (const t of topics.streams.map((st) => topics.train(st))) {
       for (const end of await admin.endOffsets(t)) if (end.offset > 0 && (consumed[`${t}#${end.partition}`] ?? 0) < end.offset) return false;
     }
     return true;
   };
   try {
-    await until(applied, 120_000, `${what}: every record forwarded and applied`);
+    await waitFor(applied, { timeoutMs: 120_000, what: `${what}: every record forwarded and applied` });
   } finally {
     await admin.close();
   }
@@ -147,10 +142,10 @@ export async function everythingApplied(trainer: RunningService, what: string, o
 export async function expectEveryEventOnce(trainer: RunningService, expected: { images: number; labelPairs: number; tokens: number }, what: string, options: { ingest?: boolean } = {}): Promise<TrainerHealth> {
   let last: TrainerHealth | null = null;
   try {
-    await until(async () => {
+    await waitFor(async () => {
       last = await health<TrainerHealth>(trainer);
       return last.labelPairs >= expected.labelPairs && last.tokens >= expected.tokens;
-    }, 180_000, what);
+    }, { timeoutMs: 180_000, what: what });
   } catch (err) {
     // what the trainer held and said: the failure explains itself
     throw new Error(`${(err as Error).message}; expected ${JSON.stringify(expected)}, last /healthz ${JSON.stringify(last)}; trainer log:\n${trainer.log.join('').slice(-4000)}`);
@@ -161,4 +156,15 @@ export async function expectEveryEventOnce(trainer: RunningService, expected: { 
   expect(h.labelPairs).toBe(expected.labelPairs);
   expect(h.tokens).toBe(expected.tokens);
   return h;
+}
+
+/** Feeds labelled images and text windows as raw events of their two streams (the feeder's sources). */
+export function feedData(
+  transport: Transport,
+  registry: SchemaRegistry,
+  topics: TopicCatalogue,
+  data: { images?: readonly LabeledImage[]; windows?: ReadonlyArray<{ documentId: string; tokens: string[] }>; rate: number; batch?: number },
+): ReturnType<typeof feedEvents> {
+  const sources = [imageLabelSource(data.images ?? []), textWindowSource(data.windows ?? [])].filter((s) => s.count > 0);
+  return feedEvents(transport, registry, topics, { sources, rate: data.rate, ...(data.batch !== undefined ? { batch: data.batch } : {}) });
 }

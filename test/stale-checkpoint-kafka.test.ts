@@ -3,11 +3,12 @@ import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { waitFor } from '@freshet/runtime';
 import { LocalSchemaRegistry, loadSchemaFiles } from '@freshet/avro';
 import { dataFile, loadCorpusSentences, readImageLabelFile } from '@freshet/datasets';
-import { feedEvents, toWindows, topicsWithPrefix } from '@freshet/pipeline';
+import { TopicCatalogue, toWindows } from '@freshet/pipeline';
 import { KafkaTransport } from '@freshet/transport';
-import { deploymentEnv, expectedCounts, expectEveryEventOnce, health, repoRoot, startService, stopService, testTrainerEnv, until, type RunningService, type TrainerHealth } from './services.js';
+import { deploymentEnv, expectedCounts, expectEveryEventOnce, health, repoRoot, startService, stopService, testTrainerEnv, type RunningService, type TrainerHealth, feedData } from './services.js';
 
 /** Starts a trainer that is expected to refuse: its exit status and its log. */
 async function failingTrainer(env: Record<string, string>): Promise<{ code: number | null; log: string }> {
@@ -33,7 +34,7 @@ describe('a checkpoint from an earlier broker', () => {
     const second = { images: images.slice(800, 1500), windows: windows.slice(500) };
     const registry = new LocalSchemaRegistry(loadSchemaFiles().map((f) => f.text));
     const prefix = 'stale.';
-    const topics = topicsWithPrefix(prefix);
+    const topics = new TopicCatalogue(prefix);
     const running: RunningService[] = [];
     const stopAll = async (): Promise<void> => {
       await Promise.all(running.splice(0).map((s) => stopService(s)));
@@ -46,7 +47,7 @@ describe('a checkpoint from an earlier broker', () => {
     running.push(await startService('ingest', env));
     const t1 = await startService('trainer', trainerEnv());
     running.push(t1);
-    await feedEvents(new KafkaTransport({ brokers: [a.brokers], clientId: 'stale-a' }), registry, topics, { ...first, rate: 0 });
+    await feedData(new KafkaTransport({ brokers: [a.brokers], clientId: 'stale-a' }), registry, topics, { ...first, rate: 0 });
     await expectEveryEventOnce(t1, { images: first.images.length, ...expectedCounts(first.images, first.windows) }, 'the first events on broker A');
     await stopAll();
     expect(existsSync(join(checkpoints, 'trainer.ckpt'))).toBe(true);
@@ -57,7 +58,7 @@ describe('a checkpoint from an earlier broker', () => {
     try {
       env = deploymentEnv(b.brokers, prefix);
       running.push(await startService('ingest', env));
-      await feedEvents(new KafkaTransport({ brokers: [b.brokers], clientId: 'stale-b' }), registry, topics, { ...second, rate: 0 });
+      await feedData(new KafkaTransport({ brokers: [b.brokers], clientId: 'stale-b' }), registry, topics, { ...second, rate: 0 });
 
       // the default policy refuses, saying why and what to do; it never skips the new log silently
       const refused = await failingTrainer(trainerEnv());
@@ -82,7 +83,7 @@ describe('a checkpoint from an earlier broker', () => {
       running.push(fresh);
       // no ingest runs any more (and reset removed its group): the training topics hold every event
       await expectEveryEventOnce(fresh, { images: second.images.length, ...expectedCounts(second.images, second.windows) }, 'only the new events, from an empty model', { ingest: false });
-      await until(async () => (await health<TrainerHealth>(fresh)).applied >= second.images.length + second.windows.length, 30_000, 'the fresh trainer');
+      await waitFor(async () => (await health<TrainerHealth>(fresh)).applied >= second.images.length + second.windows.length, { timeoutMs: 30_000, what: 'the fresh trainer' });
     } finally {
       await stopAll();
       await stopBroker(b.dir, { removeData: true });

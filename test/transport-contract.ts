@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, describe, expect, it } from 'vitest';
-import { partitionForKey, type Batch, type Consumer, type Transport } from '@freshet/transport';
+import { waitFor } from '@freshet/runtime';
+import { TransportError, partitionForKey, type Batch, type Consumer, type Transport } from '@freshet/transport';
 
 /**
  * The behaviour every transport must have. Run against the in-memory transport and against a
@@ -90,14 +91,13 @@ export function transportContract(name: string, makeTransport: () => Promise<Tra
       const b = await t.consumer({ groupId: group, topics: [topic], fromBeginning: true });
       open.push(b);
       void b.run(async () => undefined);
-      const deadline = Date.now() + 30_000;
-      while (Date.now() < deadline && (a.consumer.assignment().length !== 2 || b.assignment().length !== 2)) await new Promise((r) => setTimeout(r, 100));
+      await waitFor(() => a.consumer.assignment().length === 2 && b.assignment().length === 2, { timeoutMs: 30_000, what: 'two partitions for each member', intervalMs: 100 });
       expect(a.consumer.assignment().length).toBe(2);
       expect(b.assignment().length).toBe(2);
       const all = [...a.consumer.assignment(), ...b.assignment()].map((tp) => tp.partition).sort();
       expect(all).toEqual([0, 1, 2, 3]);
       await b.close();
-      while (Date.now() < deadline && a.consumer.assignment().length !== 4) await new Promise((r) => setTimeout(r, 100));
+      await waitFor(() => a.consumer.assignment().length === 4, { timeoutMs: 30_000, what: 'all four partitions for the member left', intervalMs: 100 });
       expect(a.consumer.assignment().map((tp) => tp.partition).sort()).toEqual([0, 1, 2, 3]);
       await producer.close();
       await admin.close();
@@ -118,8 +118,7 @@ export function transportContract(name: string, makeTransport: () => Promise<Tra
         const last = batch.records[batch.records.length - 1];
         await owner.commit([{ topic, partition: batch.partition, offset: last.offset + 1 }]);
       });
-      const deadline = Date.now() + 30_000;
-      while (Date.now() < deadline && owner.assignment().length !== 3) await new Promise((r) => setTimeout(r, 100));
+      await waitFor(() => owner.assignment().length === 3, { timeoutMs: 30_000, what: 'every partition for the owner', intervalMs: 100 });
       expect(owner.assignment().length).toBe(3);
       const standbyShares: number[] = [];
       const standby = await t.consumer({ groupId: group, topics: [topic], fromBeginning: true, exclusive: true, onAssignment: (a) => standbyShares.push(a.length) });
@@ -127,20 +126,20 @@ export function transportContract(name: string, makeTransport: () => Promise<Tra
       void standby.run(async (batch) => {
         for (const r of batch.records) seenByStandby.push(r.value?.toString() ?? '');
       });
-      while (Date.now() < deadline && standbyShares.length === 0) await new Promise((r) => setTimeout(r, 100));
+      await waitFor(() => standbyShares.length > 0, { timeoutMs: 30_000, what: 'the standby to join', intervalMs: 100 });
       // the standby joined and was told it owns nothing; the owner kept everything
       expect(standbyShares[0]).toBe(0);
       expect(standby.assignment()).toEqual([]);
-      while (Date.now() < deadline && owner.assignment().length !== 3) await new Promise((r) => setTimeout(r, 100));
+      await waitFor(() => owner.assignment().length === 3, { timeoutMs: 30_000, what: 'every partition for the owner', intervalMs: 100 });
       expect(owner.assignment().length).toBe(3);
       const committed = async (): Promise<number[]> => (await admin.committedOffsets(group, topic)).map((o) => o.offset);
-      while (Date.now() < deadline && (await committed()).some((o) => o !== 1)) await new Promise((r) => setTimeout(r, 100));
+      await waitFor(async () => (await committed()).every((o) => o === 1), { timeoutMs: 30_000, what: 'the owner to commit every partition', intervalMs: 100 });
       await owner.close();
-      while (Date.now() < deadline && standby.assignment().length !== 3) await new Promise((r) => setTimeout(r, 100));
+      await waitFor(() => standby.assignment().length === 3, { timeoutMs: 30_000, what: 'every partition for the standby', intervalMs: 100 });
       expect(standby.assignment().map((tp) => tp.partition).sort()).toEqual([0, 1, 2]);
       // it resumes from the owner's committed offsets: only records written after the handover
       await producer.send(topic, [{ key: null, value: Buffer.from('after'), partition: 1 }]);
-      while (Date.now() < deadline && seenByStandby.length === 0) await new Promise((r) => setTimeout(r, 100));
+      await waitFor(() => seenByStandby.length > 0, { timeoutMs: 30_000, what: 'a record for the standby', intervalMs: 100 });
       expect(seenByStandby).toEqual(['after']);
       await producer.close();
       await admin.close();
@@ -185,6 +184,32 @@ export function transportContract(name: string, makeTransport: () => Promise<Tra
       await expect(producer.send(topic, [{ key: null, value: Buffer.alloc(50_000) }])).rejects.toThrow();
       const ok = await producer.send(topic, [{ key: null, value: Buffer.alloc(100) }]);
       expect(ok[0].offset).toBe(0);
+      await producer.close();
+      await admin.close();
+    });
+
+    it('reports infrastructure failures with stable codes: an absent group, a group with members, a record too large', async () => {
+      const t = await makeTransport();
+      const topic = unique('codes');
+      const admin = await t.admin();
+      await admin.createTopics([{ topic, partitions: 1, maxMessageBytes: 10_000 }]);
+      const code = async (p: Promise<unknown>): Promise<string> => {
+        try {
+          await p;
+          return 'no error';
+        } catch (err) {
+          return err instanceof TransportError ? err.code : `untyped: ${String(err)}`;
+        }
+      };
+      expect(await code(admin.deleteGroup(unique('absent')))).toBe('GROUP_NOT_FOUND');
+      const group = unique('busy');
+      const member = await t.consumer({ groupId: group, topics: [topic], fromBeginning: true });
+      open.push(member);
+      void member.run(async () => undefined);
+      await waitFor(() => member.assignment().length === 1, { timeoutMs: 30_000, what: 'the member to join', intervalMs: 100 });
+      expect(await code(admin.deleteGroup(group))).toBe('GROUP_NOT_EMPTY');
+      const producer = await t.producer();
+      expect(await code(producer.send(topic, [{ key: null, value: Buffer.alloc(50_000) }]))).toBe('RECORD_TOO_LARGE');
       await producer.close();
       await admin.close();
     });

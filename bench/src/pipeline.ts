@@ -11,9 +11,9 @@
 import { mkdtempSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { AvroCodec, LocalSchemaRegistry, loadSchemaFiles, type SnapshotManifest } from '@freshet/avro';
+import { LocalSchemaRegistry, type SnapshotManifest } from '@freshet/avro';
 import { loadCorpusSentences, readImageLabelFile, dataFile } from '@freshet/datasets';
-import { feedEvents, normaliseImageLabel, normaliseTextWindow, schemaTexts, toWindows, topicsWithPrefix } from '@freshet/pipeline';
+import { Codecs, TopicCatalogue, feedEvents, imageLabelSource, normaliseImageLabel, normaliseTextWindow, textWindowSource, toWindows } from '@freshet/pipeline';
 import { KafkaTransport, type Transport } from '@freshet/transport';
 import { numberArg, parseArgs } from './lib/args.js';
 import { emitResult, runEnvironment } from './lib/environment.js';
@@ -49,14 +49,14 @@ const pairs = images.reduce((n, img) => {
 
 async function endToEnd(transport: Transport, brokers: string): Promise<Record<string, unknown>> {
   const prefix = `bench-${Date.now()}.`;
-  const topics = topicsWithPrefix(prefix);
+  const topics = new TopicCatalogue(prefix);
   const env = { KAFKA_BROKERS: brokers, FRESHET_TOPIC_PREFIX: prefix, FRESHET_PARTITIONS: '4' };
   const ingest = await startService('ingest', env);
   const trainer = await startService('trainer', { ...env, FRESHET_CHECKPOINT_DIR: mkdtempSync(join(tmpdir(), 'bench-ck-')), FRESHET_CHECKPOINT_EVERY_MS: '2000' });
   const publisher = await startService('publisher', { ...env, FRESHET_PUBLISH_EVERY_MS: '2000' });
-  const registry = new LocalSchemaRegistry(loadSchemaFiles().map((f) => f.text));
+  const registry = new LocalSchemaRegistry(topics.schemaTexts());
   const manifests: SnapshotManifest[] = [];
-  const manifestCodec = new AvroCodec<SnapshotManifest>(registry, topics.snapshots, schemaTexts().manifest.text);
+  const manifestCodec = new Codecs(registry, topics).manifests();
   const reader = await transport.consumer({ groupId: `bench-reader-${prefix}`, topics: [topics.snapshots], fromBeginning: true });
   void reader.run(async (b) => {
     for (const r of b.records) if (r.key?.toString() === 'manifest') manifests.push((await manifestCodec.decode(r.value)).value);
@@ -66,13 +66,13 @@ async function endToEnd(transport: Transport, brokers: string): Promise<Record<s
   let sampling = true;
   const sampler = (async () => {
     while (sampling) {
-      lagSamples.push(await groupLag(admin, `${prefix}freshet-trainer`, [topics.trainImageLabels, topics.trainTextWindows]));
+      lagSamples.push(await groupLag(admin, `${prefix}freshet-trainer`, topics.streams.map((st) => topics.train(st))));
       await new Promise((r) => setTimeout(r, 1000));
     }
   })();
   const sendTimes: number[] = [];
   const t0 = Date.now();
-  await feedEvents(transport, registry, topics, { images, windows, rate, batch: 200, clock: () => {
+  await feedEvents(transport, registry, topics, { sources: [imageLabelSource(images), textWindowSource(windows)], rate, batch: 200, clock: () => {
     const now = Date.now();
     sendTimes.push(now);
     return now;

@@ -14,7 +14,7 @@
  */
 import { Rng, defaultImageLabelConfig, refreshCadence, type LabeledImage } from '@freshet/core';
 import { generateSynthetic } from '@freshet/datasets';
-import { ImageLabelTrainer, type VseSamplerSpec } from '@freshet/kernels';
+import { ImageLabelFitter, type VseSamplerSpec } from '@freshet/kernels';
 import { listArg, numberArg, parseArgs } from './lib/args.js';
 import { emitResult, runEnvironment } from './lib/environment.js';
 
@@ -41,8 +41,8 @@ const variants: Variant[] = [
   { name: 'adaptive-async', sampler: { kind: 'adaptive', lambdaFraction, asyncRefresh: true } },
 ];
 
-async function trainerFor(data: LabeledImage[], labels: string[], sampler: Partial<VseSamplerSpec>): Promise<ImageLabelTrainer> {
-  return ImageLabelTrainer.create(data, labels, {
+async function trainerFor(data: LabeledImage[], labels: string[], sampler: Partial<VseSamplerSpec>): Promise<ImageLabelFitter> {
+  return ImageLabelFitter.create(data, labels, {
     config: { ...defaultImageLabelConfig, dim, optimizer: 'adagrad', labelBias: true, reg: 0.003 },
     sampler: { kind: 'uniform', candidates: 1, maxSampled: Number.POSITIVE_INFINITY, lambdaFraction, mixShare: 0, maxRetries: 10, ...sampler },
     lr: 0.05,
@@ -53,7 +53,7 @@ async function trainerFor(data: LabeledImage[], labels: string[], sampler: Parti
 }
 
 /** Share of a variant's draws in the exact top-λ ranks, over sampled contexts. */
-function drawQuality(trainer: ImageLabelTrainer, lambda: number, rng: Rng): { shareInTopLambda: number; meanRank: number } {
+function drawQuality(trainer: ImageLabelFitter, lambda: number, rng: Rng): { shareInTopLambda: number; meanRank: number } {
   const kernel = trainer.kernel;
   if (kernel === null) throw new Error('wasm engine expected');
   const model = trainer.model;

@@ -13,7 +13,7 @@
  */
 import { Rng, defaultImageLabelConfig, evaluateAnnotation, leaveOneOut, mergeById, resolvePairs, type LabeledImage } from '@freshet/core';
 import { generateSynthetic, readImageLabelFile } from '@freshet/datasets';
-import { ImageLabelTrainer } from '@freshet/kernels';
+import { ImageLabelFitter } from '@freshet/kernels';
 import { partitionForKey } from '@freshet/transport';
 import { listArg, numberArg, parseArgs } from './lib/args.js';
 import { emitResult, runEnvironment } from './lib/environment.js';
@@ -54,11 +54,11 @@ interface Point {
 }
 
 async function simulate(k: number, staleness: number): Promise<{ curve: Point[]; bestP5: number }> {
-  const shards: ImageLabelTrainer[] = [];
+  const shards: ImageLabelFitter[] = [];
   for (let s = 0; s < k; s++) {
     const own = split.train.filter((i) => shardOf(i.id, k) === s);
     shards.push(
-      await ImageLabelTrainer.create(own, allLabels, {
+      await ImageLabelFitter.create(own, allLabels, {
         config: { ...defaultImageLabelConfig, dim, optimizer: 'adagrad', labelBias: true, reg: 0.003 },
         sampler: { kind: 'auto', candidates: 1, maxSampled: 30, lambdaFraction: 0.3, mixShare: 0, maxRetries: 10 },
         lr,

@@ -24,9 +24,9 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { LocalSchemaRegistry, loadSchemaFiles } from '@freshet/avro';
+import { LocalSchemaRegistry } from '@freshet/avro';
 import { generateSynthetic, loadCorpusSentences } from '@freshet/datasets';
-import { feedEvents, toWindows, topicsWithPrefix } from '@freshet/pipeline';
+import { TopicCatalogue, feedEvents, imageLabelSource, textWindowSource, toWindows } from '@freshet/pipeline';
 import { KafkaTransport } from '@freshet/transport';
 import { numberArg, parseArgs } from './lib/args.js';
 import { emitResult, runEnvironment } from './lib/environment.js';
@@ -85,7 +85,7 @@ const broker = await benchBroker();
 const services: BenchService[] = [];
 try {
   const prefix = `soak-${Date.now()}.`;
-  const topics = topicsWithPrefix(prefix);
+  const topics = new TopicCatalogue(prefix);
   const env = { KAFKA_BROKERS: broker.brokers, FRESHET_TOPIC_PREFIX: prefix, FRESHET_PARTITIONS: '4' };
   // V8's old space bounded below the memory bound, so a leak shows as an out-of-memory crash
   const nodeArgs = [`--max-old-space-size=${Math.floor(memoryBoundMb * 0.75)}`];
@@ -113,8 +113,8 @@ try {
   let phase: Sample['phase'] = 'feed';
   // ingest's lag on the raw topics, the trainer's on the training topics (it commits at checkpoints)
   const lagNow = async (): Promise<Sample['lag']> => ({
-    ingest: await groupLag(admin, `${prefix}freshet-ingest`, [topics.rawImageLabels, topics.rawTextWindows]),
-    trainer: await groupLag(admin, `${prefix}freshet-trainer`, [topics.trainImageLabels, topics.trainTextWindows]),
+    ingest: await groupLag(admin, `${prefix}freshet-ingest`, topics.streams.map((st) => topics.raw(st))),
+    trainer: await groupLag(admin, `${prefix}freshet-trainer`, topics.streams.map((st) => topics.train(st))),
   });
   const takeSample = async (): Promise<Sample> => {
     const rssMb: Record<string, number> = {};
@@ -186,11 +186,11 @@ try {
       process.stderr.write(`soak t=${at.toFixed(0)}s killed ${k.service} (SIGKILL); ready again at ${killLog[killLog.length - 1].readyAgainSeconds.toFixed(0)}s\n`);
     }
   })();
-  const registry = new LocalSchemaRegistry(loadSchemaFiles().map((f) => f.text));
+  const registry = new LocalSchemaRegistry(topics.schemaTexts());
   // one feeder per codec, each a fifth of the events at a fifth of the rate
   const share = <T>(xs: T[], k: number): T[] => xs.filter((_, i) => i % codecs.length === k);
   const feeds = await Promise.all(
-    feeders.map((f, k) => feedEvents(f, registry, topics, { images: share(images, k), windows: share(windows, k), rate: rate / codecs.length, batch: 100, source: `soak-${codecs[k]}` })),
+    feeders.map((f, k) => feedEvents(f, registry, topics, { sources: [imageLabelSource(share(images, k), `soak-${codecs[k]}`), textWindowSource(share(windows, k))], rate: rate / codecs.length, batch: 100 })),
   );
   const fed = { sent: feeds.reduce((n, f) => n + f.sent, 0), seconds: Math.max(...feeds.map((f) => f.seconds)) };
   await killer;
@@ -255,7 +255,7 @@ try {
   const refused = trainerMetrics.get('freshet_vocabulary_refused_total') ?? 0;
   // records on the training topics beyond the events fed: copies ingest forwarded again after its kill
   let trainingRecords = 0;
-  for (const t of [topics.trainImageLabels, topics.trainTextWindows]) trainingRecords += (await admin.endOffsets(t)).reduce((n, o) => n + o.offset, 0);
+  for (const t of topics.streams.map((st) => topics.train(st))) trainingRecords += (await admin.endOffsets(t)).reduce((n, o) => n + o.offset, 0);
   const checks = {
     memoryUnderBound: names.every((n) => peakRss[n] < memoryBoundMb),
     heapGrowthWithinTolerance: names.every((n) => heap[n].withinTolerance),

@@ -11,11 +11,10 @@
  * with the same sampler, dimension and optimiser. Same defaults as the trainer service: dim 64,
  * popularity negatives, AdaGrad with label biases and the auto sampler.
  */
-import { Rng, SkipGramModel, defaultImageLabelConfig, defaultSkipGramConfig, type TokenCorpus } from '@freshet/core';
+import { Rng, SkipGramModel, defaultSkipGramConfig, type TokenCorpus } from '@freshet/core';
 import { dataFile, loadCorpusSentences, readImageLabelFile } from '@freshet/datasets';
-import { ImageLabelTrainer, trainSkipGramWasm } from '@freshet/kernels';
-import { toWindows, trainerOptions, trainerSettings } from '@freshet/pipeline';
-import { parseOptions } from '@freshet/runtime';
+import { ImageLabelFitter, imageLabelConfig, trainSkipGramWasm, vseSamplerSpec } from '@freshet/kernels';
+import { imageLabelsSettings, textWindowsSettings, toWindows } from '@freshet/pipeline';
 import { numberArg, parseArgs } from './lib/args.js';
 import { emitResult, runEnvironment } from './lib/environment.js';
 import { trainerAlone, type TrainerAloneResult } from './lib/trainer-alone.js';
@@ -25,7 +24,8 @@ const rounds = numberArg(args, 'rounds', 3);
 const maxWindows = numberArg(args, 'windows', 40_000);
 const images = readImageLabelFile(dataFile('mirflickr25k', 'all.tsv'));
 const windows = ['sotu', 'moby-dick'].flatMap((c) => toWindows(c, loadCorpusSentences([c]), 24)).slice(0, maxWindows);
-const defaults = trainerSettings(parseOptions(trainerOptions, []));
+/** The trainer service's defaults: what the live path runs, and the offline kernels are given the same. */
+const defaults = { images: imageLabelsSettings.defaults, words: textWindowsSettings.defaults };
 
 /** Offline skip-gram kernel, 1 thread, on the same windows (one sentence each), one epoch. */
 async function offlineWords(seed: number): Promise<number> {
@@ -57,9 +57,9 @@ async function offlineWords(seed: number): Promise<number> {
 /** Offline image-label kernel, 1 thread, same settings: SGD steps per second over 2 s. */
 async function offlineImageSteps(seed: number): Promise<number> {
   const i = defaults.images;
-  const trainer = await ImageLabelTrainer.create(images, [], {
-    config: { ...defaultImageLabelConfig, dim: i.dim, reg: i.reg, optimizer: i.optimizer, labelBias: i.labelBias },
-    sampler: { ...i.sampler },
+  const trainer = await ImageLabelFitter.create(images, [], {
+    config: imageLabelConfig(i),
+    sampler: vseSamplerSpec(i),
     lr: i.lr,
     engine: 'wasm',
     threads: 1,

@@ -1,5 +1,5 @@
 import { Rng, defaultImageLabelConfig, evaluateAnnotation, resolvePairs, type LabeledImage, type Optimizer, type SamplerStats } from '@freshet/core';
-import { ImageLabelTrainer, type VseSamplerSpec } from '@freshet/kernels';
+import { ImageLabelFitter, type VseSamplerSpec } from '@freshet/kernels';
 
 /** One contender's setting: sampler, optimiser and their knobs. */
 export interface Setting {
@@ -80,7 +80,7 @@ export async function trainCurve(
   setting: Setting,
   opts: CurveOptions,
 ): Promise<CurveResult> {
-  const trainer = await ImageLabelTrainer.create(
+  const trainer = await ImageLabelFitter.create(
     train,
     heldOut.map((p) => p.label),
     {

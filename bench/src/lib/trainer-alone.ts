@@ -2,10 +2,10 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
-import { AvroCodec, LocalSchemaRegistry, loadSchemaFiles, type ImageLabelEvent, type TextWindowEvent } from '@freshet/avro';
+import { LocalSchemaRegistry } from '@freshet/avro';
 import type { LabeledImage } from '@freshet/core';
-import { Trainer, normaliseImageLabel, normaliseTextWindow, schemaTexts, topicsWithPrefix, trainerOptions, trainerSettings } from '@freshet/pipeline';
-import { createLogger, createRegistry, parseOptions, startHealthServer } from '@freshet/runtime';
+import { Codecs, TopicCatalogue, Trainer, imageLabelsStream, normaliseImageLabel, normaliseTextWindow, textWindowsStream, trainerSettings, type TrainerOptions } from '@freshet/pipeline';
+import { createLogger, createRegistry, startHealthServer } from '@freshet/runtime';
 import { MemoryTransport, type OutgoingRecord } from '@freshet/transport';
 
 export interface TrainerAloneResult {
@@ -37,13 +37,13 @@ function percentile(xs: number[], p: number): number {
  * meanwhile and is probed every 50 ms from this process, which shows whether the main thread
  * stays free while SGD runs.
  */
-export async function trainerAlone(images: readonly LabeledImage[], windows: ReadonlyArray<{ documentId: string; tokens: string[] }>, opts: { threads: number; seed: number; flags?: string[] }): Promise<TrainerAloneResult> {
+export async function trainerAlone(images: readonly LabeledImage[], windows: ReadonlyArray<{ documentId: string; tokens: string[] }>, opts: { threads: number; seed: number; streams?: TrainerOptions['streams'] }): Promise<TrainerAloneResult> {
   const transport = new MemoryTransport({ partitions: 4 });
-  const registry = new LocalSchemaRegistry(loadSchemaFiles().map((f) => f.text));
-  const topics = topicsWithPrefix('alone.');
-  const s = schemaTexts();
-  const imageCodec = new AvroCodec<ImageLabelEvent>(registry, topics.trainImageLabels, s.imageLabel.text);
-  const textCodec = new AvroCodec<TextWindowEvent>(registry, topics.trainTextWindows, s.textWindow.text);
+  const topics = new TopicCatalogue('alone.');
+  const registry = new LocalSchemaRegistry(topics.schemaTexts());
+  const codecs = new Codecs(registry, topics);
+  const imageCodec = codecs.train(imageLabelsStream);
+  const textCodec = codecs.train(textWindowsStream);
   const producer = await transport.producer();
   let pairs = 0;
   let tokens = 0;
@@ -62,13 +62,13 @@ export async function trainerAlone(images: readonly LabeledImage[], windows: Rea
     tokens += n.value.tokens.length;
     textRecords.push({ key: Buffer.from(n.value.documentId), value: await textCodec.encode(n.value) });
   }
-  if (imageRecords.length > 0) await producer.send(topics.trainImageLabels, imageRecords);
-  if (textRecords.length > 0) await producer.send(topics.trainTextWindows, textRecords);
+  if (imageRecords.length > 0) await producer.send(topics.train(imageLabelsStream), imageRecords);
+  if (textRecords.length > 0) await producer.send(topics.train(textWindowsStream), textRecords);
   const events = imageRecords.length + textRecords.length;
-  const flags = ['--checkpoint-dir', mkdtempSync(join(tmpdir(), 'bench-alone-')), '--checkpoint-every-ms', '1000000000', '--threads', String(opts.threads), '--seed', String(opts.seed), ...(opts.flags ?? [])];
-  const settings = trainerSettings(parseOptions(trainerOptions, flags));
+  // no checkpoint while it runs: the trainer alone, SGD and bookkeeping
+  const settings = trainerSettings.with({ checkpointDir: mkdtempSync(join(tmpdir(), 'bench-alone-')), checkpointEveryMs: 1_000_000_000, threads: opts.threads, seed: opts.seed });
   const metrics = createRegistry('trainer');
-  const trainer = new Trainer({ ...settings, transport, registry, topics, groupId: 'alone', logger: quiet, metrics });
+  const trainer = new Trainer({ ...settings, streams: opts.streams ?? {}, transport, registry, topics, groupId: 'alone', logger: quiet, metrics });
   const http = await startHealthServer({ host: '127.0.0.1', port: 0, registry: metrics, live: () => trainer.isRunning, ready: () => trainer.isReady, details: () => trainer.details() });
   await trainer.start();
   const t0 = performance.now();
@@ -82,7 +82,7 @@ export async function trainerAlone(images: readonly LabeledImage[], windows: Rea
   const seconds = (performance.now() - t0) / 1000;
   await trainer.stop({ checkpoint: false });
   await http.close();
-  const replay = settings.images.replaySteps * imageRecords.length;
+  const replay = imageLabelsStream.settings.with(opts.streams?.['image-labels'] ?? {}).replaySteps * imageRecords.length;
   return {
     threads: opts.threads,
     events,

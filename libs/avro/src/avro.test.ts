@@ -3,7 +3,16 @@ import avro from 'avsc';
 import { AvroCodec, DecodeError } from './codec.js';
 import { LocalSchemaRegistry } from './registry.js';
 import { latestSchemas, loadSchemaFiles } from './schemas.js';
-import { bytesToVector, vectorToBytes, type ImageLabelEvent } from './records.js';
+import { bytesToVector, vectorToBytes } from './records.js';
+
+/** The image-label event of schemas/image-label-event.v2 (the pipeline's stream types it; this package only codes it). */
+interface ImageLabelEvent {
+  imageId: string;
+  labels: string[];
+  eventTime: number;
+  weight: number | null;
+  source: string | null;
+}
 
 const files = loadSchemaFiles();
 const byKey = new Map(files.map((f) => [`${f.name}.v${f.version}`, f]));

@@ -1,20 +1,14 @@
-/** TypeScript shapes of the records in schemas/ (latest versions). */
-export interface ImageLabelEvent {
-  imageId: string;
-  labels: string[];
-  eventTime: number;
-  weight: number | null;
-  source: string | null;
-}
+/**
+ * TypeScript shapes of the model and operations records in schemas/ (latest versions). The
+ * events of each stream are typed in its own folder (libs/pipeline/src/streams/).
+ */
 
-export interface TextWindowEvent {
-  documentId: string;
-  sequence: number;
-  tokens: string[];
-  eventTime: number;
-}
-
-export type EntityKind = 'WORD' | 'LABEL' | 'IMAGE';
+/**
+ * What a vector embeds: one of the symbols of the EntityKind enum of schemas/embedding-record
+ * (WORD, LABEL, IMAGE). Streams declare the kinds they publish, and the topic catalogue checks
+ * each against the schema at start (a new kind is a new schema version).
+ */
+export type EntityKind = string;
 
 export interface EmbeddingRecord {
   kind: EntityKind;

@@ -39,3 +39,57 @@ export function latestSchemas(files: readonly SchemaFile[]): Map<string, SchemaF
   }
   return latest;
 }
+
+/**
+ * The schemas of a folder, read and parsed once per process: every version (to preload a local
+ * registry), the newest of each name (what our codecs write), and the symbols of an enum field
+ * (the entity kinds a stream may publish must be among them).
+ */
+export class SchemaSet {
+  private static readonly loaded = new Map<string, SchemaSet>();
+  readonly latest: Map<string, SchemaFile>;
+
+  private constructor(
+    readonly dir: string,
+    readonly files: readonly SchemaFile[],
+  ) {
+    this.latest = latestSchemas(files);
+  }
+
+  /** The schemas of one folder, or of several (a stream that lives outside schemas/ brings its own). */
+  static load(dirs: string | readonly string[] = defaultSchemaDir()): SchemaSet {
+    const list = typeof dirs === 'string' ? [dirs] : [...dirs];
+    const key = list.join('\n');
+    let set = SchemaSet.loaded.get(key);
+    if (set === undefined) {
+      const files = list.flatMap((d) => loadSchemaFiles(d)).sort((a, b) => (a.name === b.name ? a.version - b.version : a.name < b.name ? -1 : 1));
+      set = new SchemaSet(list.join(', '), files);
+      SchemaSet.loaded.set(key, set);
+    }
+    return set;
+  }
+
+  /** The newest version of a schema. */
+  file(name: string): SchemaFile {
+    const f = this.latest.get(name);
+    if (f === undefined) throw new Error(`schema ${name} is missing from ${this.dir} (expected a file ${name}.v<N>.avsc)`);
+    return f;
+  }
+
+  text(name: string): string {
+    return this.file(name).text;
+  }
+
+  /** Every version's text (a local registry knows them all, so old writers decode). */
+  texts(): string[] {
+    return this.files.map((f) => f.text);
+  }
+
+  /** The symbols of the enum field `field` of the newest version of `name`. */
+  enumSymbols(name: string, field: string): string[] {
+    const schema = JSON.parse(this.text(name)) as { fields: Array<{ name: string; type: unknown }> };
+    const type = schema.fields.find((f) => f.name === field)?.type as { type?: string; symbols?: string[] } | undefined;
+    if (type?.type !== 'enum' || type.symbols === undefined) throw new Error(`schema ${name}: field ${field} is not an enum`);
+    return type.symbols;
+  }
+}

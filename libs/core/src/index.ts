@@ -4,7 +4,7 @@ export { AliasTable } from './math/alias.js';
 export { SigmoidTable } from './math/sigmoid.js';
 export { sortIdsByKeyDesc, partialSortIdsByKeyDesc } from './math/sort.js';
 export { Vocabulary } from './vocabulary.js';
-export { learningRate, validateSchedule, type ScheduleConfig } from './schedule.js';
+export { learningRate, type ScheduleConfig } from './schedule.js';
 export * from './samplers/sampler.js';
 export { UniformSampler } from './samplers/uniform.js';
 export { PopularitySampler, type PopularityOptions } from './samplers/popularity.js';
@@ -31,9 +31,9 @@ export {
   defaultSkipGramConfig,
   type SkipGramConfig,
 } from './models/skip-gram.js';
+export type { LabeledImage } from './data.js';
 export * from './eval/split.js';
 export * from './eval/annotation.js';
 export * from './eval/similarity.js';
 export * from './eval/neighbours.js';
 export * from './models/skip-gram-training.js';
-export { DirtyRows } from './dirty.js';

@@ -24,11 +24,3 @@ export function learningRate(s: ScheduleConfig, step: number): number {
       return s.floorLr + ((s.lr - s.floorLr) * s.halfLifeSteps) / (s.halfLifeSteps + step);
   }
 }
-
-export function validateSchedule(s: ScheduleConfig): void {
-  if (!(s.lr > 0) || !Number.isFinite(s.lr)) throw new Error(`learning rate must be > 0, got ${s.lr}`);
-  if (s.kind === 'floor' && !(s.floorLr >= 0 && s.floorLr <= s.lr)) {
-    throw new Error(`floor learning rate must be in [0, lr], got ${s.floorLr}`);
-  }
-  if (s.kind === 'floor' && !(s.halfLifeSteps > 0)) throw new Error('halfLifeSteps must be > 0');
-}

@@ -9,9 +9,10 @@
 // vocabulary size, the alias and keep tables, the rank tables) is read from a control block at
 // the start of each call, so the main thread can grow the vocabulary and swap tables between calls.
 
+import { SgnsConfig, SgnsControl, SgnsCounters, SgnsSampler } from './abi';
 import { contextWeightMax, dot, drawDimension, drawRank, lnUnit, nextFloat, nextInt, setSeed, tableItem } from './common';
 
-// ---- static layout (configure) ----
+// ---- layout and settings (configure, from the configuration block) ----
 let K4: i32 = 0; // row stride in floats (dim rounded up to a multiple of 4; padding stays 0)
 let DIM: i32 = 0; // real dimension (rank tables exist for these)
 let IN: usize = 0; // input vectors f32[cap * K4]
@@ -22,7 +23,7 @@ let DIRTY: usize = 0; // u8 per word: set when its input vector changes (0: not 
 let WINDOW: i32 = 5;
 let NEGATIVES: i32 = 5;
 let SUBSAMPLE: bool = true;
-let MODE: i32 = 0; // 0 popularity (alias), 1 adaptive rank tables
+let MODE: i32 = 0; // SgnsSampler code
 let MIX: f32 = 0;
 let RETRIES: i32 = 10;
 let HEAD: bool = false; // the tables rank only the most frequent words on purpose: the rest come from the popularity mix
@@ -33,10 +34,7 @@ let SEN: usize = 0; // i32[max sentence length]
 let TARGETS: usize = 0; // i32[NEGATIVES + 1]: this pair's centre and negatives
 let touched: f32 = 0; // sink for the early row loads (keeps them from being optimised away)
 
-// ---- read from the control block at every call (int32 / float32 at CTRL + 4 * index) ----
-// 0 words with a row, 1 words in the alias table, 2 alias byte offset (prob f32[n], then alias
-// i32[n] at + 4 * cap), 3 table byte offset, 4 sigma byte offset, 5 words the tables rank,
-// 6 table stride, 7 λ (f32), 14 keep byte offset, 15 words in the keep table, 16 cap
+// ---- read from the control block at every call (the main thread changes it) ----
 let V: i32 = 0;
 let VA: i32 = 0;
 let PROB: usize = 0;
@@ -67,13 +65,46 @@ export function heapBase(): usize {
   return __heap_base;
 }
 
-export function configure(k4: i32, dim: i32, inOff: usize, outOff: usize, sigOff: usize, ctrl: usize, window: i32, negatives: i32, subsample: i32, mode: i32, mix: f32, retries: i32, dirty: usize, head: i32): void {
-  K4 = k4; DIM = dim; IN = inOff; OUT = outOff; SIG = sigOff; CTRL = ctrl; WINDOW = window; NEGATIVES = negatives;
-  SUBSAMPLE = subsample != 0; MODE = mode; MIX = mix; RETRIES = retries; DIRTY = dirty; HEAD = head != 0;
+/** Reads the configuration block at `cfg`. */
+export function configure(cfg: usize): void {
+  K4 = load<i32>(cfg + SgnsConfig.stride);
+  DIM = load<i32>(cfg + SgnsConfig.dim);
+  IN = <usize>load<u32>(cfg + SgnsConfig.input);
+  OUT = <usize>load<u32>(cfg + SgnsConfig.output);
+  SIG = <usize>load<u32>(cfg + SgnsConfig.sigmoid);
+  CTRL = <usize>load<u32>(cfg + SgnsConfig.control);
+  WINDOW = load<i32>(cfg + SgnsConfig.window);
+  NEGATIVES = load<i32>(cfg + SgnsConfig.negatives);
+  SUBSAMPLE = load<i32>(cfg + SgnsConfig.subsample) != 0;
+  MODE = load<i32>(cfg + SgnsConfig.sampler);
+  MIX = load<f32>(cfg + SgnsConfig.mixShare);
+  RETRIES = load<i32>(cfg + SgnsConfig.maxRetries);
+  DIRTY = <usize>load<u32>(cfg + SgnsConfig.changed);
+  HEAD = load<i32>(cfg + SgnsConfig.headOnly) != 0;
+  NEU1E = <usize>load<u32>(cfg + SgnsConfig.neu1e);
+  SEN = <usize>load<u32>(cfg + SgnsConfig.sentence);
+  TARGETS = <usize>load<u32>(cfg + SgnsConfig.targets);
 }
 
-export function configureScratch(neu1e: usize, sen: usize, targets: usize): void {
-  NEU1E = neu1e; SEN = sen; TARGETS = targets;
+/** Writes what configure() read back into a configuration block (the ABI test compares). */
+export function echoConfig(out: usize): void {
+  store<i32>(out + SgnsConfig.stride, K4);
+  store<i32>(out + SgnsConfig.dim, DIM);
+  store<u32>(out + SgnsConfig.input, <u32>IN);
+  store<u32>(out + SgnsConfig.output, <u32>OUT);
+  store<u32>(out + SgnsConfig.sigmoid, <u32>SIG);
+  store<u32>(out + SgnsConfig.control, <u32>CTRL);
+  store<i32>(out + SgnsConfig.window, WINDOW);
+  store<i32>(out + SgnsConfig.negatives, NEGATIVES);
+  store<i32>(out + SgnsConfig.subsample, SUBSAMPLE ? 1 : 0);
+  store<i32>(out + SgnsConfig.sampler, MODE);
+  store<f32>(out + SgnsConfig.mixShare, MIX);
+  store<i32>(out + SgnsConfig.maxRetries, RETRIES);
+  store<u32>(out + SgnsConfig.changed, <u32>DIRTY);
+  store<i32>(out + SgnsConfig.headOnly, HEAD ? 1 : 0);
+  store<u32>(out + SgnsConfig.neu1e, <u32>NEU1E);
+  store<u32>(out + SgnsConfig.sentence, <u32>SEN);
+  store<u32>(out + SgnsConfig.targets, <u32>TARGETS);
 }
 
 export function seed(a: u32, b: u32, c: u32, d: u32): void {
@@ -81,17 +112,33 @@ export function seed(a: u32, b: u32, c: u32, d: u32): void {
 }
 
 @inline function readControl(): void {
-  V = load<i32>(CTRL);
-  VA = load<i32>(CTRL + 4);
-  PROB = <usize>load<i32>(CTRL + 8);
-  ALIAS = PROB + (<usize>load<i32>(CTRL + 64) << 2);
-  TABLES = <usize>load<i32>(CTRL + 12);
-  SIGMA = <usize>load<i32>(CTRL + 16);
-  TV = load<i32>(CTRL + 20);
-  TSTRIDE = load<i32>(CTRL + 24);
-  LAMBDA = load<f32>(CTRL + 28);
-  KEEP = <usize>load<i32>(CTRL + 56);
-  VK = load<i32>(CTRL + 60);
+  V = load<i32>(CTRL + SgnsControl.vocab);
+  VA = load<i32>(CTRL + SgnsControl.aliasSize);
+  PROB = <usize>load<u32>(CTRL + SgnsControl.alias);
+  ALIAS = PROB + (<usize>load<i32>(CTRL + SgnsControl.cap) << 2);
+  TABLES = <usize>load<u32>(CTRL + SgnsControl.tables);
+  SIGMA = <usize>load<u32>(CTRL + SgnsControl.sigma);
+  TV = load<i32>(CTRL + SgnsControl.tableSize);
+  TSTRIDE = load<i32>(CTRL + SgnsControl.tableStride);
+  LAMBDA = load<f32>(CTRL + SgnsControl.lambda);
+  KEEP = <usize>load<u32>(CTRL + SgnsControl.keep);
+  VK = load<i32>(CTRL + SgnsControl.keepSize);
+}
+
+/** Reads the control block and writes what this kernel took from it into `out` (the ABI test). */
+export function echoControl(out: usize): void {
+  readControl();
+  store<i32>(out + SgnsControl.vocab, V);
+  store<i32>(out + SgnsControl.aliasSize, VA);
+  store<u32>(out + SgnsControl.alias, <u32>PROB);
+  store<i32>(out + SgnsControl.cap, <i32>((ALIAS - PROB) >> 2));
+  store<u32>(out + SgnsControl.tables, <u32>TABLES);
+  store<u32>(out + SgnsControl.sigma, <u32>SIGMA);
+  store<i32>(out + SgnsControl.tableSize, TV);
+  store<i32>(out + SgnsControl.tableStride, TSTRIDE);
+  store<f32>(out + SgnsControl.lambda, LAMBDA);
+  store<u32>(out + SgnsControl.keep, <u32>KEEP);
+  store<i32>(out + SgnsControl.keepSize, VK);
 }
 
 /** A popularity draw (count^alpha) from the alias table; uniform over the words while it is empty. */
@@ -136,12 +183,12 @@ function trainPair(center: i32, context: i32, lr: f32): void {
   const zero = f32x4.splat(0);
   for (let i: usize = 0; i < bytes; i += 16) v128.store(NEU1E + i, zero);
   let wmax: f32 = 0;
-  if (MODE == 1 && TV > 0) wmax = contextWeightMax(l1, SIGMA, bytes);
+  if (MODE == SgnsSampler.adaptive && TV > 0) wmax = contextWeightMax(l1, SIGMA, bytes);
   store<i32>(TARGETS, center);
   let sink: f32 = load<f32>(OUT + <usize>center * bytes);
   for (let d = 1; d <= NEGATIVES; d++) {
     let target: i32;
-    if (MODE == 1) target = adaptiveDraw(l1, wmax, center);
+    if (MODE == SgnsSampler.adaptive) target = adaptiveDraw(l1, wmax, center);
     else {
       draws += 1;
       target = aliasDraw();
@@ -228,11 +275,17 @@ export function train(corpus: usize, starts: usize, from: i32, to: i32, lr: f32,
   return to;
 }
 
-export function counters(which: i32): f64 {
-  if (which == 0) return pairs;
-  if (which == 1) return draws;
-  if (which == 2) return fallbacks;
-  if (which == 3) return mixed;
-  if (which == 4) return lossSum;
-  return lossPairs;
+/** Writes this instance's running totals into a counter block. */
+export function writeCounters(out: usize): void {
+  store<f64>(out + SgnsCounters.pairs, pairs);
+  store<f64>(out + SgnsCounters.draws, draws);
+  store<f64>(out + SgnsCounters.fallbacks, fallbacks);
+  store<f64>(out + SgnsCounters.mixed, mixed);
+  store<f64>(out + SgnsCounters.lossSum, lossSum);
+  store<f64>(out + SgnsCounters.lossPairs, lossPairs);
+}
+
+/** Negative draws so far (the cadence of the rank tables counts them at every call). */
+export function drawsSoFar(): f64 {
+  return draws;
 }

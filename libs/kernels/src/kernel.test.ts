@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { Rng, SkipGramModel, defaultSkipGramConfig, nearest, rowNorms } from '@freshet/core';
 import { encodeCorpus, loadCorpusSentences } from '@freshet/datasets';
-import { trainSkipGramWasm } from './train.js';
+import { trainSkipGramWasm } from './sgns/offline.js';
 
 function setup(sampler: 'popularity' | 'adaptive'): { model: SkipGramModel; corpus: ReturnType<typeof encodeCorpus> } {
   const corpus = encodeCorpus(loadCorpusSentences(['moby-dick']), 5);

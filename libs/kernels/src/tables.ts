@@ -1,15 +1,20 @@
 import { Worker } from 'node:worker_threads';
-import { fileURLToPath } from 'node:url';
 import { RankTables } from '@freshet/core';
+import { RANK_TABLE_CONTROL, type RankTableField } from './abi.js';
+import { BlockView } from './blocks.js';
+import { workerEntry } from './threads/entry.js';
 
 /**
- * Control-block slots (int32 / float32 index) both kernels read the rank tables through. A
+ * The rank-table fields of a kernel's control block (both kernels' blocks start with them). A
  * kernel reads them at the start of every call, so a swap takes effect at the next call.
  */
-export const CTRL = { tables: 3, sigma: 4, size: 5, stride: 6, lambda: 7, request: 8, requestSize: 9, requestLambda: 10, refreshes: 11, seconds: 6 /* float64 index: bytes 48-55 */ } as const;
+function control(memory: WebAssembly.Memory, regions: TableRegions): BlockView<RankTableField> {
+  return new BlockView(RANK_TABLE_CONTROL, memory.buffer, regions.ctrl);
+}
 
 /** Where a kernel keeps its two table buffers and the rows they rank. */
 export interface TableRegions {
+  /** byte offset of the kernel's control block */
   ctrl: number;
   tables: [number, number];
   sigma: [number, number];
@@ -22,13 +27,6 @@ export interface TableRegions {
   width: number;
 }
 
-/**
- * Double-buffered rank tables in a kernel's memory: a refresh rebuilds the buffer not in use from
- * the current item vectors, then points the control block at it (Atomics), so draws in flight on
- * any thread keep reading a complete table. One instance per memory does the refreshing (inline
- * on the training thread, or in the refresher worker), since each buffer re-sorts from its own
- * previous order.
- */
 /** Who keeps a kernel's rank tables fresh: the training thread inline, or a refresher thread. */
 export interface TableMaintainer {
   /** Asks for a refresh of items[0..n) with λ (rank units); false when none could start now. */
@@ -40,12 +38,22 @@ export interface TableMaintainer {
   close(): Promise<void>;
 }
 
+/**
+ * Who keeps a kernel's rank tables fresh on this thread: with `async`, thread 0 starts the
+ * refresher and every thread asks it when its share of the cadence is due; otherwise thread 0
+ * refreshes inline and the others only read.
+ */
+export function tableMaintainer(memory: WebAssembly.Memory, regions: TableRegions, thread: number, async: boolean): TableMaintainer | null {
+  if (async) return thread === 0 ? new AsyncTableRefresher(memory, regions) : new TableRefreshClient(memory, regions);
+  return thread === 0 ? new SwappableRankTables(memory, regions) : null;
+}
+
 /** Share of adjacent pairs, over sampled dimensions, that the current vectors order differently from the tables in use. */
 export function tablesStaleness(memory: WebAssembly.Memory, regions: TableRegions, sampleDims: number, pick: (dims: number) => number): number {
-  const ctrl = new Int32Array(memory.buffer, regions.ctrl, 16);
-  const n = Atomics.load(ctrl, CTRL.size);
+  const ctrl = control(memory, regions);
+  const n = ctrl.load('tableSize');
   if (n < 2) return 0;
-  const ids = new Int32Array(memory.buffer, Atomics.load(ctrl, CTRL.tables), regions.dims * regions.stride);
+  const ids = new Int32Array(memory.buffer, ctrl.load('tables'), regions.dims * regions.stride);
   const items = new Float32Array(memory.buffer, regions.items, n * regions.width);
   const w = regions.width;
   let inverted = 0;
@@ -61,10 +69,16 @@ export function tablesStaleness(memory: WebAssembly.Memory, regions: TableRegion
   return inverted / pairs;
 }
 
+/**
+ * Double-buffered rank tables in a kernel's memory: a refresh rebuilds the buffer not in use from
+ * the current item vectors, then points the control block at it (Atomics), so draws in flight on
+ * any thread keep reading a complete table. One instance per memory does the refreshing (inline
+ * on the training thread, or in the refresher worker), since each buffer re-sorts from its own
+ * previous order.
+ */
 export class SwappableRankTables implements TableMaintainer {
   private readonly buffers: [RankTables, RankTables];
-  private readonly ctrl: Int32Array;
-  private readonly ctrlF: Float32Array;
+  private readonly ctrl: BlockView<RankTableField>;
   private front = 0;
 
   constructor(
@@ -75,9 +89,8 @@ export class SwappableRankTables implements TableMaintainer {
     const table = (b: 0 | 1): RankTables =>
       new RankTables(regions.dims, { ids: new Int32Array(buffer, regions.tables[b], regions.dims * regions.stride), stride: regions.stride, sigma: new Float32Array(buffer, regions.sigma[b], regions.width) }, false);
     this.buffers = [table(0), table(1)];
-    this.ctrl = new Int32Array(buffer, regions.ctrl, 16);
-    this.ctrlF = new Float32Array(buffer, regions.ctrl, 16);
-    this.ctrl[CTRL.stride] = regions.stride;
+    this.ctrl = control(memory, regions);
+    this.ctrl.store('tableStride', regions.stride);
   }
 
   readonly busy = false;
@@ -97,10 +110,10 @@ export class SwappableRankTables implements TableMaintainer {
     const back = (1 - this.front) as 0 | 1;
     const items = new Float32Array(this.memory.buffer, this.regions.items, n * this.regions.width);
     this.buffers[back].refresh(items, this.regions.width, n, 10 * lambda + 1);
-    this.ctrlF[CTRL.lambda] = lambda;
-    Atomics.store(this.ctrl, CTRL.tables, this.regions.tables[back]);
-    Atomics.store(this.ctrl, CTRL.sigma, this.regions.sigma[back]);
-    Atomics.store(this.ctrl, CTRL.size, n);
+    this.ctrl.set('lambda', lambda);
+    this.ctrl.store('tables', this.regions.tables[back]);
+    this.ctrl.store('sigma', this.regions.sigma[back]);
+    this.ctrl.store('tableSize', n);
     this.front = back;
   }
 
@@ -117,57 +130,48 @@ export class SwappableRankTables implements TableMaintainer {
 const IDLE = 0;
 const REFRESH = 1;
 const ASKING = 2;
-const STOP = -1;
-
-function refresherPath(): string {
-  const here = fileURLToPath(import.meta.url);
-  return here.endsWith('.ts') ? here.replace(/\/src\/tables\.ts$/, '/dist/refresher-worker.js') : here.replace(/tables\.js$/, 'refresher-worker.js');
-}
+const STOP = 3;
 
 /**
  * Asks the refresher thread for refreshes through the control block: usable from any thread that
  * trains on the memory (each asks when its share of the cadence is due).
  */
 export class TableRefreshClient implements TableMaintainer {
-  protected readonly ctrl: Int32Array;
-  private readonly ctrlF: Float32Array;
-  private readonly ctrlD: Float64Array;
+  protected readonly ctrl: BlockView<RankTableField>;
 
   constructor(memory: WebAssembly.Memory, regions: TableRegions) {
-    this.ctrl = new Int32Array(memory.buffer, regions.ctrl, 16);
-    this.ctrlF = new Float32Array(memory.buffer, regions.ctrl, 16);
-    this.ctrlD = new Float64Array(memory.buffer, regions.ctrl, 8);
+    this.ctrl = control(memory, regions);
   }
 
   /** True while a refresh is being made. */
   get busy(): boolean {
-    return Atomics.load(this.ctrl, CTRL.request) !== IDLE;
+    return this.ctrl.load('refreshRequest') !== IDLE;
   }
 
   /** Asks for a refresh of items[0..n) with λ; false (nothing asked) while one is in flight. */
   request(n: number, lambda: number): boolean {
-    if (n < 2 || Atomics.compareExchange(this.ctrl, CTRL.request, IDLE, ASKING) !== IDLE) return false;
-    this.ctrl[CTRL.requestSize] = n;
-    this.ctrlF[CTRL.requestLambda] = lambda;
-    Atomics.store(this.ctrl, CTRL.request, REFRESH);
-    Atomics.notify(this.ctrl, CTRL.request);
+    if (n < 2 || this.ctrl.compareExchange('refreshRequest', IDLE, ASKING) !== IDLE) return false;
+    this.ctrl.set('requestSize', n);
+    this.ctrl.set('requestLambda', lambda);
+    this.ctrl.store('refreshRequest', REFRESH);
+    this.ctrl.notify('refreshRequest');
     return true;
   }
 
   get refreshes(): number {
-    return Atomics.load(this.ctrl, CTRL.refreshes);
+    return this.ctrl.load('refreshes');
   }
 
   get refreshSeconds(): number {
-    return this.ctrlD[CTRL.seconds];
+    return this.ctrl.get('refreshSeconds');
   }
 
   /** Waits for a refresh in flight (tests and orderly shutdown). */
   settle(): void {
     for (;;) {
-      const state = Atomics.load(this.ctrl, CTRL.request);
+      const state = this.ctrl.load('refreshRequest');
       if (state === IDLE || state === STOP) return;
-      Atomics.wait(this.ctrl, CTRL.request, state, 50);
+      this.ctrl.wait('refreshRequest', state, 50);
     }
   }
 
@@ -189,36 +193,41 @@ export class AsyncTableRefresher extends TableRefreshClient {
 
   constructor(memory: WebAssembly.Memory, regions: TableRegions) {
     super(memory, regions);
-    this.worker = new Worker(refresherPath(), { workerData: { memory, regions } });
+    this.worker = new Worker(workerEntry(), { workerData: { role: 'refresher', memory, regions } satisfies RefresherInit });
     this.worker.unref();
   }
 
   override async close(): Promise<void> {
     this.settle();
-    Atomics.store(this.ctrl, CTRL.request, STOP);
-    Atomics.notify(this.ctrl, CTRL.request);
+    this.ctrl.store('refreshRequest', STOP);
+    this.ctrl.notify('refreshRequest');
     await this.worker.terminate();
   }
 }
 
-/** The refresher thread's loop (refresher-worker.ts runs it). */
-export function serveRefreshes(memory: WebAssembly.Memory, regions: TableRegions): void {
+/** What the one worker entry receives to run as a refresher. */
+export interface RefresherInit {
+  role: 'refresher';
+  memory: WebAssembly.Memory;
+  regions: TableRegions;
+}
+
+/** The refresher thread's loop (the worker entry runs it for the refresher role). */
+export function serveRefreshes({ memory, regions }: RefresherInit): void {
   const tables = new SwappableRankTables(memory, regions);
-  const ctrl = new Int32Array(memory.buffer, regions.ctrl, 16);
-  const ctrlF = new Float32Array(memory.buffer, regions.ctrl, 16);
-  const ctrlD = new Float64Array(memory.buffer, regions.ctrl, 8);
+  const ctrl = control(memory, regions);
   for (;;) {
-    const state = Atomics.load(ctrl, CTRL.request);
+    const state = ctrl.load('refreshRequest');
     if (state === STOP) return;
     if (state !== REFRESH) {
       // idle, or a client is filling in its request: sleep until the slot changes
-      Atomics.wait(ctrl, CTRL.request, state);
+      ctrl.wait('refreshRequest', state);
       continue;
     }
-    tables.refresh(ctrl[CTRL.requestSize], ctrlF[CTRL.requestLambda]);
-    ctrlD[CTRL.seconds] = tables.refreshSeconds;
-    Atomics.store(ctrl, CTRL.refreshes, tables.refreshes);
-    Atomics.store(ctrl, CTRL.request, IDLE);
-    Atomics.notify(ctrl, CTRL.request);
+    tables.refresh(ctrl.get('requestSize'), ctrl.get('requestLambda'));
+    ctrl.set('refreshSeconds', tables.refreshSeconds);
+    ctrl.store('refreshes', tables.refreshes);
+    ctrl.store('refreshRequest', IDLE);
+    ctrl.notify('refreshRequest');
   }
 }

@@ -12,7 +12,8 @@ import {
   type NegativeSampler,
 } from '@freshet/core';
 import { generateSynthetic } from '@freshet/datasets';
-import { VseKernel, type VseSamplerSpec } from './vse-kernel.js';
+import { VseKernel } from './vse/kernel.js';
+import type { VseSamplerSpec } from './vse/spec.js';
 
 const images = generateSynthetic({ images: 300, labels: 40, rank: 4, zipf: 1, meanLabels: 3, topicsPerImage: 2, noise: 0.05, seed: 5 });
 const sampler = (kind: VseSamplerSpec['kind'], extra: Partial<VseSamplerSpec> = {}): VseSamplerSpec => ({ kind, candidates: 1, maxSampled: Number.POSITIVE_INFINITY, lambdaFraction: 0.3, mixShare: 0, maxRetries: 10, ...extra });

@@ -1,59 +1,57 @@
-import { AvroCodec, type ImageLabelEvent, type SchemaRegistry, type TextWindowEvent } from '@freshet/avro';
-import type { LabeledImage } from '@freshet/core';
+import type { SchemaRegistry } from '@freshet/avro';
 import type { OutgoingRecord, Transport } from '@freshet/transport';
-import { schemaTexts, type TopicNames } from './topics.js';
+import { Codecs, type TopicCatalogue } from './catalogue.js';
+import type { StreamEvent } from './streams/stream.js';
+
+/** Events of one stream to feed: `count` of them, the i-th made when it is sent (its event time is then). */
+export interface FeedSource<E extends StreamEvent = StreamEvent> {
+  stream: string;
+  count: number;
+  event(i: number, now: number): E;
+}
 
 export interface FeedOptions {
-  images: readonly LabeledImage[];
-  /** text windows: each a run of tokens from one document */
-  windows: ReadonlyArray<{ documentId: string; tokens: string[] }>;
-  /** events per second across both streams; 0 sends as fast as the transport takes them */
+  /** one source per stream (each stream's helper makes one: imageLabelSource, textWindowSource) */
+  sources: readonly FeedSource[];
+  /** events per second across every stream; 0 sends as fast as the transport takes them */
   rate: number;
   /** events per send call */
   batch?: number;
-  source?: string;
   onProgress?: (sent: number, total: number) => void;
   /** event time of each event (default: now) */
   clock?: () => number;
 }
 
 /**
- * Produces raw events (Avro, Confluent wire format) from data sets: image-label lines and text
- * windows interleaved in proportion, at a chosen rate. The feeder CLI and the demo use it.
+ * Produces raw events (Avro, Confluent wire format) on each stream's raw topic, the streams
+ * interleaved in proportion to their sizes, at a chosen rate. The feeder CLI and the demo use it.
  */
-export async function feedEvents(transport: Transport, registry: SchemaRegistry, topics: TopicNames, opts: FeedOptions): Promise<{ sent: number; seconds: number }> {
-  const s = schemaTexts();
-  const imageCodec = new AvroCodec<ImageLabelEvent>(registry, topics.rawImageLabels, s.imageLabel.text);
-  const textCodec = new AvroCodec<TextWindowEvent>(registry, topics.rawTextWindows, s.textWindow.text);
+export async function feedEvents(transport: Transport, registry: SchemaRegistry, topics: TopicCatalogue, opts: FeedOptions): Promise<{ sent: number; seconds: number }> {
+  const codecs = new Codecs(registry, topics);
+  const feeds = opts.sources.map((source) => ({ source, topic: topics.raw(source.stream), codec: codecs.raw(topics.stream(source.stream)), next: 0, key: topics.stream(source.stream) }));
   const producer = await transport.producer();
-  const total = opts.images.length + opts.windows.length;
+  const total = feeds.reduce((n, f) => n + f.source.count, 0);
   const batch = Math.max(1, opts.batch ?? 100);
   const clock = opts.clock ?? Date.now;
   const t0 = Date.now();
-  const sequence = new Map<string, number>();
-  let i = 0;
-  let w = 0;
   let sent = 0;
   try {
     while (sent < total) {
-      const images: OutgoingRecord[] = [];
-      const texts: OutgoingRecord[] = [];
-      for (let b = 0; b < batch && sent + images.length + texts.length < total; b++) {
-        // interleave so both streams progress together, in proportion to their sizes
-        const takeImage = w >= opts.windows.length || (i < opts.images.length && i * opts.windows.length <= w * opts.images.length);
-        if (takeImage) {
-          const img = opts.images[i++];
-          images.push({ key: Buffer.from(img.id), value: await imageCodec.encode({ imageId: img.id, labels: img.labels, eventTime: clock(), weight: null, source: opts.source ?? 'freshet-feeder' }) });
-        } else {
-          const win = opts.windows[w++];
-          const seq = sequence.get(win.documentId) ?? 0;
-          sequence.set(win.documentId, seq + 1);
-          texts.push({ key: Buffer.from(win.documentId), value: await textCodec.encode({ documentId: win.documentId, sequence: seq, tokens: win.tokens, eventTime: clock() }) });
+      const out = feeds.map(() => [] as OutgoingRecord[]);
+      for (let b = 0; b < batch && sent + b < total; b++) {
+        // the stream furthest behind its share goes next, so every stream progresses together
+        let pick = -1;
+        for (let f = 0; f < feeds.length; f++) {
+          const feed = feeds[f];
+          if (feed.next >= feed.source.count) continue;
+          if (pick < 0 || feed.next * feeds[pick].source.count < feeds[pick].next * feed.source.count) pick = f;
         }
+        const feed = feeds[pick];
+        const event = feed.source.event(feed.next++, clock());
+        out[pick].push({ key: Buffer.from(feed.key.key(event)), value: await feed.codec.encode(event) });
       }
-      if (images.length > 0) await producer.send(topics.rawImageLabels, images);
-      if (texts.length > 0) await producer.send(topics.rawTextWindows, texts);
-      sent += images.length + texts.length;
+      for (let f = 0; f < feeds.length; f++) if (out[f].length > 0) await producer.send(feeds[f].topic, out[f]);
+      sent += out.reduce((n, o) => n + o.length, 0);
       opts.onProgress?.(sent, total);
       if (opts.rate > 0) {
         const due = t0 + (sent / opts.rate) * 1000;

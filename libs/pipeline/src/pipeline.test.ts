@@ -2,19 +2,22 @@ import { describe, expect, it } from 'vitest';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { AvroCodec, LocalSchemaRegistry, type ImageLabelEvent, type TextWindowEvent } from '@freshet/avro';
+import { LocalSchemaRegistry } from '@freshet/avro';
 import { Rng, leaveOneOut } from '@freshet/core';
 import { loadCorpusSentences, readImageLabelFile, dataFile } from '@freshet/datasets';
-import { createRegistry, parseOptions } from '@freshet/runtime';
+import { createRegistry, waitFor } from '@freshet/runtime';
 import { MemoryTransport } from '@freshet/transport';
+import { Codecs, TopicCatalogue } from './catalogue.js';
 import { IngestProcessor } from './ingest/processor.js';
-import { defaultIngestLimits } from './ingest/normalise.js';
 import { PublisherProcessor, type PublisherOptions } from './publisher/publisher.js';
 import { SnapshotReader } from './publisher/reader.js';
-import { defaultTopics, schemaTexts } from './topics.js';
+import { publisherSettings } from './publisher/settings.js';
+import { imageLabelsStream, textWindowsStream } from './streams/index.js';
+import { caughtUp, failingAfter, imagesOf, quietLogger, wordsOf } from './test-support.js';
+import { trainerSettings } from './trainer/settings.js';
 import { Trainer } from './trainer/trainer.js';
-import { trainerOptions, trainerSettings } from './service/services.js';
-import { quietLogger, until } from './test-support.js';
+
+const defaultTopics = new TopicCatalogue();
 
 const quiet = quietLogger('pipeline-test');
 
@@ -23,21 +26,22 @@ describe('the pipeline in one process (in-memory transport)', () => {
   it('turns raw events into snapshots a reader assembles, and never exposes a half-written version', async () => {
     const transport = new MemoryTransport({ partitions: 2 });
     const registry = new LocalSchemaRegistry();
-    const s = schemaTexts();
-    const rawImages = new AvroCodec<ImageLabelEvent>(registry, defaultTopics.rawImageLabels, s.imageLabel.text);
-    const rawText = new AvroCodec<TextWindowEvent>(registry, defaultTopics.rawTextWindows, s.textWindow.text);
+    const codecs = new Codecs(registry, defaultTopics);
+    const rawImages = codecs.raw(imageLabelsStream);
+    const rawText = codecs.raw(textWindowsStream);
     const split = leaveOneOut(readImageLabelFile(dataFile('mirflickr25k', 'train.tsv')), new Rng(3));
     const sentences = loadCorpusSentences(['moby-dick']).slice(0, 2000);
     const producer = await transport.producer();
     for (const img of split.train) {
-      await producer.send(defaultTopics.rawImageLabels, [{ key: Buffer.from(img.id), value: await rawImages.encode({ imageId: img.id, labels: img.labels, eventTime: Date.now(), weight: null, source: 'test' }) }]);
+      await producer.send(defaultTopics.raw('image-labels'), [{ key: Buffer.from(img.id), value: await rawImages.encode({ imageId: img.id, labels: img.labels, eventTime: Date.now(), weight: null, source: 'test' }) }]);
     }
     for (const [i, tokens] of sentences.entries()) {
-      await producer.send(defaultTopics.rawTextWindows, [{ key: Buffer.from('moby'), value: await rawText.encode({ documentId: 'moby', sequence: i, tokens, eventTime: Date.now() }) }]);
+      await producer.send(defaultTopics.raw('text-windows'), [{ key: Buffer.from('moby'), value: await rawText.encode({ documentId: 'moby', sequence: i, tokens, eventTime: Date.now() }) }]);
     }
-    const ingest = new IngestProcessor({ transport, registry, topics: defaultTopics, limits: defaultIngestLimits, groupId: 'ingest', logger: quiet, metrics: createRegistry('ingest') });
+    const ingest = new IngestProcessor({ transport, registry, topics: defaultTopics, groupId: 'ingest', logger: quiet, metrics: createRegistry('ingest') });
     const trainer = new Trainer({
-      ...trainerSettings(parseOptions(trainerOptions, ['--checkpoint-dir', mkdtempSync(join(tmpdir(), 'freshet-pipeline-')), '--checkpoint-every-ms', '200', '--image-dim', '16', '--word-dim', '16', '--replay-steps', '10', '--replay-capacity', '50000', '--image-cap', '100000', '--label-cap', '1000', '--vocab-cap', '50000'])),
+      ...trainerSettings.with({ checkpointDir: mkdtempSync(join(tmpdir(), 'freshet-pipeline-')), checkpointEveryMs: 200 }),
+      streams: { 'image-labels': { dim: 16, replaySteps: 10, replayCapacity: 50_000, imageCap: 100_000, labelCap: 1000 }, 'text-windows': { dim: 16, vocabCap: 50_000 } },
       transport,
       registry,
       topics: defaultTopics,
@@ -45,16 +49,16 @@ describe('the pipeline in one process (in-memory transport)', () => {
       logger: quiet,
       metrics: createRegistry('trainer'),
     });
-    const publisherOptions: PublisherOptions = { transport, registry, topics: defaultTopics, groupId: 'publisher', logger: quiet, metrics: createRegistry('publisher'), publishEveryMs: 1e9, publishEveryUpdates: 1e9, chunkBytes: 8 * 1024 };
-    // this publisher dies after two chunks of its first version
-    const broken = new PublisherProcessor({ ...publisherOptions, failAfterChunks: 2 });
+    const publisherOptions: PublisherOptions = { ...publisherSettings.with({ publishEveryMs: 1e9, publishEveryUpdates: 1e9, chunkBytes: 8 * 1024 }), transport, registry, topics: defaultTopics, groupId: 'publisher', logger: quiet, metrics: createRegistry('publisher') };
+    // this publisher's transport fails the third chunk it sends: it dies after two chunks of its first version
+    const broken = new PublisherProcessor({ ...publisherOptions, transport: failingAfter(transport, defaultTopics.snapshots, 2) });
     const reader = new SnapshotReader(transport, registry, defaultTopics, 'reader');
     await Promise.all([ingest.start(), trainer.start(), reader.start()]);
-    await until(() => trainer.applied >= split.train.length + sentences.length);
+    await waitFor(() => trainer.applied >= split.train.length + sentences.length, { timeoutMs: 60_000, what: 'trainer.applied >= split.train.length + sentences.length' });
     await trainer.checkpoint();
     await broken.start();
-    await until(() => transport.endOffset(defaultTopics.modelUpdates, 0) + transport.endOffset(defaultTopics.modelUpdates, 1) > 0);
-    await new Promise((r) => setTimeout(r, 200));
+    await waitFor(() => transport.endOffset(defaultTopics.modelUpdates, 0) + transport.endOffset(defaultTopics.modelUpdates, 1) > 0, { timeoutMs: 60_000, what: 'transport.endOffset(defaultTopics.modelUpdates, 0) + transport.endOffset(defaultTopics.modelUpdates, 1) > 0' });
+    await waitFor(() => caughtUp(broken, transport, defaultTopics.modelUpdates, 2), { timeoutMs: 60_000, what: 'caughtUp(broken, transport, defaultTopics.modelUpdates, 2)' });
     await expect(broken.publish()).rejects.toThrow(/injected failure/);
     const failedVersion = broken.lastVersion;
     await broken.stop().catch(() => undefined);
@@ -62,19 +66,20 @@ describe('the pipeline in one process (in-memory transport)', () => {
     const written = transport.read(defaultTopics.snapshots, 0, 0, 1000).map((r) => r.key?.toString());
     expect(written.length).toBeGreaterThanOrEqual(2);
     expect(written).not.toContain('manifest');
-    await new Promise((r) => setTimeout(r, 200));
+    // the reader has read every chunk there is, and still holds no version
+    await waitFor(() => (reader.readTo.get(0) ?? 0) >= transport.endOffset(defaultTopics.snapshots, 0), { timeoutMs: 60_000, what: '(reader.readTo.get(0) ?? 0) >= transport.endOffset(defaultTopics.snapshots, 0)' });
     expect(reader.current).toBeNull();
 
     const healthy = new PublisherProcessor({ ...publisherOptions, metrics: createRegistry('publisher-2') });
     await healthy.start();
-    await new Promise((r) => setTimeout(r, 300));
+    await waitFor(() => caughtUp(healthy, transport, defaultTopics.modelUpdates, 2), { timeoutMs: 60_000, what: 'caughtUp(healthy, transport, defaultTopics.modelUpdates, 2)' });
     await healthy.publish();
-    await until(() => reader.current !== null);
+    await waitFor(() => reader.current !== null, { timeoutMs: 60_000, what: 'reader.current !== null' });
     const snap = reader.current;
     expect(snap?.version).toBe(healthy.lastVersion);
     expect(snap?.version).not.toBe(failedVersion);
     expect(snap?.tables.get('IMAGE')?.vocab.size).toBe(split.train.length);
-    expect(snap?.tables.get('WORD')?.vocab.size).toBe(trainer.words.vocab.size);
+    expect(snap?.tables.get('WORD')?.vocab.size).toBe(wordsOf(trainer).vocab.size);
     // the reader answers queries on the assembled version
     const neighbours = reader.nearest('WORD', 'whale', 'WORD', 5);
     expect(neighbours).toHaveLength(5);
@@ -87,17 +92,17 @@ describe('the pipeline in one process (in-memory transport)', () => {
     await standby.start();
     await healthy.stop();
     const newcomer = 'takeover-image';
-    await producer.send(defaultTopics.rawImageLabels, [{ key: Buffer.from(newcomer), value: await rawImages.encode({ imageId: newcomer, labels: split.train[0].labels, eventTime: Date.now(), weight: null, source: 'test' }) }]);
-    await until(() => trainer.images.images.size === split.train.length + 1);
+    await producer.send(defaultTopics.raw('image-labels'), [{ key: Buffer.from(newcomer), value: await rawImages.encode({ imageId: newcomer, labels: split.train[0].labels, eventTime: Date.now(), weight: null, source: 'test' }) }]);
+    await waitFor(() => imagesOf(trainer).images.size === split.train.length + 1, { timeoutMs: 60_000, what: 'imagesOf(trainer).images.size === split.train.length + 1' });
     await trainer.checkpoint();
     const before = snap?.version ?? 0;
-    await until(() => transport.read(defaultTopics.modelUpdates, 0, 0, 1e9).length + transport.read(defaultTopics.modelUpdates, 1, 0, 1e9).length > 0);
-    await new Promise((r) => setTimeout(r, 300));
+    await waitFor(() => transport.read(defaultTopics.modelUpdates, 0, 0, 1e9).length + transport.read(defaultTopics.modelUpdates, 1, 0, 1e9).length > 0, { timeoutMs: 60_000, what: 'transport.read(defaultTopics.modelUpdates, 0, 0, 1e9).length + transport.read(defaultTopics.modelUpdates, 1, 0, 1e9)....' });
+    await waitFor(() => caughtUp(standby, transport, defaultTopics.modelUpdates, 2), { timeoutMs: 60_000, what: 'caughtUp(standby, transport, defaultTopics.modelUpdates, 2)' });
     await standby.publish();
-    await until(() => (reader.current?.version ?? 0) > before);
+    await waitFor(() => (reader.current?.version ?? 0) > before, { timeoutMs: 60_000, what: '(reader.current?.version ?? 0) > before' });
     expect(reader.current?.version).toBe(standby.lastVersion);
     expect(reader.current?.tables.get('IMAGE')?.vocab.size).toBe(split.train.length + 1);
-    expect(reader.current?.tables.get('WORD')?.vocab.size).toBe(trainer.words.vocab.size);
+    expect(reader.current?.tables.get('WORD')?.vocab.size).toBe(wordsOf(trainer).vocab.size);
     await Promise.all([ingest.stop(), trainer.stop(), standby.stop(), reader.stop()]);
   });
 });

@@ -4,3 +4,5 @@ export * from './metrics.js';
 export * from './http.js';
 export * from './shutdown.js';
 export * from './net.js';
+export * from './settings.js';
+export * from './wait.js';

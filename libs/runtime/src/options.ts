@@ -22,17 +22,23 @@ export interface OptionSpec {
   max?: number;
   /** numbers: whole numbers only */
   integer?: boolean;
+  /** older names still accepted, as flags and (if given) environment variables */
+  aliases?: ReadonlyArray<{ name: string; env?: string }>;
 }
 
 export type OptionValues = Map<string, string | number | boolean | string[]>;
 
 export function parseOptions(specs: readonly OptionSpec[], argv: readonly string[], env: Record<string, string | undefined> = {}): OptionValues {
   const byName = new Map(specs.map((s) => [s.name, s]));
+  for (const s of specs) for (const a of s.aliases ?? []) byName.set(a.name, s);
   const values: OptionValues = new Map();
   for (const s of specs) if (s.default !== undefined) values.set(s.name, convert(s, String(s.default)));
   for (const s of specs) {
-    const fromEnv = s.env !== undefined ? env[s.env] : undefined;
-    if (fromEnv !== undefined && fromEnv !== '') values.set(s.name, convert(s, fromEnv, s.env));
+    // the current name's variable wins over an older one's
+    for (const name of [...(s.aliases ?? []).map((a) => a.env), s.env]) {
+      const fromEnv = name !== undefined ? env[name] : undefined;
+      if (fromEnv !== undefined && fromEnv !== '') values.set(s.name, convert(s, fromEnv, name));
+    }
   }
   for (let i = 0; i < argv.length; i++) {
     const raw = argv[i];
@@ -46,7 +52,7 @@ export function parseOptions(specs: readonly OptionSpec[], argv: readonly string
     else if (spec.kind === 'boolean' && (i + 1 >= argv.length || argv[i + 1].startsWith('--'))) text = 'true';
     else if (i + 1 < argv.length) text = argv[++i];
     else throw new Error(`option --${name} needs a value`);
-    values.set(name, convert(spec, text));
+    values.set(spec.name, convert(spec, text));
   }
   for (const s of specs) {
     if (s.required && !values.has(s.name)) throw new Error(`--${s.name}${s.env ? ` (or ${s.env})` : ''} is required`);
@@ -106,7 +112,8 @@ export function formatHelp(usage: string, summary: string, specs: readonly Optio
     const def = s.default !== undefined && !s.secret ? ` (default ${String(s.default)})` : '';
     const choices = s.choices ? ` [${s.choices.join('|')}]` : '';
     const env = s.env ? ` [env ${s.env}]` : '';
-    lines.push(`  --${s.name.padEnd(18)} ${s.help}${choices}${def}${env}`);
+    const aliases = s.aliases !== undefined && s.aliases.length > 0 ? ` (also --${s.aliases.map((a) => a.name).join(', --')})` : '';
+    lines.push(`  --${s.name.padEnd(18)} ${s.help}${choices}${def}${env}${aliases}`);
   }
   return lines.join('\n');
 }

@@ -1,5 +1,6 @@
 import { Kafka, Partitioners, logLevel, type Consumer as KafkaConsumer, type KafkaConfig, type LogEntry, type SASLOptions } from 'kafkajs';
 import { compressionType, registerCompressionCodecs, type ProducerCompression } from './compression.js';
+import { TransportError, fromKafkaError } from './errors.js';
 import { exclusiveAssigner, type ExclusiveMemberState } from './exclusive-assigner.js';
 import { partitionForKey } from './partitioner.js';
 import type { Admin, Batch, Consumer, ConsumerOptions, ConsumerState, OutgoingRecord, Producer, TopicPartition, TopicPartitionOffset, TopicSpec, Transport } from './types.js';
@@ -38,7 +39,6 @@ const levels: Record<number, 'error' | 'warn' | 'info' | 'debug'> = {
   [logLevel.DEBUG]: 'debug',
 };
 
-/** The Kafka implementation of the transport, over kafkajs. */
 /** Bytes of records per produce request (below the broker's default 1 MiB message.max.bytes). */
 const SEND_BYTES = 512 * 1024;
 
@@ -49,6 +49,7 @@ function recordBytes(r: OutgoingRecord): number {
   return n;
 }
 
+/** The Kafka implementation of the transport, over kafkajs. */
 export class KafkaTransport implements Transport {
   readonly kind = 'kafka' as const;
   private readonly kafka: Kafka;
@@ -82,7 +83,7 @@ export class KafkaTransport implements Transport {
     try {
       const meta = await admin.fetchTopicMetadata({ topics: [topic] });
       const n = meta.topics[0]?.partitions.length ?? 0;
-      if (n === 0) throw new Error(`topic ${topic} has no partitions (does it exist?)`);
+      if (n === 0) throw new TransportError('NO_SUCH_PARTITION', `topic ${topic} has no partitions (does it exist?)`, true);
       this.partitionCounts.set(topic, n);
       return n;
     } finally {
@@ -123,7 +124,7 @@ export class KafkaTransport implements Transport {
             })
             .catch((err: unknown) => {
               this.options.onProducerError?.(err);
-              throw err;
+              throw fromKafkaError(err, `sending ${to - from} record(s) to ${topic}`);
             });
           const base = new Map(meta.map((m) => [m.partition, Number(m.baseOffset ?? m.offset ?? 0)]));
           const seen = new Map<number, number>();
@@ -177,9 +178,7 @@ export class KafkaTransport implements Transport {
         try {
           await admin.deleteGroups([groupId]);
         } catch (err) {
-          // kafkajs wraps the broker's per-group error (GROUP_ID_NOT_FOUND, NON_EMPTY_GROUP, ...)
-          const inner = (err as { groups?: Array<{ error?: { type?: string; message?: string } }> }).groups?.[0]?.error;
-          throw new Error(inner !== undefined ? `${inner.type ?? ''}: ${inner.message ?? ''}` : err instanceof Error ? err.message : String(err));
+          throw fromKafkaError(err, `deleting consumer group ${groupId}`);
         }
       },
       close: async () => admin.disconnect(),

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { TransportError } from './errors.js';
 import { partitionForKey } from './partitioner.js';
 import type {
   Admin,
@@ -19,7 +20,6 @@ interface Partition {
   records: ConsumedRecord[];
   /** offset of records[0] (compaction and retention drop the front) */
   base: number;
-  waiters: Array<() => void>;
 }
 
 interface Topic {
@@ -68,7 +68,7 @@ export class MemoryTransport implements Transport {
   createTopic(spec: TopicSpec): Topic {
     const existing = this.topics.get(spec.topic);
     if (existing) return existing;
-    const t: Topic = { spec, partitions: Array.from({ length: spec.partitions }, () => ({ records: [], base: 0, waiters: [] })), roundRobin: 0 };
+    const t: Topic = { spec, partitions: Array.from({ length: spec.partitions }, () => ({ records: [], base: 0 })), roundRobin: 0 };
     this.topics.set(spec.topic, t);
     return t;
   }
@@ -78,10 +78,10 @@ export class MemoryTransport implements Transport {
     const n = t.partitions.length;
     const size = (record.value?.length ?? 0) + (record.key?.length ?? 0);
     if (t.spec.maxMessageBytes !== undefined && size > t.spec.maxMessageBytes) {
-      throw new Error(`record of ${size} bytes exceeds ${t.spec.maxMessageBytes} bytes on topic ${topicName}`);
+      throw new TransportError('RECORD_TOO_LARGE', `record of ${size} bytes exceeds ${t.spec.maxMessageBytes} bytes on topic ${topicName}`);
     }
     const partition = record.partition ?? (record.key ? partitionForKey(record.key, n) : t.roundRobin++ % n);
-    if (partition < 0 || partition >= n) throw new Error(`topic ${topicName} has no partition ${partition}`);
+    if (partition < 0 || partition >= n) throw new TransportError('NO_SUCH_PARTITION', `topic ${topicName} has no partition ${partition}`);
     const p = t.partitions[partition];
     const offset = p.base + p.records.length;
     p.records.push({
@@ -93,8 +93,6 @@ export class MemoryTransport implements Transport {
       headers: record.headers ?? {},
       timestamp: record.timestamp ?? Date.now(),
     });
-    const waiters = p.waiters.splice(0);
-    for (const w of waiters) w();
     return { partition, offset };
   }
 
@@ -107,33 +105,6 @@ export class MemoryTransport implements Transport {
   endOffset(topic: string, partition: number): number {
     const p = this.topic(topic).partitions[partition];
     return p.base + p.records.length;
-  }
-
-  /** Resolves when the partition has a record at `offset` or later, or after `timeoutMs`. */
-  waitFor(topic: string, partition: number, offset: number, timeoutMs: number): Promise<void> {
-    if (this.endOffset(topic, partition) > offset) return Promise.resolve();
-    const p = this.topic(topic).partitions[partition];
-    return new Promise((resolve) => {
-      const timer = setTimeout(done, timeoutMs);
-      function done(): void {
-        clearTimeout(timer);
-        resolve();
-      }
-      p.waiters.push(done);
-    });
-  }
-
-  /** Latest value per key, as a compacted topic would converge to (readers of the latest-vector topic). */
-  compactedView(topic: string): Map<string, ConsumedRecord> {
-    const out = new Map<string, ConsumedRecord>();
-    for (const p of this.topic(topic).partitions) {
-      for (const r of p.records) {
-        if (r.key === null) continue;
-        if (r.value === null) out.delete(r.key.toString('latin1'));
-        else out.set(r.key.toString('latin1'), r);
-      }
-    }
-    return out;
   }
 
   group(id: string): Group {
@@ -198,8 +169,8 @@ export class MemoryTransport implements Transport {
       clusterId: async () => this.id,
       deleteGroup: async (groupId) => {
         const g = this.groups.get(groupId);
-        if (g === undefined) throw new Error(`GROUP_ID_NOT_FOUND: group ${groupId} does not exist`);
-        if (g.members.length > 0) throw new Error(`NON_EMPTY_GROUP: group ${groupId} still has ${g.members.length} members`);
+        if (g === undefined) throw new TransportError('GROUP_NOT_FOUND', `group ${groupId} does not exist`);
+        if (g.members.length > 0) throw new TransportError('GROUP_NOT_EMPTY', `group ${groupId} still has ${g.members.length} members`);
         this.groups.delete(groupId);
       },
       close: async () => undefined,

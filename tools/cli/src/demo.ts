@@ -2,11 +2,24 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
-import { LocalSchemaRegistry, loadSchemaFiles } from '@freshet/avro';
+import { LocalSchemaRegistry } from '@freshet/avro';
 import { Rng, evaluateAnnotation, leaveOneOut, resolvePairs } from '@freshet/core';
 import { loadCorpusSentences, readImageLabelFile, dataDir } from '@freshet/datasets';
-import { IngestProcessor, PublisherProcessor, SnapshotReader, Trainer, trainerOptions, trainerSettings, defaultIngestLimits, defaultTopics, feedEvents, toWindows } from '@freshet/pipeline';
-import { createLogger, createRegistry, parseOptions, startHealthServer, type OptionSpec, type OptionValues } from '@freshet/runtime';
+import {
+  ImageLabelsLearner,
+  IngestProcessor,
+  PublisherProcessor,
+  SnapshotReader,
+  TopicCatalogue,
+  Trainer,
+  feedEvents,
+  imageLabelSource,
+  publisherSettings,
+  textWindowSource,
+  toWindows,
+  trainerSettings,
+} from '@freshet/pipeline';
+import { createLogger, createRegistry, startHealthServer, waitFor, type OptionSpec, type OptionValues } from '@freshet/runtime';
 import { MemoryTransport } from '@freshet/transport';
 
 export const demoOptions: OptionSpec[] = [
@@ -30,8 +43,8 @@ export async function demo(v: OptionValues): Promise<Record<string, unknown>> {
   const seed = Number(v.get('seed'));
   const quiet = createLogger('demo', { level: 'warn', destination: new Writable({ write: (_c, _e, cb) => cb() }) });
   const transport = new MemoryTransport({ partitions: 4 });
-  const registry = new LocalSchemaRegistry(loadSchemaFiles().map((f) => f.text));
-  const topics = defaultTopics;
+  const topics = new TopicCatalogue();
+  const registry = new LocalSchemaRegistry(topics.schemaTexts());
   // one registry: the three services' metric names do not overlap
   const shared = createRegistry('freshet-demo');
   const metrics = { ingest: shared, trainer: shared, publisher: shared };
@@ -49,9 +62,11 @@ export async function demo(v: OptionValues): Promise<Record<string, unknown>> {
   say('freshet demo: the streaming pipeline in one process (in-memory topics)');
   say(`  feeding ${split.train.length} image-label events (${file}, one label per image held out) and ${windows.length} text windows (${corpora.join(' + ')})`);
   say(`  metrics: ${http.url}/metrics`);
-  const ingest = new IngestProcessor({ transport, registry, topics, limits: defaultIngestLimits, groupId: 'ingest', logger: quiet, metrics: metrics.ingest });
+  const ingest = new IngestProcessor({ transport, registry, topics, groupId: 'ingest', logger: quiet, metrics: metrics.ingest });
   const trainer = new Trainer({
-    ...trainerSettings(parseOptions(trainerOptions, ['--checkpoint-dir', mkdtempSync(join(tmpdir(), 'freshet-demo-')), '--checkpoint-every-ms', '3000', '--seed', String(seed), '--image-cap', '100000', '--label-cap', '10000', '--vocab-cap', '200000', '--replay-capacity', '500000', '--word-floor-lr', '0.01'])),
+    ...trainerSettings.with({ checkpointDir: mkdtempSync(join(tmpdir(), 'freshet-demo-')), checkpointEveryMs: 3000, seed }),
+    // caps sized for the demo's data (the service's reserve far more address space)
+    streams: { 'image-labels': { imageCap: 100_000, labelCap: 10_000, replayCapacity: 500_000 }, 'text-windows': { vocabCap: 200_000, floorLr: 0.01 } },
     transport,
     registry,
     topics,
@@ -59,14 +74,15 @@ export async function demo(v: OptionValues): Promise<Record<string, unknown>> {
     logger: quiet,
     metrics: metrics.trainer,
   });
-  const publisher = new PublisherProcessor({ transport, registry, topics, groupId: 'publisher', logger: quiet, metrics: metrics.publisher, publishEveryMs: Number(v.get('publish-every-ms')), publishEveryUpdates: 10_000_000, chunkBytes: 512 * 1024 });
+  const images = trainer.learnerOf('image-labels', ImageLabelsLearner).model;
+  const publisher = new PublisherProcessor({ ...publisherSettings.with({ publishEveryMs: Number(v.get('publish-every-ms')), publishEveryUpdates: 10_000_000 }), transport, registry, topics, groupId: 'publisher', logger: quiet, metrics: metrics.publisher });
   const reader = new SnapshotReader(transport, registry, topics, 'demo-reader');
   await Promise.all([ingest.start(), trainer.start(), publisher.start(), reader.start()]);
   const total = split.train.length + windows.length;
   const t0 = Date.now();
   const curve: Array<[number, number, number]> = [];
   const heldOut = (): { p5: number; map: number } => {
-    const m = evaluateAnnotation(trainer.images, resolvePairs(trainer.images, split.test), new Rng(seed));
+    const m = evaluateAnnotation(images, resolvePairs(images, split.test), new Rng(seed));
     return { p5: m.p5, map: m.map };
   };
   say('');
@@ -77,22 +93,28 @@ export async function demo(v: OptionValues): Promise<Record<string, unknown>> {
     curve.push([Number(seconds.toFixed(1)), Number(p5.toFixed(4)), Number(map.toFixed(4))]);
     say(`  ${seconds.toFixed(1).padStart(7)}  ${String(trainer.applied).padStart(8)}/${total}   ${p5.toFixed(3).padStart(12)}   ${map.toFixed(3)}`);
   };
-  const feeding = feedEvents(transport, registry, topics, { images: split.train, windows, rate: Number(v.get('rate')), batch: 200 });
+  const feeding = feedEvents(transport, registry, topics, { sources: [imageLabelSource(split.train), textWindowSource(windows)], rate: Number(v.get('rate')), batch: 200 });
   let nextReport = Date.now() + 3000;
-  while (trainer.applied < total) {
-    await new Promise((r) => setTimeout(r, 100));
-    if (Date.now() >= nextReport) {
-      report();
-      nextReport = Date.now() + 3000;
-    }
-  }
+  await waitFor(
+    () => {
+      if (Date.now() >= nextReport) {
+        report();
+        nextReport = Date.now() + 3000;
+      }
+      return trainer.applied >= total;
+    },
+    { timeoutMs: 30 * 60_000, what: 'the trainer to apply every event', intervalMs: 100 },
+  );
   await feeding;
   report();
+  // a checkpoint publishes every changed row; the snapshot holds them once the publisher has read them all
   await trainer.checkpoint();
-  await new Promise((r) => setTimeout(r, 500));
+  const admin = await transport.admin();
+  const ends = await admin.endOffsets(topics.modelUpdates);
+  await admin.close();
+  await waitFor(() => ends.every((e) => (publisher.consumed.get(`${e.topic}#${e.partition}`) ?? 0) >= e.offset), { timeoutMs: 60_000, what: 'the publisher to read every model update' });
   await publisher.publish();
-  const deadline = Date.now() + 30_000;
-  while ((reader.current?.version ?? 0) < publisher.lastVersion && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+  await waitFor(() => (reader.current?.version ?? 0) >= publisher.lastVersion, { timeoutMs: 30_000, what: 'the reader to assemble the last snapshot' });
   const snap = reader.current;
   say('');
   say(`  snapshot version ${snap?.version ?? 'none'}: ${[...(snap?.tables ?? new Map()).entries()].map(([k, t]) => `${t.vocab.size} ${k.toLowerCase()}s`).join(', ')}`);

@@ -1,11 +1,11 @@
 import { loadCorpusSentences, readImageLabelFile } from '@freshet/datasets';
-import { commonOptions, feedEvents, kafkaFromOptions, schemaRegistryFromOptions, toWindows, topicsWithPrefix } from '@freshet/pipeline';
+import { TopicCatalogue, commonOptions, feedEvents, imageLabelSource, kafkaFromOptions, schemaRegistryFromOptions, textWindowSource, toWindows } from '@freshet/pipeline';
 import { Rng } from '@freshet/core';
 import { bool, createLogger, list, num, str, type OptionSpec, type OptionValues } from '@freshet/runtime';
 import { Progress } from './progress.js';
 
 export const feedOptions: OptionSpec[] = [
-  ...commonOptions.filter((o) => !o.name.startsWith('http-') && o.name !== 'partitions'),
+  ...commonOptions.filter((o) => !o.name.startsWith('http-')),
   { name: 'images', kind: 'string', help: 'image_id<TAB>label label ... file to send as image-label events' },
   { name: 'corpus', kind: 'list', help: 'text corpora to send as text windows: sotu, moby-dick or file paths' },
   { name: 'window-tokens', kind: 'number', integer: true, min: 1, default: 24, help: 'tokens per text window' },
@@ -20,7 +20,7 @@ export async function feed(v: OptionValues): Promise<Record<string, unknown>> {
   const logger = createLogger('feeder', { level: 'warn', destination: process.stderr });
   const transport = kafkaFromOptions(v, 'feeder', logger, process.env);
   const registry = schemaRegistryFromOptions(v, process.env);
-  const topics = topicsWithPrefix(str(v, 'topic-prefix') ?? '');
+  const topics = new TopicCatalogue(str(v, 'topic-prefix') ?? '');
   const limit = num(v, 'limit');
   const cut = <T>(xs: T[]): T[] => (limit > 0 ? xs.slice(0, limit) : xs);
   const imagesFile = str(v, 'images');
@@ -29,14 +29,14 @@ export async function feed(v: OptionValues): Promise<Record<string, unknown>> {
   const corpus = list(v, 'corpus');
   const windows = cut(corpus.flatMap((c) => toWindows(c, loadCorpusSentences([c]), num(v, 'window-tokens'))));
   if (images.length + windows.length === 0) throw new Error('nothing to send: give --images FILE and/or --corpus NAMES');
+  const sources = [imageLabelSource(images), textWindowSource(windows)].filter((s) => s.count > 0);
+  const raw = sources.map((s) => topics.raw(s.stream));
+  // the raw topics with the partitions the services would give them, if they do not exist yet
   const admin = await transport.admin();
-  await admin.createTopics([
-    { topic: topics.rawImageLabels, partitions: 4 },
-    { topic: topics.rawTextWindows, partitions: 4 },
-  ]);
+  await admin.createTopics(topics.specs(num(v, 'partitions')).filter((t) => raw.includes(t.topic)));
   await admin.close();
   const progress = new Progress('feed', images.length + windows.length);
-  const r = await feedEvents(transport, registry, topics, { images, windows, rate: num(v, 'rate'), onProgress: (sent) => progress.update(sent) });
+  const r = await feedEvents(transport, registry, topics, { sources, rate: num(v, 'rate'), onProgress: (sent) => progress.update(sent) });
   progress.finish();
-  return { command: 'feed', images: images.length, windows: windows.length, sent: r.sent, seconds: r.seconds, eventsPerSecond: r.sent / Math.max(r.seconds, 1e-9), topics: [topics.rawImageLabels, topics.rawTextWindows] };
+  return { command: 'feed', images: images.length, windows: windows.length, sent: r.sent, seconds: r.seconds, eventsPerSecond: r.sent / Math.max(r.seconds, 1e-9), topics: raw };
 }

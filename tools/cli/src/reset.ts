@@ -2,6 +2,7 @@ import { existsSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { commonOptions, kafkaFromOptions } from '@freshet/pipeline';
 import { bool, createLogger, str, type OptionSpec, type OptionValues } from '@freshet/runtime';
+import { TransportError } from '@freshet/transport';
 
 export const resetOptions: OptionSpec[] = [
   ...commonOptions.filter((o) => !o.name.startsWith('http-') && o.name !== 'partitions' && o.name !== 'producer-compression'),
@@ -36,10 +37,10 @@ export async function reset(v: OptionValues): Promise<Record<string, unknown>> {
         await admin.deleteGroup(g);
         deleted.push(g);
       } catch (err) {
-        const message = err instanceof Error ? err.message : String(err);
-        if (/does not exist|not found|GROUP_ID_NOT_FOUND/i.test(message)) absent.push(g);
-        else if (/not empty|NON_EMPTY_GROUP|members/i.test(message)) throw new Error(`consumer group ${g} still has members: stop its services first, then run reset again`);
-        else throw new Error(`could not delete consumer group ${g}: ${message}`);
+        const code = err instanceof TransportError ? err.code : 'UNKNOWN';
+        if (code === 'GROUP_NOT_FOUND') absent.push(g);
+        else if (code === 'GROUP_NOT_EMPTY') throw new Error(`consumer group ${g} still has members: stop its services first, then run reset again`);
+        else throw new Error(`could not delete consumer group ${g}: ${err instanceof Error ? err.message : String(err)}`);
       }
     }
   } finally {

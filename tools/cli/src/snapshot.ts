@@ -1,6 +1,6 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { SnapshotReader, commonOptions, kafkaFromOptions, schemaRegistryFromOptions, topicsWithPrefix } from '@freshet/pipeline';
+import { STREAMS, SnapshotReader, TopicCatalogue, commonOptions, kafkaFromOptions, schemaRegistryFromOptions } from '@freshet/pipeline';
 import { createLogger, list, num, str, type OptionSpec, type OptionValues } from '@freshet/runtime';
 import { assertWritable } from './files.js';
 import { writeWord2VecText } from './word2vec-format.js';
@@ -12,7 +12,7 @@ export const snapshotOptions: OptionSpec[] = [
   { name: 'neighbours', kind: 'list', default: '', help: 'words whose nearest words to print (cosine)' },
   { name: 'labels-of', kind: 'list', default: '', help: 'image ids whose top labels to print (score = image · label + bias)' },
   { name: 'count', kind: 'number', integer: true, min: 1, max: 1000, default: 8, help: 'neighbours and labels per query' },
-  { name: 'kind', kind: 'string', default: 'WORD', choices: ['WORD', 'LABEL', 'IMAGE'], help: 'which vectors the exports write' },
+  { name: 'kind', kind: 'string', default: 'WORD', choices: STREAMS.flatMap((s) => s.kinds), help: 'which vectors the exports write' },
   { name: 'export-word2vec', kind: 'string', help: 'write the vectors of --kind in the word2vec text format (gensim loads it)' },
   { name: 'export-npy', kind: 'string', help: 'write the vectors of --kind to this folder as vectors.npy (float32, n x dim), names.txt and, for labels, biases.npy' },
 ];
@@ -21,7 +21,7 @@ export const snapshotOptions: OptionSpec[] = [
 export async function latestSnapshot(v: OptionValues): Promise<SnapshotReader> {
   const logger = createLogger('snapshot', { level: 'warn', destination: process.stderr });
   const transport = kafkaFromOptions(v, 'snapshot-reader', logger, process.env);
-  const reader = new SnapshotReader(transport, schemaRegistryFromOptions(v, process.env), topicsWithPrefix(str(v, 'topic-prefix') ?? ''), 'unused');
+  const reader = new SnapshotReader(transport, schemaRegistryFromOptions(v, process.env), new TopicCatalogue(str(v, 'topic-prefix') ?? ''), 'unused');
   await reader.loadLatest();
   return reader;
 }
@@ -36,7 +36,7 @@ export async function snapshot(v: OptionValues): Promise<Record<string, unknown>
   const reader = await latestSnapshot(v);
   const seconds = (performance.now() - t0) / 1000;
   const snap = reader.current;
-  if (snap === null) throw new Error(`no complete snapshot on ${topicsWithPrefix(str(v, 'topic-prefix') ?? '').snapshotManifests} yet: is the publisher running, and has the trainer applied anything?`);
+  if (snap === null) throw new Error(`no complete snapshot on ${new TopicCatalogue(str(v, 'topic-prefix') ?? '').snapshotManifests} yet: is the publisher running, and has the trainer applied anything?`);
   const count = num(v, 'count');
   const neighbours = Object.fromEntries(list(v, 'neighbours').map((word) => [word, reader.nearest('WORD', word, 'WORD', count)]));
   const labelsOf = Object.fromEntries(list(v, 'labels-of').map((image) => [image, reader.nearest('IMAGE', image, 'LABEL', count)]));

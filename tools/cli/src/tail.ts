@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { AvroCodec, bytesToVector, type DeadLetter, type EmbeddingRecord } from '@freshet/avro';
-import { commonOptions, kafkaFromOptions, schemaRegistryFromOptions, schemaTexts, topicsWithPrefix } from '@freshet/pipeline';
+import { bytesToVector } from '@freshet/avro';
+import { Codecs, TopicCatalogue, commonOptions, kafkaFromOptions, schemaRegistryFromOptions } from '@freshet/pipeline';
 import { bool, createLogger, num, str, type OptionSpec, type OptionValues } from '@freshet/runtime';
 
 export const tailOptions: OptionSpec[] = [
@@ -19,12 +19,12 @@ export async function tail(v: OptionValues): Promise<Record<string, unknown>> {
   const logger = createLogger('tail', { level: 'warn', destination: process.stderr });
   const transport = kafkaFromOptions(v, 'tail', logger, process.env);
   const registry = schemaRegistryFromOptions(v, process.env);
-  const topics = topicsWithPrefix(str(v, 'topic-prefix') ?? '');
+  const topics = new TopicCatalogue(str(v, 'topic-prefix') ?? '');
   const which = str(v, 'topic') ?? 'dead-letters';
   const topic = which === 'dead-letters' ? topics.deadLetters : topics.modelUpdates;
-  const s = schemaTexts();
-  const deadCodec = new AvroCodec<DeadLetter>(registry, topic, s.deadLetter.text);
-  const updateCodec = new AvroCodec<EmbeddingRecord>(registry, topic, s.embedding.text);
+  const codecs = new Codecs(registry, topics);
+  const deadCodec = codecs.deadLetters();
+  const updateCodec = codecs.modelUpdates();
   const max = num(v, 'max');
   const idleMs = num(v, 'timeout-seconds') * 1000;
   let printed = 0;

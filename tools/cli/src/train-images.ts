@@ -1,7 +1,7 @@
-import { Rng, defaultImageLabelConfig, evaluateAnnotation, leaveOneOut, mergeById, resolvePairs, type AnnotationMetrics, type LabeledImage, type Optimizer } from '@freshet/core';
+import { Rng, evaluateAnnotation, leaveOneOut, mergeById, resolvePairs, type AnnotationMetrics, type LabeledImage } from '@freshet/core';
 import { generateSynthetic, readImageLabelFile } from '@freshet/datasets';
-import { ImageLabelTrainer, type Engine } from '@freshet/kernels';
-import { bool, num, str, type OptionSpec, type OptionValues } from '@freshet/runtime';
+import { ImageLabelFitter, imageLabelConfig, imageLabelSettings, vseSamplerSpec, type Engine } from '@freshet/kernels';
+import { num, str, type OptionSpec, type OptionValues } from '@freshet/runtime';
 import { assertWritable } from './files.js';
 import { Progress } from './progress.js';
 import { writeWord2VecText } from './word2vec-format.js';
@@ -13,17 +13,9 @@ export const trainImagesOptions: OptionSpec[] = [
   { name: 'synthetic-images', kind: 'number', integer: true, min: 1, default: 20_000, help: 'images of the synthetic set' },
   { name: 'split', kind: 'string', default: 'loo', choices: ['loo', 'none'], help: 'loo: one held-out label per image with >= 2 labels; none: train on everything' },
   { name: 'engine', kind: 'string', default: 'wasm', choices: ['wasm', 'js'], help: 'wasm: the SIMD kernel (threads); js: the TypeScript reference' },
-  { name: 'sampler', kind: 'string', default: 'auto', choices: ['auto', 'uniform', 'warp', 'adaptive'], help: 'negative sampler: auto is uniform below 100 labels and WARP from there (what won the convergence benchmark); uniform with --candidates > 1 is dynamic negative sampling' },
-  { name: 'optimizer', kind: 'string', default: 'adagrad', choices: ['adagrad', 'sgd'], help: 'per-coordinate AdaGrad or plain SGD at a constant rate' },
-  { name: 'label-bias', kind: 'boolean', default: true, help: 'learn a bias per label (score = u·v + b)' },
-  { name: 'dim', kind: 'number', integer: true, min: 1, default: 100, help: 'vector dimension' },
-  { name: 'lr', kind: 'number', above: 0, default: 0.05, help: 'learning rate' },
-  { name: 'reg', kind: 'number', min: 0, default: 0.003, help: 'L2 regularisation' },
-  { name: 'lambda', kind: 'number', above: 0, default: 0.3, help: 'adaptive: λ as a fraction of the number of labels' },
-  { name: 'candidates', kind: 'number', integer: true, min: 1, default: 1, help: 'candidates scored per draw, the hardest kept (uniform: dynamic negative sampling; adaptive: re-scoring)' },
-  { name: 'mix-share', kind: 'number', min: 0, max: 1, default: 0, help: 'adaptive: share of uniform draws mixed in' },
+  // the model's and sampler's settings, owned by @freshet/kernels (the offline defaults)
+  ...imageLabelSettings.options(),
   { name: 'refresh-every', kind: 'number', integer: true, min: 1, help: 'adaptive: draws between rank-table refreshes (default ceil(|A| ln |A|))' },
-  { name: 'max-sampled', kind: 'number', integer: true, min: 1, default: 30, help: 'WARP (and auto): cap on candidates scored per step' },
   { name: 'seconds', kind: 'number', above: 0, default: 2, help: 'training time budget' },
   { name: 'steps', kind: 'number', integer: true, min: 1, help: 'train this many SGD steps instead of a time budget' },
   { name: 'evals', kind: 'number', integer: true, min: 1, default: 10, help: 'held-out evaluations spread over the run' },
@@ -80,24 +72,16 @@ export async function trainImages(v: OptionValues): Promise<TrainImagesResult> {
   if (images.length === 0) throw new Error('the training data holds no labelled images');
   const rng = new Rng(seed);
   const split = str(v, 'split') === 'loo' ? leaveOneOut(images, rng.fork()) : { train: images, test: [] };
-  const kind = str(v, 'sampler') as 'auto' | 'uniform' | 'warp' | 'adaptive';
+  const settings = imageLabelSettings.read(v);
+  const kind = settings.sampler;
   const refreshEvery = v.get('refresh-every');
-  const maxSampled = v.get('max-sampled');
-  const trainer = await ImageLabelTrainer.create(
+  const trainer = await ImageLabelFitter.create(
     split.train,
     split.test.map((p) => p.label),
     {
-      config: { ...defaultImageLabelConfig, dim: num(v, 'dim'), reg: num(v, 'reg'), optimizer: str(v, 'optimizer') as Optimizer, labelBias: bool(v, 'label-bias') },
-      sampler: {
-        kind,
-        candidates: num(v, 'candidates'),
-        maxSampled: typeof maxSampled === 'number' ? maxSampled : Number.POSITIVE_INFINITY,
-        lambdaFraction: num(v, 'lambda'),
-        mixShare: num(v, 'mix-share'),
-        maxRetries: 10,
-        ...(typeof refreshEvery === 'number' ? { refreshEvery } : {}),
-      },
-      lr: num(v, 'lr'),
+      config: imageLabelConfig(settings),
+      sampler: vseSamplerSpec(settings, typeof refreshEvery === 'number' ? { refreshEvery } : {}),
+      lr: settings.lr,
       engine: str(v, 'engine') as Engine,
       threads,
       seed: rng.fork().nextU32(),

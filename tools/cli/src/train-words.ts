@@ -16,25 +16,23 @@ import {
   type SamplerKind,
   type SimilarityResult,
 } from '@freshet/core';
-import { trainSkipGramWasm } from '@freshet/kernels';
+import { skipGramSettings, trainSkipGramWasm } from '@freshet/kernels';
 import { encodeCorpus, loadCorpusSentences, dataDir, requireFile } from '@freshet/datasets';
 import { list, num, str, type OptionSpec, type OptionValues } from '@freshet/runtime';
 import { Progress } from './progress.js';
 import { writeWord2VecText } from './word2vec-format.js';
 
+const modelSettings = skipGramSettings.without('sampler');
+
 export const trainWordsOptions: OptionSpec[] = [
   { name: 'corpus', kind: 'list', default: 'sotu,moby-dick', help: 'comma-separated: sotu, moby-dick (the @stdlib corpora) or text file paths' },
-  { name: 'sampler', kind: 'string', default: 'popularity', choices: ['popularity', 'adaptive', 'uniform', 'warp'], help: 'negative sampler' },
-  { name: 'dim', kind: 'number', integer: true, min: 1, max: 4096, default: 100, help: 'vector dimension' },
-  { name: 'window', kind: 'number', integer: true, min: 1, max: 100, default: 5, help: 'maximum window (randomly shrunk per word)' },
-  { name: 'negatives', kind: 'number', integer: true, min: 1, max: 100, default: 5, help: 'negatives per positive pair' },
+  // the TypeScript reference (--engine js) has the core samplers too; the kernel popularity and adaptive
+  { name: 'sampler', kind: 'string', default: 'popularity', choices: ['popularity', 'adaptive', 'uniform', 'warp'], help: 'negative sampler (--engine wasm: popularity or adaptive)' },
+  // the model's settings, owned by @freshet/kernels (word2vec's defaults)
+  ...modelSettings.options(),
   { name: 'min-count', kind: 'number', integer: true, min: 1, default: 5, help: 'drop words seen fewer times' },
-  { name: 'sample', kind: 'number', min: 0, default: 1e-3, help: 'frequent-word subsampling threshold' },
   { name: 'epochs', kind: 'number', integer: true, min: 1, default: 5, help: 'passes over the corpus' },
   { name: 'lr', kind: 'number', above: 0, default: 0.025, help: 'initial learning rate (linear decay to lr x 1e-4)' },
-  { name: 'alpha', kind: 'number', min: 0, default: 0.75, help: 'popularity: exponent on word counts' },
-  { name: 'lambda', kind: 'number', above: 0, default: 0.01, help: 'adaptive: λ as a fraction of the vocabulary' },
-  { name: 'mix-share', kind: 'number', min: 0, max: 1, default: 0.1, help: 'adaptive: share of popularity draws mixed in' },
   { name: 'candidates', kind: 'number', integer: true, min: 1, default: 1, help: 'adaptive: candidates re-scored exactly per draw' },
   { name: 'refresh-every', kind: 'number', integer: true, min: 1, help: 'adaptive: draws between rank-table refreshes (default ceil(|V| ln |V|))' },
   { name: 'head', kind: 'number', integer: true, min: 0, default: 0, help: 'adaptive: rank only this many most frequent words (the rest come through the popularity mix; 0: all)' },
@@ -91,13 +89,14 @@ export async function trainWords(v: OptionValues): Promise<TrainWordsResult> {
     throw new Error(`the corpus (${corpusNames.join(', ')}) holds ${corpus.rawWords} words and ${corpus.vocab.size} distinct ones seen at least --min-count ${num(v, 'min-count')} times: nothing to train`);
   }
   const kind = str(v, 'sampler') as SamplerKind;
+  const m = modelSettings.read(v);
   const model = new SkipGramModel(
     {
       ...defaultSkipGramConfig,
-      dim: num(v, 'dim'),
-      window: num(v, 'window'),
-      negatives: num(v, 'negatives'),
-      sample: num(v, 'sample'),
+      dim: m.dim,
+      window: m.window,
+      negatives: m.negatives,
+      sample: m.sample,
       // the adaptive sampler ranks output vectors: all-zero ones give σ = 0 (samplers.md §3)
       outputInit: kind === 'adaptive' ? 'noise' : 'zero',
     },
@@ -111,9 +110,9 @@ export async function trainWords(v: OptionValues): Promise<TrainWordsResult> {
   const samplerConfig: SamplerConfig = {
       ...defaultSamplerConfig,
       kind,
-      alpha: num(v, 'alpha'),
-      lambdaFraction: num(v, 'lambda'),
-      mixShare: num(v, 'mix-share'),
+      alpha: m.alpha,
+      lambdaFraction: m.lambdaFraction,
+      mixShare: m.mixShare,
       candidates: num(v, 'candidates'),
       fallback: 'popularity',
       rebuildEvery: Number.MAX_SAFE_INTEGER,
@@ -149,9 +148,9 @@ export async function trainWords(v: OptionValues): Promise<TrainWordsResult> {
       threads,
       seed,
       sampler: kind === 'adaptive' ? 'adaptive' : 'popularity',
-      alpha: num(v, 'alpha'),
-      lambdaFraction: num(v, 'lambda'),
-      mixShare: num(v, 'mix-share'),
+      alpha: m.alpha,
+      lambdaFraction: m.lambdaFraction,
+      mixShare: m.mixShare,
       refreshEvery: typeof refreshEvery === 'number' ? refreshEvery : 0,
       asyncRefresh: v.get('async-refresh') === true,
       head: num(v, 'head'),

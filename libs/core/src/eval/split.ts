@@ -1,9 +1,5 @@
+import type { LabeledImage } from '../data.js';
 import type { Rng } from '../math/rng.js';
-
-export interface LabeledImage {
-  id: string;
-  labels: string[];
-}
 
 export interface LeaveOneOutSplit {
   /** every image with its training labels (all of them, minus the held-out one) */

@@ -1,6 +1,6 @@
 import type { Rng } from '../math/rng.js';
 import type { NegativeSampler } from '../samplers/sampler.js';
-import type { LabeledImage } from '../eval/split.js';
+import type { LabeledImage } from '../data.js';
 import type { ImageLabelModel } from './image-label.js';
 
 /** Observed (image, label) pairs as parallel id arrays: positives are drawn uniformly from them. */

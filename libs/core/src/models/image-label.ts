@@ -2,7 +2,6 @@ import { dot, Matrix } from '../math/matrix.js';
 import type { Rng } from '../math/rng.js';
 import type { NegativeSampler } from '../samplers/sampler.js';
 import { Vocabulary } from '../vocabulary.js';
-import { DirtyRows } from '../dirty.js';
 import { PositiveStore } from './positives.js';
 
 export type Optimizer = 'sgd' | 'adagrad';
@@ -87,9 +86,6 @@ export class ImageLabelModel {
   readonly positives: PositiveStore;
   /** floats per stored row (see imageLabelWidth) */
   readonly width: number;
-  /** rows changed since the last drain, when tracking is on (streaming); null offline */
-  dirtyImages: DirtyRows | null = null;
-  dirtyLabels: DirtyRows | null = null;
 
   constructor(
     readonly config: ImageLabelConfig,
@@ -107,12 +103,6 @@ export class ImageLabelModel {
     this.imageAccumulators = storage.imageAccumulators;
     this.labelAccumulators = storage.labelAccumulators;
     this.positives = storage.positives;
-  }
-
-  /** Starts recording which rows SGD changes (the trainer publishes them). */
-  trackChanges(): void {
-    this.dirtyImages = new DirtyRows();
-    this.dirtyLabels = new DirtyRows();
   }
 
   get dim(): number {
@@ -236,26 +226,6 @@ export class ImageLabelModel {
     }
     // the image side of the bias lane is the constant 1 the bias multiplies
     if (this.config.labelBias) u[uo + this.config.dim] = 1;
-    if (this.dirtyImages !== null && this.dirtyLabels !== null) {
-      this.dirtyImages.mark(image);
-      this.dirtyLabels.mark(positive);
-      this.dirtyLabels.mark(negative);
-    }
     return loss;
   }
-
-  /** Label ids by descending score for an image, skipping `skip` (its known labels, usually). */
-  topLabels(image: number, count: number, skip: Int32Array = EMPTY): Array<{ label: number; score: number }> {
-    const out: Array<{ label: number; score: number }> = [];
-    const n = this.labels.size;
-    for (let a = 0; a < n; a++) {
-      let skipped = false;
-      for (let j = 0; j < skip.length; j++) if (skip[j] === a) skipped = true;
-      if (!skipped) out.push({ label: a, score: this.score(image, a) });
-    }
-    out.sort((x, y) => y.score - x.score);
-    return out.slice(0, count);
-  }
 }
-
-const EMPTY = new Int32Array(0);

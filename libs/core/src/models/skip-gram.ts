@@ -3,7 +3,6 @@ import type { Rng } from '../math/rng.js';
 import { SigmoidTable } from '../math/sigmoid.js';
 import { NO_EXCLUDE, type NegativeSampler } from '../samplers/sampler.js';
 import { Vocabulary } from '../vocabulary.js';
-import type { DirtyRows } from '../dirty.js';
 
 export interface SkipGramConfig {
   dim: number;
@@ -91,8 +90,6 @@ export class SkipGramTrainer {
   /** pairs and loss since the last reset, for progress and metrics */
   pairs = 0;
   lossSum = 0;
-  /** input rows changed since the last drain, when the trainer tracks them */
-  dirty: DirtyRows | null = null;
 
   constructor(
     private readonly model: SkipGramModel,
@@ -161,7 +158,6 @@ export class SkipGramTrainer {
       }
     }
     for (let j = 0; j < k; j++) inp[l1 + j] += neu1e[j];
-    if (this.dirty !== null) this.dirty.mark(context);
     this.pairs++;
   }
 }

@@ -1,7 +1,12 @@
 import type { Matrix } from '../math/matrix.js';
 
-/** The samplers this project ships; every model takes any of them. */
-export type SamplerKind = 'uniform' | 'popularity' | 'warp' | 'adaptive' | 'exact';
+/** The samplers of the TypeScript reference; every model takes any of them (the kernels list their own). */
+export const SAMPLER_KINDS = ['uniform', 'popularity', 'warp', 'adaptive', 'exact'] as const;
+export type SamplerKind = (typeof SAMPLER_KINDS)[number];
+
+export function isSamplerKind(x: string): x is SamplerKind {
+  return (SAMPLER_KINDS as readonly string[]).includes(x);
+}
 
 /** Counters every sampler keeps; services export them as Prometheus metrics. */
 export interface SamplerStats {

@@ -1,6 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import type { ImageLabelEvent, TextWindowEvent } from '@freshet/avro';
-import { defaultIngestLimits, normaliseImageLabel, normaliseLabel, normaliseTextWindow, type RejectionCode } from './normalise.js';
+import { normaliseImageLabel, normaliseLabel, type ImageLabelEvent } from '../streams/image-labels/normalise.js';
+import { normaliseTextWindow, type TextWindowEvent } from '../streams/text-windows/normalise.js';
+import type { RejectionCode } from './checks.js';
+import { defaultIngestLimits as everyDefault } from './limits.js';
+
+const defaultIngestLimits = everyDefault();
 
 const image = (over: Partial<ImageLabelEvent>): ImageLabelEvent => ({ imageId: 'img-1', labels: ['Sky'], eventTime: 1_700_000_000_000, weight: null, source: null, ...over });
 const text = (over: Partial<TextWindowEvent>): TextWindowEvent => ({ documentId: 'doc-1', sequence: 0, tokens: ['Call', 'me', 'Ishmael.'], eventTime: 1_700_000_000_000, ...over });

@@ -1,21 +1,26 @@
-import { AvroCodec, DecodeError, type DeadLetter, type ImageLabelEvent, type TextWindowEvent } from '@freshet/avro';
+import { DecodeError, type AvroCodec, type DeadLetter } from '@freshet/avro';
 import { Counter, Histogram } from '@freshet/runtime';
 import type { Batch, ConsumedRecord, Consumer, ConsumerState, OutgoingRecord, Producer, TopicPartition } from '@freshet/transport';
+import { Codecs } from '../catalogue.js';
 import { LagMonitor } from '../lag.js';
 import { ORIGIN_HEADER, originHeader } from '../origin.js';
-import { schemaTexts, type ProcessorWiring } from '../topics.js';
-import { normaliseImageLabel, normaliseTextWindow, rejectionCodes, type IngestLimits, type Normalised, type Rejection } from './normalise.js';
+import type { AnyStream, StreamEvent } from '../streams/stream.js';
+import type { ProcessorWiring } from '../wiring.js';
+import { rejectionCodes, type IngestLimits, type Normalised, type Rejection } from './checks.js';
+import { defaultIngestLimits } from './limits.js';
 
 export interface IngestOptions extends ProcessorWiring {
-  limits: IngestLimits;
+  /** the common limits and every stream's (default: every default) */
+  limits?: IngestLimits;
 }
 
-interface Route<T> {
-  codec: AvroCodec<T>;
-  normalise: (value: T) => Normalised<T>;
+/** One raw topic's way through ingest: its stream's codecs, check and key. */
+interface Route {
+  codec: AvroCodec<StreamEvent>;
+  normalise: (value: StreamEvent) => Normalised<StreamEvent>;
   out: string;
-  outCodec: AvroCodec<T>;
-  key: (value: T) => string;
+  outCodec: AvroCodec<StreamEvent>;
+  key: (value: StreamEvent) => string;
 }
 
 /**
@@ -29,7 +34,8 @@ interface Route<T> {
 export class IngestProcessor {
   private consumer: Consumer | null = null;
   private producer: Producer | null = null;
-  private readonly routes = new Map<string, Route<ImageLabelEvent> | Route<TextWindowEvent>>();
+  private readonly routes = new Map<string, Route>();
+  private readonly limits: IngestLimits;
   private readonly deadLetterCodec: AvroCodec<DeadLetter>;
   private readonly records: Counter<'topic' | 'outcome'>;
   private readonly rejections: Counter<'topic' | 'code'>;
@@ -42,27 +48,16 @@ export class IngestProcessor {
   handled = 0;
 
   constructor(private readonly opts: IngestOptions) {
-    const s = schemaTexts();
     const t = opts.topics;
-    this.routes.set(t.rawImageLabels, {
-      codec: new AvroCodec<ImageLabelEvent>(opts.registry, t.rawImageLabels, s.imageLabel.text),
-      normalise: (v: ImageLabelEvent) => normaliseImageLabel(v, opts.limits),
-      out: t.trainImageLabels,
-      outCodec: new AvroCodec<ImageLabelEvent>(opts.registry, t.trainImageLabels, s.imageLabel.text),
-      key: (v: ImageLabelEvent) => v.imageId,
-    });
-    this.routes.set(t.rawTextWindows, {
-      codec: new AvroCodec<TextWindowEvent>(opts.registry, t.rawTextWindows, s.textWindow.text),
-      normalise: (v: TextWindowEvent) => normaliseTextWindow(v, opts.limits),
-      out: t.trainTextWindows,
-      outCodec: new AvroCodec<TextWindowEvent>(opts.registry, t.trainTextWindows, s.textWindow.text),
-      key: (v: TextWindowEvent) => v.documentId,
-    });
-    this.deadLetterCodec = new AvroCodec<DeadLetter>(opts.registry, t.deadLetters, s.deadLetter.text);
+    const codecs = new Codecs(opts.registry, t);
+    const limits = opts.limits ?? defaultIngestLimits(t.streams);
+    this.limits = limits;
+    for (const stream of t.streams) this.routes.set(t.raw(stream), route(stream, codecs, t.train(stream), limits));
+    this.deadLetterCodec = codecs.deadLetters();
     this.records = new Counter({ name: 'freshet_ingest_records_total', help: 'Raw records consumed by ingest, by topic and outcome (accepted or rejected).', labelNames: ['topic', 'outcome'], registers: [opts.metrics] });
     this.rejections = new Counter({ name: 'freshet_ingest_rejections_total', help: 'Records sent to the dead-letter topic, by topic and reason code.', labelNames: ['topic', 'code'], registers: [opts.metrics] });
     // every series exists from the start, so dashboards and alerts see 0 rather than no data
-    for (const topic of [t.rawImageLabels, t.rawTextWindows]) {
+    for (const topic of this.routes.keys()) {
       for (const outcome of ['accepted', 'rejected']) this.records.inc({ topic, outcome }, 0);
       for (const code of rejectionCodes) this.rejections.inc({ topic, code }, 0);
     }
@@ -85,11 +80,11 @@ export class IngestProcessor {
   }
 
   async start(): Promise<void> {
-    const t = this.opts.topics;
+    const raw = [...this.routes.keys()];
     this.producer = await this.opts.transport.producer();
-    this.consumer = await this.opts.transport.consumer({ groupId: this.opts.groupId, topics: [t.rawImageLabels, t.rawTextWindows], fromBeginning: true });
+    this.consumer = await this.opts.transport.consumer({ groupId: this.opts.groupId, topics: raw, fromBeginning: true });
     this.running = true;
-    this.lag = new LagMonitor(this.opts.transport, [t.rawImageLabels, t.rawTextWindows], () => this.positions, this.opts.metrics);
+    this.lag = new LagMonitor(this.opts.transport, raw, () => this.positions, this.opts.metrics);
     await this.lag.start();
     const consumer = this.consumer;
     void consumer
@@ -110,7 +105,7 @@ export class IngestProcessor {
     for (const [j, record] of batch.records.entries()) {
       // a big batch must not hold the event loop: health probes and metrics answer in between
       if (j > 0 && j % 256 === 0) await new Promise((r) => setImmediate(r));
-      const outcome = await this.process(route as Route<ImageLabelEvent>, record);
+      const outcome = await this.process(route, record);
       if ('rejection' in outcome) {
         bad.push({ key: record.key, value: await this.deadLetter(record, outcome.rejection) });
         this.records.inc({ topic: batch.topic, outcome: 'rejected' });
@@ -130,12 +125,12 @@ export class IngestProcessor {
     end();
   }
 
-  private async process<T>(route: Route<T>, record: ConsumedRecord): Promise<{ record: OutgoingRecord } | { rejection: Rejection }> {
+  private async process(route: Route, record: ConsumedRecord): Promise<{ record: OutgoingRecord } | { rejection: Rejection }> {
     const size = (record.value?.length ?? 0) + (record.key?.length ?? 0);
-    if (size > this.opts.limits.maxRecordBytes) {
-      return { rejection: { code: 'RECORD_TOO_LARGE', message: `record of ${size} bytes exceeds the ${this.opts.limits.maxRecordBytes}-byte limit` } };
+    if (size > this.limits.maxRecordBytes) {
+      return { rejection: { code: 'RECORD_TOO_LARGE', message: `record of ${size} bytes exceeds the ${this.limits.maxRecordBytes}-byte limit` } };
     }
-    let value: T;
+    let value: StreamEvent;
     try {
       value = (await route.codec.decode(record.value)).value;
     } catch (err) {
@@ -170,4 +165,15 @@ export class IngestProcessor {
     await this.consumer?.close();
     await this.producer?.close();
   }
+}
+
+/** A stream's way through ingest, bound to the limits. */
+function route(stream: AnyStream, codecs: Codecs, out: string, limits: IngestLimits): Route {
+  return {
+    codec: codecs.raw(stream),
+    normalise: (v) => stream.normalise(v, limits, Date.now()),
+    out,
+    outCodec: codecs.train(stream),
+    key: (v) => stream.key(v),
+  };
 }

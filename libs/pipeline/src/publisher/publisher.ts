@@ -1,25 +1,19 @@
-import { crc32 } from 'node:zlib';
-import { AvroCodec, bytesToVector, type EmbeddingRecord, type EntityKind, type SnapshotChunk, type SnapshotManifest } from '@freshet/avro';
+import type { AvroCodec, EmbeddingRecord, EntityKind } from '@freshet/avro';
 import { Counter, Gauge, Histogram, type Registry } from '@freshet/runtime';
-import type { Batch, Consumer, ConsumerState, OutgoingRecord, Producer, TopicPartition } from '@freshet/transport';
+import type { Batch, Consumer, ConsumerState, Producer, TopicPartition } from '@freshet/transport';
+import { Codecs } from '../catalogue.js';
 import { LagMonitor } from '../lag.js';
 import { readToEnd } from '../read-to-end.js';
-import { schemaTexts, type ProcessorWiring } from '../topics.js';
+import { SNAPSHOT_SINKS } from '../sinks/index.js';
+import { entityKey, parseEntityKey } from '../sinks/keys.js';
+import type { SnapshotSink } from '../sinks/sink.js';
+import type { ProcessorWiring } from '../wiring.js';
+import type { PublisherSettings } from './settings.js';
 
-export interface PublisherOptions extends ProcessorWiring {
-  /** publish when this much time passed since the last snapshot and something changed */
-  publishEveryMs: number;
-  /** ...or as soon as this many vectors changed */
-  publishEveryUpdates: number;
-  /** upper bound on the encoded size of one snapshot chunk (stay well under Kafka's message limit) */
-  chunkBytes: number;
-  /** test hook: fail after writing this many chunks of a version (fault tests) */
-  failAfterChunks?: number;
-  /** test hook: exit the process hard (as kill -9 would leave things) after this many chunks */
-  exitAfterChunks?: number;
+export interface PublisherOptions extends ProcessorWiring, PublisherSettings {
+  /** where versions go (default: the `sinks` setting's, from the registry) */
+  sinks?: SnapshotSink[];
 }
-
-const KINDS: EntityKind[] = ['WORD', 'LABEL', 'IMAGE'];
 
 /**
  * The publisher: consumes the trainer's model updates, keeps the latest vector of every entity,
@@ -34,7 +28,8 @@ const KINDS: EntityKind[] = ['WORD', 'LABEL', 'IMAGE'];
  * the latest-vector topic to its end, then consumes updates from the committed offsets.
  */
 export class PublisherProcessor {
-  private readonly state = new Map<EntityKind, Map<string, EmbeddingRecord>>(KINDS.map((k) => [k, new Map()]));
+  private readonly kinds: EntityKind[];
+  private readonly state: Map<EntityKind, Map<string, EmbeddingRecord>>;
   private readonly changed = new Set<string>();
   private consumer: Consumer | null = null;
   private producer: Producer | null = null;
@@ -55,20 +50,22 @@ export class PublisherProcessor {
   private timer: NodeJS.Timeout | null = null;
   private readonly updateCodec: AvroCodec<EmbeddingRecord>;
   private readonly latestCodec: AvroCodec<EmbeddingRecord>;
-  private readonly chunkCodec: AvroCodec<SnapshotChunk>;
-  private readonly manifestCodec: AvroCodec<SnapshotManifest>;
-  private readonly pointerCodec: AvroCodec<SnapshotManifest>;
+  private readonly sinks: SnapshotSink[];
   private readonly m: ReturnType<typeof publisherMetrics>;
   snapshots = 0;
 
   constructor(private readonly opts: PublisherOptions) {
-    const s = schemaTexts();
-    const t = opts.topics;
-    this.updateCodec = new AvroCodec(opts.registry, t.modelUpdates, s.embedding.text);
-    this.latestCodec = new AvroCodec(opts.registry, t.embeddingsLatest, s.embedding.text);
-    this.chunkCodec = new AvroCodec(opts.registry, t.snapshots, s.chunk.text);
-    this.manifestCodec = new AvroCodec(opts.registry, t.snapshots, s.manifest.text);
-    this.pointerCodec = new AvroCodec(opts.registry, t.snapshotManifests, s.manifest.text);
+    const codecs = new Codecs(opts.registry, opts.topics);
+    this.kinds = opts.topics.kinds;
+    this.state = new Map(this.kinds.map((k) => [k, new Map()]));
+    this.updateCodec = codecs.modelUpdates();
+    this.latestCodec = codecs.latest();
+    const ctx = { producer: () => this.producer, codecs, chunkBytes: opts.chunkBytes };
+    this.sinks = opts.sinks ?? opts.sinkNames.split(',').filter((n) => n !== '').map((name) => {
+      const make = SNAPSHOT_SINKS[name];
+      if (make === undefined) throw new Error(`--sinks: no sink ${name} (sinks: ${Object.keys(SNAPSHOT_SINKS).join(', ')})`);
+      return make(ctx);
+    });
     this.m = publisherMetrics(opts.metrics);
   }
 
@@ -79,6 +76,11 @@ export class PublisherProcessor {
   /** Vectors changed since the last snapshot (the next one will carry them). */
   get pendingChanges(): number {
     return this.changed.size;
+  }
+
+  /** Next offset to read per model-updates partition (`topic#partition`): what it has taken in. */
+  get consumed(): ReadonlyMap<string, number> {
+    return this.positions;
   }
 
   /** The version of the last snapshot begun (published, or cut short by a failure). */
@@ -129,7 +131,7 @@ export class PublisherProcessor {
 
   /** Rebuilds every entity's latest vector from the compacted topic (as of the last snapshot). */
   private async restoreLatest(): Promise<void> {
-    for (const kind of KINDS) this.state.get(kind)?.clear();
+    for (const kind of this.kinds) this.state.get(kind)?.clear();
     const read = await readToEnd(this.opts.transport, this.opts.topics.embeddingsLatest, async (record) => {
       if (record.value === null) return;
       const { value } = await this.latestCodec.decode(record.value);
@@ -138,7 +140,7 @@ export class PublisherProcessor {
       this.eventTimeHighWatermark = Math.max(this.eventTimeHighWatermark, value.updatedAt);
     });
     this.restorePending = false;
-    this.opts.logger.info({ records: read, entities: KINDS.map((k) => this.state.get(k)?.size ?? 0) }, 'publisher state restored from the latest-vector topic');
+    this.opts.logger.info({ records: read, entities: Object.fromEntries(this.kinds.map((k) => [k, this.state.get(k)?.size ?? 0])) }, 'publisher state restored from the latest-vector topic');
   }
 
   private async handle(batch: Batch): Promise<void> {
@@ -148,7 +150,7 @@ export class PublisherProcessor {
       if (j > 0 && j % 256 === 0) await new Promise((r) => setImmediate(r)); // big batches: health answers meanwhile
       const { value } = await this.updateCodec.decode(record.value);
       this.state.get(value.kind)?.set(value.id, value);
-      this.changed.add(`${value.kind}:${value.id}`);
+      this.changed.add(entityKey(value.kind, value.id));
       this.eventTimeHighWatermark = Math.max(this.eventTimeHighWatermark, value.updatedAt);
     }
     const next = batch.records[batch.records.length - 1].offset + 1;
@@ -193,45 +195,20 @@ export class PublisherProcessor {
     this.version = Math.max(this.version + 1, Date.now());
     const version = this.version;
     const createdAt = Date.now();
-    // 1. changed vectors to the compacted topic, each stamped with this version
-    const latest: OutgoingRecord[] = [];
+    const stamped: EmbeddingRecord[] = [];
     for (const key of changed) {
-      const [kind, ...rest] = key.split(':');
-      const record = this.state.get(kind as EntityKind)?.get(rest.join(':'));
-      if (record) latest.push({ key: Buffer.from(key), value: await this.latestCodec.encode({ ...record, version }) });
-      if (latest.length >= 128) await this.producer.send(this.opts.topics.embeddingsLatest, latest.splice(0)); // small sends: the loop yields
+      const k = parseEntityKey(key);
+      const record = k === null ? undefined : this.state.get(k.kind)?.get(k.id);
+      if (record !== undefined) stamped.push({ ...record, version });
     }
-    if (latest.length > 0) await this.producer.send(this.opts.topics.embeddingsLatest, latest);
-    // 2. the whole state as chunks, then the manifest
-    const checksums: number[] = [];
-    const offsets: number[] = [];
-    const counts: Record<string, number> = {};
-    let dim = 0;
     let bytes = 0;
-    for (const kind of KINDS) {
-      const entities = [...(this.state.get(kind)?.values() ?? [])];
-      counts[kind] = entities.length;
-      if (entities.length === 0) continue;
-      dim = entities[0].dim;
-      const perChunk = Math.max(1, Math.floor(this.opts.chunkBytes / (dim * 4 + 64)));
-      for (let start = 0; start < entities.length; start += perChunk) {
-        const rows = entities.slice(start, start + perChunk);
-        const chunk: SnapshotChunk = { version, chunk: checksums.length, kind, dim, ids: rows.map((r) => r.id), vectors: Buffer.concat(rows.map((r) => r.vector)), biases: biasBytes(rows) };
-        const value = await this.chunkCodec.encode(chunk);
-        if (this.opts.exitAfterChunks !== undefined && checksums.length >= this.opts.exitAfterChunks) process.exit(137);
-        if (this.opts.failAfterChunks !== undefined && checksums.length >= this.opts.failAfterChunks) {
-          throw new Error(`publisher: injected failure after ${checksums.length} chunks of version ${version}`);
-        }
-        const [placed] = await this.producer.send(this.opts.topics.snapshots, [{ key: Buffer.from(`v${version}`), value, partition: 0 }]);
-        offsets.push(placed.offset);
-        checksums.push(crc32(value));
-        bytes += value.length;
-      }
+    let chunks = 0;
+    for (const sink of this.sinks) {
+      const receipt = await sink.writeVersion({ version, createdAt, eventTimeHighWatermark: this.eventTimeHighWatermark, changed: stamped, state: this.state });
+      bytes += receipt.bytes;
+      chunks += receipt.chunks;
     }
-    const manifest: SnapshotManifest = { version, createdAt, chunks: checksums.length, checksums, counts, dim, eventTimeHighWatermark: this.eventTimeHighWatermark, chunkOffsets: offsets };
-    await this.producer.send(this.opts.topics.snapshots, [{ key: Buffer.from('manifest'), value: await this.manifestCodec.encode(manifest), partition: 0 }]);
-    // the pointer readers start from: compacted, so it holds just the newest complete version
-    await this.producer.send(this.opts.topics.snapshotManifests, [{ key: Buffer.from('latest'), value: await this.pointerCodec.encode(manifest), partition: 0 }]);
+    const counts = Object.fromEntries(this.kinds.map((k) => [k, this.state.get(k)?.size ?? 0]));
     await this.consumer?.commit(covered);
     if (covered.length > 0) this.lastCommitted = covered;
     this.lastPublish = Date.now();
@@ -242,8 +219,8 @@ export class PublisherProcessor {
     this.m.version.set(version);
     this.m.lastSnapshot.set(createdAt / 1000);
     if (this.eventTimeHighWatermark > 0) this.m.freshness.observe(Math.max(0, createdAt - this.eventTimeHighWatermark) / 1000);
-    for (const kind of KINDS) this.m.entities.set({ kind: kind.toLowerCase() }, counts[kind] ?? 0);
-    this.opts.logger.info({ version, chunks: checksums.length, bytes, counts }, 'snapshot published');
+    for (const kind of this.kinds) this.m.entities.set({ kind: kind.toLowerCase() }, counts[kind] ?? 0);
+    this.opts.logger.info({ version, chunks, bytes, counts }, 'snapshot published');
   }
 
   /** Its consumer's health (null before start). */
@@ -260,29 +237,10 @@ export class PublisherProcessor {
       await this.publish();
     } finally {
       await this.consumer?.close();
+      for (const sink of this.sinks) await sink.close?.();
       await this.producer?.close();
     }
   }
-}
-
-/** Little-endian float32 biases of the rows, or empty when every bias is 0 (the schema's reading). */
-function biasBytes(rows: readonly EmbeddingRecord[]): Buffer {
-  if (rows.every((r) => r.bias === 0)) return Buffer.alloc(0);
-  const out = Buffer.allocUnsafe(rows.length * 4);
-  rows.forEach((r, i) => out.writeFloatLE(r.bias, i * 4));
-  return out;
-}
-
-/** A chunk's biases (zeros when the chunk carries none). */
-export function chunkBiases(chunk: SnapshotChunk): Float32Array {
-  const out = new Float32Array(chunk.ids.length);
-  if (chunk.biases.length === chunk.ids.length * 4) for (let i = 0; i < out.length; i++) out[i] = chunk.biases.readFloatLE(i * 4);
-  return out;
-}
-
-/** Decodes a chunk's vectors (for readers). */
-export function chunkVectors(chunk: SnapshotChunk): Float32Array[] {
-  return chunk.ids.map((_, i) => bytesToVector(chunk.vectors.subarray(i * chunk.dim * 4, (i + 1) * chunk.dim * 4), chunk.dim));
 }
 
 function publisherMetrics(registry: Registry) {

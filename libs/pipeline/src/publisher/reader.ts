@@ -1,10 +1,10 @@
 import { crc32 } from 'node:zlib';
-import { AvroCodec, type SchemaRegistry, type SnapshotChunk, type SnapshotManifest } from '@freshet/avro';
+import type { AvroCodec, SchemaRegistry, SnapshotChunk, SnapshotManifest } from '@freshet/avro';
 import { Matrix, Vocabulary, nearest, rowNorms, type Neighbour } from '@freshet/core';
 import type { Consumer, Transport } from '@freshet/transport';
+import { Codecs, type TopicCatalogue } from '../catalogue.js';
 import { readRange, readToEnd } from '../read-to-end.js';
-import { schemaTexts, type TopicNames } from '../topics.js';
-import { chunkBiases, chunkVectors } from './publisher.js';
+import { chunkBiases, chunkVectors } from '../sinks/kafka-snapshots.js';
 
 /** One assembled, consistent snapshot version. */
 export interface AssembledSnapshot {
@@ -33,6 +33,8 @@ export class SnapshotReader {
   current: AssembledSnapshot | null = null;
   /** versions whose manifest arrived but whose chunks were missing or damaged */
   rejectedVersions: number[] = [];
+  /** next offset to read per partition of the snapshot topic (what it has taken in) */
+  readonly readTo = new Map<number, number>();
   private readonly chunkCodec: AvroCodec<SnapshotChunk>;
   private readonly manifestCodec: AvroCodec<SnapshotManifest>;
   private readonly pointerCodec: AvroCodec<SnapshotManifest>;
@@ -40,13 +42,13 @@ export class SnapshotReader {
   constructor(
     private readonly transport: Transport,
     registry: SchemaRegistry,
-    private readonly topics: TopicNames,
+    private readonly topics: TopicCatalogue,
     private readonly groupId: string,
   ) {
-    const s = schemaTexts();
-    this.chunkCodec = new AvroCodec(registry, topics.snapshots, s.chunk.text);
-    this.manifestCodec = new AvroCodec(registry, topics.snapshots, s.manifest.text);
-    this.pointerCodec = new AvroCodec(registry, topics.snapshotManifests, s.manifest.text);
+    const codecs = new Codecs(registry, topics);
+    this.chunkCodec = codecs.chunks();
+    this.manifestCodec = codecs.manifests();
+    this.pointerCodec = codecs.pointer();
   }
 
   /**
@@ -73,6 +75,7 @@ export class SnapshotReader {
     this.consumer = await this.transport.consumer({ groupId: this.groupId, topics: [this.topics.snapshots], fromBeginning: true });
     void this.consumer.run(async (batch) => {
       for (const r of batch.records) await this.accept(r.key?.toString() ?? '', r.value);
+      this.readTo.set(batch.partition, batch.records[batch.records.length - 1].offset + 1);
     });
   }
 

@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
-import { HttpSchemaRegistry, LocalSchemaRegistry, loadSchemaFiles, type SchemaRegistry } from '@freshet/avro';
+import { HttpSchemaRegistry, LocalSchemaRegistry, SchemaSet, type SchemaRegistry } from '@freshet/avro';
 import { Counter, Gauge, createLogger, createRegistry, formatHelp, kafkaLogBridge, parseOptions, startHealthServer, Shutdown, type Logger, type OptionSpec, type OptionValues, type Registry } from '@freshet/runtime';
 import { KafkaTransport, MemoryTransport, producerCompressions, type ConsumerState, type ProducerCompression, type Transport } from '@freshet/transport';
-import { defaultTopics, type TopicNames } from '../topics.js';
+import { TopicCatalogue } from '../catalogue.js';
 
 /** Options every service has: Kafka and its security, the schema registry, topics, HTTP. */
 export const commonOptions: OptionSpec[] = [
@@ -22,10 +22,6 @@ export const commonOptions: OptionSpec[] = [
   { name: 'http-host', kind: 'string', env: 'FRESHET_HTTP_HOST', default: '127.0.0.1', help: 'address of the /metrics, /healthz, /readyz server (0.0.0.0 in containers)' },
   { name: 'http-port', kind: 'number', env: 'FRESHET_HTTP_PORT', integer: true, min: 0, max: 65_535, default: 9464, help: 'port of that server (0: any free port)' },
 ];
-
-export function topicsWithPrefix(prefix: string): TopicNames {
-  return Object.fromEntries(Object.entries(defaultTopics).map(([k, v]) => [k, `${prefix}${v}`])) as unknown as TopicNames;
-}
 
 /** The Kafka transport from the options; secrets only from env or files, never flags or logs. */
 export function kafkaFromOptions(v: OptionValues, service: string, logger: Logger, env: Record<string, string | undefined>, onProducerError?: (err: unknown) => void): Transport {
@@ -73,7 +69,7 @@ export function schemaRegistryFromOptions(v: OptionValues, env: Record<string, s
   if (typeof url === 'string') {
     return new HttpSchemaRegistry({ url, username: env.FRESHET_SCHEMA_REGISTRY_USER, password: env.FRESHET_SCHEMA_REGISTRY_PASSWORD });
   }
-  return new LocalSchemaRegistry(loadSchemaFiles().map((f) => f.text));
+  return new LocalSchemaRegistry(SchemaSet.load().texts());
 }
 
 export interface ServiceParts {
@@ -142,7 +138,7 @@ export interface ServiceContext {
   metrics: Registry;
   transport: Transport;
   registry: SchemaRegistry;
-  topics: TopicNames;
+  topics: TopicCatalogue;
   /** stops the service because it cannot go on: logs why, exits non-zero after a graceful shutdown */
   fail: (err: Error, exitCode?: number) => void;
 }
@@ -187,7 +183,7 @@ export async function runService(
     process.exitCode = 2;
     return;
   }
-  const topics = topicsWithPrefix(String(options.get('topic-prefix') ?? ''));
+  const topics = new TopicCatalogue(String(options.get('topic-prefix') ?? ''));
   let failed: Error | null = null;
   const fail = (err: Error, exitCode = 1): void => {
     if (failed !== null) return;
@@ -223,20 +219,10 @@ export async function runService(
   shutdown.add('close http', () => http.close());
   shutdown.add('flush logs', () => new Promise<void>((resolve) => logger.flush(() => resolve())));
   shutdown.listen();
-  logger.info({ http: http.url, brokers: options.get('brokers'), topics }, `${name} starting`);
+  const topicSpecs = topics.specs(Number(options.get('partitions')));
+  logger.info({ http: http.url, brokers: options.get('brokers'), topics: topicSpecs.map((t) => t.topic) }, `${name} starting`);
   const admin = await transport.admin();
-  const partitions = Number(options.get('partitions'));
-  await admin.createTopics([
-    { topic: topics.rawImageLabels, partitions },
-    { topic: topics.rawTextWindows, partitions },
-    { topic: topics.trainImageLabels, partitions },
-    { topic: topics.trainTextWindows, partitions },
-    { topic: topics.deadLetters, partitions: 1 },
-    { topic: topics.modelUpdates, partitions },
-    { topic: topics.embeddingsLatest, partitions, compacted: true },
-    { topic: topics.snapshots, partitions: 1 },
-    { topic: topics.snapshotManifests, partitions: 1, compacted: true },
-  ]);
+  await admin.createTopics(topicSpecs);
   await admin.close();
   await parts.start();
   logger.info(`${name} started; metrics on ${http.url}/metrics`);

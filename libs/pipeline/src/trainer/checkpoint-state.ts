@@ -1,6 +1,8 @@
 import type { Blob } from './checkpoint.js';
+import { CheckpointError } from './errors.js';
 import type { LearnerState } from './learner.js';
 import type { OriginMark } from './replays.js';
+import type { SettingsOnDisk } from './settings-check.js';
 
 /** The checkpoint format this trainer writes and reads. Format 1 (one model pair, fixed blob names) predates learners. */
 export const CHECKPOINT_FORMAT = 2;
@@ -36,6 +38,8 @@ export interface CheckpointHeader {
   origins: OriginMark[];
   /** each learner's header, by stream */
   learners: Record<string, Record<string, unknown>>;
+  /** every setting the model was trained with (absent in checkpoints written before settings were saved) */
+  settings?: SettingsOnDisk;
 }
 
 /** Blob names carry their learner's stream: `<stream>/<name>`. */
@@ -61,10 +65,10 @@ export function learnerState(header: CheckpointHeader, blobs: Map<string, Blob>,
  * message that says so, instead of restoring garbage.
  */
 export function parseCheckpointHeader(raw: Record<string, unknown>, path: string): CheckpointHeader {
-  const fail = (what: string): never => {
-    throw new Error(`checkpoint ${path}: ${what}. Start fresh with \`freshet reset\` (it removes checkpoints and group offsets), or point --checkpoint-dir elsewhere.`);
+  const fail = (what: string, code: 'UNKNOWN_FORMAT' | 'MALFORMED' = 'MALFORMED'): never => {
+    throw new CheckpointError(code, `checkpoint ${path}: ${what}. Start fresh with \`freshet reset\` (it removes checkpoints and group offsets), or point --checkpoint-dir elsewhere.`);
   };
-  if (raw.format !== CHECKPOINT_FORMAT) fail(`format ${String(raw.format)} is not the format ${CHECKPOINT_FORMAT} this trainer reads`);
+  if (raw.format !== CHECKPOINT_FORMAT) fail(`format ${String(raw.format)} is not the format ${CHECKPOINT_FORMAT} this trainer reads`, 'UNKNOWN_FORMAT');
   const num = (k: string): number => (typeof raw[k] === 'number' && Number.isFinite(raw[k]) ? (raw[k] as number) : fail(`field ${k} is not a number`));
   const str = (k: string): string => (typeof raw[k] === 'string' ? (raw[k] as string) : fail(`field ${k} is not a string`));
   const offsets = Array.isArray(raw.offsets) ? raw.offsets : fail('field offsets is not a list');
@@ -77,6 +81,7 @@ export function parseCheckpointHeader(raw: Record<string, unknown>, path: string
     if (typeof o.topic !== 'string' || !Number.isInteger(o.partition) || !Number.isInteger(o.origin) || !Number.isInteger(o.offset) || typeof o.timestamp !== 'number') fail('an origin entry is malformed');
   }
   const learners = typeof raw.learners === 'object' && raw.learners !== null ? (raw.learners as Record<string, Record<string, unknown>>) : fail('field learners is missing');
+  const settings = raw.settings === undefined ? undefined : isSettings(raw.settings) ? raw.settings : fail('field settings is malformed');
   return {
     format: CHECKPOINT_FORMAT,
     createdAt: num('createdAt'),
@@ -88,7 +93,13 @@ export function parseCheckpointHeader(raw: Record<string, unknown>, path: string
     modelEvents: raw.modelEvents === undefined ? 0 : num('modelEvents'),
     origins,
     learners,
+    ...(settings !== undefined ? { settings } : {}),
   };
+}
+
+function isSettings(x: unknown): x is SettingsOnDisk {
+  const o = x as Partial<SettingsOnDisk> | null;
+  return typeof o === 'object' && o !== null && typeof o.trainer === 'object' && o.trainer !== null && typeof o.streams === 'object' && o.streams !== null;
 }
 
 /** Which write of which instance a checkpoint header records (null: no checkpoint). */

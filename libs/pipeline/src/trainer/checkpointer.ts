@@ -1,29 +1,31 @@
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
-import type { AvroCodec, EmbeddingRecord } from '@freshet/avro';
 import type { Logger } from '@freshet/runtime';
-import type { Consumer, Producer } from '@freshet/transport';
+import type { Consumer } from '@freshet/transport';
+import type { UpdateSink } from '../sinks/sink.js';
 import { readCheckpointHeader, writeCheckpoint } from './checkpoint.js';
 import { CHECKPOINT_FORMAT, checkpointBlobs, checkpointIdentity, type CheckpointHeader, type PartitionOffset } from './checkpoint-state.js';
 import type { ChangedRows, Learner, LearnerState } from './learner.js';
-import type { OriginMark } from './replays.js';
 import type { shellMetrics } from './metrics.js';
-import { sendUpdates } from './updates.js';
+import type { OriginMark } from './replays.js';
+import type { SavedSettings } from './settings-check.js';
 
 /** Everything a checkpoint needs, copied at a batch boundary so training can go on meanwhile. */
-interface Snapshot {
+interface CheckpointCut {
   offsets: PartitionOffset[];
   origins: OriginMark[];
   modelEvents: number;
   eventTime: number;
   learners: Record<string, LearnerState>;
+  settings: SavedSettings;
   changed: ChangedRows[];
   applied: number;
 }
 
 /**
- * Checkpoints: the model and the offsets it reflects, written atomically (temp file, fsync,
- * rename), then the rows changed since the last one are published, then the offsets committed.
+ * Checkpoints: the model, its settings and the offsets it reflects, written atomically (temp
+ * file, fsync, rename), then the rows changed since the last one are sent to the update sink,
+ * then the offsets committed.
  * The state is copied at a batch boundary (take()); writing, publishing and committing then run
  * beside training (write()), one checkpoint at a time.
  *
@@ -43,7 +45,7 @@ export class Checkpointer {
   constructor(
     private readonly dir: string,
     private readonly clusterId: () => string,
-    private readonly updates: { producer: () => Producer | null; topic: string; codec: AvroCodec<EmbeddingRecord> },
+    private readonly updates: UpdateSink,
     private readonly m: ReturnType<typeof shellMetrics>,
     private readonly logger: Logger,
     private readonly onFenced: (context: Record<string, unknown>) => void,
@@ -77,19 +79,19 @@ export class Checkpointer {
   }
 
   /** Copies the state for a checkpoint; call only between batches (no SGD in flight). */
-  take(learners: readonly Learner[], position: { offsets: PartitionOffset[]; origins: OriginMark[]; modelEvents: number }, eventTime: number, applied: number): Snapshot {
+  take(learners: readonly Learner[], position: { offsets: PartitionOffset[]; origins: OriginMark[]; modelEvents: number }, eventTime: number, applied: number, settings: SavedSettings): CheckpointCut {
     const states: Record<string, LearnerState> = {};
     const changed: ChangedRows[] = [];
     for (const l of learners) {
-      states[l.stream] = l.snapshot();
+      states[l.stream] = l.exportState();
       changed.push(...l.drainChanged());
     }
-    return { ...position, eventTime, learners: states, changed, applied };
+    return { ...position, eventTime, learners: states, settings, changed, applied };
   }
 
-  /** Writes, publishes and commits a snapshot in the background (a no-op while one is in flight). */
-  start(snapshot: Snapshot, consumer: Consumer | null, commit: boolean): Promise<void> {
-    this.inFlight ??= this.write(snapshot, consumer, commit)
+  /** Writes, publishes and commits a cut in the background (a no-op while one is in flight). */
+  start(cut: CheckpointCut, consumer: Consumer | null, commit: boolean): Promise<void> {
+    this.inFlight ??= this.write(cut, consumer, commit)
       .catch((err: unknown) => {
         this.failuresInRow++;
         this.m.checkpointFailures.inc();
@@ -129,10 +131,9 @@ export class Checkpointer {
     if (this.stillOurs()) await this.publish(changed, eventTime);
   }
 
-  /** Sends rows to the model-updates topic stamped with the current sequence; how many went. */
+  /** Sends rows to the update sink stamped with the current sequence; how many went. */
   private async publish(changed: readonly ChangedRows[], eventTime: number): Promise<number> {
-    const producer = this.updates.producer();
-    const published = producer === null ? 0 : await sendUpdates(producer, this.updates.topic, this.updates.codec, changed, { version: this.sequence, updatedAt: eventTime });
+    const published = await this.updates.writeUpdates(changed, { version: this.sequence, updatedAt: eventTime });
     this.m.published.inc(published);
     return published;
   }
@@ -142,7 +143,7 @@ export class Checkpointer {
     await this.inFlight;
   }
 
-  private async write(s: Snapshot, consumer: Consumer | null, commit: boolean): Promise<void> {
+  private async write(s: CheckpointCut, consumer: Consumer | null, commit: boolean): Promise<void> {
     if (!this.stillOurs()) return;
     const t0 = performance.now();
     const header: CheckpointHeader = {
@@ -156,6 +157,7 @@ export class Checkpointer {
       modelEvents: s.modelEvents,
       origins: s.origins,
       learners: Object.fromEntries(Object.entries(s.learners).map(([k, v]) => [k, v.header])),
+      settings: s.settings,
     };
     const bytes = await writeCheckpoint(this.path, header as unknown as Record<string, unknown>, checkpointBlobs(s.learners), () => this.stillOurs());
     if (bytes < 0) return;

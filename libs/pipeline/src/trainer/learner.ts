@@ -1,5 +1,5 @@
 import type { AvroCodec, EntityKind } from '@freshet/avro';
-import type { KernelShares, TrainingThreads } from '@freshet/kernels';
+import type { KernelShares, WorkerPool } from '@freshet/kernels';
 import type { Logger } from '@freshet/runtime';
 import type { ConsumedRecord } from '@freshet/transport';
 import type { Blob } from './checkpoint.js';
@@ -16,7 +16,7 @@ export interface ChangedRows {
   biases: Float32Array | null;
 }
 
-/** A learner's part of a checkpoint: a JSON header and named binary blobs. */
+/** A learner's part of a checkpoint (its checkpoint state): a JSON header and named binary blobs. */
 export interface LearnerState {
   header: Record<string, unknown>;
   blobs: Record<string, Blob>;
@@ -35,11 +35,11 @@ export interface AppliedBatch {
 /**
  * One stream's model: how its records are decoded and trained on, which rows changed, and how it
  * is saved and restored. The trainer shell owns everything around it (partitions, offsets,
- * fencing, checkpoint cadence, publishing); adding an event type or model is a new learner.
+ * fencing, checkpoint cadence, publishing); each stream's folder (streams/) holds its learner.
  *
  * apply() runs the SGD on training threads and resolves when the batch is fully applied: the
  * shell checkpoints only between batches, so a checkpoint reflects exactly the records before its
- * offsets. snapshot() is called at such a boundary and must copy what it returns (writing and
+ * offsets. exportState() is called at such a boundary and must copy what it returns (writing and
  * publishing happen while training goes on).
  */
 export interface Learner {
@@ -53,10 +53,10 @@ export interface Learner {
   drainChanged(): ChangedRows[];
   /** Every row it holds, for a full republish after a restore. */
   markAllChanged(): void;
-  /** Its model as of now (copies): for the checkpoint file. */
-  snapshot(): LearnerState;
-  /** Restores a snapshot into a fresh learner (before it applies anything). */
-  restore(state: LearnerState): void;
+  /** Its model as of now (copies): its part of the checkpoint file. */
+  exportState(): LearnerState;
+  /** Loads a checkpoint's state into a fresh learner (before it applies anything). */
+  importState(state: LearnerState): void;
   /** Exports its counters and gauges (between batches). */
   exportMetrics(): void;
   /** What it holds, for /healthz and the tests' exactly-once accounting. */
@@ -89,5 +89,5 @@ export async function decodeEvents<T extends { eventTime: number }>(codec: AvroC
 export interface ThreadedLearner extends Learner {
   /** its kernel's memory, for the threads to attach */
   kernelShares(): KernelShares;
-  useThreads(threads: TrainingThreads): void;
+  useThreads(threads: WorkerPool): void;
 }

@@ -25,22 +25,22 @@ export interface LearnerTotals {
   refreshSeconds: number;
 }
 
-/** One learner's metrics (its `model` label on shared series). */
-export function learnerMetrics(registry: Registry, model: string) {
-  const updates = counter(registry, 'freshet_trainer_sgd_updates_total', 'SGD updates applied (image-label steps with an active hinge; skip-gram pairs).', ['model']);
-  const loss = gauge(registry, 'freshet_trainer_loss', 'Mean loss per update since start (hinge for image-labels, negative-sampling log loss for words).', ['model']);
-  const draws = counter(registry, 'freshet_sampler_draws_total', 'Negative draws.', ['model', 'sampler']);
-  const fallbacks = counter(registry, 'freshet_sampler_fallbacks_total', 'Adaptive draws that fell back to the fallback sampler after maxRetries rejections.', ['model']);
-  const rejections = counter(registry, 'freshet_sampler_rejections_total', 'Candidate negatives rejected as positives and redrawn.', ['model']);
-  const mixed = counter(registry, 'freshet_sampler_mixed_draws_total', 'Draws taken from the mixed-in fallback share or for rows added since the last refresh.', ['model']);
-  const refreshes = counter(registry, 'freshet_rank_table_refreshes_total', 'Rank-table rebuilds (on the refresher thread; training does not wait for them).', ['model']);
-  const refreshSeconds = counter(registry, 'freshet_rank_table_refresh_seconds_total', 'Seconds spent rebuilding rank tables.', ['model']);
-  const stalenessGauge = gauge(registry, 'freshet_rank_table_staleness_ratio', 'Share of adjacent rank-table pairs the current vectors order differently (0 right after a refresh).', ['model']);
+/** One learner's metrics (its `stream` label on shared series). */
+export function learnerMetrics(registry: Registry, stream: string) {
+  const updates = counter(registry, 'freshet_trainer_sgd_updates_total', 'SGD updates applied (image-label steps with an active hinge; skip-gram pairs).', ['stream']);
+  const loss = gauge(registry, 'freshet_trainer_loss', 'Mean loss per update since start (hinge for image-labels, negative-sampling log loss for text-windows).', ['stream']);
+  const draws = counter(registry, 'freshet_sampler_draws_total', 'Negative draws.', ['stream', 'sampler']);
+  const fallbacks = counter(registry, 'freshet_sampler_fallbacks_total', 'Adaptive draws that fell back to the fallback sampler after maxRetries rejections.', ['stream']);
+  const rejections = counter(registry, 'freshet_sampler_rejections_total', 'Candidate negatives rejected as positives and redrawn.', ['stream']);
+  const mixed = counter(registry, 'freshet_sampler_mixed_draws_total', 'Draws taken from the mixed-in fallback share or for rows added since the last refresh.', ['stream']);
+  const refreshes = counter(registry, 'freshet_rank_table_refreshes_total', 'Rank-table rebuilds (on the refresher thread; training does not wait for them).', ['stream']);
+  const refreshSeconds = counter(registry, 'freshet_rank_table_refresh_seconds_total', 'Seconds spent rebuilding rank tables.', ['stream']);
+  const stalenessGauge = gauge(registry, 'freshet_rank_table_staleness_ratio', 'Share of adjacent rank-table pairs the current vectors order differently (0 right after a refresh).', ['stream']);
   let stalenessAt = 0;
   const size = gauge(registry, 'freshet_vocabulary_size', 'Entities with a vector, by kind.', ['kind']);
   const refused = counter(registry, 'freshet_vocabulary_refused_total', 'Names refused because the vocabulary cap was reached.', ['kind']);
   const positivesRefused = counter(registry, 'freshet_positives_refused_total', 'Image-label pairs the kernel could not record as positives (its reserved positive arena is full).', []);
-  for (const c of [updates, fallbacks, rejections, mixed, refreshes, refreshSeconds]) c.inc({ model }, 0);
+  for (const c of [updates, fallbacks, rejections, mixed, refreshes, refreshSeconds]) c.inc({ stream }, 0);
   const seen = new Map<string, number>();
   const delta = (key: string, total: number): number => {
     const before = seen.get(key) ?? 0;
@@ -48,7 +48,7 @@ export function learnerMetrics(registry: Registry, model: string) {
     return Math.max(0, total - before);
   };
   return {
-    model,
+    stream,
     updates,
     loss,
     draws,
@@ -61,7 +61,7 @@ export function learnerMetrics(registry: Registry, model: string) {
     staleness(measure: () => number): void {
       if (Date.now() - stalenessAt < 5000) return;
       stalenessAt = Date.now();
-      stalenessGauge.set({ model }, measure());
+      stalenessGauge.set({ stream }, measure());
     },
     delta,
     /** a vocabulary's size and its refusals since start */
@@ -77,15 +77,15 @@ export function learnerMetrics(registry: Registry, model: string) {
 
 /** Exports a learner's cumulative kernel totals as counter increments. */
 export function exportSampler(m: ReturnType<typeof learnerMetrics>, sampler: string, t: LearnerTotals): void {
-  const model = m.model;
-  m.updates.inc({ model }, m.delta('updates', t.updates));
-  if (t.updates > 0) m.loss.set({ model }, t.lossSum / t.updates);
-  m.draws.inc({ model, sampler }, m.delta('draws', t.draws));
-  m.fallbacks.inc({ model }, m.delta('fallbacks', t.fallbacks));
-  m.rejections.inc({ model }, m.delta('rejections', t.rejections));
-  m.mixed.inc({ model }, m.delta('mixed', t.mixed));
-  m.refreshes.inc({ model }, m.delta('refreshes', t.refreshes));
-  m.refreshSeconds.inc({ model }, m.delta('refreshSeconds', t.refreshSeconds));
+  const stream = m.stream;
+  m.updates.inc({ stream }, m.delta('updates', t.updates));
+  if (t.updates > 0) m.loss.set({ stream }, t.lossSum / t.updates);
+  m.draws.inc({ stream, sampler }, m.delta('draws', t.draws));
+  m.fallbacks.inc({ stream }, m.delta('fallbacks', t.fallbacks));
+  m.rejections.inc({ stream }, m.delta('rejections', t.rejections));
+  m.mixed.inc({ stream }, m.delta('mixed', t.mixed));
+  m.refreshes.inc({ stream }, m.delta('refreshes', t.refreshes));
+  m.refreshSeconds.inc({ stream }, m.delta('refreshSeconds', t.refreshSeconds));
 }
 
 /** The shell's own metrics: events, ownership, checkpoints, publishing, freshness inputs. */

@@ -1,6 +1,11 @@
+import { crc32 } from 'node:zlib';
 import type { ConsumedRecord } from '@freshet/transport';
 import type { PartitionOffset } from './checkpoint-state.js';
-import { fingerprint } from './restore.js';
+
+/** The fingerprint a checkpoint keeps of the last record applied on a partition: its timestamp and the CRC-32 of its value. */
+export function fingerprint(record: ConsumedRecord): { timestamp: number; crc: number } {
+  return { timestamp: record.timestamp, crc: record.value === null ? 0 : crc32(record.value) };
+}
 
 /**
  * Where the model stands in each training partition: the next offset to apply, and the

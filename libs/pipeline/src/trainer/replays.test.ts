@@ -2,18 +2,20 @@ import { describe, expect, it } from 'vitest';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { AvroCodec, LocalSchemaRegistry, type TextWindowEvent } from '@freshet/avro';
+import { LocalSchemaRegistry } from '@freshet/avro';
 import { loadCorpusSentences } from '@freshet/datasets';
-import { createRegistry, parseOptions } from '@freshet/runtime';
+import { createRegistry, waitFor } from '@freshet/runtime';
 import { MemoryTransport, type ConsumedRecord } from '@freshet/transport';
 import { IngestProcessor } from '../ingest/processor.js';
-import { defaultIngestLimits } from '../ingest/normalise.js';
+import { Codecs, TopicCatalogue } from '../catalogue.js';
 import { ORIGIN_HEADER, originHeader } from '../origin.js';
-import { defaultTopics, schemaTexts } from '../topics.js';
-import { trainerOptions, trainerSettings } from '../service/services.js';
+import { textWindowsStream } from '../streams/index.js';
+import { quietLogger, wordsOf } from '../test-support.js';
 import { ReplayFilter } from './replays.js';
+import { trainerSettings } from './settings.js';
 import { Trainer } from './trainer.js';
-import { quietLogger, until } from '../test-support.js';
+
+const defaultTopics = new TopicCatalogue();
 
 const quiet = quietLogger('replays-test');
 
@@ -49,29 +51,31 @@ describe('ingest replays on the in-memory transport', () => {
   it('an event ingest forwards twice (it died before its commit) is applied once, across a trainer restart', async () => {
     const transport = new MemoryTransport({ partitions: 2 });
     const registry = new LocalSchemaRegistry();
-    const rawText = new AvroCodec<TextWindowEvent>(registry, defaultTopics.rawTextWindows, schemaTexts().textWindow.text);
+    const rawText = new Codecs(registry, defaultTopics).raw(textWindowsStream);
     const sentences = loadCorpusSentences(['moby-dick']).slice(0, 1500);
     const producer = await transport.producer();
     const raw = [];
     for (const [i, tokens] of sentences.entries()) {
       raw.push({ key: Buffer.from(`doc-${i % 7}`), value: await rawText.encode({ documentId: `doc-${i % 7}`, sequence: i, tokens, eventTime: Date.now() }) });
     }
-    await producer.send(defaultTopics.rawTextWindows, raw);
+    await producer.send(defaultTopics.raw('text-windows'), raw);
     const ingestOnce = async (): Promise<void> => {
-      const ingest = new IngestProcessor({ transport, registry, topics: defaultTopics, limits: defaultIngestLimits, groupId: 'ingest', logger: quiet, metrics: createRegistry('ingest') });
+      const ingest = new IngestProcessor({ transport, registry, topics: defaultTopics, groupId: 'ingest', logger: quiet, metrics: createRegistry('ingest') });
       await ingest.start();
-      await until(() => ingest.handled >= sentences.length);
+      await waitFor(() => ingest.handled >= sentences.length, { timeoutMs: 60_000, what: 'ingest.handled >= sentences.length' });
       await ingest.stop();
     };
     await ingestOnce();
 
     const dir = mkdtempSync(join(tmpdir(), 'freshet-replays-'));
-    const settings = (): ReturnType<typeof trainerSettings> =>
-      trainerSettings(parseOptions(trainerOptions, ['--checkpoint-dir', dir, '--checkpoint-every-ms', '1000000', '--word-dim', '16', '--image-dim', '16', '--vocab-cap', '100000', '--threads', '1']));
+    const settings = () => ({
+      ...trainerSettings.with({ checkpointDir: dir, checkpointEveryMs: 1_000_000, threads: 1 }),
+      streams: { 'image-labels': { dim: 16 }, 'text-windows': { dim: 16, vocabCap: 100_000 } },
+    });
     const wiring = { transport, registry, topics: defaultTopics, groupId: 'trainer', logger: quiet };
     const first = new Trainer({ ...settings(), ...wiring, metrics: createRegistry('t1') });
     await first.start();
-    await until(() => first.modelEvents >= sentences.length);
+    await waitFor(() => first.modelEvents >= sentences.length, { timeoutMs: 60_000, what: 'first.modelEvents >= sentences.length' });
     await first.stop();
 
     // ingest "crashed" before committing: its group forgot every offset, so it forwards everything again
@@ -79,16 +83,16 @@ describe('ingest replays on the in-memory transport', () => {
     await admin.deleteGroup('ingest');
     await admin.close();
     await ingestOnce();
-    const forwarded = (await transport.admin().then((a) => a.endOffsets(defaultTopics.trainTextWindows))).reduce((n, o) => n + o.offset, 0);
+    const forwarded = (await transport.admin().then((a) => a.endOffsets(defaultTopics.train('text-windows')))).reduce((n, o) => n + o.offset, 0);
     expect(forwarded).toBe(2 * sentences.length);
 
     const second = new Trainer({ ...settings(), ...wiring, metrics: createRegistry('t2') });
     await second.start();
-    await until(() => second.applied >= sentences.length);
+    await waitFor(() => second.applied >= sentences.length, { timeoutMs: 60_000, what: 'second.applied >= sentences.length' });
     await second.stop();
     expect(second.modelEvents).toBe(sentences.length);
     // every token counted once: the restored model's counts are the first trainer's
-    const counted = (t: Trainer): number => t.words.vocab.counts.reduce((a, b) => a + b, 0);
+    const counted = (t: Trainer): number => wordsOf(t).vocab.counts.reduce((a, b) => a + b, 0);
     expect(counted(second)).toBe(counted(first));
     expect((second.details() as { replaysSkipped: number }).replaysSkipped).toBe(sentences.length);
   });

@@ -1,10 +1,10 @@
-import { crc32 } from 'node:zlib';
 import type { Admin, ConsumedRecord } from '@freshet/transport';
 import type { CheckpointHeader, PartitionOffset } from './checkpoint-state.js';
+import { fingerprint } from './positions.js';
 
 /** What to do with a checkpoint whose offsets do not belong to the log it would resume. */
-export type StaleCheckpointPolicy = 'fail' | 'reset-to-checkpoint' | 'reset-to-earliest';
-export const staleCheckpointPolicies: readonly StaleCheckpointPolicy[] = ['fail', 'reset-to-checkpoint', 'reset-to-earliest'];
+export const staleCheckpointPolicies = ['fail', 'reset-to-checkpoint', 'reset-to-earliest'] as const;
+export type StaleCheckpointPolicy = (typeof staleCheckpointPolicies)[number];
 
 export interface StaleOffset extends PartitionOffset {
   reason: 'other-cluster' | 'beyond-log-end' | 'below-log-start' | 'log-replaced';
@@ -13,20 +13,16 @@ export interface StaleOffset extends PartitionOffset {
   end: number;
 }
 
+/** Reads the records at the given offsets (one per partition) back from the log; missing ones are absent. */
+export type RecordReader = (positions: readonly PartitionOffset[]) => Promise<ConsumedRecord[]>;
+
 /**
  * Compares a checkpoint's offsets with the log: an offset past the log's end means the log was
  * wiped or the topic recreated (resuming would skip everything written since); one below the
  * log's start means records were deleted by retention before they were trained on; another
- * cluster id means the offsets are another log's altogether.
+ * cluster id means the offsets are another log's altogether; and a record below an offset that
+ * is not the one trained on (its timestamp and CRC-32 read back) means the log was replaced.
  */
-/** Reads the records at the given offsets (one per partition) back from the log; missing ones are absent. */
-export type RecordReader = (positions: readonly PartitionOffset[]) => Promise<ConsumedRecord[]>;
-
-/** The fingerprint a checkpoint keeps of the last record applied on a partition. */
-export function fingerprint(record: ConsumedRecord): { timestamp: number; crc: number } {
-  return { timestamp: record.timestamp, crc: record.value === null ? 0 : crc32(record.value) };
-}
-
 export async function findStaleOffsets(header: CheckpointHeader, admin: Admin, topics: readonly string[], readAt?: RecordReader): Promise<StaleOffset[]> {
   const clusterId = await admin.clusterId();
   const otherCluster = header.clusterId !== '' && header.clusterId !== clusterId;

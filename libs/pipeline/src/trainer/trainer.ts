@@ -1,49 +1,300 @@
-import type { ImageLabelModel, Optimizer, ScheduleConfig, SkipGramModel } from '@freshet/core';
-import type { VseSamplerSpec } from '@freshet/kernels';
-import { schemaTexts, type ProcessorWiring } from '../topics.js';
-import { ImageLabelLearner } from './image-label-learner.js';
-import type { StaleCheckpointPolicy } from './restore.js';
-import { TrainerShell } from './shell.js';
-import { SkipGramLearner } from './skip-gram-learner.js';
+import { WorkerPool, type KernelShares } from '@freshet/kernels';
+import type { SettingValue } from '@freshet/runtime';
+import type { Batch, Consumer, ConsumerState, Producer, TopicPartition } from '@freshet/transport';
+import { Codecs } from '../catalogue.js';
+import { LagMonitor } from '../lag.js';
+import { KafkaUpdateSink } from '../sinks/kafka-updates.js';
+import type { UpdateSink } from '../sinks/sink.js';
+import type { ProcessorWiring } from '../wiring.js';
+import type { PartitionOffset } from './checkpoint-state.js';
+import { Checkpointer } from './checkpointer.js';
+import type { Learner, ThreadedLearner } from './learner.js';
+import { shellMetrics } from './metrics.js';
+import { createLearners } from './learners.js';
+import { Positions } from './positions.js';
+import { ReplayFilter } from './replays.js';
+import { resumeFromCheckpoint } from './resume.js';
+import type { SavedSettings } from './settings-check.js';
+import { trainerSettings, type TrainerSettings } from './settings.js';
 
-/** The trainer's settings: the shell's, and each learner's. */
-export interface TrainerOptions extends ProcessorWiring {
-  checkpointDir: string;
-  checkpointEveryMs: number;
-  /** publish the rows changed since the last publish this often between checkpoints (0: only after each checkpoint) */
-  updatesEveryMs: number;
-  seed: number;
-  /** SGD threads (Hogwild over the kernels' shared memory; the main thread keeps Kafka) */
-  threads: number;
-  onStaleCheckpoint: StaleCheckpointPolicy;
-  images: { dim: number; lr: number; reg: number; optimizer: Optimizer; labelBias: boolean; sampler: VseSamplerSpec; replaySteps: number; replayCapacity: number; imageCap: number; labelCap: number };
-  words: { dim: number; window: number; negatives: number; sample: number; schedule: ScheduleConfig; sampler: 'popularity' | 'adaptive'; alpha: number; lambdaFraction: number; mixShare: number; vocabCap: number };
-  /** another instance took over: the service exits to restart as a standby */
+export interface TrainerOptions extends ProcessorWiring, TrainerSettings {
+  /** each stream's learner settings that differ from its defaults, by stream name */
+  streams?: Readonly<Record<string, Readonly<Record<string, SettingValue>>>>;
+  /** where changed rows go (default: the model-updates topic) */
+  updates?: UpdateSink;
+  /** another instance took over (rebalance, or the checkpoint fence): the service exits to restart as a standby */
   onOwnershipLost?: () => void;
 }
 
-/** The trainer of both streams: image-label events and text windows, one learner each. */
-export class Trainer extends TrainerShell {
-  private readonly imageLearner: ImageLabelLearner;
-  private readonly wordLearner: SkipGramLearner;
+/**
+ * The trainer: one shell around one learner per stream of the catalogue. The shell owns
+ * partition ownership (an exclusive group: one active instance, the others stand by), the
+ * offsets each learner's model reflects, the split-brain fence, the checkpoint cadence and
+ * publishing; a learner decodes and trains its stream on the SGD threads. A checkpoint holds
+ * every learner's model, its settings and the offsets together, so each record is applied
+ * exactly once to the surviving model.
+ */
+export class Trainer {
+  readonly learners: ThreadedLearner[];
+  private readonly byTopic: Map<string, Learner>;
+  private readonly settings: SavedSettings;
+  private threads: WorkerPool | null = null;
+  private consumer: Consumer | null = null;
+  private producer: Producer | null = null;
+  private lag: LagMonitor | null = null;
+  private timer: NodeJS.Timeout | null = null;
+  private updatesTimer: NodeJS.Timeout | null = null;
+  private readonly checkpointer: Checkpointer;
+  private readonly m: ReturnType<typeof shellMetrics>;
+  private readonly positions = new Positions();
+  private owner = false;
+  private everOwned = false;
+  private restoring: Promise<void> | null = null;
+  private applying = false;
+  private running = false;
+  private consumerUp = false;
+  private clusterId = '';
+  private readonly replays = new ReplayFilter();
+  eventTimeHighWatermark = 0;
+  /** training records consumed by this process (replays included) */
+  applied = 0;
+  /** events applied to the model since it was empty, across restarts (restored from the checkpoint) */
+  modelEvents = 0;
 
-  constructor(opts: TrainerOptions) {
-    const s = schemaTexts();
+  constructor(private readonly opts: TrainerOptions) {
     const t = opts.topics;
-    const images = new ImageLabelLearner(t.trainImageLabels, opts.registry, s.imageLabel.text, { ...opts.images, seed: opts.seed }, opts.metrics, opts.logger, opts.threads);
-    const words = new SkipGramLearner(t.trainTextWindows, opts.registry, s.textWindow.text, { ...opts.words, seed: opts.seed + 1 }, opts.metrics, opts.logger, opts.threads);
-    super({ ...opts, learners: [images, words] });
-    this.imageLearner = images;
-    this.wordLearner = words;
+    const codecs = new Codecs(opts.registry, t);
+    const built = createLearners(opts, codecs);
+    this.learners = built.learners;
+    this.settings = { trainer: trainerSettings.pick(opts), streams: built.settings };
+    this.byTopic = new Map(this.learners.map((l) => [l.topic, l]));
+    this.m = shellMetrics(opts.metrics);
+    const updates = opts.updates ?? new KafkaUpdateSink(() => this.producer, t.modelUpdates, codecs.modelUpdates());
+    this.checkpointer = new Checkpointer(opts.checkpointDir, () => this.clusterId, updates, this.m, opts.logger, (context) =>
+      this.stepDown(context, 'another trainer wrote the checkpoint since this one last did: it is the owner now; stepping down without writing'),
+    );
+    for (const l of this.learners) for (const outcome of ['applied', 'failed', 'replay']) this.m.events.inc({ stream: l.stream, outcome }, 0);
   }
 
-  /** The image-label model (vocabularies, positives and vectors). */
-  get images(): ImageLabelModel {
-    return this.imageLearner.model;
+  get isRunning(): boolean {
+    return this.running;
   }
 
-  /** The skip-gram model. */
-  get words(): SkipGramModel {
-    return this.wordLearner.model;
+  /** Ready: running, the consumer up, not restoring, checkpoints succeeding (after three failures in a row nothing is committed). */
+  get isReady(): boolean {
+    return this.running && this.consumerUp && this.restoring === null && this.checkpointer.failuresInRow < 3;
+  }
+
+  get role(): 'active' | 'standby' {
+    return this.owner ? 'active' : 'standby';
+  }
+
+  /** When the last checkpoint succeeded (ms; 0: none), and failures since. */
+  get checkpointHealth(): { lastSuccess: number; failuresInRow: number } {
+    return { lastSuccess: this.checkpointer.lastSuccess, failuresInRow: this.checkpointer.failuresInRow };
+  }
+
+  /** The learner of a stream, as its own class (tests and tools read its model). */
+  learnerOf<L extends Learner>(stream: string, type: abstract new (...args: never[]) => L): L {
+    const l = this.learners.find((x) => x.stream === stream);
+    if (!(l instanceof type)) throw new Error(`the trainer has no ${stream} learner of that type`);
+    return l;
+  }
+
+  private startThreads(): void {
+    const shares: KernelShares = Object.assign({}, ...this.learners.map((l) => l.kernelShares())) as KernelShares;
+    // live, the main thread keeps Kafka: every SGD thread is a worker
+    const threads = new WorkerPool({ shares, workers: this.opts.threads, trainingThreads: this.opts.threads, seed: this.opts.seed, onFailure: (err) => this.fatal(err) });
+    for (const l of this.learners) l.useThreads(threads);
+    this.threads = threads;
+  }
+
+  async start(): Promise<void> {
+    this.startThreads();
+    this.producer = await this.opts.transport.producer();
+    const admin = await this.opts.transport.admin();
+    this.clusterId = await admin.clusterId();
+    await admin.close();
+    const topics = this.learners.map((l) => l.topic);
+    this.consumer = await this.opts.transport.consumer({ groupId: this.opts.groupId, topics, fromBeginning: true, exclusive: true, onAssignment: (a) => this.assigned(a) });
+    this.running = true;
+    this.consumerUp = true;
+    this.lag = new LagMonitor(this.opts.transport, topics, () => this.next, this.opts.metrics);
+    await this.lag.start();
+    // when the stream pauses, the last events still reach a checkpoint and the publisher
+    this.timer = setInterval(() => this.maybeCheckpoint(), Math.min(1000, this.opts.checkpointEveryMs)).unref();
+    // changed rows reach the publisher between checkpoints: freshness need not wait for a checkpoint
+    if (this.opts.updatesEveryMs > 0) this.updatesTimer = setInterval(() => this.maybePublishRows(), this.opts.updatesEveryMs).unref();
+    if (this.consumer.assignment().length > 0 && !this.owner) this.assigned(this.consumer.assignment());
+    void this.consumer
+      .run((batch) => this.handle(batch))
+      .catch((err: unknown) => {
+        this.consumerUp = false;
+        this.fatal(err instanceof Error ? err : new Error(String(err)));
+      });
+  }
+
+  /** Ownership changes. Becoming the owner the first time restores the checkpoint into the untouched models. */
+  private assigned(assigned: TopicPartition[]): void {
+    const owns = assigned.length > 0;
+    if (owns && !this.owner) {
+      this.owner = true;
+      this.m.active.set(1);
+      this.opts.logger.info({ partitions: assigned.length }, 'trainer is the active instance');
+      if (!this.everOwned) {
+        this.everOwned = true;
+        this.restoring = this.restore()
+          .catch((err: unknown) => this.fatal(err instanceof Error ? err : new Error(String(err))))
+          .finally(() => {
+            this.restoring = null;
+          });
+      }
+    } else if (!owns && this.owner) {
+      this.stepDown({}, 'trainer lost its partitions to another instance; its model is no longer the one to extend');
+    }
+  }
+
+  private stepDown(context: Record<string, unknown>, why: string): void {
+    if (!this.owner) return;
+    this.owner = false;
+    this.m.active.set(0);
+    this.opts.logger.error(context, why);
+    this.opts.onOwnershipLost?.();
+  }
+
+  private fatal(err: Error): void {
+    this.opts.logger.error({ err }, 'trainer cannot go on');
+    this.running = false;
+    this.opts.onFatal?.(err);
+  }
+
+  /** Restores the checkpoint (checked against the log) and positions every partition at its offsets. */
+  private async restore(): Promise<void> {
+    const resumed = await resumeFromCheckpoint({
+      path: this.checkpointer.path,
+      transport: this.opts.transport,
+      learners: this.learners,
+      streams: this.opts.topics.streams,
+      settings: this.settings,
+      policy: this.opts.onStaleCheckpoint,
+      logger: this.opts.logger,
+      onHeader: (header) => this.checkpointer.restored(header),
+      onStale: (stale) => {
+        for (const s of stale) this.m.staleCheckpoints.inc({ reason: s.reason });
+      },
+    });
+    if (resumed === null) return;
+    if (resumed.model !== null) {
+      this.eventTimeHighWatermark = resumed.model.eventTimeHighWatermark;
+      this.modelEvents = resumed.model.modelEvents;
+      this.replays.restore(resumed.model.origins);
+    }
+    for (const o of resumed.offsets) this.seekTo(o);
+  }
+
+  /** next offset to apply, per training partition (`topic#partition`) */
+  get next(): ReadonlyMap<string, number> {
+    return this.positions.next;
+  }
+
+  private seekTo(o: PartitionOffset): void {
+    this.positions.set(o);
+    this.consumer?.seek({ topic: o.topic, partition: o.partition, offset: o.offset });
+  }
+
+  private async handle(batch: Batch): Promise<void> {
+    if (this.restoring !== null) await this.restoring;
+    if (!this.owner || !this.running) return;
+    const next = this.next.get(Positions.key(batch.topic, batch.partition));
+    // a record below the checkpointed position was applied before the crash: skip it
+    const records = next === undefined ? batch.records : batch.records.filter((r) => r.offset >= next);
+    if (records.length === 0) return;
+    if (next !== undefined && records[0].offset > next) {
+      // delivered from further on than the model reflects (a committed offset ahead of the checkpoint): go back
+      this.consumer?.seek({ topic: batch.topic, partition: batch.partition, offset: next });
+      return;
+    }
+    const learner = this.byTopic.get(batch.topic);
+    if (learner === undefined) return;
+    const t0 = performance.now();
+    this.applying = true;
+    try {
+      // events an ingest instance forwarded again after dying before its commit: applied once already
+      const fresh = this.replays.admit(records);
+      this.m.events.inc({ stream: learner.stream, outcome: 'replay' }, records.length - fresh.length);
+      const r = fresh.length > 0 ? await learner.apply(fresh) : { applied: 0, failed: 0, eventTime: 0 };
+      this.modelEvents += fresh.length;
+      this.m.events.inc({ stream: learner.stream, outcome: 'applied' }, r.applied);
+      if (r.failed > 0) this.m.events.inc({ stream: learner.stream, outcome: 'failed' }, r.failed);
+      // never ahead of the clock: one event stamped in the future must not pin the watermark (ingest dead-letters those too)
+      this.eventTimeHighWatermark = Math.max(this.eventTimeHighWatermark, Math.min(r.eventTime, Date.now()));
+    } finally {
+      this.applying = false;
+    }
+    this.positions.applied(records);
+    this.applied += records.length;
+    this.m.batchSeconds.observe((performance.now() - t0) / 1000);
+    this.m.lastApplied.set(Date.now() / 1000);
+    if (this.eventTimeHighWatermark > 0) this.m.eventTime.set(this.eventTimeHighWatermark / 1000);
+    learner.exportMetrics();
+    this.maybeCheckpoint();
+  }
+
+  private maybePublishRows(): void {
+    if (this.owner && this.running && !this.applying && this.restoring === null) void this.checkpointer.publishChanged(this.learners, this.eventTimeHighWatermark);
+  }
+
+  /** Starts a checkpoint when one is due, at a batch boundary (never while SGD is in flight). */
+  private maybeCheckpoint(): void {
+    if (!this.owner || this.applying || this.restoring !== null || this.checkpointer.busy) return;
+    if (this.applied <= this.checkpointer.appliedAtLast) return;
+    if (Date.now() - this.checkpointer.lastSuccess < this.opts.checkpointEveryMs) return;
+    void this.checkpointNow(true);
+  }
+
+  private checkpointNow(commit: boolean): Promise<void> {
+    const position = { offsets: this.positions.list(), origins: this.replays.marks(), modelEvents: this.modelEvents };
+    const cut = this.checkpointer.take(this.learners, position, this.eventTimeHighWatermark, this.applied, this.settings);
+    return this.checkpointer.start(cut, this.consumer, commit).then(() => {
+      // a failed checkpoint dropped the changes it drained: the next one publishes everything
+      if (this.checkpointer.failuresInRow > 0) for (const l of this.learners) l.markAllChanged();
+    });
+  }
+
+  /** Writes a checkpoint at the next batch boundary and waits for it (tests, shutdown). */
+  async checkpoint(options: { commit?: boolean } = {}): Promise<void> {
+    while (this.applying) await new Promise((r) => setImmediate(r));
+    // settled last: no timer runs between it and the checkpoint starting, so the slot is free
+    await this.checkpointer.settle();
+    if (!this.owner) return;
+    await this.checkpointNow(options.commit !== false);
+  }
+
+  /** Its consumer's health (null before start). */
+  consumerState(): ConsumerState | null {
+    return this.consumer?.state() ?? null;
+  }
+
+  /** What the models hold, for operators and the exactly-once accounting of the fault tests. */
+  details(): Record<string, unknown> {
+    (this.threads?.busySeconds ?? []).forEach((s, i) => this.m.threadBusy.set({ thread: String(i + 1) }, s));
+    const learners = Object.assign({}, ...this.learners.map((l) => l.details())) as Record<string, number>;
+    // consumed: next offset to apply per `topic#partition` (against the log's end: everything applied?)
+    return { role: this.role, applied: this.applied, modelEvents: this.modelEvents, replaysSkipped: this.replays.skipped, ...learners, checkpoint: this.checkpointHealth, consumed: Object.fromEntries(this.next) };
+  }
+
+  async stop(options: { checkpoint?: boolean } = {}): Promise<void> {
+    if (this.timer) clearInterval(this.timer);
+    if (this.updatesTimer) clearInterval(this.updatesTimer);
+    await this.lag?.stop();
+    await this.consumer?.close();
+    this.consumerUp = false;
+    while (this.applying) await new Promise((r) => setImmediate(r));
+    await this.checkpointer.settle();
+    if (options.checkpoint !== false && this.running && this.applied > this.checkpointer.appliedAtLast) await this.checkpointNow(false);
+    this.running = false;
+    await this.threads?.close();
+    for (const l of this.learners) await l.close();
+    await this.producer?.close();
   }
 }

@@ -1,0 +1,72 @@
+import type { ImageLabelConfig, SamplerStats } from '@freshet/core';
+import { VSE_SAMPLERS, type VseSamplerName } from '../abi.js';
+
+export { VSE_SAMPLERS, type VseSamplerName };
+
+/**
+ * The `auto` sampler's switch: uniform negatives below this many labels, WARP from there. Chosen
+ * from the convergence runs (3 seeds each): at 38 labels (MIRFLICKR-25k) uniform reached
+ * LightFM's best P@5 first and WARP never did; at 374 (Corel5k) and 5,000 (synthetic) WARP
+ * reached it first or with the better P@5 and MAP.
+ */
+export const AUTO_SAMPLER_LABELS = 100;
+
+/**
+ * What `auto` means for a label count: the same rule the kernel applies at every call (it
+ * switches as a stream's labels grow), for code that knows the count up front.
+ */
+export function resolveAutoSampler(kind: VseSamplerName, labels: number, autoLabels = AUTO_SAMPLER_LABELS): Exclude<VseSamplerName, 'auto'> {
+  if (kind !== 'auto') return kind;
+  return labels >= autoLabels ? 'warp' : 'uniform';
+}
+
+/** The negative sampler the kernel runs and its settings (the TypeScript reference has the same ones). */
+export interface VseSamplerSpec {
+  /** one of VSE_SAMPLERS (src/abi.ts), whose help says what each does */
+  kind: VseSamplerName;
+  /** auto: the label count from which WARP replaces uniform (default AUTO_SAMPLER_LABELS) */
+  autoLabels?: number;
+  /** candidates scored per draw, the hardest kept (1: the plain sampler) */
+  candidates: number;
+  /** WARP: cap on draws per step (Infinity: |A| - 1) */
+  maxSampled: number;
+  /** adaptive: λ as a fraction of the labels (or `lambda` in rank units) */
+  lambdaFraction: number;
+  lambda?: number;
+  /** adaptive: share of uniform draws mixed in */
+  mixShare: number;
+  /** adaptive: redraws after positives before the uniform fallback */
+  maxRetries: number;
+  /** adaptive: draws between table refreshes (default ceil(|A| ln |A|)) */
+  refreshEvery?: number;
+  /** adaptive: refresh on a thread of its own, never stopping training for a sort */
+  asyncRefresh?: boolean;
+}
+
+export interface VseSpec {
+  config: ImageLabelConfig;
+  /** room for observed pairs (offline: all of them; streaming: the replay memory) */
+  pairCapacity: number;
+  /** room for positive label ids (default 16 per image of the cap) */
+  positiveSlots?: number;
+  /** room for explicit pairs per trainList call, per thread */
+  listCapacity?: number;
+  /** kernel instances that will attach, the creating one included (each gets its own list and blocks) */
+  threads?: number;
+  /** keep a changed-row flag per image and label (the streaming trainer publishes those rows) */
+  trackChanges?: boolean;
+  sampler: VseSamplerSpec;
+}
+
+/** What a Hogwild thread receives to attach to the same memory. */
+export interface VseShare {
+  spec: VseSpec;
+  memory: WebAssembly.Memory;
+}
+
+/** Running totals of one kernel instance (or summed over threads). */
+export interface VseCounters extends SamplerStats {
+  steps: number;
+  updates: number;
+  lossSum: number;
+}

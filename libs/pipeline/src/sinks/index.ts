@@ -1,0 +1,25 @@
+import type { Producer } from '@freshet/transport';
+import type { Codecs } from '../catalogue.js';
+import { KafkaSnapshotSink } from './kafka-snapshots.js';
+import type { SnapshotSink } from './sink.js';
+
+/** What a snapshot sink is made from in a publisher. */
+export interface SinkContext {
+  producer: () => Producer | null;
+  codecs: Codecs;
+  chunkBytes: number;
+}
+
+/**
+ * The snapshot sinks a publisher can write through, by the name its `--sinks` option takes: one
+ * line per sink. `kafka` (the latest-vector, snapshot and manifests topics) is the default and
+ * what the publisher's own restore reads back.
+ */
+export const SNAPSHOT_SINKS: Readonly<Record<string, (ctx: SinkContext) => SnapshotSink>> = {
+  kafka: (ctx) => new KafkaSnapshotSink(ctx.producer, ctx.codecs, ctx.chunkBytes),
+};
+
+export { KafkaSnapshotSink, chunkBiases, chunkVectors } from './kafka-snapshots.js';
+export { KafkaUpdateSink } from './kafka-updates.js';
+export { entityKey, parseEntityKey } from './keys.js';
+export type { ModelVersion, SnapshotSink, UpdateSink, UpdateStamp, VersionReceipt } from './sink.js';

@@ -1,0 +1,50 @@
+import type { EmbeddingRecord, EntityKind } from '@freshet/avro';
+import type { ChangedRows } from '../trainer/learner.js';
+
+/** When and from what changed rows were sent: the checkpoint sequence and the event-time high watermark. */
+export interface UpdateStamp {
+  version: number;
+  updatedAt: number;
+}
+
+/**
+ * Where the trainer sends the rows SGD changed (between checkpoints and after each): today the
+ * model-updates topic, which the publisher reads. A sink is at-least-once: after a crash the
+ * restored trainer sends every row again.
+ */
+export interface UpdateSink {
+  readonly name: string;
+  /** Sends the rows and resolves to how many went; rejects if any did not. */
+  writeUpdates(rows: readonly ChangedRows[], stamp: UpdateStamp): Promise<number>;
+}
+
+/** One version of the model, as the publisher cuts it. */
+export interface ModelVersion {
+  version: number;
+  createdAt: number;
+  eventTimeHighWatermark: number;
+  /** entities changed since the previous version: their latest record, stamped with this version */
+  changed: readonly EmbeddingRecord[];
+  /** every entity's latest record, by kind (the catalogue's kind order) */
+  state: ReadonlyMap<EntityKind, ReadonlyMap<string, EmbeddingRecord>>;
+}
+
+/** What a sink wrote of a version (for the publisher's metrics). */
+export interface VersionReceipt {
+  /** parts the version was cut into (0 for a sink that only upserts) */
+  chunks: number;
+  bytes: number;
+}
+
+/**
+ * Where the publisher writes each version: today the Kafka topics (the compacted latest-vector
+ * topic, the chunked snapshot topic and its manifests); a vector index or another topic layout
+ * is another implementation and one line in the registry (sinks/index.ts). A sink that keeps
+ * only the latest vectors upserts `changed` and ignores the rest. It rejects when the version is
+ * not written whole: the publisher keeps the changes for its next attempt.
+ */
+export interface SnapshotSink {
+  readonly name: string;
+  writeVersion(version: ModelVersion): Promise<VersionReceipt>;
+  close?(): Promise<void>;
+}

@@ -1,0 +1,227 @@
+import type { AvroCodec } from '@freshet/avro';
+import { ImageLabelModel, Rng, type Optimizer } from '@freshet/core';
+import { VseKernel, imageLabelConfig, vseSamplerSpec, type KernelShares, type WorkerPool } from '@freshet/kernels';
+import type { Logger } from '@freshet/runtime';
+import type { ConsumedRecord } from '@freshet/transport';
+import type { Blob } from '../../trainer/checkpoint.js';
+import { decodeEvents, type AppliedBatch, type ChangedRows, type LearnerState, type ThreadedLearner } from '../../trainer/learner.js';
+import { exportSampler, learnerMetrics } from '../../trainer/metrics.js';
+import type { LearnerContext } from '../stream.js';
+import type { ImageLabelEvent } from './normalise.js';
+import type { ImageLabelsSettings } from './settings.js';
+
+/**
+ * The image-label stream's learner: image events grow the vocabularies and positives (main
+ * thread), their pairs and replay steps run in the WebAssembly kernel on the training threads.
+ */
+export class ImageLabelsLearner implements ThreadedLearner {
+  readonly stream: string;
+  readonly topic: string;
+  readonly model: ImageLabelModel;
+  readonly kernel: VseKernel;
+  private threads: WorkerPool | null = null;
+  private readonly codec: AvroCodec<ImageLabelEvent>;
+  private readonly logger: Logger;
+  private readonly opts: ImageLabelsSettings;
+  private readonly m: ReturnType<typeof learnerMetrics>;
+  /** rows added since the last drain: published even before SGD first moves them */
+  private newImagesFrom = 0;
+  private newLabelsFrom = 0;
+  private republish = false;
+  private readonly stalenessRng = new Rng(7);
+
+  constructor(ctx: LearnerContext<ImageLabelEvent, ImageLabelsSettings>) {
+    const opts = ctx.settings;
+    this.stream = ctx.stream;
+    this.topic = ctx.topic;
+    this.codec = ctx.codec;
+    this.logger = ctx.logger;
+    this.opts = opts;
+    const config = imageLabelConfig(opts, { imageCap: opts.imageCap, labelCap: opts.labelCap });
+    // the main thread creates the kernel (instance 0) and every worker attaches its own
+    const sampler = vseSamplerSpec(opts, { asyncRefresh: opts.sampler === 'adaptive' });
+    this.kernel = VseKernel.create({ config, pairCapacity: opts.replayCapacity, threads: ctx.threads + 1, trackChanges: true, sampler }, ctx.seed);
+    this.model = new ImageLabelModel(config, new Rng(ctx.seed).fork(), this.kernel.storage);
+    this.m = learnerMetrics(ctx.metrics, this.stream);
+  }
+
+  /** The training threads (started by the shell once every learner's kernel exists). */
+  kernelShares(): KernelShares {
+    return { vse: this.kernel.share() };
+  }
+
+  useThreads(threads: WorkerPool): void {
+    this.threads = threads;
+  }
+
+  async apply(records: readonly ConsumedRecord[]): Promise<AppliedBatch> {
+    const images: number[] = [];
+    const labels: number[] = [];
+    const weights: number[] = [];
+    let weighted = false;
+    const batch = await decodeEvents(this.codec, records, this.logger, (e) => {
+      const { image, labels: ids } = this.model.observe(e.imageId, e.labels);
+      if (image < 0) return;
+      for (const label of ids) {
+        if (label < 0) continue;
+        images.push(image);
+        labels.push(label);
+        weights.push(e.weight ?? 1);
+        if (e.weight !== null && e.weight !== 1) weighted = true;
+        this.kernel.remember(image, label);
+      }
+    });
+    this.kernel.setSizes(this.model.labels.size, this.model.images.size);
+    await this.train(images, labels, weighted ? weights : null, batch.applied * this.opts.replaySteps);
+    return batch;
+  }
+
+  /** Splits the event pairs and the replay steps over the training threads and waits for all. */
+  private async train(images: number[], labels: number[], weights: number[] | null, replay: number): Promise<void> {
+    const threads = this.threads;
+    if (threads === null) throw new Error('image-label learner: no training threads');
+    const n = threads.size;
+    const jobs: Array<Promise<void>> = [];
+    for (let t = 0; t < n; t++) {
+      const from = Math.floor((images.length * t) / n);
+      const to = Math.floor((images.length * (t + 1)) / n);
+      const list = this.kernel.listFor(threads.kernelThread(t));
+      const count = Math.min(to - from, list.capacity);
+      for (let j = 0; j < count; j++) {
+        list.pairs[2 * j] = images[from + j];
+        list.pairs[2 * j + 1] = labels[from + j];
+        if (weights !== null) list.weights[j] = weights[from + j];
+      }
+      // pairs beyond a list's capacity (huge batches) are still remembered for replay
+      const share = Math.floor((replay * (t + 1)) / n) - Math.floor((replay * t) / n);
+      if (count > 0 || share > 0) jobs.push(threads.run(t, { kernel: 'vse', work: { list: { count, weighted: weights !== null, lr: this.opts.lr }, random: { steps: share, lr: this.opts.lr } } }));
+    }
+    await Promise.all(jobs);
+  }
+
+  drainChanged(): ChangedRows[] {
+    const m = this.model;
+    const imagesSize = m.images.size;
+    const labelsSize = m.labels.size;
+    const all = (size: number): Int32Array => Int32Array.from({ length: size }, (_, i) => i);
+    const images = this.republish ? all(imagesSize) : withRange(this.kernel.drainChanged('images', imagesSize), this.newImagesFrom, imagesSize);
+    const labels = this.republish ? all(labelsSize) : withRange(this.kernel.drainChanged('labels', labelsSize), this.newLabelsFrom, labelsSize);
+    if (this.republish) {
+      this.kernel.drainChanged('images', imagesSize);
+      this.kernel.drainChanged('labels', labelsSize);
+    }
+    this.republish = false;
+    this.newImagesFrom = imagesSize;
+    this.newLabelsFrom = labelsSize;
+    return [this.rows('IMAGE', images), this.rows('LABEL', labels)];
+  }
+
+  private rows(kind: 'IMAGE' | 'LABEL', ids: Int32Array): ChangedRows {
+    const m = this.model;
+    const dim = m.dim;
+    const w = m.width;
+    const source = kind === 'IMAGE' ? m.imageVectors.data : m.labelVectors.data;
+    const vocab = kind === 'IMAGE' ? m.images : m.labels;
+    const vectors = new Float32Array(ids.length * dim);
+    const biases = kind === 'LABEL' && m.biasLane >= 0 ? new Float32Array(ids.length) : null;
+    const names: string[] = new Array<string>(ids.length);
+    for (let j = 0; j < ids.length; j++) {
+      const id = ids[j];
+      names[j] = vocab.nameOf(id);
+      vectors.set(source.subarray(id * w, id * w + dim), j * dim);
+      if (biases !== null) biases[j] = source[id * w + m.biasLane];
+    }
+    return { kind, dim, names, vectors, biases };
+  }
+
+  markAllChanged(): void {
+    this.republish = true;
+  }
+
+  exportState(): LearnerState {
+    const m = this.model;
+    const n = m.images.size;
+    const starts = new Int32Array(n + 1);
+    for (let i = 0; i < n; i++) starts[i + 1] = starts[i] + m.positives.count(i);
+    const flat = new Int32Array(starts[n]);
+    for (let i = 0; i < n; i++) flat.set(m.positives.list(i), starts[i]);
+    const rows = (data: Float32Array, count: number): Float32Array => data.slice(0, count * m.width);
+    const blobs: Record<string, Blob> = {
+      imageVectors: rows(m.imageVectors.data, n),
+      labelVectors: rows(m.labelVectors.data, m.labels.size),
+      labelCounts: Float64Array.from(m.labels.counts),
+      positivesFlat: flat,
+      positivesStart: starts,
+    };
+    if (m.imageAccumulators !== null && m.labelAccumulators !== null) {
+      blobs.imageAccumulators = rows(m.imageAccumulators.data, n);
+      blobs.labelAccumulators = rows(m.labelAccumulators.data, m.labels.size);
+    }
+    return {
+      header: { images: m.images.allNames().slice(), labels: m.labels.allNames().slice(), width: m.width, dim: m.dim, labelBias: m.config.labelBias, optimizer: m.config.optimizer },
+      blobs,
+    };
+  }
+
+  importState(state: LearnerState): void {
+    const h = state.header as { images: string[]; labels: string[]; width: number; dim: number; labelBias: boolean; optimizer: Optimizer };
+    const m = this.model;
+    if (h.width !== m.width || h.dim !== m.dim || h.labelBias !== m.config.labelBias) {
+      throw new Error(`the checkpoint's image-label model has dim ${h.dim}${h.labelBias ? ' with' : ' without'} label biases; this trainer is configured for dim ${m.dim}${m.config.labelBias ? ' with' : ' without'}: start it with the checkpoint's settings, or start fresh (freshet reset)`);
+    }
+    const blob = <T extends Blob>(name: string): T => {
+      const b = state.blobs[name];
+      if (b === undefined) throw new Error(`checkpoint has no ${name}`);
+      return b as T;
+    };
+    for (const name of h.labels) m.labelId(name);
+    for (const name of h.images) m.imageId(name);
+    m.labelVectors.data.set(blob<Float32Array>('labelVectors'));
+    m.imageVectors.data.set(blob<Float32Array>('imageVectors'));
+    if (m.imageAccumulators !== null && m.labelAccumulators !== null && state.blobs.imageAccumulators !== undefined) {
+      m.imageAccumulators.data.set(blob<Float32Array>('imageAccumulators'));
+      m.labelAccumulators.data.set(blob<Float32Array>('labelAccumulators'));
+    }
+    const counts = blob<Float64Array>('labelCounts');
+    for (let a = 0; a < counts.length; a++) m.labels.increment(a, counts[a]);
+    const starts = blob<Int32Array>('positivesStart');
+    const flat = blob<Int32Array>('positivesFlat');
+    for (let i = 0; i + 1 < starts.length; i++) {
+      for (let j = starts[i]; j < starts[i + 1]; j++) {
+        m.positives.add(i, flat[j]);
+        this.kernel.remember(i, flat[j]);
+      }
+    }
+    this.kernel.setSizes(m.labels.size, m.images.size);
+  }
+
+  exportMetrics(): void {
+    this.m.staleness(() => this.kernel.staleness(4, this.stalenessRng));
+    const m = this.model;
+    const c = this.threads?.counters('vse') ?? null;
+    const r = this.kernel.refreshStats;
+    if (c !== null) exportSampler(this.m, this.opts.sampler, { ...c, refreshes: r.refreshes, refreshSeconds: r.seconds });
+    this.m.vocabulary('image', m.images.size, m.images.refusedCount);
+    this.m.vocabulary('label', m.labels.size, m.labels.refusedCount);
+    this.m.positivesRefused(m.positives.refused);
+  }
+
+  details(): Record<string, number> {
+    const counts = this.model.labels.counts;
+    let pairs = 0;
+    for (let a = 0; a < counts.length; a++) pairs += counts[a];
+    return { images: this.model.images.size, labels: this.model.labels.size, labelPairs: pairs };
+  }
+
+  async close(): Promise<void> {
+    await this.kernel.close();
+  }
+}
+
+/** The changed ids plus every id in [from, to) (new rows), ascending, without duplicates. */
+function withRange(changed: Int32Array, from: number, to: number): Int32Array {
+  const out: number[] = [];
+  for (const id of changed) if (id < from) out.push(id);
+  for (let id = from; id < to; id++) out.push(id);
+  return Int32Array.from(out);
+}

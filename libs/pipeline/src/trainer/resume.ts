@@ -1,0 +1,66 @@
+import type { Logger } from '@freshet/runtime';
+import type { Transport } from '@freshet/transport';
+import { readRecordsAt } from '../read-to-end.js';
+import type { AnyStream } from '../streams/stream.js';
+import { readCheckpoint } from './checkpoint.js';
+import { learnerState, parseCheckpointHeader, type CheckpointHeader, type PartitionOffset } from './checkpoint-state.js';
+import type { Learner } from './learner.js';
+import type { OriginMark } from './replays.js';
+import { planResume, staleMessage, type StaleCheckpointPolicy, type StaleOffset } from './restore.js';
+import { checkSettings, type SavedSettings } from './settings-check.js';
+
+/** Where a restored trainer resumes, and the model's bookkeeping (null: the model starts empty). */
+export interface Resumed {
+  offsets: PartitionOffset[];
+  model: { eventTimeHighWatermark: number; modelEvents: number; origins: OriginMark[] } | null;
+}
+
+export interface ResumeContext {
+  path: string;
+  transport: Transport;
+  learners: readonly Learner[];
+  streams: readonly AnyStream[];
+  settings: SavedSettings;
+  policy: StaleCheckpointPolicy;
+  logger: Logger;
+  /** the header read (null: no checkpoint), for the split-brain fence */
+  onHeader: (header: CheckpointHeader | null) => void;
+  onStale: (stale: StaleOffset[]) => void;
+}
+
+/**
+ * Restores the checkpoint into the (untouched) learners: its settings compared with the running
+ * ones (every difference named; a shape difference stops it), its offsets checked against the log
+ * and the stale-checkpoint policy applied, then every learner's state loaded. Null when there is
+ * no checkpoint.
+ */
+export async function resumeFromCheckpoint(c: ResumeContext): Promise<Resumed | null> {
+  const ck = readCheckpoint(c.path);
+  const header = ck === null ? null : parseCheckpointHeader(ck.header, c.path);
+  c.onHeader(header);
+  if (ck === null || header === null) return null;
+  checkSettings(header.settings, c.settings, c.streams, c.path, c.logger);
+  const admin = await c.transport.admin();
+  const plan = await planResume(
+    header,
+    admin,
+    c.learners.map((l) => l.topic),
+    c.policy,
+    c.path,
+    (stale) => {
+      c.onStale(stale);
+      if (c.policy !== 'fail') c.logger.warn({ policy: c.policy, stale }, staleMessage(c.path, stale));
+    },
+    (at) => readRecordsAt(c.transport, at),
+  ).finally(() => admin.close());
+  // reset-to-earliest: the model goes with the offsets, so it starts empty
+  if (!plan.keepModel) return { offsets: plan.offsets, model: null };
+  for (const l of c.learners) {
+    const state = learnerState(header, ck.blobs, l.stream);
+    if (state !== null) l.importState(state);
+    // updates sent after the checkpoint may have been lost with the crash: send everything again
+    l.markAllChanged();
+  }
+  c.logger.info({ path: c.path, offsets: plan.offsets, learners: Object.fromEntries(c.learners.map((l) => [l.stream, l.details()])) }, 'restored checkpoint');
+  return { offsets: plan.offsets, model: { eventTimeHighWatermark: header.eventTimeHighWatermark, modelEvents: header.modelEvents, origins: header.origins } };
+}
