@@ -32,12 +32,17 @@ if (needsInstall && !args.has('--build-only')) {
 const has = (cmd) => spawnSync('sh', ['-c', `command -v ${cmd}`], { stdio: 'ignore' }).status === 0;
 if (args.has('--with-prometheus') && !has('prometheus')) {
   if (has('apt-get') && process.getuid?.() === 0) {
-    run('sh', ['-c', 'apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq prometheus > /dev/null'], 'installing prometheus (Debian package)');
+    run(
+      'sh',
+      ['-c', 'apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq prometheus > /dev/null'],
+      'installing prometheus (Debian package)',
+    );
   } else {
-    console.error('[bootstrap] prometheus is not installed and cannot be installed here (needs root and apt-get): the Prometheus scrape test will fail. Install the Debian package `prometheus`.');
+    console.error(
+      '[bootstrap] prometheus is not installed and cannot be installed here (needs root and apt-get): the Prometheus scrape test will fail. Install the Debian package `prometheus`.',
+    );
   }
 }
 // TypeScript first: the kernels' build generates their ABI from the compiled declarations
 run(join(root, 'node_modules', '.bin', 'tsc'), ['-b', 'tsconfig.json'], 'compiling TypeScript');
 run('npx', ['--yes', 'pnpm@9.15.9', '-r', '--if-present', 'run', 'build:wasm'], 'building WebAssembly kernels');
-

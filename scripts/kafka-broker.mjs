@@ -57,9 +57,39 @@ function makeTlsIdentity(dir) {
   const keystore = join(dir, 'broker.p12');
   const caFile = join(dir, 'ca.pem');
   const password = `ks-${process.pid}-${Date.now()}`;
-  const gen = spawnSync('keytool', ['-genkeypair', '-alias', 'broker', '-keyalg', 'RSA', '-keysize', '2048', '-validity', '30', '-dname', 'CN=localhost', '-ext', 'SAN=IP:127.0.0.1,DNS:localhost', '-ext', 'BC=ca:true', '-keystore', keystore, '-storetype', 'PKCS12', '-storepass', password, '-keypass', password], { encoding: 'utf8' });
+  const gen = spawnSync(
+    'keytool',
+    [
+      '-genkeypair',
+      '-alias',
+      'broker',
+      '-keyalg',
+      'RSA',
+      '-keysize',
+      '2048',
+      '-validity',
+      '30',
+      '-dname',
+      'CN=localhost',
+      '-ext',
+      'SAN=IP:127.0.0.1,DNS:localhost',
+      '-ext',
+      'BC=ca:true',
+      '-keystore',
+      keystore,
+      '-storetype',
+      'PKCS12',
+      '-storepass',
+      password,
+      '-keypass',
+      password,
+    ],
+    { encoding: 'utf8' },
+  );
   if (gen.status !== 0) throw new Error(`keytool -genkeypair failed: ${gen.stderr || gen.stdout}`);
-  const exp = spawnSync('keytool', ['-exportcert', '-alias', 'broker', '-keystore', keystore, '-storepass', password, '-rfc', '-file', caFile], { encoding: 'utf8' });
+  const exp = spawnSync('keytool', ['-exportcert', '-alias', 'broker', '-keystore', keystore, '-storepass', password, '-rfc', '-file', caFile], {
+    encoding: 'utf8',
+  });
   if (exp.status !== 0) throw new Error(`keytool -exportcert failed: ${exp.stderr || exp.stdout}`);
   return { keystore, caFile, password };
 }
@@ -217,11 +247,12 @@ if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.ur
   if (cmd === 'start') {
     // --secure USER:PASSWORD also opens a SASL_SSL listener and prints its address instead
     const secureIndex = rest.indexOf('--secure');
-    const credentials = secureIndex >= 0 ? rest[secureIndex + 1] ?? '' : undefined;
+    const credentials = secureIndex >= 0 ? (rest[secureIndex + 1] ?? '') : undefined;
     if (credentials !== undefined && !/^[^:]+:.+$/.test(credentials)) throw new Error('--secure takes USER:PASSWORD');
     const users = credentials === undefined ? undefined : { [credentials.slice(0, credentials.indexOf(':'))]: credentials.slice(credentials.indexOf(':') + 1) };
     const b = await startBroker(dir, users ? { secure: { users } } : {});
-    if (b.secureBrokers) process.stderr.write(`[kafka] SASL_SSL listener (PLAIN, SCRAM-SHA-256, SCRAM-SHA-512); trust ${b.caFile} (KAFKA_TLS=true KAFKA_CA_FILE=${b.caFile})\n`);
+    if (b.secureBrokers)
+      process.stderr.write(`[kafka] SASL_SSL listener (PLAIN, SCRAM-SHA-256, SCRAM-SHA-512); trust ${b.caFile} (KAFKA_TLS=true KAFKA_CA_FILE=${b.caFile})\n`);
     process.stdout.write(`${b.secureBrokers ?? b.brokers}\n`);
   } else if (cmd === 'stop') {
     await stopBroker(dir);

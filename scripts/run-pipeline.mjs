@@ -72,7 +72,10 @@ for (const s of services) {
 for (const s of services) {
   const deadline = Date.now() + 60_000;
   for (;;) {
-    const ok = await fetch(`http://127.0.0.1:${s.port}/readyz`).then((r) => r.status === 200, () => false);
+    const ok = await fetch(`http://127.0.0.1:${s.port}/readyz`).then(
+      (r) => r.status === 200,
+      () => false,
+    );
     if (ok) break;
     if (Date.now() > deadline) {
       say(`${s.name} is not ready after 60 s (is port ${s.port} taken by another freshet or a demo?)`);
@@ -91,7 +94,10 @@ writeFileSync(trainFile, formatImageLabels(split.train));
 writeFileSync(heldOutFile, split.test.map((p) => `${p.id}\t${p.label}`).join('\n') + '\n');
 say(`feeding ${split.train.length} images (${split.test.length} labels held out) and the ${corpus} texts at ${rate} events/s`);
 const cli = join(root, 'tools', 'cli', 'dist', 'main.js');
-const feeder = spawn(process.execPath, [cli, 'feed', '--images', trainFile, '--corpus', corpus, '--rate', rate], { env, stdio: ['ignore', 'ignore', 'inherit'] });
+const feeder = spawn(process.execPath, [cli, 'feed', '--images', trainFile, '--corpus', corpus, '--rate', rate], {
+  env,
+  stdio: ['ignore', 'ignore', 'inherit'],
+});
 feeder.on('exit', (code) => say(`feeder finished (${code}); the services keep running until Ctrl-C`));
 
 const t0 = Date.now();
@@ -104,5 +110,7 @@ for (;;) {
   const m = JSON.parse(r.stdout.trim().split('\n').pop());
   if (m.version === lastVersion) continue;
   lastVersion = m.version;
-  console.error(`[pipeline] ${String(((Date.now() - t0) / 1000).toFixed(0)).padStart(8)}  ${String(m.version).padStart(16)}   ${m.p5.toFixed(3).padStart(12)}   ${m.map.toFixed(3)}`);
+  console.error(
+    `[pipeline] ${String(((Date.now() - t0) / 1000).toFixed(0)).padStart(8)}  ${String(m.version).padStart(16)}   ${m.p5.toFixed(3).padStart(12)}   ${m.map.toFixed(3)}`,
+  );
 }

@@ -29,7 +29,12 @@ afterAll(() => {
  */
 describe('bad invocations get one line naming the problem', () => {
   const cases: Array<{ what: string; script: () => string; args: string[]; env?: Record<string, string>; message: RegExp }> = [
-    { what: 'a negative time budget', script: () => cli, args: ['train-images', '--train', dataFile('corel5k-mulan', 'train.tsv'), '--seconds', '-1'], message: /--seconds must be greater than 0/ },
+    {
+      what: 'a negative time budget',
+      script: () => cli,
+      args: ['train-images', '--train', dataFile('corel5k-mulan', 'train.tsv'), '--seconds', '-1'],
+      message: /--seconds must be greater than 0/,
+    },
     { what: 'a negative learning rate', script: () => cli, args: ['train-images', '--lr', '-1'], message: /--lr must be greater than 0/ },
     { what: 'a zero dimension', script: () => cli, args: ['train-images', '--dim', '0'], message: /--dim must be at least 1/ },
     { what: 'negative epochs', script: () => cli, args: ['train-words', '--epochs', '-1'], message: /--epochs must be at least 1/ },
@@ -37,16 +42,57 @@ describe('bad invocations get one line naming the problem', () => {
     { what: 'negative synthetic images', script: () => cli, args: ['synth', '--images', '-5'], message: /--images must be at least 1/ },
     { what: 'an empty training file', script: () => cli, args: ['train-images', '--train', empty, '--seconds', '0.1'], message: /no labelled images/ },
     { what: 'an empty text corpus', script: () => cli, args: ['train-words', '--corpus', empty, '--epochs', '1'], message: /nothing to train/ },
-    { what: 'a missing training file', script: () => cli, args: ['train-images', '--train', '/nonexistent/train.tsv'], message: /not found: \/nonexistent\/train\.tsv/ },
-    { what: 'an unwritable output, before training', script: () => cli, args: ['train-images', '--train', dataFile('corel5k-mulan', 'train.tsv'), '--seconds', '30', '--out-labels', '/nonexistent/folder/labels.vec'], message: /cannot write \/nonexistent\/folder\/labels\.vec/ },
+    {
+      what: 'a missing training file',
+      script: () => cli,
+      args: ['train-images', '--train', '/nonexistent/train.tsv'],
+      message: /not found: \/nonexistent\/train\.tsv/,
+    },
+    {
+      what: 'an unwritable output, before training',
+      script: () => cli,
+      args: ['train-images', '--train', dataFile('corel5k-mulan', 'train.tsv'), '--seconds', '30', '--out-labels', '/nonexistent/folder/labels.vec'],
+      message: /cannot write \/nonexistent\/folder\/labels\.vec/,
+    },
     { what: 'an unknown option', script: () => cli, args: ['train-images', '--learning-rate', '1'], message: /unknown option --learning-rate/ },
     { what: 'the demo on a port in use', script: () => cli, args: ['demo', '--http-port', '__BUSY__'], message: /--http-port \d+ .*in use/ },
-    { what: 'the demo without its data', script: () => cli, args: ['demo', '--http-port', '0'], env: { FRESHET_DATA_DIR: '/nonexistent-data' }, message: /not found: \/nonexistent-data\/mirflickr25k\/all\.tsv/ },
-    { what: 'a service port out of range', script: () => service('trainer'), args: ['--brokers', 'memory', '--http-port', '70000'], message: /--http-port must be at most 65535/ },
-    { what: 'a service port in use', script: () => service('ingest'), args: ['--brokers', 'memory', '--http-port', '__BUSY__'], message: /--http-port \d+ on 127\.0\.0\.1 is in use/ },
-    { what: 'a missing CA file', script: () => service('ingest'), args: ['--brokers', '127.0.0.1:1', '--kafka-tls', '--kafka-ca-file', '/nonexistent/ca.pem'], message: /--kafka-ca-file \/nonexistent\/ca\.pem: no such file/ },
-    { what: 'SASL without a user name', script: () => service('publisher'), args: ['--brokers', '127.0.0.1:1', '--sasl-mechanism', 'plain'], message: /--sasl-mechanism plain needs --sasl-username/ },
-    { what: 'a bad stale-checkpoint policy', script: () => service('trainer'), args: ['--brokers', 'memory', '--on-stale-checkpoint', 'ignore'], message: /--on-stale-checkpoint must be one of fail, reset-to-checkpoint, reset-to-earliest/ },
+    {
+      what: 'the demo without its data',
+      script: () => cli,
+      args: ['demo', '--http-port', '0'],
+      env: { FRESHET_DATA_DIR: '/nonexistent-data' },
+      message: /not found: \/nonexistent-data\/mirflickr25k\/all\.tsv/,
+    },
+    {
+      what: 'a service port out of range',
+      script: () => service('trainer'),
+      args: ['--brokers', 'memory', '--http-port', '70000'],
+      message: /--http-port must be at most 65535/,
+    },
+    {
+      what: 'a service port in use',
+      script: () => service('ingest'),
+      args: ['--brokers', 'memory', '--http-port', '__BUSY__'],
+      message: /--http-port \d+ on 127\.0\.0\.1 is in use/,
+    },
+    {
+      what: 'a missing CA file',
+      script: () => service('ingest'),
+      args: ['--brokers', '127.0.0.1:1', '--kafka-tls', '--kafka-ca-file', '/nonexistent/ca.pem'],
+      message: /--kafka-ca-file \/nonexistent\/ca\.pem: no such file/,
+    },
+    {
+      what: 'SASL without a user name',
+      script: () => service('publisher'),
+      args: ['--brokers', '127.0.0.1:1', '--sasl-mechanism', 'plain'],
+      message: /--sasl-mechanism plain needs --sasl-username/,
+    },
+    {
+      what: 'a bad stale-checkpoint policy',
+      script: () => service('trainer'),
+      args: ['--brokers', 'memory', '--on-stale-checkpoint', 'ignore'],
+      message: /--on-stale-checkpoint must be one of fail, reset-to-checkpoint, reset-to-earliest/,
+    },
   ];
   for (const c of cases) {
     it(c.what, () => {
@@ -54,7 +100,10 @@ describe('bad invocations get one line naming the problem', () => {
       const r = spawnSync(process.execPath, [c.script(), ...args], { encoding: 'utf8', timeout: 60_000, env: { ...process.env, ...c.env } });
       expect(r.status, `${r.stdout}${r.stderr}`).not.toBe(0);
       expect(r.status).not.toBeNull();
-      const lines = r.stderr.trim().split('\n').filter((l) => l.trim() !== '' && !l.startsWith('{'));
+      const lines = r.stderr
+        .trim()
+        .split('\n')
+        .filter((l) => l.trim() !== '' && !l.startsWith('{'));
       expect(lines, r.stderr).toHaveLength(1);
       expect(lines[0]).toMatch(c.message);
       expect(r.stderr).not.toMatch(/^\s+at /m);

@@ -30,7 +30,11 @@ describe('deployment files', () => {
   });
 
   it('the dashboard is provisionable: stable uid, null id, our datasource, rate() and histogram_quantile()', () => {
-    const dash = JSON.parse(readFileSync(join(deploy, 'grafana', 'dashboards', 'freshet.json'), 'utf8')) as { id: null; uid: string; panels: Array<{ datasource: { uid: string } }> };
+    const dash = JSON.parse(readFileSync(join(deploy, 'grafana', 'dashboards', 'freshet.json'), 'utf8')) as {
+      id: null;
+      uid: string;
+      panels: Array<{ datasource: { uid: string } }>;
+    };
     expect(dash.id).toBeNull();
     expect(dash.uid).toBe('freshet-overview');
     const ds = parse(readFileSync(join(deploy, 'grafana', 'provisioning', 'datasources', 'prometheus.yml'), 'utf8')) as { datasources: Array<{ uid: string }> };
@@ -42,7 +46,15 @@ describe('deployment files', () => {
   });
 
   it('the compose file (checked statically: no Docker engine here) runs Kafka, the services, a feeder, Prometheus and Grafana, and would work as written', () => {
-    type Svc = { image?: string; pull_policy?: string; command?: string[]; volumes?: string[]; ports?: string[]; profiles?: string[]; environment?: Record<string, string> };
+    type Svc = {
+      image?: string;
+      pull_policy?: string;
+      command?: string[];
+      volumes?: string[];
+      ports?: string[];
+      profiles?: string[];
+      environment?: Record<string, string>;
+    };
     const compose = parse(readFileSync(join(deploy, 'docker-compose.yml'), 'utf8'), { merge: true }) as { services: Record<string, Svc> };
     expect(Object.keys(compose.services).sort()).toEqual(['feeder', 'grafana', 'ingest', 'kafka', 'prometheus', 'publisher', 'trainer']);
     for (const name of ['ingest', 'trainer', 'publisher']) {
@@ -82,17 +94,25 @@ describe('deployment files', () => {
     const stages = dockerfile.split(/^FROM /m).slice(1);
     expect(stages).toHaveLength(2);
     expect(stages[1]).toMatch(/COPY --from=build \/app \/app/);
-    const ignore = readFileSync(join(repoRoot, '.dockerignore'), 'utf8').split('\n').map((l) => l.trim());
+    const ignore = readFileSync(join(repoRoot, '.dockerignore'), 'utf8')
+      .split('\n')
+      .map((l) => l.trim());
     for (const path of ['**/node_modules', '.cache', '.git', 'bench/.cache']) expect(ignore, path).toContain(path);
     // every package.json the dependency layer copies exists
     for (const m of dockerfile.matchAll(/^COPY (\S+package\.json) /gm)) expect(existsSync(join(repoRoot, m[1])), m[1]).toBe(true);
   });
 
   it('the Kubernetes manifests wire distinct probes, resources, a writable checkpoint volume, a pullable image and drainable budgets', () => {
-    const docs = parseAllDocuments(readFileSync(join(deploy, 'k8s', 'freshet.yaml'), 'utf8')).map((d) => d.toJSON() as { kind: string; metadata: { name: string }; spec: Record<string, unknown> });
+    const docs = parseAllDocuments(readFileSync(join(deploy, 'k8s', 'freshet.yaml'), 'utf8')).map(
+      (d) => d.toJSON() as { kind: string; metadata: { name: string }; spec: Record<string, unknown> },
+    );
     const deployments = docs.filter((d) => d.kind === 'Deployment');
     expect(deployments.map((d) => d.metadata.name).sort()).toEqual(['freshet-ingest', 'freshet-publisher', 'freshet-trainer']);
-    type Pod = { securityContext?: { runAsUser?: number; runAsNonRoot?: boolean; fsGroup?: number }; containers: Array<Record<string, unknown>>; volumes?: Array<{ persistentVolumeClaim?: unknown }> };
+    type Pod = {
+      securityContext?: { runAsUser?: number; runAsNonRoot?: boolean; fsGroup?: number };
+      containers: Array<Record<string, unknown>>;
+      volumes?: Array<{ persistentVolumeClaim?: unknown }>;
+    };
     for (const d of deployments) {
       const pod = (d.spec as { template: { spec: Pod } }).template.spec;
       const c = pod.containers[0] as {
@@ -116,7 +136,9 @@ describe('deployment files', () => {
       // a pod with a volume makes it writable for the image's user
       if ((pod.volumes ?? []).some((v) => v.persistentVolumeClaim !== undefined)) expect(pod.securityContext?.fsGroup).toBe(pod.securityContext?.runAsUser);
     }
-    const trainer = (deployments.find((d) => d.metadata.name === 'freshet-trainer')?.spec as { template: { spec: Pod } }).template.spec.containers[0] as { startupProbe?: { failureThreshold: number; periodSeconds: number } };
+    const trainer = (deployments.find((d) => d.metadata.name === 'freshet-trainer')?.spec as { template: { spec: Pod } }).template.spec.containers[0] as {
+      startupProbe?: { failureThreshold: number; periodSeconds: number };
+    };
     // restoring a big checkpoint: minutes before liveness applies
     expect((trainer.startupProbe?.failureThreshold ?? 0) * (trainer.startupProbe?.periodSeconds ?? 0)).toBeGreaterThanOrEqual(300);
     const pdbs = docs.filter((d) => d.kind === 'PodDisruptionBudget');

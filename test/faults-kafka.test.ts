@@ -10,7 +10,20 @@ import { LocalSchemaRegistry, loadSchemaFiles } from '@freshet/avro';
 import { loadCorpusSentences, readImageLabelFile, dataFile } from '@freshet/datasets';
 import { TopicCatalogue, toWindows } from '@freshet/pipeline';
 import { KafkaTransport } from '@freshet/transport';
-import { deploymentEnv, everythingApplied, expectedCounts, expectEveryEventOnce, health, repoRoot, startService, stopService, testTrainerEnv, type RunningService, type TrainerHealth, feedData } from './services.js';
+import {
+  deploymentEnv,
+  everythingApplied,
+  expectedCounts,
+  expectEveryEventOnce,
+  health,
+  repoRoot,
+  startService,
+  stopService,
+  testTrainerEnv,
+  type RunningService,
+  type TrainerHealth,
+  feedData,
+} from './services.js';
 
 const brokers = inject('kafkaBrokers');
 
@@ -22,33 +35,37 @@ describe('faults on a real Kafka broker', () => {
     await Promise.all(running.map((s) => stopService(s, 'SIGKILL')));
   });
 
-  it('kill -9 of the trainer mid-stream: the restarted trainer resumes from its checkpoint and every event counts exactly once', { timeout: 300_000 }, async () => {
-    const prefix = `fault-${randomUUID().slice(0, 8)}.`;
-    const env = deploymentEnv(brokers, prefix);
-    const trainerEnv = { ...env, ...testTrainerEnv(mkdtempSync(join(tmpdir(), 'freshet-fault-'))) };
-    const images = readImageLabelFile(dataFile('mirflickr25k', 'train.tsv'));
-    const windows = toWindows('moby', loadCorpusSentences(['moby-dick']), 24).slice(0, 4000);
-    // what the model must hold at the end if every event is applied exactly once
-    const { labelPairs, tokens } = expectedCounts(images, windows);
-    running.push(await startService('ingest', env));
-    let trainer = await startService('trainer', trainerEnv);
-    running.push(trainer);
-    const transport = new KafkaTransport({ brokers: brokers.split(','), clientId: 'fault-feeder' });
-    const registry = new LocalSchemaRegistry(loadSchemaFiles().map((f) => f.text));
-    const topics = new TopicCatalogue(prefix);
-    const half = { images: images.slice(0, 2000), windows: windows.slice(0, 2000) };
-    await feedData(transport, registry, topics, { ...half, rate: 0 });
-    await waitFor(async () => (await trainerHealth(trainer)).applied >= 4000, { timeoutMs: 120_000, what: 'the first half' });
-    // more events, then kill -9 while the trainer holds work past its last checkpoint
-    await feedData(transport, registry, topics, { images: images.slice(2000, 2500), windows: windows.slice(2000, 2500), rate: 0 });
-    await waitFor(async () => (await trainerHealth(trainer)).applied >= 4500, { timeoutMs: 120_000, what: 'the extra events' });
-    await stopService(trainer, 'SIGKILL');
-    running.splice(running.indexOf(trainer), 1);
-    await feedData(transport, registry, topics, { images: images.slice(2500), windows: windows.slice(2500), rate: 0 });
-    trainer = await startService('trainer', trainerEnv);
-    running.push(trainer);
-    await expectEveryEventOnce(trainer, { images: images.length, labelPairs, tokens }, 'every event applied after the restart');
-  });
+  it(
+    'kill -9 of the trainer mid-stream: the restarted trainer resumes from its checkpoint and every event counts exactly once',
+    { timeout: 300_000 },
+    async () => {
+      const prefix = `fault-${randomUUID().slice(0, 8)}.`;
+      const env = deploymentEnv(brokers, prefix);
+      const trainerEnv = { ...env, ...testTrainerEnv(mkdtempSync(join(tmpdir(), 'freshet-fault-'))) };
+      const images = readImageLabelFile(dataFile('mirflickr25k', 'train.tsv'));
+      const windows = toWindows('moby', loadCorpusSentences(['moby-dick']), 24).slice(0, 4000);
+      // what the model must hold at the end if every event is applied exactly once
+      const { labelPairs, tokens } = expectedCounts(images, windows);
+      running.push(await startService('ingest', env));
+      let trainer = await startService('trainer', trainerEnv);
+      running.push(trainer);
+      const transport = new KafkaTransport({ brokers: brokers.split(','), clientId: 'fault-feeder' });
+      const registry = new LocalSchemaRegistry(loadSchemaFiles().map((f) => f.text));
+      const topics = new TopicCatalogue(prefix);
+      const half = { images: images.slice(0, 2000), windows: windows.slice(0, 2000) };
+      await feedData(transport, registry, topics, { ...half, rate: 0 });
+      await waitFor(async () => (await trainerHealth(trainer)).applied >= 4000, { timeoutMs: 120_000, what: 'the first half' });
+      // more events, then kill -9 while the trainer holds work past its last checkpoint
+      await feedData(transport, registry, topics, { images: images.slice(2000, 2500), windows: windows.slice(2000, 2500), rate: 0 });
+      await waitFor(async () => (await trainerHealth(trainer)).applied >= 4500, { timeoutMs: 120_000, what: 'the extra events' });
+      await stopService(trainer, 'SIGKILL');
+      running.splice(running.indexOf(trainer), 1);
+      await feedData(transport, registry, topics, { images: images.slice(2500), windows: windows.slice(2500), rate: 0 });
+      trainer = await startService('trainer', trainerEnv);
+      running.push(trainer);
+      await expectEveryEventOnce(trainer, { images: images.length, labelPairs, tokens }, 'every event applied after the restart');
+    },
+  );
 });
 
 describe('broker restart', () => {
@@ -107,12 +124,21 @@ describe('publisher killed between the chunks of a snapshot', () => {
       await waitFor(async () => (await trainerHealth(trainer)).applied >= images.length, { timeoutMs: 120_000, what: 'training' });
       // enough model updates on the topic for a snapshot of more than two 16 KiB chunks
       const admin = await transport.admin();
-      await waitFor(async () => (await admin.endOffsets(topics.modelUpdates)).reduce((n, o) => n + o.offset, 0) >= 500, { timeoutMs: 60_000, what: 'the trainer to publish its updates' });
+      await waitFor(async () => (await admin.endOffsets(topics.modelUpdates)).reduce((n, o) => n + o.offset, 0) >= 500, {
+        timeoutMs: 60_000,
+        what: 'the trainer to publish its updates',
+      });
       await admin.close();
       // small chunks, and a publisher that dies after writing two of them
       // the fault comes from outside the service: a module loaded first that exits on the third chunk
       const hook = pathToFileURL(join(repoRoot, 'test', 'hooks', 'exit-after-snapshot-chunks.mjs')).href;
-      const dying = await startService('publisher', { ...env, FRESHET_PUBLISH_EVERY_MS: '500', FRESHET_CHUNK_BYTES: '16384', FRESHET_TEST_EXIT_AFTER_CHUNKS: '2', NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} --import ${hook}`.trim() });
+      const dying = await startService('publisher', {
+        ...env,
+        FRESHET_PUBLISH_EVERY_MS: '500',
+        FRESHET_CHUNK_BYTES: '16384',
+        FRESHET_TEST_EXIT_AFTER_CHUNKS: '2',
+        NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} --import ${hook}`.trim(),
+      });
       const exit = await new Promise<number | null>((resolve) => {
         if (dying.child.exitCode !== null) resolve(dying.child.exitCode);
         else dying.child.once('exit', (code) => resolve(code));
@@ -136,7 +162,8 @@ describe('publisher killed between the chunks of a snapshot', () => {
         await consumer.run({
           eachMessage: async ({ message }) => {
             keys.push(message.key?.toString() ?? '');
-            if (message.key?.toString() === 'manifest' && message.value) manifests.push((manifestType.fromBuffer(message.value.subarray(5)) as { version: number }).version);
+            if (message.key?.toString() === 'manifest' && message.value)
+              manifests.push((manifestType.fromBuffer(message.value.subarray(5)) as { version: number }).version);
           },
         });
         await waitFor(() => keys.length >= end, { timeoutMs: 60_000, what: `the ${end} records of the snapshot topic`, intervalMs: 200 });
@@ -149,10 +176,13 @@ describe('publisher killed between the chunks of a snapshot', () => {
       const healthy = await startService('publisher', { ...env, FRESHET_PUBLISH_EVERY_MS: '500', FRESHET_CHUNK_BYTES: '16384' });
       services.push(healthy);
       let after = afterCrash;
-      await waitFor(async () => {
-        after = await readTopic();
-        return after.manifests.length > 0;
-      }, { timeoutMs: 120_000, what: 'a complete snapshot' });
+      await waitFor(
+        async () => {
+          after = await readTopic();
+          return after.manifests.length > 0;
+        },
+        { timeoutMs: 120_000, what: 'a complete snapshot' },
+      );
       // the half-written version's chunks stay orphaned: no manifest ever names their version
       const orphan = afterCrash.keys[0];
       expect(after.manifests.map((v) => `v${v}`)).not.toContain(orphan);

@@ -13,16 +13,39 @@ export function exposedNames(metricsText: string): Set<string> {
   return names;
 }
 
-const FUNCTIONS = new Set(['sum', 'rate', 'increase', 'max', 'min', 'avg', 'histogram_quantile', 'time', 'clamp_min', 'by', 'and', 'or', 'on', 'le', 'count', 'without', 'humanizeDuration']);
+const FUNCTIONS = new Set([
+  'sum',
+  'rate',
+  'increase',
+  'max',
+  'min',
+  'avg',
+  'histogram_quantile',
+  'time',
+  'clamp_min',
+  'by',
+  'and',
+  'or',
+  'on',
+  'le',
+  'count',
+  'without',
+  'humanizeDuration',
+]);
 
 /** The metric names a PromQL expression reads (identifiers that are not functions, keywords or labels). */
 export function queriedNames(expr: string): string[] {
-  const withoutLabels = expr.replace(/\{[^}]*\}/g, '').replace(/by \([^)]*\)/g, '').replace(/\[[^\]]*\]/g, '');
+  const withoutLabels = expr
+    .replace(/\{[^}]*\}/g, '')
+    .replace(/by \([^)]*\)/g, '')
+    .replace(/\[[^\]]*\]/g, '');
   return [...withoutLabels.matchAll(/[a-zA-Z_:][a-zA-Z0-9_:]*/g)].map((m) => m[0]).filter((n) => !FUNCTIONS.has(n) && n.startsWith('freshet_'));
 }
 
 export function dashboardQueries(): string[] {
-  const dash = JSON.parse(readFileSync(join(repoRoot, 'deploy', 'grafana', 'dashboards', 'freshet.json'), 'utf8')) as { panels: Array<{ targets: Array<{ expr: string }> }> };
+  const dash = JSON.parse(readFileSync(join(repoRoot, 'deploy', 'grafana', 'dashboards', 'freshet.json'), 'utf8')) as {
+    panels: Array<{ targets: Array<{ expr: string }> }>;
+  };
   return dash.panels.flatMap((p) => p.targets.map((t) => t.expr));
 }
 

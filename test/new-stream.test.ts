@@ -44,7 +44,12 @@ describe('a stream added as one folder and a line in the stream list', () => {
       groupId: 'trainer',
       metrics: createRegistry('trainer'),
     });
-    const publisher = new PublisherProcessor({ ...publisherSettings.with({ publishEveryMs: 1e9, publishEveryUpdates: 1e9 }), ...wiring, groupId: 'publisher', metrics: createRegistry('publisher') });
+    const publisher = new PublisherProcessor({
+      ...publisherSettings.with({ publishEveryMs: 1e9, publishEveryUpdates: 1e9 }),
+      ...wiring,
+      groupId: 'publisher',
+      metrics: createRegistry('publisher'),
+    });
     const reader = new SnapshotReader(transport, registry, topics, 'reader');
     await Promise.all([ingest.start(), trainer.start(), publisher.start(), reader.start()]);
 
@@ -55,7 +60,9 @@ describe('a stream added as one folder and a line in the stream list', () => {
     await feedEvents(transport, registry, topics, { sources: [imageLabelSource(images), tagSource], rate: 0 });
     // a bad one: no tags at all, dead-lettered with the reason like any stream's
     const producer = await transport.producer();
-    await producer.send(topics.raw('tag-sets'), [{ key: Buffer.from('empty'), value: await new Codecs(registry, topics).raw(tagSetsStream).encode({ itemId: 'empty', tags: [], eventTime: Date.now() }) }]);
+    await producer.send(topics.raw('tag-sets'), [
+      { key: Buffer.from('empty'), value: await new Codecs(registry, topics).raw(tagSetsStream).encode({ itemId: 'empty', tags: [], eventTime: Date.now() }) },
+    ]);
     await waitFor(() => trainer.applied >= 2 * images.length, { timeoutMs: 60_000, what: 'the trainer to apply both streams' });
     await waitFor(() => transport.endOffset(topics.deadLetters, 0) >= 1, { timeoutMs: 30_000, what: 'the empty tag set dead-lettered' });
 
@@ -70,7 +77,10 @@ describe('a stream added as one folder and a line in the stream list', () => {
     const admin = await transport.admin();
     const ends = await admin.endOffsets(topics.modelUpdates);
     await admin.close();
-    await waitFor(() => ends.every((e) => (publisher.consumed.get(`${e.topic}#${e.partition}`) ?? 0) >= e.offset), { timeoutMs: 30_000, what: 'the publisher to read every update' });
+    await waitFor(() => ends.every((e) => (publisher.consumed.get(`${e.topic}#${e.partition}`) ?? 0) >= e.offset), {
+      timeoutMs: 30_000,
+      what: 'the publisher to read every update',
+    });
     await publisher.publish();
     await waitFor(() => reader.current !== null, { timeoutMs: 30_000, what: 'a snapshot' });
     expect(reader.current?.tables.get('WORD')?.vocab.size).toBe(distinct.size);

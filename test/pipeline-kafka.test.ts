@@ -33,7 +33,13 @@ describe('the pipeline as separate processes on a real Kafka broker', () => {
     const env = { KAFKA_BROKERS: brokers, FRESHET_TOPIC_PREFIX: prefix, FRESHET_PARTITIONS: '2' };
     const checkpoints = mkdtempSync(join(tmpdir(), 'freshet-it-'));
     services.push(await startService('ingest', env));
-    const trainer = await startService('trainer', { ...env, FRESHET_CHECKPOINT_DIR: checkpoints, FRESHET_CHECKPOINT_EVERY_MS: '2000', FRESHET_IMAGE_DIM: '32', FRESHET_WORD_DIM: '32' });
+    const trainer = await startService('trainer', {
+      ...env,
+      FRESHET_CHECKPOINT_DIR: checkpoints,
+      FRESHET_CHECKPOINT_EVERY_MS: '2000',
+      FRESHET_IMAGE_DIM: '32',
+      FRESHET_WORD_DIM: '32',
+    });
     services.push(trainer);
     services.push(await startService('publisher', { ...env, FRESHET_PUBLISH_EVERY_MS: '3000' }));
 
@@ -42,7 +48,12 @@ describe('the pipeline as separate processes on a real Kafka broker', () => {
     const windows = toWindows('moby', loadCorpusSentences(['moby-dick']), 24).slice(0, 3000);
     const topics = new TopicCatalogue(prefix);
     const transport = new KafkaTransport({ brokers: brokers.split(','), clientId: 'it-feeder' });
-    const fed = await feedData(transport, new LocalSchemaRegistry(loadSchemaFiles().map((f) => f.text)), topics, { images: split.train, windows, rate: 0, batch: 200 });
+    const fed = await feedData(transport, new LocalSchemaRegistry(loadSchemaFiles().map((f) => f.text)), topics, {
+      images: split.train,
+      windows,
+      rate: 0,
+      batch: 200,
+    });
     expect(fed.sent).toBe(split.train.length + windows.length);
 
     // a downstream consumer with only the .avsc files: assemble the newest complete version
@@ -53,7 +64,8 @@ describe('the pipeline as separate processes on a real Kafka broker', () => {
     await consumer.connect();
     await consumer.subscribe({ topic: topics.snapshots, fromBeginning: true });
     const chunks = new Map<number, Map<number, { kind: string; dim: number; ids: string[]; vectors: Buffer; biases: Buffer }>>();
-    let complete: { version: number; counts: Record<string, number>; tables: Map<string, Map<string, Float32Array>>; biases: Map<string, number> } | null = null;
+    let complete: { version: number; counts: Record<string, number>; tables: Map<string, Map<string, Float32Array>>; biases: Map<string, number> } | null =
+      null;
     await consumer.run({
       eachMessage: async ({ message }) => {
         const value = message.value;
@@ -87,9 +99,18 @@ describe('the pipeline as separate processes on a real Kafka broker', () => {
     const words = (await health<{ words: number }>(trainer)).words;
     const target = split.train.length;
     const counts = (): Record<string, number> => (complete as { counts: Record<string, number> } | null)?.counts ?? {};
-    await waitFor(() => (counts().IMAGE ?? 0) >= target && (counts().WORD ?? 0) >= words, { timeoutMs: 120_000, what: 'a snapshot holding every image and word', intervalMs: 500 });
+    await waitFor(() => (counts().IMAGE ?? 0) >= target && (counts().WORD ?? 0) >= words, {
+      timeoutMs: 120_000,
+      what: 'a snapshot holding every image and word',
+      intervalMs: 500,
+    });
     await consumer.disconnect();
-    const snapshot = complete as { version: number; counts: Record<string, number>; tables: Map<string, Map<string, Float32Array>>; biases: Map<string, number> } | null;
+    const snapshot = complete as {
+      version: number;
+      counts: Record<string, number>;
+      tables: Map<string, Map<string, Float32Array>>;
+      biases: Map<string, number>;
+    } | null;
     expect(snapshot?.counts.IMAGE).toBe(target);
     expect(snapshot?.counts.LABEL).toBe(38);
     expect(snapshot?.counts.WORD ?? 0).toBeGreaterThan(3000);
@@ -119,7 +140,11 @@ describe('the pipeline as separate processes on a real Kafka broker', () => {
       join(dir, 'prometheus.yml'),
       `global:\n  scrape_interval: 1s\nscrape_configs:\n  - job_name: freshet\n    static_configs:\n      - targets: [${services.map((s) => `'127.0.0.1:${s.port}'`).join(', ')}]\n`,
     );
-    const prom = spawn('prometheus', [`--config.file=${join(dir, 'prometheus.yml')}`, `--storage.tsdb.path=${join(dir, 'data')}`, `--web.listen-address=127.0.0.1:${promPort}`], { stdio: 'ignore' });
+    const prom = spawn(
+      'prometheus',
+      [`--config.file=${join(dir, 'prometheus.yml')}`, `--storage.tsdb.path=${join(dir, 'data')}`, `--web.listen-address=127.0.0.1:${promPort}`],
+      { stdio: 'ignore' },
+    );
     try {
       const query = async (q: string): Promise<Array<{ metric: Record<string, string>; value: [number, string] }>> => {
         const r = await fetch(`http://127.0.0.1:${promPort}/api/v1/query?query=${encodeURIComponent(q)}`);

@@ -24,7 +24,10 @@ function pythonWithRequirements(): string {
   }
   const ok = spawnSync(python, ['-c', 'import confluent_kafka, fastavro'], { encoding: 'utf8' });
   if (ok.status !== 0) {
-    const pip = spawnSync(python, ['-m', 'pip', 'install', '-q', '-r', join(repoRoot, 'examples', 'python', 'requirements.txt')], { encoding: 'utf8', timeout: 600_000 });
+    const pip = spawnSync(python, ['-m', 'pip', 'install', '-q', '-r', join(repoRoot, 'examples', 'python', 'requirements.txt')], {
+      encoding: 'utf8',
+      timeout: 600_000,
+    });
     if (pip.status !== 0) throw new Error(`pip install failed: ${pip.stderr}`);
   }
   return python;
@@ -55,21 +58,30 @@ describe('a downstream reader in Python, written from docs/wire-format.md', () =
     const images = readImageLabelFile(dataFile('mirflickr25k', 'train.tsv')).slice(0, 1500);
     const windows = toWindows('moby', loadCorpusSentences(['moby-dick']), 24).slice(0, 3000);
     const topics = new TopicCatalogue(prefix);
-    await feedData(new KafkaTransport({ brokers: brokers.split(','), clientId: 'py-feeder' }), new LocalSchemaRegistry(loadSchemaFiles().map((f) => f.text)), topics, { images, windows, rate: 0 });
-    const cli = (args: string[]): Record<string, unknown> => json(process.execPath, [join(repoRoot, 'tools', 'cli', 'dist', 'main.js'), 'snapshot', '--brokers', brokers, '--topic-prefix', prefix, ...args]);
+    await feedData(
+      new KafkaTransport({ brokers: brokers.split(','), clientId: 'py-feeder' }),
+      new LocalSchemaRegistry(loadSchemaFiles().map((f) => f.text)),
+      topics,
+      { images, windows, rate: 0 },
+    );
+    const cli = (args: string[]): Record<string, unknown> =>
+      json(process.execPath, [join(repoRoot, 'tools', 'cli', 'dist', 'main.js'), 'snapshot', '--brokers', brokers, '--topic-prefix', prefix, ...args]);
     // several snapshots are cut while the stream is applied (rows are published every second):
     // wait until the trainer has applied the whole stream, then for a snapshot that holds every
     // image and every word the trainer knows, the last one the stream makes
     await everythingApplied(trainer, 'the stream');
     const words = (await health<{ words: number }>(trainer)).words;
-    await waitFor(async () => {
-      try {
-        const counts = cli([]).counts as Record<string, number>;
-        return (counts.IMAGE ?? 0) >= images.length && (counts.WORD ?? 0) >= words;
-      } catch {
-        return false;
-      }
-    }, { timeoutMs: 180_000, what: 'a snapshot with every image and word' });
+    await waitFor(
+      async () => {
+        try {
+          const counts = cli([]).counts as Record<string, number>;
+          return (counts.IMAGE ?? 0) >= images.length && (counts.WORD ?? 0) >= words;
+        } catch {
+          return false;
+        }
+      },
+      { timeoutMs: 180_000, what: 'a snapshot with every image and word' },
+    );
     // the publisher cuts no new version once the stream is applied: both readers see the same one
     const queries = ['--neighbours', 'whale,sea,captain', '--labels-of', `${images[0].id},${images[1].id}`, '--count', '5'];
     const ours = cli(queries);
@@ -83,7 +95,10 @@ describe('a downstream reader in Python, written from docs/wire-format.md', () =
       expect(Object.keys(b).sort()).toEqual(Object.keys(a).sort());
       for (const q of Object.keys(a)) {
         expect(a[q].length, q).toBe(5);
-        expect(b[q].map((x) => x.id), q).toEqual(a[q].map((x) => x.id));
+        expect(
+          b[q].map((x) => x.id),
+          q,
+        ).toEqual(a[q].map((x) => x.id));
         for (let j = 0; j < 5; j++) expect(b[q][j].score, q).toBeCloseTo(a[q][j].score, 4);
       }
     }

@@ -9,14 +9,22 @@ import { repoRoot } from './services.js';
  */
 describe('quick start', () => {
   it('the streaming demo runs end to end on the embedded default and learns', { timeout: 300_000 }, async () => {
-    const child = spawn(process.execPath, [join(repoRoot, 'tools', 'cli', 'dist', 'main.js'), 'demo', '--http-port', '0'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [join(repoRoot, 'tools', 'cli', 'dist', 'main.js'), 'demo', '--http-port', '0'], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let out = '';
     child.stdout.on('data', (d: Buffer) => (out += d.toString()));
     child.stderr.on('data', (d: Buffer) => (out += d.toString()));
     const code = await new Promise<number | null>((resolve) => child.once('exit', (c) => resolve(c)));
     expect(code, out.slice(-3000)).toBe(0);
     const last = out.trim().split('\n').pop() ?? '';
-    const result = JSON.parse(last) as { events: number; heldOutP5OverTime: Array<[number, number]>; finalP5: number; snapshotVersion: number | null; neighbours: Record<string, string[]> };
+    const result = JSON.parse(last) as {
+      events: number;
+      heldOutP5OverTime: Array<[number, number]>;
+      finalP5: number;
+      snapshotVersion: number | null;
+      neighbours: Record<string, string[]>;
+    };
     expect(result.events).toBeGreaterThan(70_000);
     // it learns from the stream: held-out P@5 never falls from the first report to the last and
     // ends at about four times chance (one held-out label among 38: P@5 by chance is 1/38)

@@ -77,7 +77,10 @@ describe('failures that used to look healthy, on a real broker', () => {
     const now = Date.now();
     await producer.send(topics.raw('image-labels'), [
       { key: Buffer.from('a'), value: await codec.encode({ imageId: 'a', labels: ['sky'], eventTime: now, weight: null, source: null }) },
-      { key: Buffer.from('future'), value: await codec.encode({ imageId: 'future', labels: ['sky'], eventTime: Date.UTC(3000, 0, 1), weight: null, source: null }) },
+      {
+        key: Buffer.from('future'),
+        value: await codec.encode({ imageId: 'future', labels: ['sky'], eventTime: Date.UTC(3000, 0, 1), weight: null, source: null }),
+      },
       { key: Buffer.from('b'), value: await codec.encode({ imageId: 'b', labels: ['sea'], eventTime: now, weight: null, source: null }) },
     ]);
     await producer.close();

@@ -75,7 +75,10 @@ export interface IngestHealth {
 }
 
 /** What the trainer's model must hold if every event is applied exactly once: label pairs and tokens after normalisation. */
-export function expectedCounts(images: Array<{ id: string; labels: string[] }>, windows: Array<{ documentId: string; tokens: string[] }>): { labelPairs: number; tokens: number } {
+export function expectedCounts(
+  images: Array<{ id: string; labels: string[] }>,
+  windows: Array<{ documentId: string; tokens: string[] }>,
+): { labelPairs: number; tokens: number } {
   let labelPairs = 0;
   for (const img of images) {
     const n = normaliseImageLabel({ imageId: img.id, labels: img.labels, eventTime: 1, weight: null, source: null });
@@ -139,16 +142,26 @@ export async function everythingApplied(trainer: RunningService, what: string, o
  * more can reach it (every raw record forwarded, every training record applied), then checks it
  * holds exactly them and every image: each event applied once. Returns the final /healthz.
  */
-export async function expectEveryEventOnce(trainer: RunningService, expected: { images: number; labelPairs: number; tokens: number }, what: string, options: { ingest?: boolean } = {}): Promise<TrainerHealth> {
+export async function expectEveryEventOnce(
+  trainer: RunningService,
+  expected: { images: number; labelPairs: number; tokens: number },
+  what: string,
+  options: { ingest?: boolean } = {},
+): Promise<TrainerHealth> {
   let last: TrainerHealth | null = null;
   try {
-    await waitFor(async () => {
-      last = await health<TrainerHealth>(trainer);
-      return last.labelPairs >= expected.labelPairs && last.tokens >= expected.tokens;
-    }, { timeoutMs: 180_000, what: what });
+    await waitFor(
+      async () => {
+        last = await health<TrainerHealth>(trainer);
+        return last.labelPairs >= expected.labelPairs && last.tokens >= expected.tokens;
+      },
+      { timeoutMs: 180_000, what: what },
+    );
   } catch (err) {
     // what the trainer held and said: the failure explains itself
-    throw new Error(`${(err as Error).message}; expected ${JSON.stringify(expected)}, last /healthz ${JSON.stringify(last)}; trainer log:\n${trainer.log.join('').slice(-4000)}`);
+    throw new Error(
+      `${(err as Error).message}; expected ${JSON.stringify(expected)}, last /healthz ${JSON.stringify(last)}; trainer log:\n${trainer.log.join('').slice(-4000)}`,
+    );
   }
   await everythingApplied(trainer, what, options);
   const h = await health<TrainerHealth>(trainer);

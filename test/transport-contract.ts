@@ -16,7 +16,13 @@ export function transportContract(name: string, makeTransport: () => Promise<Tra
 
     const unique = (prefix: string): string => `${prefix}-${randomUUID().slice(0, 8)}`;
 
-    async function collect(t: Transport, groupId: string, topic: string, until: (seen: Batch[]) => boolean, timeoutMs = 30_000): Promise<{ consumer: Consumer; batches: Batch[] }> {
+    async function collect(
+      t: Transport,
+      groupId: string,
+      topic: string,
+      until: (seen: Batch[]) => boolean,
+      timeoutMs = 30_000,
+    ): Promise<{ consumer: Consumer; batches: Batch[] }> {
       const batches: Batch[] = [];
       const consumer = await t.consumer({ groupId, topics: [topic], fromBeginning: true });
       open.push(consumer);
@@ -63,7 +69,10 @@ export function transportContract(name: string, makeTransport: () => Promise<Tra
       const admin = await t.admin();
       await admin.createTopics([{ topic, partitions: 1 }]);
       const producer = await t.producer();
-      await producer.send(topic, Array.from({ length: 10 }, (_, i) => ({ key: null, value: Buffer.from(String(i)), partition: 0 })));
+      await producer.send(
+        topic,
+        Array.from({ length: 10 }, (_, i) => ({ key: null, value: Buffer.from(String(i)), partition: 0 })),
+      );
       const first = await collect(t, group, topic, (b) => count(b) >= 10);
       // commit up to (not including) offset 6: offsets 6..9 were not safely processed
       await first.consumer.commit([{ topic, partition: 0, offset: 6 }]);
@@ -86,19 +95,31 @@ export function transportContract(name: string, makeTransport: () => Promise<Tra
       const admin = await t.admin();
       await admin.createTopics([{ topic, partitions: 4 }]);
       const producer = await t.producer();
-      await producer.send(topic, Array.from({ length: 4 }, (_, p) => ({ key: null, value: Buffer.from('x'), partition: p })));
+      await producer.send(
+        topic,
+        Array.from({ length: 4 }, (_, p) => ({ key: null, value: Buffer.from('x'), partition: p })),
+      );
       const a = await collect(t, group, topic, (b) => count(b) >= 1);
       const b = await t.consumer({ groupId: group, topics: [topic], fromBeginning: true });
       open.push(b);
       void b.run(async () => undefined);
-      await waitFor(() => a.consumer.assignment().length === 2 && b.assignment().length === 2, { timeoutMs: 30_000, what: 'two partitions for each member', intervalMs: 100 });
+      await waitFor(() => a.consumer.assignment().length === 2 && b.assignment().length === 2, {
+        timeoutMs: 30_000,
+        what: 'two partitions for each member',
+        intervalMs: 100,
+      });
       expect(a.consumer.assignment().length).toBe(2);
       expect(b.assignment().length).toBe(2);
       const all = [...a.consumer.assignment(), ...b.assignment()].map((tp) => tp.partition).sort();
       expect(all).toEqual([0, 1, 2, 3]);
       await b.close();
       await waitFor(() => a.consumer.assignment().length === 4, { timeoutMs: 30_000, what: 'all four partitions for the member left', intervalMs: 100 });
-      expect(a.consumer.assignment().map((tp) => tp.partition).sort()).toEqual([0, 1, 2, 3]);
+      expect(
+        a.consumer
+          .assignment()
+          .map((tp) => tp.partition)
+          .sort(),
+      ).toEqual([0, 1, 2, 3]);
       await producer.close();
       await admin.close();
     });
@@ -110,7 +131,10 @@ export function transportContract(name: string, makeTransport: () => Promise<Tra
       const admin = await t.admin();
       await admin.createTopics([{ topic, partitions: 3 }]);
       const producer = await t.producer();
-      await producer.send(topic, Array.from({ length: 3 }, (_, p) => ({ key: null, value: Buffer.from(`r${p}`), partition: p })));
+      await producer.send(
+        topic,
+        Array.from({ length: 3 }, (_, p) => ({ key: null, value: Buffer.from(`r${p}`), partition: p })),
+      );
       const seenByStandby: string[] = [];
       const owner = await t.consumer({ groupId: group, topics: [topic], fromBeginning: true, exclusive: true });
       void owner.run(async (batch) => {
@@ -121,7 +145,13 @@ export function transportContract(name: string, makeTransport: () => Promise<Tra
       await waitFor(() => owner.assignment().length === 3, { timeoutMs: 30_000, what: 'every partition for the owner', intervalMs: 100 });
       expect(owner.assignment().length).toBe(3);
       const standbyShares: number[] = [];
-      const standby = await t.consumer({ groupId: group, topics: [topic], fromBeginning: true, exclusive: true, onAssignment: (a) => standbyShares.push(a.length) });
+      const standby = await t.consumer({
+        groupId: group,
+        topics: [topic],
+        fromBeginning: true,
+        exclusive: true,
+        onAssignment: (a) => standbyShares.push(a.length),
+      });
       open.push(standby);
       void standby.run(async (batch) => {
         for (const r of batch.records) seenByStandby.push(r.value?.toString() ?? '');
@@ -136,7 +166,12 @@ export function transportContract(name: string, makeTransport: () => Promise<Tra
       await waitFor(async () => (await committed()).every((o) => o === 1), { timeoutMs: 30_000, what: 'the owner to commit every partition', intervalMs: 100 });
       await owner.close();
       await waitFor(() => standby.assignment().length === 3, { timeoutMs: 30_000, what: 'every partition for the standby', intervalMs: 100 });
-      expect(standby.assignment().map((tp) => tp.partition).sort()).toEqual([0, 1, 2]);
+      expect(
+        standby
+          .assignment()
+          .map((tp) => tp.partition)
+          .sort(),
+      ).toEqual([0, 1, 2]);
       // it resumes from the owner's committed offsets: only records written after the handover
       await producer.send(topic, [{ key: null, value: Buffer.from('after'), partition: 1 }]);
       await waitFor(() => seenByStandby.length > 0, { timeoutMs: 30_000, what: 'a record for the standby', intervalMs: 100 });
@@ -222,7 +257,11 @@ export function transportContract(name: string, makeTransport: () => Promise<Tra
       await admin.createTopics([{ topic, partitions: 1 }]);
       await admin.close();
       const producer = await t.producer();
-      const records = Array.from({ length: 3000 }, (_, i) => ({ key: Buffer.from(`k${i}`), value: Buffer.alloc(1000, i % 251), headers: { origin: `0:${i}:0` } }));
+      const records = Array.from({ length: 3000 }, (_, i) => ({
+        key: Buffer.from(`k${i}`),
+        value: Buffer.alloc(1000, i % 251),
+        headers: { origin: `0:${i}:0` },
+      }));
       const placed = await producer.send(topic, records);
       await producer.close();
       expect(placed.map((p) => p.offset)).toEqual(records.map((_, i) => i));

@@ -99,8 +99,14 @@ const datasets = Object.fromEntries(
             vsWarp: spread(runs.map((r) => r.run.speedups[n]?.vsWarp ?? null)),
             bestP5: spread(best.map((b) => b?.p5 ?? null)),
             bestMap: spread(best.map((b) => b?.map ?? null)),
-            secondsToLightfmTarget: spread(runs.map((r) => r.run.targets.lightfm?.seconds[n]?.wall ?? null), true),
-            cpuSecondsToLightfmTarget: spread(runs.map((r) => r.run.targets.lightfm?.seconds[n]?.cpu ?? null), true),
+            secondsToLightfmTarget: spread(
+              runs.map((r) => r.run.targets.lightfm?.seconds[n]?.wall ?? null),
+              true,
+            ),
+            cpuSecondsToLightfmTarget: spread(
+              runs.map((r) => r.run.targets.lightfm?.seconds[n]?.cpu ?? null),
+              true,
+            ),
             chosen: best.map((b) => b?.chosen ?? null),
           },
         ];
@@ -113,7 +119,11 @@ const datasets = Object.fromEntries(
       ? {
           vsLightfm: { goal: goal.vsLightfm, met: atLeast(head.vsLightfm, goal.vsLightfm) },
           p5AndMapAtLeastLightfm: {
-            met: head.bestP5.median !== null && lightfm.bestP5.median !== null && head.bestP5.median >= lightfm.bestP5.median && (head.bestMap.median ?? 0) >= (lightfm.bestMap.median ?? 0),
+            met:
+              head.bestP5.median !== null &&
+              lightfm.bestP5.median !== null &&
+              head.bestP5.median >= lightfm.bestP5.median &&
+              (head.bestMap.median ?? 0) >= (lightfm.bestMap.median ?? 0),
           },
           vsUniform: goal.vsUniform === null ? null : { goal: goal.vsUniform, met: atLeast(head.vsUniform, goal.vsUniform) },
         }

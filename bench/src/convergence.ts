@@ -43,13 +43,48 @@ interface Contender {
 
 const adagrad = { optimizer: 'adagrad', labelBias: true, reg } as const;
 const contenders: Record<string, Contender> = {
-  uniform: { base: { ...adagrad, sampler: 'uniform' }, lrs: lrGrid, knob: { name: 'reg', values: [0, 0.001, 0.003, 0.01, 0.03] }, about: 'uniform negatives, AdaGrad, label biases: the control' },
-  dns: { base: { ...adagrad, sampler: 'uniform' }, lrs: lrGrid, knob: { name: 'candidates', values: [2, 3, 4, 6, 8] }, about: 'the hardest of c uniform candidates (dynamic negative sampling), AdaGrad, biases' },
-  warp: { base: { ...adagrad, sampler: 'warp' }, lrs: lrGrid, knob: { name: 'maxSampled', values: [3, 10, 30, 100, INF] }, about: 'WARP, AdaGrad, biases (LightFM\'s model in our kernel)' },
-  adaptive: { base: { ...adagrad, sampler: 'adaptive' }, lrs: lrGrid, knob: { name: 'lambdaFraction', values: [0.1, 0.3, 1, 2, INF] }, about: "the papers' rank-table sampler (λ = ∞ is uniform), AdaGrad, biases" },
-  'adaptive-async': { base: { ...adagrad, sampler: 'adaptive', asyncRefresh: true }, lrs: lrGrid, knob: { name: 'lambdaFraction', values: [0.1, 0.3, 1, 2, INF] }, about: "the papers' sampler with its rank tables rebuilt on a second thread (training never waits for a sort), AdaGrad, biases" },
-  'uniform-sgd': { base: { optimizer: 'sgd', labelBias: false, reg: 0.01, sampler: 'uniform' }, lrs: sgdLrGrid, knob: { name: 'reg', values: [0, 0.001, 0.003, 0.01, 0.03] }, about: "uniform negatives, plain SGD, no biases (the papers' model)" },
-  'warp-sgd': { base: { optimizer: 'sgd', labelBias: false, reg: 0.01, sampler: 'warp' }, lrs: sgdLrGrid, knob: { name: 'maxSampled', values: [3, 10, 30, 100, INF] }, about: 'WARP, plain SGD, no biases' },
+  uniform: {
+    base: { ...adagrad, sampler: 'uniform' },
+    lrs: lrGrid,
+    knob: { name: 'reg', values: [0, 0.001, 0.003, 0.01, 0.03] },
+    about: 'uniform negatives, AdaGrad, label biases: the control',
+  },
+  dns: {
+    base: { ...adagrad, sampler: 'uniform' },
+    lrs: lrGrid,
+    knob: { name: 'candidates', values: [2, 3, 4, 6, 8] },
+    about: 'the hardest of c uniform candidates (dynamic negative sampling), AdaGrad, biases',
+  },
+  warp: {
+    base: { ...adagrad, sampler: 'warp' },
+    lrs: lrGrid,
+    knob: { name: 'maxSampled', values: [3, 10, 30, 100, INF] },
+    about: "WARP, AdaGrad, biases (LightFM's model in our kernel)",
+  },
+  adaptive: {
+    base: { ...adagrad, sampler: 'adaptive' },
+    lrs: lrGrid,
+    knob: { name: 'lambdaFraction', values: [0.1, 0.3, 1, 2, INF] },
+    about: "the papers' rank-table sampler (λ = ∞ is uniform), AdaGrad, biases",
+  },
+  'adaptive-async': {
+    base: { ...adagrad, sampler: 'adaptive', asyncRefresh: true },
+    lrs: lrGrid,
+    knob: { name: 'lambdaFraction', values: [0.1, 0.3, 1, 2, INF] },
+    about: "the papers' sampler with its rank tables rebuilt on a second thread (training never waits for a sort), AdaGrad, biases",
+  },
+  'uniform-sgd': {
+    base: { optimizer: 'sgd', labelBias: false, reg: 0.01, sampler: 'uniform' },
+    lrs: sgdLrGrid,
+    knob: { name: 'reg', values: [0, 0.001, 0.003, 0.01, 0.03] },
+    about: "uniform negatives, plain SGD, no biases (the papers' model)",
+  },
+  'warp-sgd': {
+    base: { optimizer: 'sgd', labelBias: false, reg: 0.01, sampler: 'warp' },
+    lrs: sgdLrGrid,
+    knob: { name: 'maxSampled', values: [3, 10, 30, 100, INF] },
+    about: 'WARP, plain SGD, no biases',
+  },
 };
 /**
  * What we ship as the default (the CLI's and the trainer's `auto` sampler): uniform negatives
@@ -104,7 +139,14 @@ const inner = leaveOneOut(split.train, rng.fork());
 const validation = subsample(inner.test, maxEval, rng.fork());
 const test = subsample(split.test, maxEval, rng.fork());
 const labels = new Set(images.flatMap((i) => i.labels)).size;
-const curveOpts = (b: number, stopEarly: boolean): CurveOptions => ({ dim, budgetSeconds: b, firstSliceSeconds: numberArg(args, 'first-slice-seconds', 0.002), sliceGrowth, seed, ...(stopEarly ? { patience } : {}) });
+const curveOpts = (b: number, stopEarly: boolean): CurveOptions => ({
+  dim,
+  budgetSeconds: b,
+  firstSliceSeconds: numberArg(args, 'first-slice-seconds', 0.002),
+  sliceGrowth,
+  seed,
+  ...(stopEarly ? { patience } : {}),
+});
 
 // warm the JIT and the kernels on every code path so no contender pays compilation inside its clock
 for (const c of Object.values(contenders)) await trainCurve(inner.train.slice(0, 500), validation.slice(0, 50), settingsOf(c)[0], curveOpts(0.1, false));
@@ -126,8 +168,16 @@ const lightfm: Record<string, LightFmRun | { error: string } | string> = {};
 if (withLightFm) {
   const splits = { innerTrain: inner.train, validation, train: split.train, test };
   const common = { dim, seed, tuneBudget, budget, grid: lightfmGrid };
-  lightfm.warp = runLightFm(splits, { ...common, loss: 'warp', settings: lrGrid.flatMap((lr) => [3, 10, 30, 100, labels - 1].map((m): LightFmSetting => ({ learning_rate: lr, max_sampled: m }))) });
-  lightfm.bpr = runLightFm(splits, { ...common, loss: 'bpr', settings: lrGrid.flatMap((lr) => [0, 1e-6, 1e-5, 1e-4, 1e-3].map((alpha): LightFmSetting => ({ learning_rate: lr, alpha }))) });
+  lightfm.warp = runLightFm(splits, {
+    ...common,
+    loss: 'warp',
+    settings: lrGrid.flatMap((lr) => [3, 10, 30, 100, labels - 1].map((m): LightFmSetting => ({ learning_rate: lr, max_sampled: m }))),
+  });
+  lightfm.bpr = runLightFm(splits, {
+    ...common,
+    loss: 'bpr',
+    settings: lrGrid.flatMap((lr) => [0, 1e-6, 1e-5, 1e-4, 1e-3].map((alpha): LightFmSetting => ({ learning_rate: lr, alpha }))),
+  });
 } else {
   lightfm.warp = lightfm.bpr = 'skipped (--lightfm false)';
 }
@@ -162,7 +212,10 @@ const ratio = (t: ReturnType<typeof toTarget>, reference: string, who: string): 
   return a == null || b == null || b.wall === 0 ? null : round(a.wall / b.wall);
 };
 const speedups = Object.fromEntries(
-  Object.keys(curves).map((n) => [n, { vsLightfm: ratio(targets.lightfm, 'lightfm-warp', n), vsUniform: ratio(targets.uniform, 'uniform', n), vsWarp: ratio(targets.warp, 'warp', n) }]),
+  Object.keys(curves).map((n) => [
+    n,
+    { vsLightfm: ratio(targets.lightfm, 'lightfm-warp', n), vsUniform: ratio(targets.uniform, 'uniform', n), vsWarp: ratio(targets.warp, 'warp', n) },
+  ]),
 );
 
 const result = {
@@ -198,7 +251,8 @@ const result = {
   ),
   lightfm,
   grid: {
-    budgetRule: 'every contender: its learning-rate grid x 5 values of one knob of its own = 20 settings, tried on the same validation split, each until its budget or until P@5 has not improved for `patience` evaluations',
+    budgetRule:
+      'every contender: its learning-rate grid x 5 values of one knob of its own = 20 settings, tried on the same validation split, each until its budget or until P@5 has not improved for `patience` evaluations',
     lr: lrGrid,
     sgdLr: sgdLrGrid,
     knobs: Object.fromEntries(Object.entries(contenders).map(([n, c]) => [n, c.knob])),
@@ -209,7 +263,15 @@ const result = {
     rule: 'best validation P@5 among settings that did not diverge; ties within 1% go to the one first at 99% of its own best',
   },
   tuning,
-  settings: { dim, reg, budgetSeconds: budget, seed, maxEval, curveColumns: ['seconds', 'cpuSeconds', 'steps', 'p5', 'map'], lightfmCurveColumns: ['seconds', 'cpuSeconds', 'epochs', 'p5', 'map'] },
+  settings: {
+    dim,
+    reg,
+    budgetSeconds: budget,
+    seed,
+    maxEval,
+    curveColumns: ['seconds', 'cpuSeconds', 'steps', 'p5', 'map'],
+    lightfmCurveColumns: ['seconds', 'cpuSeconds', 'epochs', 'p5', 'map'],
+  },
   environment: runEnvironment(),
 };
 // Infinity (λ = ∞, WARP without a cap) would print as null

@@ -52,7 +52,11 @@ async function endToEnd(transport: Transport, brokers: string): Promise<Record<s
   const topics = new TopicCatalogue(prefix);
   const env = { KAFKA_BROKERS: brokers, FRESHET_TOPIC_PREFIX: prefix, FRESHET_PARTITIONS: '4' };
   const ingest = await startService('ingest', env);
-  const trainer = await startService('trainer', { ...env, FRESHET_CHECKPOINT_DIR: mkdtempSync(join(tmpdir(), 'bench-ck-')), FRESHET_CHECKPOINT_EVERY_MS: '2000' });
+  const trainer = await startService('trainer', {
+    ...env,
+    FRESHET_CHECKPOINT_DIR: mkdtempSync(join(tmpdir(), 'bench-ck-')),
+    FRESHET_CHECKPOINT_EVERY_MS: '2000',
+  });
   const publisher = await startService('publisher', { ...env, FRESHET_PUBLISH_EVERY_MS: '2000' });
   const registry = new LocalSchemaRegistry(topics.schemaTexts());
   const manifests: SnapshotManifest[] = [];
@@ -66,17 +70,28 @@ async function endToEnd(transport: Transport, brokers: string): Promise<Record<s
   let sampling = true;
   const sampler = (async () => {
     while (sampling) {
-      lagSamples.push(await groupLag(admin, `${prefix}freshet-trainer`, topics.streams.map((st) => topics.train(st))));
+      lagSamples.push(
+        await groupLag(
+          admin,
+          `${prefix}freshet-trainer`,
+          topics.streams.map((st) => topics.train(st)),
+        ),
+      );
       await new Promise((r) => setTimeout(r, 1000));
     }
   })();
   const sendTimes: number[] = [];
   const t0 = Date.now();
-  await feedEvents(transport, registry, topics, { sources: [imageLabelSource(images), textWindowSource(windows)], rate, batch: 200, clock: () => {
-    const now = Date.now();
-    sendTimes.push(now);
-    return now;
-  } });
+  await feedEvents(transport, registry, topics, {
+    sources: [imageLabelSource(images), textWindowSource(windows)],
+    rate,
+    batch: 200,
+    clock: () => {
+      const now = Date.now();
+      sendTimes.push(now);
+      return now;
+    },
+  });
   const fedSeconds = (Date.now() - t0) / 1000;
   const alive = (): void => {
     for (const s of [ingest, trainer, publisher]) if (s.child.exitCode !== null) throw new Error(`${s.name} exited with ${s.child.exitCode} during the run`);

@@ -87,7 +87,12 @@ for (const n of labelCounts) {
   await warm.train(warmSteps);
   const lambda = lambdaFraction * warm.model.labels.size;
   const cadence = refreshCadence(warm.model.labels.size);
-  const row: Record<string, unknown> = { labels: warm.model.labels.size, lambda, refreshCadenceDraws: cadence, exactShareInTopLambda: round((1 - Math.exp(-1)) / (1 - Math.exp(-warm.model.labels.size / lambda))) };
+  const row: Record<string, unknown> = {
+    labels: warm.model.labels.size,
+    lambda,
+    refreshCadenceDraws: cadence,
+    exactShareInTopLambda: round((1 - Math.exp(-1)) / (1 - Math.exp(-warm.model.labels.size / lambda))),
+  };
   for (const variant of variants) {
     const t = await trainerFor(data, allLabels, variant.sampler);
     const kernel = t.kernel;
@@ -138,7 +143,18 @@ for (const n of labelCounts) {
 }
 const result = {
   benchmark: 'sampler-cost',
-  settings: { labelCounts, seed, lambdaFraction, images, warmSteps, minSecondsPerSampler: minSeconds, qualityContexts, dim, optimizer: 'adagrad', labelBias: true },
+  settings: {
+    labelCounts,
+    seed,
+    lambdaFraction,
+    images,
+    warmSteps,
+    minSecondsPerSampler: minSeconds,
+    qualityContexts,
+    dim,
+    optimizer: 'adagrad',
+    labelBias: true,
+  },
   notes:
     'nsPerDraw: wall time per draw on the drawing thread, one context per draw, over a window of at least two refresh periods (inline refreshes amortised inside it); cpuNsPerDraw adds every thread of the process (the refresher thread of adaptive-async). WARP without a cap scores up to |A| - 1 candidates per draw.',
   rows,

@@ -30,12 +30,18 @@ const lr = numberArg(args, 'lr', 0.05);
 function load(): { name: string; images: LabeledImage[] } {
   const synth = args.get('synthetic-labels');
   if (synth !== undefined) {
-    return { name: `synthetic(labels=${synth})`, images: generateSynthetic({ images: 20_000, labels: Number(synth), rank: 16, zipf: 1, meanLabels: 4, topicsPerImage: 2, noise: 0.05, seed }) };
+    return {
+      name: `synthetic(labels=${synth})`,
+      images: generateSynthetic({ images: 20_000, labels: Number(synth), rank: 16, zipf: 1, meanLabels: 4, topicsPerImage: 2, noise: 0.05, seed }),
+    };
   }
   const train = args.get('train');
   if (train === undefined) throw new Error('give --train FILE [--test FILE], or --synthetic-labels N');
   const test = args.get('test');
-  return { name: [train, test].filter(Boolean).join(' + '), images: mergeById(readImageLabelFile(train), ...(test !== undefined ? [readImageLabelFile(test)] : [])) };
+  return {
+    name: [train, test].filter(Boolean).join(' + '),
+    images: mergeById(readImageLabelFile(train), ...(test !== undefined ? [readImageLabelFile(test)] : [])),
+  };
 }
 
 const { name, images } = load();
@@ -75,7 +81,8 @@ async function simulate(k: number, staleness: number): Promise<{ curve: Point[];
   const shared = new Float32Array(allLabels.length * width);
   allLabels.forEach((_, j) => shared.set(ref.labelVectors.data.subarray(rowsOf[0][j] * width, (rowsOf[0][j] + 1) * width), j * width));
   const push = (): void => {
-    for (const [s, t] of shards.entries()) allLabels.forEach((_, j) => t.model.labelVectors.data.set(shared.subarray(j * width, (j + 1) * width), rowsOf[s][j] * width));
+    for (const [s, t] of shards.entries())
+      allLabels.forEach((_, j) => t.model.labelVectors.data.set(shared.subarray(j * width, (j + 1) * width), rowsOf[s][j] * width));
   };
   push();
   const sync = (): void => {
@@ -141,7 +148,17 @@ const summary = Object.fromEntries(
   Object.entries(results).map(([key, r]) => {
     const at = r.curve.find((c) => c.p5 >= target);
     const singleAt = single?.curve.find((c) => c.p5 >= target);
-    return [key, { shards: r.shards, syncEverySteps: r.staleness, syncEveryMs: round((r.staleness / stepsPerSecond) * 1000), bestP5: round(r.bestP5), parallelSecondsToTarget: at ? round(at.parallelSeconds) : null, speedupVsOneTrainer: at && singleAt ? round(singleAt.parallelSeconds / at.parallelSeconds) : null }];
+    return [
+      key,
+      {
+        shards: r.shards,
+        syncEverySteps: r.staleness,
+        syncEveryMs: round((r.staleness / stepsPerSecond) * 1000),
+        bestP5: round(r.bestP5),
+        parallelSecondsToTarget: at ? round(at.parallelSeconds) : null,
+        speedupVsOneTrainer: at && singleAt ? round(singleAt.parallelSeconds / at.parallelSeconds) : null,
+      },
+    ];
   }),
 );
 const result = {

@@ -92,18 +92,62 @@ function spearmanOf(vectorsFile: string): RunResult['spearman'] {
   );
 }
 
-const lastJson = (text: string): Record<string, unknown> => JSON.parse(text.trim().split('\n').filter((l) => l.startsWith('{')).pop() ?? '{}') as Record<string, unknown>;
+const lastJson = (text: string): Record<string, unknown> =>
+  JSON.parse(
+    text
+      .trim()
+      .split('\n')
+      .filter((l) => l.startsWith('{'))
+      .pop() ?? '{}',
+  ) as Record<string, unknown>;
 
 function ours(sampler: 'popularity' | 'adaptive', threads: number, seed: number): RunResult {
   const out = join(dir, `ours-${sampler}-${threads}.vec`);
   const extra =
     sampler === 'adaptive'
-      ? ['--lambda', String(adaptive.lambda), '--mix-share', String(adaptive.mix), '--head', String(adaptive.head), ...(adaptive.refreshEvery > 0 ? ['--refresh-every', String(adaptive.refreshEvery)] : []), '--async-refresh', String(adaptive.async)]
+      ? [
+          '--lambda',
+          String(adaptive.lambda),
+          '--mix-share',
+          String(adaptive.mix),
+          '--head',
+          String(adaptive.head),
+          ...(adaptive.refreshEvery > 0 ? ['--refresh-every', String(adaptive.refreshEvery)] : []),
+          '--async-refresh',
+          String(adaptive.async),
+        ]
       : [];
-  const r = run('node', [cli, 'train-words', '--corpus', corpusFile, '--min-count', '5', '--epochs', String(epochs), '--threads', String(threads), '--sampler', sampler, '--seed', String(seed), '--evaluate', 'false', '--out', out, ...extra]);
+  const r = run('node', [
+    cli,
+    'train-words',
+    '--corpus',
+    corpusFile,
+    '--min-count',
+    '5',
+    '--epochs',
+    String(epochs),
+    '--threads',
+    String(threads),
+    '--sampler',
+    sampler,
+    '--seed',
+    String(seed),
+    '--evaluate',
+    'false',
+    '--out',
+    out,
+    ...extra,
+  ]);
   const result = lastJson(r.out) as { trainSeconds: number; readSeconds: number; startedAt: number; samplerStats: Record<string, number> };
   const seconds = (r.endedAt - result.startedAt) / 1000;
-  return { seconds, wordsPerSecond: (rawWords * epochs) / seconds, cpuSeconds: r.cpu, trainSeconds: result.trainSeconds, spearman: spearmanOf(out), extra: { readSeconds: result.readSeconds, samplerStats: result.samplerStats } };
+  return {
+    seconds,
+    wordsPerSecond: (rawWords * epochs) / seconds,
+    cpuSeconds: r.cpu,
+    trainSeconds: result.trainSeconds,
+    spearman: spearmanOf(out),
+    extra: { readSeconds: result.readSeconds, samplerStats: result.samplerStats },
+  };
 }
 
 function gensim(mode: 'corpus_file' | 'iterable', threads: number, seed: number): RunResult {
@@ -111,16 +155,60 @@ function gensim(mode: 'corpus_file' | 'iterable', threads: number, seed: number)
   const r = run('/usr/bin/python3', [join(benchRoot, 'python', 'gensim_sgns.py'), corpusFile, out, String(threads), String(epochs), String(seed), mode]);
   const g = lastJson(r.out) as { startedAt: number; trainSeconds: number; vocabSeconds: number; version: string; rawWords: number };
   const seconds = (r.endedAt - g.startedAt) / 1000;
-  return { seconds, wordsPerSecond: (rawWords * epochs) / seconds, cpuSeconds: r.cpu, trainSeconds: g.trainSeconds, spearman: spearmanOf(out), extra: { version: g.version, mode, vocabSeconds: g.vocabSeconds, rawWordsByGensim: g.rawWords } };
+  return {
+    seconds,
+    wordsPerSecond: (rawWords * epochs) / seconds,
+    cpuSeconds: r.cpu,
+    trainSeconds: g.trainSeconds,
+    spearman: spearmanOf(out),
+    extra: { version: g.version, mode, vocabSeconds: g.vocabSeconds, rawWordsByGensim: g.rawWords },
+  };
 }
 
 function fasttext(threads: number, seed: number): RunResult {
   const out = join(dir, `fasttext-${threads}`);
-  const r = run('fasttext', ['skipgram', '-input', corpusFile, '-output', out, '-dim', '100', '-ws', '5', '-neg', '5', '-minCount', '5', '-t', '1e-3', '-epoch', String(epochs), '-minn', '0', '-maxn', '0', '-thread', String(threads), '-lr', '0.025', '-seed', String(seed), '-verbose', '2']);
+  const r = run('fasttext', [
+    'skipgram',
+    '-input',
+    corpusFile,
+    '-output',
+    out,
+    '-dim',
+    '100',
+    '-ws',
+    '5',
+    '-neg',
+    '5',
+    '-minCount',
+    '5',
+    '-t',
+    '1e-3',
+    '-epoch',
+    String(epochs),
+    '-minn',
+    '0',
+    '-maxn',
+    '0',
+    '-thread',
+    String(threads),
+    '-lr',
+    '0.025',
+    '-seed',
+    String(seed),
+    '-verbose',
+    '2',
+  ]);
   // a native binary: nothing to load before its work begins, so its clock is the whole process
   const seconds = (r.endedAt - r.startedAt) / 1000;
   const m = [...r.out.matchAll(/words\/sec\/thread:\s*(\d+)/g)].pop();
-  return { seconds, wordsPerSecond: (rawWords * epochs) / seconds, cpuSeconds: r.cpu, trainSeconds: null, spearman: spearmanOf(`${out}.vec`), extra: { ownWordsPerSecondPerThread: m ? Number(m[1]) : null, note: 'fastText also writes its .bin model' } };
+  return {
+    seconds,
+    wordsPerSecond: (rawWords * epochs) / seconds,
+    cpuSeconds: r.cpu,
+    trainSeconds: null,
+    spearman: spearmanOf(`${out}.vec`),
+    extra: { ownWordsPerSecondPerThread: m ? Number(m[1]) : null, note: 'fastText also writes its .bin model' },
+  };
 }
 
 const runners: Record<string, (threads: number, seed: number) => RunResult> = {
@@ -140,7 +228,9 @@ for (let r = 0; r < rounds; r++) {
       const key = `${system}-${threads}t`;
       const res = runners[system](threads, r + 1);
       (results[key] ??= []).push(res);
-      process.stderr.write(`[sgns] round ${r + 1} ${key}: ${Math.round(res.wordsPerSecond)} words/s end to end (${res.seconds.toFixed(2)} s, cpu ${res.cpuSeconds.toFixed(1)} s), WS-353 ${res.spearman['EN-WS-353-ALL.tsv'].spearman}\n`);
+      process.stderr.write(
+        `[sgns] round ${r + 1} ${key}: ${Math.round(res.wordsPerSecond)} words/s end to end (${res.seconds.toFixed(2)} s, cpu ${res.cpuSeconds.toFixed(1)} s), WS-353 ${res.spearman['EN-WS-353-ALL.tsv'].spearman}\n`,
+      );
     }
   }
 }
@@ -178,7 +268,8 @@ const fastestGensim = (t: number): string => {
   return (a?.medianWordsPerSecond ?? 0) >= (b?.medianWordsPerSecond ?? 0) ? `gensim-corpusfile-${t}t` : `gensim-iterable-${t}t`;
 };
 /** sets where ours reaches gensim's median Spearman (within 0.01) */
-const withinNoise = (ours: string, peer: string): string[] => simFiles.filter((f) => (get(ours)?.medianSpearman[f] ?? -1) >= (get(peer)?.medianSpearman[f] ?? 2) - 0.01);
+const withinNoise = (ours: string, peer: string): string[] =>
+  simFiles.filter((f) => (get(ours)?.medianSpearman[f] ?? -1) >= (get(peer)?.medianSpearman[f] ?? 2) - 0.01);
 const beats = (a: string, b: string): string[] => simFiles.filter((f) => (get(a)?.medianSpearman[f] ?? -1) >= (get(b)?.medianSpearman[f] ?? 2));
 const result = {
   benchmark: 'sgns',

@@ -29,6 +29,8 @@ import { generateSynthetic, loadCorpusSentences } from '@freshet/datasets';
 import { TopicCatalogue, feedEvents, imageLabelSource, textWindowSource, toWindows } from '@freshet/pipeline';
 import { KafkaTransport } from '@freshet/transport';
 import { numberArg, parseArgs } from './lib/args.js';
+import { HealthProber } from './lib/probes.js';
+import { floorOf, meanOf, quantile } from './lib/stats.js';
 import { emitResult, runEnvironment } from './lib/environment.js';
 import { benchBroker, groupLag, healthz, scrape, startService, type BenchService } from './lib/services.js';
 
@@ -69,18 +71,6 @@ interface Sample {
   heapUsedMb: Record<string, number>;
 }
 
-/** lowest of the samples taken: the heap just after a collection */
-const floor = (xs: Array<number | undefined>): number => Math.min(...xs.filter((x): x is number => x !== undefined && Number.isFinite(x)));
-/** mean of the samples taken (a service between its kill and its restart has none) */
-const mean = (xs: Array<number | undefined>): number => {
-  const taken = xs.filter((x): x is number => x !== undefined && Number.isFinite(x));
-  return taken.reduce((a, b) => a + b, 0) / Math.max(1, taken.length);
-};
-const quantile = (xs: number[], q: number): number => {
-  const sorted = [...xs].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? NaN;
-};
-
 const broker = await benchBroker();
 const services: BenchService[] = [];
 try {
@@ -112,9 +102,10 @@ try {
   const t0 = Date.now();
   let phase: Sample['phase'] = 'feed';
   // ingest's lag on the raw topics, the trainer's on the training topics (it commits at checkpoints)
+  const [raw, train] = [topics.streams.map((st) => topics.raw(st)), topics.streams.map((st) => topics.train(st))];
   const lagNow = async (): Promise<Sample['lag']> => ({
-    ingest: await groupLag(admin, `${prefix}freshet-ingest`, topics.streams.map((st) => topics.raw(st))),
-    trainer: await groupLag(admin, `${prefix}freshet-trainer`, topics.streams.map((st) => topics.train(st))),
+    ingest: await groupLag(admin, `${prefix}freshet-ingest`, raw),
+    trainer: await groupLag(admin, `${prefix}freshet-trainer`, train),
   });
   const takeSample = async (): Promise<Sample> => {
     const rssMb: Record<string, number> = {};
@@ -136,7 +127,11 @@ try {
     while (sampling) {
       try {
         const s = await takeSample();
-        process.stderr.write(`soak t=${s.t.toFixed(0)}s lag ingest=${s.lag.ingest} trainer=${s.lag.trainer} rss ${Object.entries(s.rssMb).map(([k, v]) => `${k}=${v.toFixed(0)}`).join(' ')} MiB\n`);
+        process.stderr.write(
+          `soak t=${s.t.toFixed(0)}s lag ingest=${s.lag.ingest} trainer=${s.lag.trainer} rss ${Object.entries(s.rssMb)
+            .map(([k, v]) => `${k}=${v.toFixed(0)}`)
+            .join(' ')} MiB\n`,
+        );
       } catch (err) {
         samplerError = err;
         return;
@@ -145,30 +140,7 @@ try {
     }
   })();
   // /healthz latency of every live service, every 250 ms, for the whole run
-  const healthMs: Record<string, number[]> = { ingest: [], trainer: [], publisher: [] };
-  /** where the probes over 100 ms fell (steady load, or just after a service's restart) */
-  const slowProbes: Array<{ service: string; atSeconds: number; ms: number }> = [];
-  let probing = true;
-  const prober = (async () => {
-    while (probing) {
-      await Promise.all(
-        services
-          .filter((x) => !x.child.killed)
-          .map(async (x) => {
-            const t = performance.now();
-            try {
-              await healthz(x.port);
-              const ms = performance.now() - t;
-              healthMs[x.name].push(ms);
-              if (ms > 100) slowProbes.push({ service: x.name, atSeconds: Math.round((Date.now() - t0) / 100) / 10, ms: Math.round(ms) });
-            } catch {
-              // a service between its kill and its restart
-            }
-          }),
-      );
-      await new Promise((r) => setTimeout(r, 250));
-    }
-  })();
+  const prober = new HealthProber(services, t0);
   // kill -9 each service once during the feed, and start it again at once
   const feedSeconds = total / rate;
   const killLog: Array<{ service: string; atSeconds: number; readyAgainSeconds: number }> = [];
@@ -183,14 +155,22 @@ try {
       const replacement = await startService(k.service, serviceEnv[k.service], nodeArgs);
       services[services.indexOf(victim)] = replacement;
       killLog.push({ service: k.service, atSeconds: at, readyAgainSeconds: (Date.now() - t0) / 1000 });
-      process.stderr.write(`soak t=${at.toFixed(0)}s killed ${k.service} (SIGKILL); ready again at ${killLog[killLog.length - 1].readyAgainSeconds.toFixed(0)}s\n`);
+      process.stderr.write(
+        `soak t=${at.toFixed(0)}s killed ${k.service} (SIGKILL); ready again at ${killLog[killLog.length - 1].readyAgainSeconds.toFixed(0)}s\n`,
+      );
     }
   })();
   const registry = new LocalSchemaRegistry(topics.schemaTexts());
   // one feeder per codec, each a fifth of the events at a fifth of the rate
   const share = <T>(xs: T[], k: number): T[] => xs.filter((_, i) => i % codecs.length === k);
   const feeds = await Promise.all(
-    feeders.map((f, k) => feedEvents(f, registry, topics, { sources: [imageLabelSource(share(images, k), `soak-${codecs[k]}`), textWindowSource(share(windows, k))], rate: rate / codecs.length, batch: 100 })),
+    feeders.map((f, k) =>
+      feedEvents(f, registry, topics, {
+        sources: [imageLabelSource(share(images, k), `soak-${codecs[k]}`), textWindowSource(share(windows, k))],
+        rate: rate / codecs.length,
+        batch: 100,
+      }),
+    ),
   );
   const fed = { sent: feeds.reduce((n, f) => n + f.sent, 0), seconds: Math.max(...feeds.map((f) => f.seconds)) };
   await killer;
@@ -209,15 +189,16 @@ try {
   }
   sampling = false;
   await sampler;
-  probing = false;
-  await prober;
+  await prober.stop();
   if (samplerError !== null) throw samplerError;
   const final = await takeSample();
   const trainerHealth = await healthz(byName('trainer').port);
   const trainerMetrics = await scrape(byName('trainer').port);
   const ingestMetrics = await scrape(byName('ingest').port);
   const publisherMetrics = await scrape(byName('publisher').port);
-  const health = Object.fromEntries(Object.entries(healthMs).map(([n, xs]) => [n, { probes: xs.length, p50Ms: quantile(xs, 0.5), p99Ms: quantile(xs, 0.99), maxMs: Math.max(...xs) }]));
+  const health = Object.fromEntries(
+    Object.entries(prober.ms).map(([n, xs]) => [n, { probes: xs.length, p50Ms: quantile(xs, 0.5), p99Ms: quantile(xs, 0.99), maxMs: Math.max(...xs) }]),
+  );
   // the first 30 s fill the caps (the heap grows with the vocabularies by design); the first kill
   // restarts a process, so the baseline ends there
   const firstKillAt = killLog.length > 0 ? Math.min(...killLog.map((k) => k.atSeconds)) : 90;
@@ -227,11 +208,11 @@ try {
   const names = services.map((s) => s.name);
   const heap = Object.fromEntries(
     names.map((n) => {
-      const first = floor(settled.map((s) => s.heapUsedMb[n]));
-      const last = floor(lastMinute.map((s) => s.heapUsedMb[n]));
+      const first = floorOf(settled.map((s) => s.heapUsedMb[n]));
+      const last = floorOf(lastMinute.map((s) => s.heapUsedMb[n]));
       // resident memory also holds the vectors (typed arrays live outside V8's heap): reported, not judged
-      const rssFirst = mean(firstMinute.map((s) => s.rssMb[n]));
-      const rssLast = mean(lastMinute.map((s) => s.rssMb[n]));
+      const rssFirst = meanOf(firstMinute.map((s) => s.rssMb[n]));
+      const rssLast = meanOf(lastMinute.map((s) => s.rssMb[n]));
       return [
         n,
         {
@@ -240,9 +221,9 @@ try {
           lastMinuteFloorMb: last,
           growth: last / first - 1,
           withinTolerance: last <= first * (1 + heapTolerance),
-          settledMeanMb: mean(settled.map((s) => s.heapUsedMb[n])),
-          firstMinuteMeanMb: mean(firstMinute.map((s) => s.heapUsedMb[n])),
-          lastMinuteMeanMb: mean(lastMinute.map((s) => s.heapUsedMb[n])),
+          settledMeanMb: meanOf(settled.map((s) => s.heapUsedMb[n])),
+          firstMinuteMeanMb: meanOf(firstMinute.map((s) => s.heapUsedMb[n])),
+          lastMinuteMeanMb: meanOf(lastMinute.map((s) => s.heapUsedMb[n])),
           rssFirstMinuteMeanMb: rssFirst,
           rssLastMinuteMeanMb: rssLast,
           rssGrowth: rssLast / rssFirst - 1,
@@ -287,7 +268,7 @@ try {
     compression: { feeders: codecs, services: { ingest: 'zstd', trainer: 'lz4', publisher: 'snappy' } },
     kills: killLog,
     health,
-    slowProbes,
+    slowProbes: prober.slow,
     trainingRecords,
     forwardedTwice: trainingRecords - total,
     replaysSkippedByLastTrainer: trainerHealth.replaysSkipped,

@@ -17,6 +17,7 @@ import { ImageLabelFitter, imageLabelConfig, trainSkipGramWasm, vseSamplerSpec }
 import { imageLabelsSettings, textWindowsSettings, toWindows } from '@freshet/pipeline';
 import { numberArg, parseArgs } from './lib/args.js';
 import { emitResult, runEnvironment } from './lib/environment.js';
+import { median, range } from './lib/stats.js';
 import { trainerAlone, type TrainerAloneResult } from './lib/trainer-alone.js';
 
 const args = parseArgs(process.argv.slice(2));
@@ -47,10 +48,24 @@ async function offlineWords(seed: number): Promise<number> {
     starts.push(ids.length);
   }
   const w = defaults.words;
-  const model = new SkipGramModel({ ...defaultSkipGramConfig, dim: w.dim, window: w.window, negatives: w.negatives, sample: w.sample, vocabCap: names.size }, new Rng(seed));
+  const model = new SkipGramModel(
+    { ...defaultSkipGramConfig, dim: w.dim, window: w.window, negatives: w.negatives, sample: w.sample, vocabCap: names.size },
+    new Rng(seed),
+  );
   for (const [name, id] of names) model.vocab.increment(model.wordId(name), counts[id]);
   const corpus: TokenCorpus = { ids: Int32Array.from(ids), starts: Int32Array.from(starts) };
-  const r = await trainSkipGramWasm(model, corpus, { epochs: 1, lr: 0.025, minLr: 0.025e-4, threads: 1, seed, sampler: 'popularity', alpha: w.alpha, lambdaFraction: w.lambdaFraction, mixShare: w.mixShare, refreshEvery: 0 });
+  const r = await trainSkipGramWasm(model, corpus, {
+    epochs: 1,
+    lr: 0.025,
+    minLr: 0.025e-4,
+    threads: 1,
+    seed,
+    sampler: 'popularity',
+    alpha: w.alpha,
+    lambdaFraction: w.lambdaFraction,
+    mixShare: w.mixShare,
+    refreshEvery: 0,
+  });
   return ids.length / r.seconds;
 }
 
@@ -77,13 +92,13 @@ async function offlineImageSteps(seed: number): Promise<number> {
   return steps / seconds;
 }
 
-const median = (xs: number[]): number => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-};
-const range = (xs: number[]): [number, number] => [Math.min(...xs), Math.max(...xs)];
-
-const runs: Array<{ round: number; offline: { wordsPerSecond: number; imageStepsPerSecond: number }; text: TrainerAloneResult[]; images: TrainerAloneResult[]; mixed: TrainerAloneResult[] }> = [];
+const runs: Array<{
+  round: number;
+  offline: { wordsPerSecond: number; imageStepsPerSecond: number };
+  text: TrainerAloneResult[];
+  images: TrainerAloneResult[];
+  mixed: TrainerAloneResult[];
+}> = [];
 for (let r = 1; r <= rounds; r++) {
   const offline = { wordsPerSecond: await offlineWords(r), imageStepsPerSecond: await offlineImageSteps(r) };
   const text: TrainerAloneResult[] = [];
@@ -95,9 +110,14 @@ for (let r = 1; r <= rounds; r++) {
     mixed.push(await trainerAlone(images, windows.slice(0, 20_000), { threads, seed: r }));
   }
   runs.push({ round: r, offline, text, images: imageRuns, mixed });
-  process.stderr.write(`[trainer] round ${r}: offline ${Math.round(offline.wordsPerSecond)} words/s, ${Math.round(offline.imageStepsPerSecond)} steps/s; trainer text ${text.map((t) => Math.round(t.wordsPerSecond)).join(' / ')} words/s (1t / 2t), images ${imageRuns.map((t) => Math.round(t.imageStepsPerSecond)).join(' / ')} steps/s\n`);
+  process.stderr.write(
+    `[trainer] round ${r}: offline ${Math.round(offline.wordsPerSecond)} words/s, ${Math.round(offline.imageStepsPerSecond)} steps/s; trainer text ${text.map((t) => Math.round(t.wordsPerSecond)).join(' / ')} words/s (1t / 2t), images ${imageRuns.map((t) => Math.round(t.imageStepsPerSecond)).join(' / ')} steps/s\n`,
+  );
 }
-const pick = (f: (x: (typeof runs)[number]) => number): { median: number; range: [number, number] } => ({ median: median(runs.map(f)), range: range(runs.map(f)) });
+const pick = (f: (x: (typeof runs)[number]) => number): { median: number; range: [number, number] } => ({
+  median: median(runs.map(f)),
+  range: range(runs.map(f)),
+});
 const result = {
   benchmark: 'trainer',
   data: { images: images.length, windows: windows.length, tokens: windows.reduce((n, w) => n + w.tokens.length, 0) },

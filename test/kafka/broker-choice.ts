@@ -2,9 +2,7 @@ import { request } from 'node:http';
 
 /** Where the test run's Kafka broker comes from. */
 export type BrokerChoice =
-  | { kind: 'existing'; brokers: string; reason: string }
-  | { kind: 'testcontainers'; reason: string }
-  | { kind: 'maven'; reason: string };
+  { kind: 'existing'; brokers: string; reason: string } | { kind: 'testcontainers'; reason: string } | { kind: 'maven'; reason: string };
 
 /**
  * $KAFKA_BROKERS (an existing cluster) wins; otherwise a Docker daemon that answers means

@@ -4,7 +4,9 @@ import os from 'node:os';
 
 function git(args: string): string | null {
   try {
-    return execSync(`git ${args}`, { stdio: ['ignore', 'pipe', 'ignore'] }).toString().replace(/\s+$/, '');
+    return execSync(`git ${args}`, { stdio: ['ignore', 'pipe', 'ignore'] })
+      .toString()
+      .replace(/\s+$/, '');
   } catch {
     return null;
   }
@@ -20,7 +22,13 @@ function git(args: string): string | null {
 export function runEnvironment(): Record<string, unknown> {
   const status = git('status --porcelain --untracked-files=no');
   // porcelain lines are "XY path": never trim the first line's leading space
-  const changed = status === null ? [] : status.split('\n').filter((l) => l.length > 3).map((l) => l.slice(3));
+  const changed =
+    status === null
+      ? []
+      : status
+          .split('\n')
+          .filter((l) => l.length > 3)
+          .map((l) => l.slice(3));
   const code = changed.filter((f) => !f.startsWith('bench/results/'));
   return {
     date: new Date().toISOString(),

@@ -39,8 +39,10 @@ export interface LightFmRun {
   final: { setting: LightFmSetting; curve: number[][]; bestP5: number; bestMap: number; epochs: number; diverged: boolean };
 }
 
-const writePairs = (path: string, images: readonly LabeledImage[]): void => writeFileSync(path, images.map((i) => `${i.id}\t${i.labels.join(' ')}`).join('\n') + '\n');
-const writeHeldOut = (path: string, pairs: ReadonlyArray<{ id: string; label: string }>): void => writeFileSync(path, pairs.map((p) => `${p.id}\t${p.label}`).join('\n') + '\n');
+const writePairs = (path: string, images: readonly LabeledImage[]): void =>
+  writeFileSync(path, images.map((i) => `${i.id}\t${i.labels.join(' ')}`).join('\n') + '\n');
+const writeHeldOut = (path: string, pairs: ReadonlyArray<{ id: string; label: string }>): void =>
+  writeFileSync(path, pairs.map((p) => `${p.id}\t${p.label}`).join('\n') + '\n');
 
 /**
  * LightFM (its own process, one thread) on the same splits with the same tuning budget and rule as
@@ -49,8 +51,21 @@ const writeHeldOut = (path: string, pairs: ReadonlyArray<{ id: string; label: st
  * with current setuptools; `rectools-lightfm` is the same code (import name `lightfm`) with wheels.
  */
 export function runLightFm(
-  splits: { innerTrain: readonly LabeledImage[]; validation: ReadonlyArray<{ id: string; label: string }>; train: readonly LabeledImage[]; test: ReadonlyArray<{ id: string; label: string }> },
-  opts: { loss: 'warp' | 'bpr'; settings: LightFmSetting[]; dim: number; seed: number; tuneBudget: number; budget: number; grid: { first: number; growth: number; patience: number } },
+  splits: {
+    innerTrain: readonly LabeledImage[];
+    validation: ReadonlyArray<{ id: string; label: string }>;
+    train: readonly LabeledImage[];
+    test: ReadonlyArray<{ id: string; label: string }>;
+  },
+  opts: {
+    loss: 'warp' | 'bpr';
+    settings: LightFmSetting[];
+    dim: number;
+    seed: number;
+    tuneBudget: number;
+    budget: number;
+    grid: { first: number; growth: number; patience: number };
+  },
 ): LightFmRun | { error: string } {
   const python = pythonVenv('lightfm-venv', ['rectools-lightfm==1.17.3']);
   if (typeof python !== 'string') return python;

@@ -54,7 +54,10 @@ export async function scrape(port: number): Promise<Map<string, number>> {
 export async function benchBroker(): Promise<{ brokers: string; stop: () => Promise<void> }> {
   const existing = process.env.KAFKA_BROKERS;
   if (existing) return { brokers: existing, stop: async () => undefined };
-  const mod = (await import(join(repoRoot, 'scripts', 'kafka-broker.mjs'))) as { startBroker: () => Promise<{ brokers: string; dir: string }>; stopBroker: (dir: string) => Promise<void> };
+  const mod = (await import(join(repoRoot, 'scripts', 'kafka-broker.mjs'))) as {
+    startBroker: () => Promise<{ brokers: string; dir: string }>;
+    stopBroker: (dir: string) => Promise<void>;
+  };
   const b = await mod.startBroker();
   return { brokers: b.brokers, stop: () => mod.stopBroker(b.dir) };
 }

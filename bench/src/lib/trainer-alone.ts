@@ -4,7 +4,17 @@ import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { LocalSchemaRegistry } from '@freshet/avro';
 import type { LabeledImage } from '@freshet/core';
-import { Codecs, TopicCatalogue, Trainer, imageLabelsStream, normaliseImageLabel, normaliseTextWindow, textWindowsStream, trainerSettings, type TrainerOptions } from '@freshet/pipeline';
+import {
+  Codecs,
+  TopicCatalogue,
+  Trainer,
+  imageLabelsStream,
+  normaliseImageLabel,
+  normaliseTextWindow,
+  textWindowsStream,
+  trainerSettings,
+  type TrainerOptions,
+} from '@freshet/pipeline';
 import { createLogger, createRegistry, startHealthServer } from '@freshet/runtime';
 import { MemoryTransport, type OutgoingRecord } from '@freshet/transport';
 
@@ -37,7 +47,11 @@ function percentile(xs: number[], p: number): number {
  * meanwhile and is probed every 50 ms from this process, which shows whether the main thread
  * stays free while SGD runs.
  */
-export async function trainerAlone(images: readonly LabeledImage[], windows: ReadonlyArray<{ documentId: string; tokens: string[] }>, opts: { threads: number; seed: number; streams?: TrainerOptions['streams'] }): Promise<TrainerAloneResult> {
+export async function trainerAlone(
+  images: readonly LabeledImage[],
+  windows: ReadonlyArray<{ documentId: string; tokens: string[] }>,
+  opts: { threads: number; seed: number; streams?: TrainerOptions['streams'] },
+): Promise<TrainerAloneResult> {
   const transport = new MemoryTransport({ partitions: 4 });
   const topics = new TopicCatalogue('alone.');
   const registry = new LocalSchemaRegistry(topics.schemaTexts());
@@ -66,10 +80,22 @@ export async function trainerAlone(images: readonly LabeledImage[], windows: Rea
   if (textRecords.length > 0) await producer.send(topics.train(textWindowsStream), textRecords);
   const events = imageRecords.length + textRecords.length;
   // no checkpoint while it runs: the trainer alone, SGD and bookkeeping
-  const settings = trainerSettings.with({ checkpointDir: mkdtempSync(join(tmpdir(), 'bench-alone-')), checkpointEveryMs: 1_000_000_000, threads: opts.threads, seed: opts.seed });
+  const settings = trainerSettings.with({
+    checkpointDir: mkdtempSync(join(tmpdir(), 'bench-alone-')),
+    checkpointEveryMs: 1_000_000_000,
+    threads: opts.threads,
+    seed: opts.seed,
+  });
   const metrics = createRegistry('trainer');
   const trainer = new Trainer({ ...settings, streams: opts.streams ?? {}, transport, registry, topics, groupId: 'alone', logger: quiet, metrics });
-  const http = await startHealthServer({ host: '127.0.0.1', port: 0, registry: metrics, live: () => trainer.isRunning, ready: () => trainer.isReady, details: () => trainer.details() });
+  const http = await startHealthServer({
+    host: '127.0.0.1',
+    port: 0,
+    registry: metrics,
+    live: () => trainer.isRunning,
+    ready: () => trainer.isReady,
+    details: () => trainer.details(),
+  });
   await trainer.start();
   const t0 = performance.now();
   const latencies: number[] = [];

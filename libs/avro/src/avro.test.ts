@@ -105,7 +105,9 @@ describe('AvroCodec (Confluent wire format)', () => {
     unknown.writeInt32BE(12345, 1);
     expect(await code(unknown)).toBe('UNKNOWN_SCHEMA_ID');
     expect(await code(good.subarray(0, good.length - 3))).toBe('TRUNCATED');
-    expect(await code(Buffer.concat([good.subarray(0, 5), Buffer.from([0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x7f])]))).toMatch(/MALFORMED_AVRO|TRUNCATED/);
+    expect(await code(Buffer.concat([good.subarray(0, 5), Buffer.from([0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x7f])]))).toMatch(
+      /MALFORMED_AVRO|TRUNCATED/,
+    );
     await expect(codec.encode({ imageId: 7 } as unknown as ImageLabelEvent)).rejects.toThrow(/does not match the schema/);
   });
 

@@ -2,7 +2,8 @@ import avro from 'avsc';
 import { UnknownSchemaIdError, type SchemaRegistry } from './registry.js';
 
 /** Stable reasons a record cannot be decoded; they become dead-letter `errorCode`s. */
-export type DecodeErrorCode = 'EMPTY_RECORD' | 'TRUNCATED' | 'BAD_MAGIC_BYTE' | 'UNKNOWN_SCHEMA_ID' | 'INCOMPATIBLE_SCHEMA' | 'WRONG_RECORD_TYPE' | 'MALFORMED_AVRO';
+export type DecodeErrorCode =
+  'EMPTY_RECORD' | 'TRUNCATED' | 'BAD_MAGIC_BYTE' | 'UNKNOWN_SCHEMA_ID' | 'INCOMPATIBLE_SCHEMA' | 'WRONG_RECORD_TYPE' | 'MALFORMED_AVRO';
 
 export class DecodeError extends Error {
   constructor(
@@ -71,7 +72,8 @@ export class AvroCodec<T> {
 
   async decode(bytes: Buffer | null): Promise<{ schemaId: number; value: T }> {
     if (bytes === null || bytes.length === 0) throw new DecodeError('EMPTY_RECORD', 'record value is empty');
-    if (bytes[0] !== MAGIC) throw new DecodeError('BAD_MAGIC_BYTE', `first byte is 0x${bytes[0].toString(16).padStart(2, '0')}, expected 0x00 (Confluent wire format)`);
+    if (bytes[0] !== MAGIC)
+      throw new DecodeError('BAD_MAGIC_BYTE', `first byte is 0x${bytes[0].toString(16).padStart(2, '0')}, expected 0x00 (Confluent wire format)`);
     if (bytes.length < 5) throw new DecodeError('TRUNCATED', `record is ${bytes.length} bytes, shorter than the 5-byte header`);
     const id = bytes.readInt32BE(1);
     const reader = await this.readerFor(id);
@@ -108,7 +110,8 @@ export class AvroCodec<T> {
   /** Decodes with a writer schema already resolved (decodeAll resolves them first). */
   private decodeSync(bytes: Buffer | null): T {
     if (bytes === null || bytes.length === 0) throw new DecodeError('EMPTY_RECORD', 'record value is empty');
-    if (bytes[0] !== MAGIC) throw new DecodeError('BAD_MAGIC_BYTE', `first byte is 0x${bytes[0].toString(16).padStart(2, '0')}, expected 0x00 (Confluent wire format)`);
+    if (bytes[0] !== MAGIC)
+      throw new DecodeError('BAD_MAGIC_BYTE', `first byte is 0x${bytes[0].toString(16).padStart(2, '0')}, expected 0x00 (Confluent wire format)`);
     if (bytes.length < 5) throw new DecodeError('TRUNCATED', `record is ${bytes.length} bytes, shorter than the 5-byte header`);
     const id = bytes.readInt32BE(1);
     const reader = this.resolvers.get(id);

@@ -31,7 +31,7 @@ export class LocalSchemaRegistry implements SchemaRegistry {
 
   static idFor(schemaText: string): number {
     const digest = createHash('sha256').update(canonical(schemaText)).digest();
-    return (digest.readUInt32BE(0) & 0x7fffffff) || 1;
+    return digest.readUInt32BE(0) & 0x7fffffff || 1;
   }
 
   /** Pre-loads schema texts so that decoding knows their ids before anything is encoded. */

@@ -28,7 +28,7 @@ describe('image-label files', () => {
 
 describe('text', () => {
   it('tokenises and splits sentences', () => {
-    expect(tokenize("The whale's Back, 1851!")).toEqual(["the", "whale's", 'back', '1851']);
+    expect(tokenize("The whale's Back, 1851!")).toEqual(['the', "whale's", 'back', '1851']);
     expect(sentences('Call me Ishmael. Some years ago\n\nnever mind')).toEqual([
       ['call', 'me', 'ishmael'],
       ['some', 'years', 'ago'],

@@ -25,10 +25,27 @@ if (!existsSync(abiPath) || readFileSync(abiPath, 'utf8') !== abiText) {
   console.error('[kernels] wrote assembly/abi.ts from src/abi.ts');
 }
 const kernels = ['sgns', 'vse'];
-const flags = ['-O3', '--noAssert', '--runtime', 'stub', '--enable', 'simd', '--enable', 'threads', '--importMemory', '--sharedMemory', '--initialMemory', '1', '--maximumMemory', '65536'];
+const flags = [
+  '-O3',
+  '--noAssert',
+  '--runtime',
+  'stub',
+  '--enable',
+  'simd',
+  '--enable',
+  'threads',
+  '--importMemory',
+  '--sharedMemory',
+  '--initialMemory',
+  '1',
+  '--maximumMemory',
+  '65536',
+];
 const asc = join(root, 'node_modules', '.bin', 'asc');
 const ascVersion = JSON.parse(readFileSync(join(root, 'node_modules', 'assemblyscript', 'package.json'), 'utf8')).version;
-const sources = readdirSync(join(root, 'assembly')).filter((f) => f.endsWith('.ts')).sort();
+const sources = readdirSync(join(root, 'assembly'))
+  .filter((f) => f.endsWith('.ts'))
+  .sort();
 mkdirSync(join(root, 'build'), { recursive: true });
 
 for (const name of kernels) {
@@ -40,7 +57,10 @@ for (const name of kernels) {
   const wasm = join(root, 'build', `${name}.wasm`);
   const stamp = join(root, 'build', `${name}.hash`);
   if (existsSync(wasm) && existsSync(stamp) && readFileSync(stamp, 'utf8') === digest) continue;
-  const r = spawnSync(asc, [`assembly/${name}.ts`, '--outFile', `build/${name}.wasm`, '--textFile', `build/${name}.wat`, ...flags], { cwd: root, stdio: 'inherit' });
+  const r = spawnSync(asc, [`assembly/${name}.ts`, '--outFile', `build/${name}.wasm`, '--textFile', `build/${name}.wat`, ...flags], {
+    cwd: root,
+    stdio: 'inherit',
+  });
   if (r.status !== 0) {
     console.error(`[kernels] asc failed for assembly/${name}.ts (exit ${r.status ?? r.signal})`);
     process.exit(r.status ?? 1);

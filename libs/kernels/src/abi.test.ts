@@ -24,13 +24,33 @@ function distinctValues<F extends string>(b: Block<F>, skip: readonly F[]): Reco
 
 const vseKernel = (): VseKernel =>
   VseKernel.create(
-    { config: { ...defaultImageLabelConfig, dim: 8, imageCap: 4, labelCap: 4 }, pairCapacity: 4, sampler: { kind: 'uniform', candidates: 1, maxSampled: 10, lambdaFraction: 0.3, mixShare: 0, maxRetries: 10 } },
+    {
+      config: { ...defaultImageLabelConfig, dim: 8, imageCap: 4, labelCap: 4 },
+      pairCapacity: 4,
+      sampler: { kind: 'uniform', candidates: 1, maxSampled: 10, lambdaFraction: 0.3, mixShare: 0, maxRetries: 10 },
+    },
     1,
   );
 
 const sgnsKernel = (): SgnsKernel =>
   SgnsKernel.create(
-    { dim: 8, vocabCap: 4, window: 2, negatives: 2, sample: 0, alpha: 0.75, sampler: 'popularity', lambdaFraction: 0.1, mixShare: 0, refreshEvery: 0, slots: 1, slotTokens: 4, slotSentences: 1, maxSentence: 4, threads: 1 },
+    {
+      dim: 8,
+      vocabCap: 4,
+      window: 2,
+      negatives: 2,
+      sample: 0,
+      alpha: 0.75,
+      sampler: 'popularity',
+      lambdaFraction: 0.1,
+      mixShare: 0,
+      refreshEvery: 0,
+      slots: 1,
+      slotTokens: 4,
+      slotSentences: 1,
+      maxSentence: 4,
+      threads: 1,
+    },
     1,
   );
 
@@ -106,7 +126,9 @@ describe('the TypeScript/WebAssembly boundary, declared once (src/abi.ts)', () =
   it('counters come back as a record with every field of the counter block', () => {
     const kernel = vseKernel();
     kernel.setSizes(4, 1);
-    expect(Object.keys(kernel.counters())).toEqual(expect.arrayContaining(['steps', 'updates', 'lossSum', 'draws', 'rejections', 'fallbacks', 'mixed', 'candidatesScored', 'noViolator']));
+    expect(Object.keys(kernel.counters())).toEqual(
+      expect.arrayContaining(['steps', 'updates', 'lossSum', 'draws', 'rejections', 'fallbacks', 'mixed', 'candidatesScored', 'noViolator']),
+    );
     expect(Object.keys(sgnsKernel().counters())).toEqual(expect.arrayContaining(['pairs', 'draws', 'fallbacks', 'mixed', 'lossSum', 'loss']));
   });
 });

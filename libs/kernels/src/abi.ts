@@ -14,7 +14,7 @@ import { block, enumeration, generateAssemblyAbi, type Block, type Enumeration }
 /** The image-label kernel's negative samplers: the position in this list is the kernel's mode number. */
 export const VSE_SAMPLERS = enumeration('VseSampler', "the image-label kernel's negative samplers", {
   uniform: 'uniform non-positive labels; with candidates > 1, the highest-scoring of that many (dynamic negative sampling)',
-  warp: "WARP: uniform draws until one violates the margin (at most max-sampled), the step weighted by the rank it implies",
+  warp: 'WARP: uniform draws until one violates the margin (at most max-sampled), the step weighted by the rank it implies',
   adaptive: "the papers' factor-wise rank tables (VSE-ens, Chen et al.), refreshed every ceil(|A| ln |A|) draws",
   auto: 'uniform below the auto threshold of labels, WARP from there (what won the convergence benchmark on each side)',
 });

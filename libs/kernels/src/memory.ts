@@ -49,7 +49,9 @@ export class MemoryLayout {
   allocate(): WebAssembly.Memory {
     const pages = Math.ceil(this.at / PAGE);
     if (pages > MAX_PAGES) {
-      throw new Error(`${this.what} needs ${gib(this.at)} of address space, over the 4 GiB a WebAssembly memory can hold (${this.describe()}): lower the caps or the dimension`);
+      throw new Error(
+        `${this.what} needs ${gib(this.at)} of address space, over the 4 GiB a WebAssembly memory can hold (${this.describe()}): lower the caps or the dimension`,
+      );
     }
     return new WebAssembly.Memory({ initial: Math.max(1, pages), maximum: MAX_PAGES, shared: true });
   }

@@ -87,7 +87,15 @@ export class SwappableRankTables implements TableMaintainer {
   ) {
     const buffer = memory.buffer;
     const table = (b: 0 | 1): RankTables =>
-      new RankTables(regions.dims, { ids: new Int32Array(buffer, regions.tables[b], regions.dims * regions.stride), stride: regions.stride, sigma: new Float32Array(buffer, regions.sigma[b], regions.width) }, false);
+      new RankTables(
+        regions.dims,
+        {
+          ids: new Int32Array(buffer, regions.tables[b], regions.dims * regions.stride),
+          stride: regions.stride,
+          sigma: new Float32Array(buffer, regions.sigma[b], regions.width),
+        },
+        false,
+      );
     this.buffers = [table(0), table(1)];
     this.ctrl = control(memory, regions);
     this.ctrl.store('tableStride', regions.stride);

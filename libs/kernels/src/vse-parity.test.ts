@@ -16,13 +16,27 @@ import { VseKernel } from './vse/kernel.js';
 import type { VseSamplerSpec } from './vse/spec.js';
 
 const images = generateSynthetic({ images: 300, labels: 40, rank: 4, zipf: 1, meanLabels: 3, topicsPerImage: 2, noise: 0.05, seed: 5 });
-const sampler = (kind: VseSamplerSpec['kind'], extra: Partial<VseSamplerSpec> = {}): VseSamplerSpec => ({ kind, candidates: 1, maxSampled: Number.POSITIVE_INFINITY, lambdaFraction: 0.3, mixShare: 0, maxRetries: 10, ...extra });
+const sampler = (kind: VseSamplerSpec['kind'], extra: Partial<VseSamplerSpec> = {}): VseSamplerSpec => ({
+  kind,
+  candidates: 1,
+  maxSampled: Number.POSITIVE_INFINITY,
+  lambdaFraction: 0.3,
+  mixShare: 0,
+  maxRetries: 10,
+  ...extra,
+});
 
 /** The same model twice, identically initialised: on the JS heap (the reference) and in a kernel. */
-function twins(config: ImageLabelConfig, spec: VseSamplerSpec): { ref: ImageLabelModel; model: ImageLabelModel; kernel: VseKernel; pairs: ReturnType<typeof observeAll> } {
+function twins(
+  config: ImageLabelConfig,
+  spec: VseSamplerSpec,
+): { ref: ImageLabelModel; model: ImageLabelModel; kernel: VseKernel; pairs: ReturnType<typeof observeAll> } {
   const ref = new ImageLabelModel(config, new Rng(9));
   const pairs = observeAll(ref, images);
-  const kernel = VseKernel.create({ config: { ...config, imageCap: ref.images.size, labelCap: ref.labels.size }, pairCapacity: pairs.length, sampler: spec }, 1);
+  const kernel = VseKernel.create(
+    { config: { ...config, imageCap: ref.images.size, labelCap: ref.labels.size }, pairCapacity: pairs.length, sampler: spec },
+    1,
+  );
   const model = new ImageLabelModel({ ...config, imageCap: ref.images.size, labelCap: ref.labels.size }, new Rng(9), kernel.storage);
   observeAll(model, images);
   kernel.setSizes(model.labels.size, model.images.size);
@@ -40,7 +54,12 @@ describe('image-label kernel and TypeScript reference: one model, two implementa
   const cases: Array<[string, Partial<ImageLabelConfig>, VseSamplerSpec, (m: ImageLabelModel, rng: Rng) => NegativeSampler]> = [
     ['SGD, uniform', { optimizer: 'sgd', labelBias: false }, sampler('uniform'), (m, rng) => new UniformSampler(m.labelVectors, rng)],
     ['AdaGrad with biases, uniform', { optimizer: 'adagrad', labelBias: true }, sampler('uniform'), (m, rng) => new UniformSampler(m.labelVectors, rng)],
-    ['AdaGrad with biases, 3 candidates', { optimizer: 'adagrad', labelBias: true }, sampler('uniform', { candidates: 3 }), (m, rng) => new UniformSampler(m.labelVectors, rng, 3)],
+    [
+      'AdaGrad with biases, 3 candidates',
+      { optimizer: 'adagrad', labelBias: true },
+      sampler('uniform', { candidates: 3 }),
+      (m, rng) => new UniformSampler(m.labelVectors, rng, 3),
+    ],
     ['SGD with biases, WARP', { optimizer: 'sgd', labelBias: true }, sampler('warp'), (m, rng) => new WarpSampler(m.labelVectors, rng)],
   ];
   for (const [name, over, spec, make] of cases) {
@@ -69,11 +88,12 @@ describe('image-label kernel and TypeScript reference: one model, two implementa
     const { ref, kernel } = twins(config, sampler('adaptive', { lambdaFraction: 0.1 }));
     // spread the label vectors so the rank tables have something to order
     const rng = new Rng(3);
-    for (let a = 0; a < ref.labels.size; a++) for (let f = 0; f <= config.dim; f++) {
-      const x = rng.nextGaussian();
-      ref.labelVectors.data[a * ref.width + f] = x;
-      kernel.storage.labelVectors.data[a * ref.width + f] = x;
-    }
+    for (let a = 0; a < ref.labels.size; a++)
+      for (let f = 0; f <= config.dim; f++) {
+        const x = rng.nextGaussian();
+        ref.labelVectors.data[a * ref.width + f] = x;
+        kernel.storage.labelVectors.data[a * ref.width + f] = x;
+      }
     kernel.refreshTables();
     const ts = new AdaptiveSampler(ref.labelVectors, new Rng(4), new UniformSampler(ref.labelVectors, new Rng(5)), { lambdaFraction: 0.1 });
     ts.refresh();
@@ -92,7 +112,11 @@ describe('image-label kernel and TypeScript reference: one model, two implementa
     expect(tv).toBeLessThan(0.03);
     for (const p of exclude) expect(fromKernel[p]).toBe(0);
     // and far from uniform: the tables concentrate the draws
-    const top = [...fromKernel].sort((x, y) => y - x).slice(0, 5).reduce((s, x) => s + x, 0) / n;
+    const top =
+      [...fromKernel]
+        .sort((x, y) => y - x)
+        .slice(0, 5)
+        .reduce((s, x) => s + x, 0) / n;
     expect(top).toBeGreaterThan(0.3);
   });
 

@@ -3,7 +3,6 @@
 declare global {
   // eslint-disable-next-line @typescript-eslint/no-namespace -- augmenting the global WebAssembly namespace is the only way to type it
   namespace WebAssembly {
-
     interface MemoryDescriptor {
       initial: number;
       maximum?: number;

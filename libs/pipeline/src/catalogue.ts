@@ -47,7 +47,10 @@ export class TopicCatalogue {
       names.add(s.name);
       schemas.file(s.schema);
       for (const k of s.kinds) {
-        if (!known.includes(k)) throw new Error(`stream ${s.name} publishes ${k} vectors, which schemas/embedding-record's EntityKind enum lacks (${known.join(', ')}): add the symbol in a new schema version`);
+        if (!known.includes(k))
+          throw new Error(
+            `stream ${s.name} publishes ${k} vectors, which schemas/embedding-record's EntityKind enum lacks (${known.join(', ')}): add the symbol in a new schema version`,
+          );
         const other = kinds.get(k);
         if (other !== undefined) throw new Error(`streams ${other} and ${s.name} both publish ${k} vectors`);
         kinds.set(k, s.name);

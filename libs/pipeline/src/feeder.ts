@@ -26,9 +26,20 @@ export interface FeedOptions {
  * Produces raw events (Avro, Confluent wire format) on each stream's raw topic, the streams
  * interleaved in proportion to their sizes, at a chosen rate. The feeder CLI and the demo use it.
  */
-export async function feedEvents(transport: Transport, registry: SchemaRegistry, topics: TopicCatalogue, opts: FeedOptions): Promise<{ sent: number; seconds: number }> {
+export async function feedEvents(
+  transport: Transport,
+  registry: SchemaRegistry,
+  topics: TopicCatalogue,
+  opts: FeedOptions,
+): Promise<{ sent: number; seconds: number }> {
   const codecs = new Codecs(registry, topics);
-  const feeds = opts.sources.map((source) => ({ source, topic: topics.raw(source.stream), codec: codecs.raw(topics.stream(source.stream)), next: 0, key: topics.stream(source.stream) }));
+  const feeds = opts.sources.map((source) => ({
+    source,
+    topic: topics.raw(source.stream),
+    codec: codecs.raw(topics.stream(source.stream)),
+    next: 0,
+    key: topics.stream(source.stream),
+  }));
   const producer = await transport.producer();
   const total = feeds.reduce((n, f) => n + f.source.count, 0);
   const batch = Math.max(1, opts.batch ?? 100);

@@ -26,7 +26,15 @@ export class LagMonitor {
     // several processors in one process (the embedded demo) share a registry and this one gauge:
     // their series differ by topic, since each consumes its own topics
     const existing = registry.getSingleMetric(LAG_METRIC);
-    this.gauge = existing instanceof Gauge ? (existing as Gauge<'topic'>) : new Gauge({ name: LAG_METRIC, help: 'Records in the consumed partitions not yet processed by this service, per topic.', labelNames: ['topic'], registers: [registry] });
+    this.gauge =
+      existing instanceof Gauge
+        ? (existing as Gauge<'topic'>)
+        : new Gauge({
+            name: LAG_METRIC,
+            help: 'Records in the consumed partitions not yet processed by this service, per topic.',
+            labelNames: ['topic'],
+            registers: [registry],
+          });
   }
 
   async start(): Promise<void> {

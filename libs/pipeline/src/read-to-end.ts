@@ -6,7 +6,12 @@ import type { ConsumedRecord, Consumer, Transport } from '@freshet/transport';
  * state), through a throwaway consumer group that commits nothing. Used to rebuild state that
  * lives in Kafka, such as the publisher's view of every entity's latest vector.
  */
-export async function readToEnd(transport: Transport, topic: string, onRecord: (record: ConsumedRecord) => void | Promise<void>, timeoutMs = 120_000): Promise<number> {
+export async function readToEnd(
+  transport: Transport,
+  topic: string,
+  onRecord: (record: ConsumedRecord) => void | Promise<void>,
+  timeoutMs = 120_000,
+): Promise<number> {
   const admin = await transport.admin();
   const ends = await admin.endOffsets(topic);
   await admin.close();
@@ -17,7 +22,10 @@ export async function readToEnd(transport: Transport, topic: string, onRecord: (
   let timer: NodeJS.Timeout | undefined;
   try {
     await new Promise<void>((resolve, reject) => {
-      timer = setTimeout(() => reject(new Error(`reading ${topic} to its end took more than ${timeoutMs} ms (partitions still behind: ${[...remaining.keys()].join(', ')})`)), timeoutMs);
+      timer = setTimeout(
+        () => reject(new Error(`reading ${topic} to its end took more than ${timeoutMs} ms (partitions still behind: ${[...remaining.keys()].join(', ')})`)),
+        timeoutMs,
+      );
       consumer
         .run(async (batch) => {
           const end = remaining.get(batch.partition);
@@ -47,7 +55,14 @@ export async function readToEnd(transport: Transport, topic: string, onRecord: (
  * seeks there as soon as it is assigned: how a snapshot reader fetches a version's chunks from the
  * offsets its manifest lists, without scanning the topic.
  */
-export async function readRange(transport: Transport, topic: string, partition: number, from: number, to: number, timeoutMs = 60_000): Promise<ConsumedRecord[]> {
+export async function readRange(
+  transport: Transport,
+  topic: string,
+  partition: number,
+  from: number,
+  to: number,
+  timeoutMs = 60_000,
+): Promise<ConsumedRecord[]> {
   const out: ConsumedRecord[] = [];
   if (to < from) return out;
   let seeked = false;
@@ -74,15 +89,14 @@ export async function readRange(transport: Transport, topic: string, partition: 
     await new Promise<void>((resolve, reject) => {
       timer = setTimeout(() => reject(new Error(`reading ${topic}#${partition} offsets ${from}..${to} took more than ${timeoutMs} ms`)), timeoutMs);
       c.run(async (batch) => {
-          if (batch.partition !== partition) return;
-          for (const record of batch.records) {
-            if (record.offset < from) continue;
-            if (record.offset > to) break;
-            out.push(record);
-          }
-          if (batch.records[batch.records.length - 1].offset >= to) resolve();
-        })
-        .catch(reject);
+        if (batch.partition !== partition) return;
+        for (const record of batch.records) {
+          if (record.offset < from) continue;
+          if (record.offset > to) break;
+          out.push(record);
+        }
+        if (batch.records[batch.records.length - 1].offset >= to) resolve();
+      }).catch(reject);
     });
   } finally {
     clearTimeout(timer);
@@ -96,7 +110,11 @@ export async function readRange(transport: Transport, topic: string, partition: 
  * consumer group. A position past its partition's end has no record. Fails after `timeoutMs`
  * rather than answer "missing" for a record it could not reach.
  */
-export async function readRecordsAt(transport: Transport, positions: ReadonlyArray<{ topic: string; partition: number; offset: number }>, timeoutMs = 60_000): Promise<ConsumedRecord[]> {
+export async function readRecordsAt(
+  transport: Transport,
+  positions: ReadonlyArray<{ topic: string; partition: number; offset: number }>,
+  timeoutMs = 60_000,
+): Promise<ConsumedRecord[]> {
   if (positions.length === 0) return [];
   const wanted = new Map(positions.map((p) => [`${p.topic}#${p.partition}`, p.offset]));
   const found = new Map<string, ConsumedRecord>();

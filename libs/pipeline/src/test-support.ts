@@ -13,7 +13,6 @@ export function quietLogger(name: string): Logger {
   return createLogger(name, { destination: new Writable({ write: (_c, _e, cb) => cb() }) });
 }
 
-
 /** The image-label model a trainer holds. */
 export function imagesOf(trainer: Trainer): ImageLabelModel {
   return trainer.learnerOf('image-labels', ImageLabelsLearner).model;

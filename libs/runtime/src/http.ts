@@ -39,7 +39,12 @@ export async function startHealthServer(opts: HealthServerOptions): Promise<{ se
   await new Promise<void>((resolve, reject) => {
     server.once('error', (err: NodeJS.ErrnoException) => {
       // the option that sets it, and what to do: no stack trace for a busy port
-      const why = err.code === 'EADDRINUSE' ? 'is in use (another freshet service or a demo may be running; pick another port, or 0 for any free one)' : err.code === 'EACCES' ? 'needs privileges' : err.message;
+      const why =
+        err.code === 'EADDRINUSE'
+          ? 'is in use (another freshet service or a demo may be running; pick another port, or 0 for any free one)'
+          : err.code === 'EACCES'
+            ? 'needs privileges'
+            : err.message;
       reject(new Error(`--http-port ${opts.port} on ${opts.host} ${why}`));
     });
     server.listen(opts.port, opts.host, () => resolve());

@@ -45,12 +45,24 @@ export type AnySetting = NumberSetting | ChoiceSetting | FlagSetting | TextSetti
 
 export const setting = {
   number: (s: Omit<NumberSetting, 'kind'>): NumberSetting => ({ kind: 'number', ...s }),
-  choice: <const C extends string>(choices: readonly C[], s: Omit<ChoiceSetting<C>, 'kind' | 'choices'>): ChoiceSetting<C> => ({ kind: 'choice', choices, ...s }),
+  choice: <const C extends string>(choices: readonly C[], s: Omit<ChoiceSetting<C>, 'kind' | 'choices'>): ChoiceSetting<C> => ({
+    kind: 'choice',
+    choices,
+    ...s,
+  }),
   flag: (s: Omit<FlagSetting, 'kind'>): FlagSetting => ({ kind: 'flag', ...s }),
   text: (s: Omit<TextSetting, 'kind'>): TextSetting => ({ kind: 'text', ...s }),
 };
 
-type ValueOf<S> = S extends NumberSetting ? number : S extends FlagSetting ? boolean : S extends ChoiceSetting<infer C> ? C : S extends TextSetting ? string : never;
+type ValueOf<S> = S extends NumberSetting
+  ? number
+  : S extends FlagSetting
+    ? boolean
+    : S extends ChoiceSetting<infer C>
+      ? C
+      : S extends TextSetting
+        ? string
+        : never;
 
 /** The typed values of a table of settings. */
 export type SettingsOf<D> = { -readonly [K in keyof D]: ValueOf<D[K]> };
@@ -129,13 +141,17 @@ export class SettingsTable<D extends Record<string, AnySetting>> {
 
   /** The table with every flag renamed (a service shows a model's flags under its stream's prefix). */
   renamed(rename: (option: string) => string): SettingsTable<D> {
-    const specs = Object.fromEntries(Object.entries(this.specs).map(([k, s]) => [k, s.option === undefined ? s : { ...s, option: rename(s.option) }])) as unknown as D;
+    const specs = Object.fromEntries(
+      Object.entries(this.specs).map(([k, s]) => [k, s.option === undefined ? s : { ...s, option: rename(s.option) }]),
+    ) as unknown as D;
     return new SettingsTable(this.name, specs);
   }
 
   /** The table with older flag names still accepted for some settings (given whole, not prefixed). */
   withAliases(aliases: Partial<Record<keyof D & string, readonly string[]>>): SettingsTable<D> {
-    const specs = Object.fromEntries(Object.entries(this.specs).map(([k, s]) => [k, aliases[k] === undefined ? s : { ...s, aliases: aliases[k] }])) as unknown as D;
+    const specs = Object.fromEntries(
+      Object.entries(this.specs).map(([k, s]) => [k, aliases[k] === undefined ? s : { ...s, aliases: aliases[k] }]),
+    ) as unknown as D;
     return new SettingsTable(this.name, specs);
   }
 
@@ -145,13 +161,24 @@ export class SettingsTable<D extends Record<string, AnySetting>> {
     for (const s of Object.values(this.specs)) {
       if (s.option === undefined) continue;
       const name = `${naming.prefix ?? ''}${s.option}`;
-      const base = { name, help: s.help, ...(naming.env === true ? { env: envName(name) } : {}), ...(s.aliases !== undefined ? { aliases: s.aliases.map((a) => ({ name: a, ...(naming.env === true ? { env: envName(a) } : {}) })) } : {}) };
+      const base = {
+        name,
+        help: s.help,
+        ...(naming.env === true ? { env: envName(name) } : {}),
+        ...(s.aliases !== undefined ? { aliases: s.aliases.map((a) => ({ name: a, ...(naming.env === true ? { env: envName(a) } : {}) })) } : {}),
+      };
       switch (s.kind) {
         case 'number':
           out.push({ ...base, kind: 'number', default: s.default, ...pick(s, ['integer', 'min', 'above', 'max']) });
           break;
         case 'choice':
-          out.push({ ...base, kind: 'string', default: s.default, choices: s.choices, help: s.choiceHelp === undefined ? s.help : `${s.help}: ${s.choices.map((c) => `${c}: ${s.choiceHelp?.[c]}`).join('; ')}` });
+          out.push({
+            ...base,
+            kind: 'string',
+            default: s.default,
+            choices: s.choices,
+            help: s.choiceHelp === undefined ? s.help : `${s.help}: ${s.choices.map((c) => `${c}: ${s.choiceHelp?.[c]}`).join('; ')}`,
+          });
           break;
         case 'flag':
           out.push({ ...base, kind: 'boolean', default: s.default });
@@ -187,7 +214,11 @@ export class SettingsTable<D extends Record<string, AnySetting>> {
   }
 
   /** Two tables as one (their keys must differ). */
-  static merge<A extends Record<string, AnySetting>, B extends Record<string, AnySetting>>(name: string, a: SettingsTable<A>, b: SettingsTable<B>): SettingsTable<A & B> {
+  static merge<A extends Record<string, AnySetting>, B extends Record<string, AnySetting>>(
+    name: string,
+    a: SettingsTable<A>,
+    b: SettingsTable<B>,
+  ): SettingsTable<A & B> {
     for (const k of Object.keys(b.specs)) if (k in a.specs) throw new Error(`${name}: setting ${k} is in both ${a.name} and ${b.name}`);
     return new SettingsTable(name, { ...a.specs, ...b.specs } as A & B);
   }

@@ -49,7 +49,13 @@ describe('lz4Unframe', () => {
     const checksum = Buffer.alloc(4); // block checksums are Kafka's batch CRC's job: skipped, not verified
     const withSum = (block: Buffer): Buffer => Buffer.concat([block, checksum]);
     const header = Buffer.from([0x04, 0x22, 0x4d, 0x18, 0x40 | 0x20 | 0x10 | 0x08, 0x40, ...new Array<number>(8).fill(0), 0x00]);
-    const frame = Buffer.concat([header, withSum(firstBlock(lz4.compress(a))), withSum(Buffer.concat([stored, b])), withSum(firstBlock(lz4.compress(c))), Buffer.alloc(4)]);
+    const frame = Buffer.concat([
+      header,
+      withSum(firstBlock(lz4.compress(a))),
+      withSum(Buffer.concat([stored, b])),
+      withSum(firstBlock(lz4.compress(c))),
+      Buffer.alloc(4),
+    ]);
     expect(lz4Unframe(frame).equals(Buffer.concat([a, b, c]))).toBe(true);
   });
 

@@ -1,9 +1,11 @@
-import { Kafka, Partitioners, logLevel, type Consumer as KafkaConsumer, type KafkaConfig, type LogEntry, type SASLOptions } from 'kafkajs';
+import { Kafka, Partitioners, logLevel, type KafkaConfig, type LogEntry, type SASLOptions } from 'kafkajs';
 import { compressionType, registerCompressionCodecs, type ProducerCompression } from './compression.js';
 import { TransportError, fromKafkaError } from './errors.js';
 import { exclusiveAssigner, type ExclusiveMemberState } from './exclusive-assigner.js';
+import { createTopicsIdempotent } from './kafka-admin.js';
+import { KafkaConsumerAdapter } from './kafka-consumer.js';
 import { partitionForKey } from './partitioner.js';
-import type { Admin, Batch, Consumer, ConsumerOptions, ConsumerState, OutgoingRecord, Producer, TopicPartition, TopicPartitionOffset, TopicSpec, Transport } from './types.js';
+import type { Admin, Consumer, ConsumerOptions, OutgoingRecord, Producer, Transport } from './types.js';
 
 export interface KafkaSecurity {
   ssl?: boolean | { ca?: string[]; cert?: string; key?: string; rejectUnauthorized?: boolean };
@@ -105,7 +107,7 @@ export class KafkaTransport implements Transport {
         const out: Array<{ partition: number; offset: number }> = [];
         // one request per SEND_BYTES: a partition's record batch must stay under the broker's
         // message.max.bytes (1 MiB by default), whatever the caller hands over at once
-        for (let from = 0; from < records.length; ) {
+        for (let from = 0; from < records.length;) {
           let to = from;
           let bytes = 0;
           while (to < records.length && (to === from || bytes + recordBytes(records[to]) <= SEND_BYTES)) bytes += recordBytes(records[to++]);
@@ -183,157 +185,5 @@ export class KafkaTransport implements Transport {
       },
       close: async () => admin.disconnect(),
     };
-  }
-}
-
-/**
- * Creates the topics that do not exist, safe when several instances start at once on a new
- * cluster: one wins the creation, the others see TOPIC_ALREADY_EXISTS or briefly a topic whose
- * partitions have no leader yet ("This server does not host this topic-partition"). Both are
- * retried until every topic has leaders, so no instance crashes on the race.
- */
-async function createTopicsIdempotent(admin: ReturnType<Kafka['admin']>, specs: TopicSpec[]): Promise<void> {
-  for (let attempt = 1; ; attempt++) {
-    try {
-      const existing = new Set(await admin.listTopics());
-      const todo = specs.filter((s) => !existing.has(s.topic));
-      if (todo.length > 0) {
-        await admin.createTopics({
-          waitForLeaders: true,
-          topics: todo.map((s) => ({
-            topic: s.topic,
-            numPartitions: s.partitions,
-            replicationFactor: -1,
-            configEntries: [
-              ...(s.compacted ? [{ name: 'cleanup.policy', value: 'compact' }] : []),
-              ...(s.maxMessageBytes !== undefined ? [{ name: 'max.message.bytes', value: String(s.maxMessageBytes) }] : []),
-            ],
-          })),
-        });
-      }
-      // every partition has a leader before anyone produces or joins a group
-      const meta = await admin.fetchTopicMetadata({ topics: specs.map((s) => s.topic) });
-      if (meta.topics.every((t) => t.partitions.length > 0 && t.partitions.every((p) => p.leader >= 0))) return;
-      throw new Error('topic partitions without a leader yet');
-    } catch (err) {
-      if (attempt >= 20) throw err;
-      await new Promise((r) => setTimeout(r, Math.min(2000, 100 * attempt)));
-    }
-  }
-}
-
-class KafkaConsumerAdapter implements Consumer {
-  private assigned: TopicPartition[] = [];
-  private stopped: { resolve: () => void; reject: (err: Error) => void } | null = null;
-  private closed = false;
-  private stopTimer: NodeJS.Timeout | null = null;
-  private readonly health: ConsumerState = { up: false, rebalances: 0, restarts: 0, lastContact: 0, failure: null };
-
-  constructor(
-    private readonly consumer: KafkaConsumer,
-    options: ConsumerOptions,
-    member: ExclusiveMemberState,
-    private readonly restarts: { inRow: number },
-  ) {
-    consumer.on(consumer.events.GROUP_JOIN, (event) => {
-      const assignment = event.payload.memberAssignment as Record<string, number[]>;
-      this.assigned = Object.entries(assignment).flatMap(([topic, parts]) => parts.map((partition) => ({ topic, partition })));
-      this.health.up = true;
-      this.health.rebalances++;
-      this.health.lastContact = Date.now();
-      // what the exclusive assigner reads at the next join
-      if (this.assigned.length === 0) member.ownedSince = 0;
-      else if (member.ownedSince === 0) member.ownedSince = Date.now();
-      options.onAssignment?.(this.assignment());
-    });
-    consumer.on(consumer.events.HEARTBEAT, () => {
-      this.health.lastContact = Date.now();
-    });
-    // kafkajs reports a crash as an event, not through run(): a consumer that is not restarted
-    // has stopped consuming for good (and left its group), so run() must fail loudly
-    consumer.on(consumer.events.CRASH, (event) => {
-      const { error, restart } = event.payload as { error: Error; restart: boolean };
-      if (this.stopTimer !== null) clearTimeout(this.stopTimer);
-      this.stopTimer = null;
-      if (restart) {
-        this.health.restarts++;
-        return;
-      }
-      this.fail(`consumer crashed: ${error?.message ?? String(error)}`);
-    });
-    // a crash disconnects (STOP) before it reports whether it restarts (CRASH): a STOP is a
-    // failure only if no CRASH follows it
-    consumer.on(consumer.events.STOP, () => {
-      if (this.closed) return;
-      this.stopTimer = setTimeout(() => this.fail('consumer stopped (it left its group) without being closed'), 5000);
-      this.stopTimer.unref();
-    });
-  }
-
-  private fail(reason: string): void {
-    if (this.stopTimer !== null) clearTimeout(this.stopTimer);
-    this.stopTimer = null;
-    if (this.closed || this.health.failure !== null) return;
-    this.health.up = false;
-    this.health.failure = reason;
-    this.stopped?.reject(new Error(reason));
-  }
-
-  state(): ConsumerState {
-    return { ...this.health };
-  }
-
-  assignment(): TopicPartition[] {
-    return [...this.assigned];
-  }
-
-  seek(position: TopicPartitionOffset): void {
-    this.consumer.seek({ topic: position.topic, partition: position.partition, offset: String(position.offset) });
-  }
-
-  async commit(offsets: TopicPartitionOffset[]): Promise<void> {
-    if (offsets.length === 0) return;
-    await this.consumer.commitOffsets(offsets.map((o) => ({ topic: o.topic, partition: o.partition, offset: String(o.offset) })));
-  }
-
-  async run(handler: (batch: Batch) => Promise<void>): Promise<void> {
-    const done = new Promise<void>((resolve, reject) => {
-      this.stopped = { resolve, reject };
-    });
-    await this.consumer.run({
-      autoCommit: false,
-      eachBatchAutoResolve: true,
-      partitionsConsumedConcurrently: 1,
-      eachBatch: async ({ batch, heartbeat, isRunning, isStale }) => {
-        if (!isRunning() || isStale()) return;
-        await handler({
-          topic: batch.topic,
-          partition: batch.partition,
-          records: batch.messages.map((m) => ({
-            topic: batch.topic,
-            partition: batch.partition,
-            offset: Number(m.offset),
-            key: m.key,
-            value: m.value,
-            headers: Object.fromEntries(Object.entries(m.headers ?? {}).map(([k, v]) => [k, v === undefined ? '' : Buffer.isBuffer(v) ? v.toString() : String(v)])),
-            timestamp: Number(m.timestamp),
-          })),
-        });
-        this.health.lastContact = Date.now();
-        this.restarts.inRow = 0;
-        await heartbeat();
-      },
-    });
-    if (this.closed) this.stopped?.resolve();
-    return done;
-  }
-
-  async close(): Promise<void> {
-    if (this.closed) return;
-    this.closed = true;
-    if (this.stopTimer !== null) clearTimeout(this.stopTimer);
-    this.health.up = false;
-    await this.consumer.disconnect();
-    this.stopped?.resolve();
   }
 }

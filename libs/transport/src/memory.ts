@@ -194,7 +194,13 @@ class MemoryConsumer implements Consumer {
   ) {}
 
   state(): ConsumerState {
-    return { up: !this.closed && this.failure === null, rebalances: this.rebalances, restarts: this.restarts, lastContact: this.lastContact, failure: this.failure };
+    return {
+      up: !this.closed && this.failure === null,
+      rebalances: this.rebalances,
+      restarts: this.restarts,
+      lastContact: this.lastContact,
+      failure: this.failure,
+    };
   }
 
   assign(share: TopicPartition[]): void {

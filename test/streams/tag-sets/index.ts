@@ -2,7 +2,17 @@
 // schema. Tags given to an item are trained as words that occur together, by the skip-gram
 // learner the text-windows stream uses (no new math, so no new kernel).
 import { streamingSkipGramSettings } from '@freshet/kernels';
-import { checkId, checkTime, normaliseLabel, reject, TextWindowsLearner, type Adjustment, type IngestLimits, type Normalised, type StreamDefinition } from '@freshet/pipeline';
+import {
+  checkId,
+  checkTime,
+  normaliseLabel,
+  reject,
+  TextWindowsLearner,
+  type Adjustment,
+  type IngestLimits,
+  type Normalised,
+  type StreamDefinition,
+} from '@freshet/pipeline';
 import { SettingsTable, setting } from '@freshet/runtime';
 
 export interface TagSetEvent {
@@ -49,4 +59,3 @@ export const tagSetsStream: StreamDefinition<TagSetEvent, (typeof limits)['specs
   settings,
   createLearner: (ctx) => new TextWindowsLearner(ctx, (e) => e.tags),
 };
-

@@ -24,9 +24,17 @@ describe('train-images on Corel5k', () => {
   it('learns far above chance, reproducibly from the seed, and exports word2vec text', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'freshet-cli-'));
     const args = [
-      '--train', dataFile('corel5k-mulan', 'train.tsv'),
-      '--test', dataFile('corel5k-mulan', 'test.tsv'),
-      '--steps', '400000', '--evals', '1', '--seed', '3', '--quiet',
+      '--train',
+      dataFile('corel5k-mulan', 'train.tsv'),
+      '--test',
+      dataFile('corel5k-mulan', 'test.tsv'),
+      '--steps',
+      '400000',
+      '--evals',
+      '1',
+      '--seed',
+      '3',
+      '--quiet',
     ];
     const a = await trainImages(parseOptions(trainImagesOptions, [...args, '--out-labels', join(dir, 'labels.txt')]));
     const b = await trainImages(parseOptions(trainImagesOptions, args));
@@ -46,9 +54,7 @@ describe('train-images on Corel5k', () => {
 
 describe('train-words', () => {
   it('learns word vectors whose similarities correlate with human judgements', async () => {
-    const r = await trainWords(
-      parseOptions(trainWordsOptions, ['--corpus', 'moby-dick', '--epochs', '1', '--dim', '50', '--neighbours', 'whale']),
-    );
+    const r = await trainWords(parseOptions(trainWordsOptions, ['--corpus', 'moby-dick', '--epochs', '1', '--dim', '50', '--neighbours', 'whale']));
     expect(r.vocabulary).toBeGreaterThan(3000);
     expect(r.similarity['EN-WS-353-ALL.tsv'].used).toBeGreaterThan(50);
     expect(r.similarity['EN-WS-353-ALL.tsv'].oov).toBeGreaterThan(0);
@@ -61,10 +67,7 @@ describe('train-words', () => {
 describe('Hogwild threads', () => {
   it('trains the image-label model on two worker threads sharing one model', async () => {
     const r = await trainImages(
-      parseOptions(trainImagesOptions, [
-        '--train', dataFile('corel5k-mulan', 'train.tsv'),
-        '--steps', '400000', '--evals', '1', '--threads', '2', '--quiet',
-      ]),
+      parseOptions(trainImagesOptions, ['--train', dataFile('corel5k-mulan', 'train.tsv'), '--steps', '400000', '--evals', '1', '--threads', '2', '--quiet']),
     );
     expect(r.steps).toBeGreaterThanOrEqual(400_000);
     expect(r.final?.p5).toBeGreaterThan(0.05);
@@ -72,7 +75,9 @@ describe('Hogwild threads', () => {
   });
 
   it('refuses threads with the js engine (the TypeScript reference runs one)', async () => {
-    await expect(trainWords(parseOptions(trainWordsOptions, ['--corpus', 'moby-dick', '--threads', '2', '--engine', 'js']))).rejects.toThrow(/--engine js .* one thread/);
+    await expect(trainWords(parseOptions(trainWordsOptions, ['--corpus', 'moby-dick', '--threads', '2', '--engine', 'js']))).rejects.toThrow(
+      /--engine js .* one thread/,
+    );
   });
 
   it('trains skip-gram on two worker threads (wasm engine)', async () => {

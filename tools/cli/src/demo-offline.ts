@@ -25,7 +25,22 @@ export async function demoOffline(v: OptionValues): Promise<Record<string, unkno
   say('');
   say(`1) Image annotation: ${mir}, one held-out label per image, ${String(v.get('seconds'))} s of training`);
   const images = await trainImages(
-    parseOptions(trainImagesOptions, ['--train', mir, '--sampler', 'adaptive', '--lr', '0.01', '--lambda', '0.3', '--seconds', String(v.get('seconds')), '--evals', '8', '--seed', seed]),
+    parseOptions(trainImagesOptions, [
+      '--train',
+      mir,
+      '--sampler',
+      'adaptive',
+      '--lr',
+      '0.01',
+      '--lambda',
+      '0.3',
+      '--seconds',
+      String(v.get('seconds')),
+      '--evals',
+      '8',
+      '--seed',
+      seed,
+    ]),
   );
   say('   seconds  steps      P@5     MAP');
   for (const c of images.curve) say(`   ${c.seconds.toFixed(2).padStart(7)}  ${String(c.steps).padEnd(9)}  ${c.p5.toFixed(3)}  ${c.map.toFixed(3)}`);
@@ -35,7 +50,8 @@ export async function demoOffline(v: OptionValues): Promise<Record<string, unkno
   const words = await trainWords(parseOptions(trainWordsOptions, ['--epochs', String(v.get('epochs')), '--seed', seed]));
   say(`   ${words.rawWords} words, vocabulary ${words.vocabulary}, ${Math.round(words.wordsPerSecond)} words/s`);
   for (const [w, ns] of Object.entries(words.neighbours)) say(`   ${w.padEnd(8)} -> ${ns.join(', ')}`);
-  for (const [f, r] of Object.entries(words.similarity)) say(`   ${f.padEnd(22)} Spearman ${r.spearman.toFixed(3)} (${r.used} pairs, ${r.oov} out of vocabulary)`);
+  for (const [f, r] of Object.entries(words.similarity))
+    say(`   ${f.padEnd(22)} Spearman ${r.spearman.toFixed(3)} (${r.used} pairs, ${r.oov} out of vocabulary)`);
   const summary = {
     demo: 'offline',
     imageLabels: {

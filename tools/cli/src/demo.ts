@@ -75,7 +75,15 @@ export async function demo(v: OptionValues): Promise<Record<string, unknown>> {
     metrics: metrics.trainer,
   });
   const images = trainer.learnerOf('image-labels', ImageLabelsLearner).model;
-  const publisher = new PublisherProcessor({ ...publisherSettings.with({ publishEveryMs: Number(v.get('publish-every-ms')), publishEveryUpdates: 10_000_000 }), transport, registry, topics, groupId: 'publisher', logger: quiet, metrics: metrics.publisher });
+  const publisher = new PublisherProcessor({
+    ...publisherSettings.with({ publishEveryMs: Number(v.get('publish-every-ms')), publishEveryUpdates: 10_000_000 }),
+    transport,
+    registry,
+    topics,
+    groupId: 'publisher',
+    logger: quiet,
+    metrics: metrics.publisher,
+  });
   const reader = new SnapshotReader(transport, registry, topics, 'demo-reader');
   await Promise.all([ingest.start(), trainer.start(), publisher.start(), reader.start()]);
   const total = split.train.length + windows.length;
@@ -93,7 +101,11 @@ export async function demo(v: OptionValues): Promise<Record<string, unknown>> {
     curve.push([Number(seconds.toFixed(1)), Number(p5.toFixed(4)), Number(map.toFixed(4))]);
     say(`  ${seconds.toFixed(1).padStart(7)}  ${String(trainer.applied).padStart(8)}/${total}   ${p5.toFixed(3).padStart(12)}   ${map.toFixed(3)}`);
   };
-  const feeding = feedEvents(transport, registry, topics, { sources: [imageLabelSource(split.train), textWindowSource(windows)], rate: Number(v.get('rate')), batch: 200 });
+  const feeding = feedEvents(transport, registry, topics, {
+    sources: [imageLabelSource(split.train), textWindowSource(windows)],
+    rate: Number(v.get('rate')),
+    batch: 200,
+  });
   let nextReport = Date.now() + 3000;
   await waitFor(
     () => {
@@ -112,12 +124,17 @@ export async function demo(v: OptionValues): Promise<Record<string, unknown>> {
   const admin = await transport.admin();
   const ends = await admin.endOffsets(topics.modelUpdates);
   await admin.close();
-  await waitFor(() => ends.every((e) => (publisher.consumed.get(`${e.topic}#${e.partition}`) ?? 0) >= e.offset), { timeoutMs: 60_000, what: 'the publisher to read every model update' });
+  await waitFor(() => ends.every((e) => (publisher.consumed.get(`${e.topic}#${e.partition}`) ?? 0) >= e.offset), {
+    timeoutMs: 60_000,
+    what: 'the publisher to read every model update',
+  });
   await publisher.publish();
   await waitFor(() => (reader.current?.version ?? 0) >= publisher.lastVersion, { timeoutMs: 30_000, what: 'the reader to assemble the last snapshot' });
   const snap = reader.current;
   say('');
-  say(`  snapshot version ${snap?.version ?? 'none'}: ${[...(snap?.tables ?? new Map()).entries()].map(([k, t]) => `${t.vocab.size} ${k.toLowerCase()}s`).join(', ')}`);
+  say(
+    `  snapshot version ${snap?.version ?? 'none'}: ${[...(snap?.tables ?? new Map()).entries()].map(([k, t]) => `${t.vocab.size} ${k.toLowerCase()}s`).join(', ')}`,
+  );
   const neighbours: Record<string, string[]> = {};
   for (const w of ['whale', 'ship', 'war', 'freedom', 'money']) {
     neighbours[w] = reader.nearest('WORD', w, 'WORD', 6).map((n) => n.id);

@@ -1,5 +1,14 @@
 import { loadCorpusSentences, readImageLabelFile } from '@freshet/datasets';
-import { TopicCatalogue, commonOptions, feedEvents, imageLabelSource, kafkaFromOptions, schemaRegistryFromOptions, textWindowSource, toWindows } from '@freshet/pipeline';
+import {
+  TopicCatalogue,
+  commonOptions,
+  feedEvents,
+  imageLabelSource,
+  kafkaFromOptions,
+  schemaRegistryFromOptions,
+  textWindowSource,
+  toWindows,
+} from '@freshet/pipeline';
 import { Rng } from '@freshet/core';
 import { bool, createLogger, list, num, str, type OptionSpec, type OptionValues } from '@freshet/runtime';
 import { Progress } from './progress.js';
@@ -38,5 +47,13 @@ export async function feed(v: OptionValues): Promise<Record<string, unknown>> {
   const progress = new Progress('feed', images.length + windows.length);
   const r = await feedEvents(transport, registry, topics, { sources, rate: num(v, 'rate'), onProgress: (sent) => progress.update(sent) });
   progress.finish();
-  return { command: 'feed', images: images.length, windows: windows.length, sent: r.sent, seconds: r.seconds, eventsPerSecond: r.sent / Math.max(r.seconds, 1e-9), topics: raw };
+  return {
+    command: 'feed',
+    images: images.length,
+    windows: windows.length,
+    sent: r.sent,
+    seconds: r.seconds,
+    eventsPerSecond: r.sent / Math.max(r.seconds, 1e-9),
+    topics: raw,
+  };
 }

@@ -30,10 +30,26 @@ const commands: Record<string, Command> = {
   },
   feed: { summary: 'Produce image-label and text-window events from files into Kafka at a chosen rate.', options: feedOptions, run: feed },
   synth: { summary: 'Write a seeded synthetic image-label set (planted low rank, long-tailed labels).', options: synthOptions, run: synth },
-  snapshot: { summary: 'Read the latest published snapshot from Kafka: counts, age, nearest words, top labels of images; export to word2vec text or NumPy.', options: snapshotOptions, run: snapshot },
-  evaluate: { summary: 'Held-out P@5, P@10 and MAP of the latest published snapshot on a file of image_id<TAB>label.', options: evaluateOptions, run: evaluate },
-  tail: { summary: 'Decode the dead-letter topic (why each record was rejected) or the model-update topic, one JSON object per line.', options: tailOptions, run: tail },
-  reset: { summary: "Start a deployment fresh: remove the trainer's checkpoints and delete the consumer groups of a topic prefix (services stopped).", options: resetOptions, run: reset },
+  snapshot: {
+    summary: 'Read the latest published snapshot from Kafka: counts, age, nearest words, top labels of images; export to word2vec text or NumPy.',
+    options: snapshotOptions,
+    run: snapshot,
+  },
+  evaluate: {
+    summary: 'Held-out P@5, P@10 and MAP of the latest published snapshot on a file of image_id<TAB>label.',
+    options: evaluateOptions,
+    run: evaluate,
+  },
+  tail: {
+    summary: 'Decode the dead-letter topic (why each record was rejected) or the model-update topic, one JSON object per line.',
+    options: tailOptions,
+    run: tail,
+  },
+  reset: {
+    summary: "Start a deployment fresh: remove the trainer's checkpoints and delete the consumer groups of a topic prefix (services stopped).",
+    options: resetOptions,
+    run: reset,
+  },
   demo: { summary: 'The streaming pipeline in one process on in-memory topics: feed, train, publish, query.', options: demoOptions, run: demo },
   'demo-offline': { summary: 'Both models trained offline on real data, and what they learned.', options: demoOfflineOptions, run: demoOffline },
 };

@@ -7,7 +7,12 @@ import { TransportError } from '@freshet/transport';
 export const resetOptions: OptionSpec[] = [
   ...commonOptions.filter((o) => !o.name.startsWith('http-') && o.name !== 'partitions' && o.name !== 'producer-compression'),
   { name: 'checkpoint-dir', kind: 'string', env: 'FRESHET_CHECKPOINT_DIR', help: "the trainer's checkpoint folder: its checkpoint files are removed" },
-  { name: 'groups', kind: 'list', default: 'freshet-ingest,freshet-trainer,freshet-publisher', help: 'consumer groups to delete (the topic prefix is put in front, as the services do)' },
+  {
+    name: 'groups',
+    kind: 'list',
+    default: 'freshet-ingest,freshet-trainer,freshet-publisher',
+    help: 'consumer groups to delete (the topic prefix is put in front, as the services do)',
+  },
   { name: 'yes', kind: 'boolean', default: false, help: 'really do it (without it, only say what would be removed)' },
 ];
 
@@ -24,7 +29,12 @@ export async function reset(v: OptionValues): Promise<Record<string, unknown>> {
   const files = dir !== undefined && existsSync(dir) ? readdirSync(dir).filter((f) => f === 'trainer.ckpt' || f.startsWith('trainer.ckpt.tmp-')) : [];
   const doIt = bool(v, 'yes');
   if (!doIt) {
-    return { command: 'reset', dryRun: true, wouldDelete: { groups, checkpoints: files.map((f) => join(dir ?? '', f)) }, hint: 'run again with --yes (services stopped)' };
+    return {
+      command: 'reset',
+      dryRun: true,
+      wouldDelete: { groups, checkpoints: files.map((f) => join(dir ?? '', f)) },
+      hint: 'run again with --yes (services stopped)',
+    };
   }
   const logger = createLogger('reset', { level: 'warn', destination: process.stderr });
   const transport = kafkaFromOptions(v, 'reset', logger, process.env);

@@ -14,7 +14,11 @@ export const snapshotOptions: OptionSpec[] = [
   { name: 'count', kind: 'number', integer: true, min: 1, max: 1000, default: 8, help: 'neighbours and labels per query' },
   { name: 'kind', kind: 'string', default: 'WORD', choices: STREAMS.flatMap((s) => s.kinds), help: 'which vectors the exports write' },
   { name: 'export-word2vec', kind: 'string', help: 'write the vectors of --kind in the word2vec text format (gensim loads it)' },
-  { name: 'export-npy', kind: 'string', help: 'write the vectors of --kind to this folder as vectors.npy (float32, n x dim), names.txt and, for labels, biases.npy' },
+  {
+    name: 'export-npy',
+    kind: 'string',
+    help: 'write the vectors of --kind to this folder as vectors.npy (float32, n x dim), names.txt and, for labels, biases.npy',
+  },
 ];
 
 /** A reader holding the latest snapshot from Kafka (its `current` is null when none was published), with the options' Kafka settings. */
@@ -36,7 +40,10 @@ export async function snapshot(v: OptionValues): Promise<Record<string, unknown>
   const reader = await latestSnapshot(v);
   const seconds = (performance.now() - t0) / 1000;
   const snap = reader.current;
-  if (snap === null) throw new Error(`no complete snapshot on ${new TopicCatalogue(str(v, 'topic-prefix') ?? '').snapshotManifests} yet: is the publisher running, and has the trainer applied anything?`);
+  if (snap === null)
+    throw new Error(
+      `no complete snapshot on ${new TopicCatalogue(str(v, 'topic-prefix') ?? '').snapshotManifests} yet: is the publisher running, and has the trainer applied anything?`,
+    );
   const count = num(v, 'count');
   const neighbours = Object.fromEntries(list(v, 'neighbours').map((word) => [word, reader.nearest('WORD', word, 'WORD', count)]));
   const labelsOf = Object.fromEntries(list(v, 'labels-of').map((image) => [image, reader.nearest('IMAGE', image, 'LABEL', count)]));
@@ -45,7 +52,10 @@ export async function snapshot(v: OptionValues): Promise<Record<string, unknown>
   if (table !== undefined && w2v !== undefined) await writeWord2VecText(w2v, table.vocab, table.vectors);
   if (table !== undefined && npy !== undefined) {
     mkdirSync(npy, { recursive: true });
-    writeFileSync(join(npy, 'vectors.npy'), npyBytes(table.vectors.data.subarray(0, table.vocab.size * table.vectors.cols), [table.vocab.size, table.vectors.cols]));
+    writeFileSync(
+      join(npy, 'vectors.npy'),
+      npyBytes(table.vectors.data.subarray(0, table.vocab.size * table.vectors.cols), [table.vocab.size, table.vectors.cols]),
+    );
     writeFileSync(join(npy, 'names.txt'), table.vocab.allNames().join('\n') + '\n');
     if (kind === 'LABEL') writeFileSync(join(npy, 'biases.npy'), npyBytes(table.biases, [table.biases.length]));
   }

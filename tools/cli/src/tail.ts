@@ -46,11 +46,29 @@ export async function tail(v: OptionValues): Promise<Record<string, unknown>> {
       let line: Record<string, unknown>;
       if (which === 'dead-letters') {
         const d = (await deadCodec.decode(r.value)).value;
-        line = { ...at, errorCode: d.errorCode, error: d.error, from: `${d.topic}#${d.partition}@${d.offset}`, service: d.service, rejectedAt: new Date(d.rejectedAt).toISOString(), originalKey: d.originalKey?.toString('utf8') ?? null, originalValueBase64: d.originalValue?.toString('base64') ?? null };
+        line = {
+          ...at,
+          errorCode: d.errorCode,
+          error: d.error,
+          from: `${d.topic}#${d.partition}@${d.offset}`,
+          service: d.service,
+          rejectedAt: new Date(d.rejectedAt).toISOString(),
+          originalKey: d.originalKey?.toString('utf8') ?? null,
+          originalValueBase64: d.originalValue?.toString('base64') ?? null,
+        };
       } else {
         const u = (await updateCodec.decode(r.value)).value;
         const vec = bytesToVector(u.vector, u.dim);
-        line = { ...at, kind: u.kind, id: u.id, dim: u.dim, version: u.version, bias: u.bias, norm: Math.hypot(...vec), head: Array.from(vec.subarray(0, 4), (x) => Number(x.toFixed(4))) };
+        line = {
+          ...at,
+          kind: u.kind,
+          id: u.id,
+          dim: u.dim,
+          version: u.version,
+          bias: u.bias,
+          norm: Math.hypot(...vec),
+          head: Array.from(vec.subarray(0, 4), (x) => Number(x.toFixed(4))),
+        };
       }
       process.stdout.write(JSON.stringify(line) + '\n');
       printed++;

@@ -11,7 +11,13 @@ export const trainImagesOptions: OptionSpec[] = [
   { name: 'test', kind: 'string', help: 'a second file of the same format, merged by image id before the split' },
   { name: 'synthetic-labels', kind: 'number', integer: true, min: 2, help: 'instead of files: a synthetic set with this many labels' },
   { name: 'synthetic-images', kind: 'number', integer: true, min: 1, default: 20_000, help: 'images of the synthetic set' },
-  { name: 'split', kind: 'string', default: 'loo', choices: ['loo', 'none'], help: 'loo: one held-out label per image with >= 2 labels; none: train on everything' },
+  {
+    name: 'split',
+    kind: 'string',
+    default: 'loo',
+    choices: ['loo', 'none'],
+    help: 'loo: one held-out label per image with >= 2 labels; none: train on everything',
+  },
   { name: 'engine', kind: 'string', default: 'wasm', choices: ['wasm', 'js'], help: 'wasm: the SIMD kernel (threads); js: the TypeScript reference' },
   // the model's and sampler's settings, owned by @freshet/kernels (the offline defaults)
   ...imageLabelSettings.options(),

@@ -27,7 +27,13 @@ const modelSettings = skipGramSettings.without('sampler');
 export const trainWordsOptions: OptionSpec[] = [
   { name: 'corpus', kind: 'list', default: 'sotu,moby-dick', help: 'comma-separated: sotu, moby-dick (the @stdlib corpora) or text file paths' },
   // the TypeScript reference (--engine js) has the core samplers too; the kernel popularity and adaptive
-  { name: 'sampler', kind: 'string', default: 'popularity', choices: ['popularity', 'adaptive', 'uniform', 'warp'], help: 'negative sampler (--engine wasm: popularity or adaptive)' },
+  {
+    name: 'sampler',
+    kind: 'string',
+    default: 'popularity',
+    choices: ['popularity', 'adaptive', 'uniform', 'warp'],
+    help: 'negative sampler (--engine wasm: popularity or adaptive)',
+  },
   // the model's settings, owned by @freshet/kernels (word2vec's defaults)
   ...modelSettings.options(),
   { name: 'min-count', kind: 'number', integer: true, min: 1, default: 5, help: 'drop words seen fewer times' },
@@ -35,12 +41,35 @@ export const trainWordsOptions: OptionSpec[] = [
   { name: 'lr', kind: 'number', above: 0, default: 0.025, help: 'initial learning rate (linear decay to lr x 1e-4)' },
   { name: 'candidates', kind: 'number', integer: true, min: 1, default: 1, help: 'adaptive: candidates re-scored exactly per draw' },
   { name: 'refresh-every', kind: 'number', integer: true, min: 1, help: 'adaptive: draws between rank-table refreshes (default ceil(|V| ln |V|))' },
-  { name: 'head', kind: 'number', integer: true, min: 0, default: 0, help: 'adaptive: rank only this many most frequent words (the rest come through the popularity mix; 0: all)' },
-  { name: 'async-refresh', kind: 'boolean', default: true, help: 'adaptive: refresh the rank tables on a thread of their own (training never waits for a sort)' },
-  { name: 'evaluate', kind: 'boolean', default: true, help: 'report Spearman on the similarity sets and neighbours (false: train and write only, as the benchmark times it)' },
+  {
+    name: 'head',
+    kind: 'number',
+    integer: true,
+    min: 0,
+    default: 0,
+    help: 'adaptive: rank only this many most frequent words (the rest come through the popularity mix; 0: all)',
+  },
+  {
+    name: 'async-refresh',
+    kind: 'boolean',
+    default: true,
+    help: 'adaptive: refresh the rank tables on a thread of their own (training never waits for a sort)',
+  },
+  {
+    name: 'evaluate',
+    kind: 'boolean',
+    default: true,
+    help: 'report Spearman on the similarity sets and neighbours (false: train and write only, as the benchmark times it)',
+  },
   { name: 'similarity', kind: 'list', help: 'word-similarity files to report Spearman on (default: all of data/word-similarity/normalized)' },
   { name: 'neighbours', kind: 'list', default: 'whale,ship,war,money,freedom', help: 'words whose nearest neighbours to print' },
-  { name: 'engine', kind: 'string', default: 'wasm', choices: ['wasm', 'js'], help: 'wasm: the WebAssembly SIMD kernel (popularity and adaptive); js: the TypeScript reference loop (any sampler)' },
+  {
+    name: 'engine',
+    kind: 'string',
+    default: 'wasm',
+    choices: ['wasm', 'js'],
+    help: 'wasm: the WebAssembly SIMD kernel (popularity and adaptive); js: the TypeScript reference loop (any sampler)',
+  },
   { name: 'seed', kind: 'number', integer: true, default: 1, help: 'random seed' },
   { name: 'threads', kind: 'number', integer: true, min: 1, max: 256, default: 1, help: 'Hogwild worker threads (1 is reproducible from the seed)' },
   { name: 'out', kind: 'string', help: 'write input vectors here (word2vec text format)' },
@@ -86,7 +115,9 @@ export async function trainWords(v: OptionValues): Promise<TrainWordsResult> {
   const corpus = encodeCorpus(loadCorpusSentences(corpusNames), num(v, 'min-count'));
   const readSeconds = (Date.now() - startedAt) / 1000;
   if (corpus.vocab.size < 2 || corpus.ids.length === 0) {
-    throw new Error(`the corpus (${corpusNames.join(', ')}) holds ${corpus.rawWords} words and ${corpus.vocab.size} distinct ones seen at least --min-count ${num(v, 'min-count')} times: nothing to train`);
+    throw new Error(
+      `the corpus (${corpusNames.join(', ')}) holds ${corpus.rawWords} words and ${corpus.vocab.size} distinct ones seen at least --min-count ${num(v, 'min-count')} times: nothing to train`,
+    );
   }
   const kind = str(v, 'sampler') as SamplerKind;
   const m = modelSettings.read(v);
@@ -108,15 +139,15 @@ export async function trainWords(v: OptionValues): Promise<TrainWordsResult> {
   }
   const refreshEvery = v.get('refresh-every');
   const samplerConfig: SamplerConfig = {
-      ...defaultSamplerConfig,
-      kind,
-      alpha: m.alpha,
-      lambdaFraction: m.lambdaFraction,
-      mixShare: m.mixShare,
-      candidates: num(v, 'candidates'),
-      fallback: 'popularity',
-      rebuildEvery: Number.MAX_SAFE_INTEGER,
-      ...(typeof refreshEvery === 'number' ? { refreshEvery } : {}),
+    ...defaultSamplerConfig,
+    kind,
+    alpha: m.alpha,
+    lambdaFraction: m.lambdaFraction,
+    mixShare: m.mixShare,
+    candidates: num(v, 'candidates'),
+    fallback: 'popularity',
+    rebuildEvery: Number.MAX_SAFE_INTEGER,
+    ...(typeof refreshEvery === 'number' ? { refreshEvery } : {}),
   };
   const sampler = createSampler(samplerConfig, model.output, () => model.vocab.counts, rng.fork());
   const epochs = num(v, 'epochs');
@@ -156,7 +187,12 @@ export async function trainWords(v: OptionValues): Promise<TrainWordsResult> {
       head: num(v, 'head'),
       onProgress: (done) => progress.update(done),
     });
-    return { seconds: r.seconds, pairs: r.pairs, loss: r.loss, stats: { draws: r.draws, fallbacks: r.fallbacks, mixed: r.mixed, refreshes: r.refreshes, refreshSeconds: r.refreshSeconds } };
+    return {
+      seconds: r.seconds,
+      pairs: r.pairs,
+      loss: r.loss,
+      stats: { draws: r.draws, fallbacks: r.fallbacks, mixed: r.mixed, refreshes: r.refreshes, refreshSeconds: r.refreshSeconds },
+    };
   }
   const similarity: Record<string, SimilarityResult> = {};
   const evaluate = v.get('evaluate') !== false;

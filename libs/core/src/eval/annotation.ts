@@ -42,9 +42,11 @@ export function evaluateAnnotation(
   const u = model.imageVectors.data;
   const v = model.labelVectors.data;
   const scores = new Float32Array(n);
-  const score = scorer ?? ((image: number, into: Float32Array): void => {
-    for (let a = 0; a < n; a++) into[a] = dot(u, image * k, v, a * k, k);
-  });
+  const score =
+    scorer ??
+    ((image: number, into: Float32Array): void => {
+      for (let a = 0; a < n; a++) into[a] = dot(u, image * k, v, a * k, k);
+    });
   let hit5 = 0;
   let hit10 = 0;
   let ap = 0;

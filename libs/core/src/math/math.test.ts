@@ -87,8 +87,9 @@ describe('SigmoidTable', () => {
 
   it('gives the logistic loss -log sigmoid(x) within table resolution, and its limits outside the range', () => {
     const s = new SigmoidTable();
-    for (let x = -5.9; x < 5.9; x += 0.37) // one table step is 0.012 wide and the loss has slope up to 1
-    expect(Math.abs(s.lossOf(x) - Math.log1p(Math.exp(-x)))).toBeLessThan(0.015);
+    for (let x = -5.9; x < 5.9; x += 0.37)
+      // one table step is 0.012 wide and the loss has slope up to 1
+      expect(Math.abs(s.lossOf(x) - Math.log1p(Math.exp(-x)))).toBeLessThan(0.015);
     expect(s.lossOf(8)).toBe(0);
     expect(s.lossOf(-8)).toBe(8);
   });
@@ -98,7 +99,11 @@ describe('partialSortIdsByKeyDesc', () => {
   it('makes both ends exact and keeps every id', async () => {
     const { partialSortIdsByKeyDesc } = await import('./sort.js');
     const r = new Rng(9);
-    for (const [n, m] of [[10_000, 300], [1000, 600], [50, 3]]) {
+    for (const [n, m] of [
+      [10_000, 300],
+      [1000, 600],
+      [50, 3],
+    ]) {
       const keys = new Float32Array(n);
       const ids = new Int32Array(n);
       for (let i = 0; i < n; i++) {

@@ -34,14 +34,7 @@ export interface StepResult {
 }
 
 /** Runs `steps` SGD steps on uniformly drawn observed pairs. */
-export function trainImageLabelSteps(
-  model: ImageLabelModel,
-  pairs: PairSet,
-  sampler: NegativeSampler,
-  steps: number,
-  lr: number,
-  rng: Rng,
-): StepResult {
+export function trainImageLabelSteps(model: ImageLabelModel, pairs: PairSet, sampler: NegativeSampler, steps: number, lr: number, rng: Rng): StepResult {
   let updates = 0;
   let lossSum = 0;
   for (let s = 0; s < steps; s++) {

@@ -32,7 +32,13 @@ export interface EpochOptions {
  * model's `sample`, the learning rate decaying linearly from lr to minLr over all words of all
  * epochs. Returns pairs trained and seconds spent.
  */
-export function trainSkipGramEpochs(model: SkipGramModel, corpus: TokenCorpus, sampler: NegativeSampler, rng: Rng, opts: EpochOptions): { pairs: number; seconds: number; loss: number } {
+export function trainSkipGramEpochs(
+  model: SkipGramModel,
+  corpus: TokenCorpus,
+  sampler: NegativeSampler,
+  rng: Rng,
+  opts: EpochOptions,
+): { pairs: number; seconds: number; loss: number } {
   const trainer = new SkipGramTrainer(model, sampler, rng);
   const keep = model.config.sample > 0 ? keepProbabilities(opts.counts ?? model.vocab.counts, model.config.sample) : null;
   const first = opts.firstSentence ?? 0;

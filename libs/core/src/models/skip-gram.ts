@@ -40,7 +40,10 @@ export class SkipGramModel {
     readonly config: SkipGramConfig,
     private readonly rng: Rng,
     /** where the vectors live: the JS heap (the reference), or a kernel's memory (rows may be padded wider than dim) */
-    storage: { input: Matrix; output: Matrix } = { input: new Matrix(config.dim, 0, { capacity: 1024 }), output: new Matrix(config.dim, 0, { capacity: 1024 }) },
+    storage: { input: Matrix; output: Matrix } = {
+      input: new Matrix(config.dim, 0, { capacity: 1024 }),
+      output: new Matrix(config.dim, 0, { capacity: 1024 }),
+    },
   ) {
     this.vocab = new Vocabulary(config.vocabCap);
     this.input = storage.input;

@@ -48,14 +48,8 @@ export const defaultSamplerConfig: SamplerConfig = {
 };
 
 /** Builds a sampler over `items`, with `counts` feeding popularity (labels' or words' counts). */
-export function createSampler(
-  config: SamplerConfig,
-  items: Matrix,
-  counts: () => ArrayLike<number>,
-  rng: Rng,
-): NegativeSampler {
-  const popularity = (): PopularitySampler =>
-    new PopularitySampler(counts, rng, { alpha: config.alpha, rebuildEvery: config.rebuildEvery });
+export function createSampler(config: SamplerConfig, items: Matrix, counts: () => ArrayLike<number>, rng: Rng): NegativeSampler {
+  const popularity = (): PopularitySampler => new PopularitySampler(counts, rng, { alpha: config.alpha, rebuildEvery: config.rebuildEvery });
   switch (config.kind) {
     case 'uniform':
       return new UniformSampler(items, rng, config.candidates);

@@ -20,7 +20,7 @@ export interface EpochsShare {
 /** Runs a share on a kernel (the main thread and every worker run the same loop). */
 export function trainEpochsShare(kernel: SgnsKernel, share: EpochsShare, onChunk?: (done: number) => void): void {
   for (let epoch = 0; epoch < share.epochs; epoch++) {
-    for (let s = share.first; s < share.end; ) {
+    for (let s = share.first; s < share.end;) {
       const done = Atomics.load(share.wordsDone, 0);
       const lr = Math.max(share.minLr, share.lr * (1 - done / share.totalWords));
       const r = kernel.train(0, s, Math.min(share.end, s + share.chunk), lr);

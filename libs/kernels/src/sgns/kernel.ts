@@ -115,7 +115,10 @@ export class SgnsKernel {
   /** A corpus slot to fill before train(). */
   slot(index: number): CorpusSlot {
     const at = this.layout.slots + index * this.layout.slotBytes;
-    return { ids: new Int32Array(this.memory.buffer, at, this.spec.slotTokens), starts: new Int32Array(this.memory.buffer, at + this.spec.slotTokens * 4, this.spec.slotSentences + 1) };
+    return {
+      ids: new Int32Array(this.memory.buffer, at, this.spec.slotTokens),
+      starts: new Int32Array(this.memory.buffer, at + this.spec.slotTokens * 4, this.spec.slotSentences + 1),
+    };
   }
 
   /** Words with a row: the kernel trains only those (ids beyond are skipped). */

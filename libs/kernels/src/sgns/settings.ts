@@ -11,7 +11,12 @@ export const skipGramSettings = new SettingsTable('skip-gram model', {
   window: setting.number({ default: 5, option: 'window', integer: true, min: 1, max: 100, help: 'largest window (shrunk at random per word)' }),
   negatives: setting.number({ default: 5, option: 'negatives', integer: true, min: 1, max: 100, help: 'negatives per pair' }),
   sample: setting.number({ default: 1e-3, option: 'sample', min: 0, help: 'frequent-word subsampling threshold (0: off)' }),
-  sampler: setting.choice(SGNS_SAMPLERS.names, { default: 'popularity', option: 'sampler', help: 'negative sampler for words', choiceHelp: SGNS_SAMPLERS.help }),
+  sampler: setting.choice(SGNS_SAMPLERS.names, {
+    default: 'popularity',
+    option: 'sampler',
+    help: 'negative sampler for words',
+    choiceHelp: SGNS_SAMPLERS.help,
+  }),
   alpha: setting.number({ default: 0.75, option: 'alpha', min: 0, help: 'popularity: exponent on word counts' }),
   lambdaFraction: setting.number({ default: 0.01, option: 'lambda', above: 0, help: 'adaptive: λ as a fraction of the vocabulary' }),
   mixShare: setting.number({ default: 0.1, option: 'mix-share', min: 0, max: 1, help: 'adaptive: share of popularity draws mixed in' }),

@@ -67,7 +67,7 @@ export const kernelDrivers: { readonly [N in KernelName]: Driver<N> } = {
       kernel.shareCadence(trainingThreads);
       return {
         run(job) {
-          if (job.type === 'own-slot') for (let s = 0; s < job.sentences; ) s = kernel.train(thread, s, job.sentences, job.lr).next;
+          if (job.type === 'own-slot') for (let s = 0; s < job.sentences;) s = kernel.train(thread, s, job.sentences, job.lr).next;
           else trainEpochsShare(kernel, job);
         },
         counters: () => {

@@ -53,7 +53,13 @@ export class WorkerPool {
     this.latest = Array.from({ length: n }, () => ({}));
     this.busySeconds = new Array<number>(n).fill(0);
     this.workers = Array.from({ length: n }, (_, i) => {
-      const init: TrainingThreadInit = { role: 'training', shares: opts.shares, thread: this.kernelThread(i), trainingThreads: opts.trainingThreads, seed: opts.seed + 7919 * (i + 1) };
+      const init: TrainingThreadInit = {
+        role: 'training',
+        shares: opts.shares,
+        thread: this.kernelThread(i),
+        trainingThreads: opts.trainingThreads,
+        seed: opts.seed + 7919 * (i + 1),
+      };
       const worker = new Worker(workerEntry(), { workerData: init });
       worker.on('message', (m: PoolReply) => {
         const resolve = this.waiting[i];

@@ -96,7 +96,10 @@ export class VseKernel {
       labelVectors: f32(L.v, c.labelCap),
       imageAccumulators: L.gu !== 0 ? f32(L.gu, c.imageCap) : null,
       labelAccumulators: L.gv !== 0 ? f32(L.gv, c.labelCap) : null,
-      positives: new PositiveStore({ header: new Int32Array(buffer, L.posHdr, 2 * c.imageCap), arena: new Int32Array(buffer, L.posArena, L.positiveSlots) }, false),
+      positives: new PositiveStore(
+        { header: new Int32Array(buffer, L.posHdr, 2 * c.imageCap), arena: new Int32Array(buffer, L.posArena, L.positiveSlots) },
+        false,
+      ),
     };
     this.tables = spec.sampler.kind === 'adaptive' ? tableMaintainer(memory, vseTableRegions(spec, L), thread, spec.sampler.asyncRefresh === true) : null;
     this.cadence = new RefreshCadence(s.refreshEvery);

@@ -79,7 +79,10 @@ export class ImageLabelFitter {
     const names = countNames(train, alsoLabels);
     const pairCount = train.reduce((s, i) => s + i.labels.length, 0);
     const config = { ...opts.config, imageCap: Math.max(1, names.images), labelCap: Math.max(2, names.labels) };
-    const kernel = VseKernel.create({ config, pairCapacity: Math.max(1, pairCount), positiveSlots: 4 * names.images + 2 * pairCount, sampler: opts.sampler, threads: opts.threads }, rng.fork().nextU32());
+    const kernel = VseKernel.create(
+      { config, pairCapacity: Math.max(1, pairCount), positiveSlots: 4 * names.images + 2 * pairCount, sampler: opts.sampler, threads: opts.threads },
+      rng.fork().nextU32(),
+    );
     const model = new ImageLabelModel(config, initRng, kernel.storage);
     const pairs = observeAll(model, train);
     for (const name of alsoLabels) model.labelId(name);

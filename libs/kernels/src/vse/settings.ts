@@ -13,11 +13,27 @@ export const imageLabelSettings = new SettingsTable('image-label model', {
   dim: setting.number({ default: 100, option: 'dim', integer: true, min: 1, max: 4096, shape: true, help: 'vector dimension' }),
   lr: setting.number({ default: 0.05, option: 'lr', above: 0, help: 'learning rate' }),
   reg: setting.number({ default: 0.003, option: 'reg', min: 0, help: 'L2 regularisation of the rows a step touches' }),
-  optimizer: setting.choice(['adagrad', 'sgd'], { default: 'adagrad', option: 'optimizer', help: 'per-coordinate AdaGrad (as LightFM) or plain SGD at a constant rate' }),
+  optimizer: setting.choice(['adagrad', 'sgd'], {
+    default: 'adagrad',
+    option: 'optimizer',
+    help: 'per-coordinate AdaGrad (as LightFM) or plain SGD at a constant rate',
+  }),
   labelBias: setting.flag({ default: true, option: 'label-bias', shape: true, help: 'learn a bias per label (score = image · label + bias)' }),
   sampler: setting.choice(VSE_SAMPLERS.names, { default: 'auto', option: 'sampler', help: 'negative sampler for labels', choiceHelp: VSE_SAMPLERS.help }),
-  autoLabels: setting.number({ default: AUTO_SAMPLER_LABELS, option: 'auto-labels', integer: true, min: 2, help: 'auto: the label count from which WARP replaces uniform' }),
-  candidates: setting.number({ default: 1, option: 'candidates', integer: true, min: 1, help: 'uniform/adaptive: candidates scored per draw, the hardest kept (uniform: dynamic negative sampling)' }),
+  autoLabels: setting.number({
+    default: AUTO_SAMPLER_LABELS,
+    option: 'auto-labels',
+    integer: true,
+    min: 2,
+    help: 'auto: the label count from which WARP replaces uniform',
+  }),
+  candidates: setting.number({
+    default: 1,
+    option: 'candidates',
+    integer: true,
+    min: 1,
+    help: 'uniform/adaptive: candidates scored per draw, the hardest kept (uniform: dynamic negative sampling)',
+  }),
   maxSampled: setting.number({ default: 30, option: 'max-sampled', integer: true, min: 1, help: 'WARP (and auto): most candidates scored per step' }),
   lambdaFraction: setting.number({ default: 0.3, option: 'lambda', above: 0, help: 'adaptive: λ as a fraction of the labels' }),
   mixShare: setting.number({ default: 0, option: 'mix-share', min: 0, max: 1, help: 'adaptive: share of uniform draws mixed in' }),
@@ -40,5 +56,14 @@ export function imageLabelConfig(s: ImageLabelSettings, caps: Partial<Pick<Image
 
 /** The kernel's sampler specification for settings. */
 export function vseSamplerSpec(s: ImageLabelSettings, extra: Partial<VseSamplerSpec> = {}): VseSamplerSpec {
-  return { kind: s.sampler, autoLabels: s.autoLabels, candidates: s.candidates, maxSampled: s.maxSampled, lambdaFraction: s.lambdaFraction, mixShare: s.mixShare, maxRetries: s.maxRetries, ...extra };
+  return {
+    kind: s.sampler,
+    autoLabels: s.autoLabels,
+    candidates: s.candidates,
+    maxSampled: s.maxSampled,
+    lambdaFraction: s.lambdaFraction,
+    mixShare: s.mixShare,
+    maxRetries: s.maxRetries,
+    ...extra,
+  };
 }

@@ -8,8 +8,18 @@ import { SettingsTable, setting, type SettingValue, type SettingsOf } from '@fre
 export const commonIngestLimits = new SettingsTable('ingest', {
   maxRecordBytes: setting.number({ default: 256 * 1024, option: 'max-record-bytes', integer: true, min: 1, help: 'larger records are dead-lettered' }),
   maxIdLength: setting.number({ default: 256, option: 'max-id-length', integer: true, min: 1, help: 'longest image or document id' }),
-  maxFutureSkewMs: setting.number({ default: 10 * 60_000, option: 'max-event-time-skew-ms', integer: true, min: 0, help: 'how far in the future an event time may be (producer clock skew)' }),
-  futureEventTime: setting.choice(['reject', 'clamp'], { default: 'reject', option: 'future-event-time', help: 'an event time beyond the skew: dead-lettered (EVENT_TIME_IN_FUTURE), or clamped to now and counted' }),
+  maxFutureSkewMs: setting.number({
+    default: 10 * 60_000,
+    option: 'max-event-time-skew-ms',
+    integer: true,
+    min: 0,
+    help: 'how far in the future an event time may be (producer clock skew)',
+  }),
+  futureEventTime: setting.choice(['reject', 'clamp'], {
+    default: 'reject',
+    option: 'future-event-time',
+    help: 'an event time beyond the skew: dead-lettered (EVENT_TIME_IN_FUTURE), or clamped to now and counted',
+  }),
 });
 
 export type CommonIngestLimits = SettingsOf<(typeof commonIngestLimits)['specs']>;
@@ -87,7 +97,8 @@ export function textProblem(s: string): RejectionCode | null {
 export function checkId(id: string, limits: CommonIngestLimits, what: string): Rejection | null {
   const trimmed = id.trim();
   if (trimmed === '') return { code: 'EMPTY_ID', message: `${what} is empty` };
-  if (trimmed.length > limits.maxIdLength) return { code: 'ID_TOO_LONG', message: `${what} has ${trimmed.length} characters, the limit is ${limits.maxIdLength}` };
+  if (trimmed.length > limits.maxIdLength)
+    return { code: 'ID_TOO_LONG', message: `${what} has ${trimmed.length} characters, the limit is ${limits.maxIdLength}` };
   const problem = textProblem(trimmed);
   if (problem === 'INVALID_UTF8') return { code: problem, message: `${what} holds invalid UTF-8` };
   if (problem === 'CONTROL_CHARACTER') return { code: problem, message: `${what} holds a control character (tab, newline or other)` };
@@ -106,7 +117,10 @@ export function checkTime(t: number, limits: CommonIngestLimits, now: number, ad
       adjustments.push({ part: 'event_time', code: 'EVENT_TIME_IN_FUTURE' });
       return { time: now };
     }
-    return { code: 'EVENT_TIME_IN_FUTURE', message: `eventTime ${new Date(t).toISOString()} is more than ${limits.maxFutureSkewMs} ms after now (${new Date(now).toISOString()})` };
+    return {
+      code: 'EVENT_TIME_IN_FUTURE',
+      message: `eventTime ${new Date(t).toISOString()} is more than ${limits.maxFutureSkewMs} ms after now (${new Date(now).toISOString()})`,
+    };
   }
   return { time: t };
 }

@@ -6,8 +6,21 @@ import { defaultIngestLimits as everyDefault } from './limits.js';
 
 const defaultIngestLimits = everyDefault();
 
-const image = (over: Partial<ImageLabelEvent>): ImageLabelEvent => ({ imageId: 'img-1', labels: ['Sky'], eventTime: 1_700_000_000_000, weight: null, source: null, ...over });
-const text = (over: Partial<TextWindowEvent>): TextWindowEvent => ({ documentId: 'doc-1', sequence: 0, tokens: ['Call', 'me', 'Ishmael.'], eventTime: 1_700_000_000_000, ...over });
+const image = (over: Partial<ImageLabelEvent>): ImageLabelEvent => ({
+  imageId: 'img-1',
+  labels: ['Sky'],
+  eventTime: 1_700_000_000_000,
+  weight: null,
+  source: null,
+  ...over,
+});
+const text = (over: Partial<TextWindowEvent>): TextWindowEvent => ({
+  documentId: 'doc-1',
+  sequence: 0,
+  tokens: ['Call', 'me', 'Ishmael.'],
+  eventTime: 1_700_000_000_000,
+  ...over,
+});
 
 describe('label normalisation', () => {
   it('makes spellings from different producers equal', () => {
@@ -68,7 +81,11 @@ describe('image-label events', () => {
 describe('text-window events', () => {
   it('re-tokenises and lower-cases', () => {
     const r = normaliseTextWindow(text({ tokens: ["Whale's", 'BACK,', '1851!'] }));
-    expect(r).toEqual({ ok: true, value: { documentId: 'doc-1', sequence: 0, tokens: ["whale's", 'back', '1851'], eventTime: 1_700_000_000_000 }, adjustments: [] });
+    expect(r).toEqual({
+      ok: true,
+      value: { documentId: 'doc-1', sequence: 0, tokens: ["whale's", 'back', '1851'], eventTime: 1_700_000_000_000 },
+      adjustments: [],
+    });
   });
 
   it('reads raw text: tabs, newlines and Unicode spaces separate words, zero-width characters vanish', () => {

@@ -54,15 +54,35 @@ export class IngestProcessor {
     this.limits = limits;
     for (const stream of t.streams) this.routes.set(t.raw(stream), route(stream, codecs, t.train(stream), limits));
     this.deadLetterCodec = codecs.deadLetters();
-    this.records = new Counter({ name: 'freshet_ingest_records_total', help: 'Raw records consumed by ingest, by topic and outcome (accepted or rejected).', labelNames: ['topic', 'outcome'], registers: [opts.metrics] });
-    this.rejections = new Counter({ name: 'freshet_ingest_rejections_total', help: 'Records sent to the dead-letter topic, by topic and reason code.', labelNames: ['topic', 'code'], registers: [opts.metrics] });
+    this.records = new Counter({
+      name: 'freshet_ingest_records_total',
+      help: 'Raw records consumed by ingest, by topic and outcome (accepted or rejected).',
+      labelNames: ['topic', 'outcome'],
+      registers: [opts.metrics],
+    });
+    this.rejections = new Counter({
+      name: 'freshet_ingest_rejections_total',
+      help: 'Records sent to the dead-letter topic, by topic and reason code.',
+      labelNames: ['topic', 'code'],
+      registers: [opts.metrics],
+    });
     // every series exists from the start, so dashboards and alerts see 0 rather than no data
     for (const topic of this.routes.keys()) {
       for (const outcome of ['accepted', 'rejected']) this.records.inc({ topic, outcome }, 0);
       for (const code of rejectionCodes) this.rejections.inc({ topic, code }, 0);
     }
-    this.adjustments = new Counter({ name: 'freshet_ingest_adjustments_total', help: 'Parts of accepted records left out or changed (a bad label or token left out, a future event time clamped), by topic, part and reason code.', labelNames: ['topic', 'part', 'code'], registers: [opts.metrics] });
-    this.batchSeconds = new Histogram({ name: 'freshet_ingest_batch_duration_seconds', help: 'Time to validate, forward and commit one batch.', buckets: [0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1, 3], registers: [opts.metrics] });
+    this.adjustments = new Counter({
+      name: 'freshet_ingest_adjustments_total',
+      help: 'Parts of accepted records left out or changed (a bad label or token left out, a future event time clamped), by topic, part and reason code.',
+      labelNames: ['topic', 'part', 'code'],
+      registers: [opts.metrics],
+    });
+    this.batchSeconds = new Histogram({
+      name: 'freshet_ingest_batch_duration_seconds',
+      help: 'Time to validate, forward and commit one batch.',
+      buckets: [0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1, 3],
+      registers: [opts.metrics],
+    });
   }
 
   get isRunning(): boolean {
@@ -110,7 +130,10 @@ export class IngestProcessor {
         bad.push({ key: record.key, value: await this.deadLetter(record, outcome.rejection) });
         this.records.inc({ topic: batch.topic, outcome: 'rejected' });
         this.rejections.inc({ topic: batch.topic, code: outcome.rejection.code });
-        this.opts.logger.warn({ topic: record.topic, partition: record.partition, offset: record.offset, code: outcome.rejection.code }, outcome.rejection.message);
+        this.opts.logger.warn(
+          { topic: record.topic, partition: record.partition, offset: record.offset, code: outcome.rejection.code },
+          outcome.rejection.message,
+        );
       } else {
         good.push(outcome.record);
         this.records.inc({ topic: batch.topic, outcome: 'accepted' });

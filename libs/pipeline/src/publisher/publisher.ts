@@ -61,11 +61,16 @@ export class PublisherProcessor {
     this.updateCodec = codecs.modelUpdates();
     this.latestCodec = codecs.latest();
     const ctx = { producer: () => this.producer, codecs, chunkBytes: opts.chunkBytes };
-    this.sinks = opts.sinks ?? opts.sinkNames.split(',').filter((n) => n !== '').map((name) => {
-      const make = SNAPSHOT_SINKS[name];
-      if (make === undefined) throw new Error(`--sinks: no sink ${name} (sinks: ${Object.keys(SNAPSHOT_SINKS).join(', ')})`);
-      return make(ctx);
-    });
+    this.sinks =
+      opts.sinks ??
+      opts.sinkNames
+        .split(',')
+        .filter((n) => n !== '')
+        .map((name) => {
+          const make = SNAPSHOT_SINKS[name];
+          if (make === undefined) throw new Error(`--sinks: no sink ${name} (sinks: ${Object.keys(SNAPSHOT_SINKS).join(', ')})`);
+          return make(ctx);
+        });
     this.m = publisherMetrics(opts.metrics);
   }
 
@@ -99,19 +104,24 @@ export class PublisherProcessor {
     });
     this.running = true;
     // updates that arrive just after a snapshot must not wait for the next batch to be published
-    this.timer = setInterval(() => {
-      if (this.changed.size > 0 && Date.now() - this.lastPublish >= this.opts.publishEveryMs) {
-        this.publish().catch((err: unknown) => this.opts.logger.error({ err }, 'snapshot failed'));
-      }
-    }, Math.min(1000, this.opts.publishEveryMs));
+    this.timer = setInterval(
+      () => {
+        if (this.changed.size > 0 && Date.now() - this.lastPublish >= this.opts.publishEveryMs) {
+          this.publish().catch((err: unknown) => this.opts.logger.error({ err }, 'snapshot failed'));
+        }
+      },
+      Math.min(1000, this.opts.publishEveryMs),
+    );
     this.timer.unref();
     this.lag = new LagMonitor(this.opts.transport, [this.opts.topics.modelUpdates], () => this.positions, this.opts.metrics);
     await this.lag.start();
-    void this.consumer.run((b) => this.handle(b)).catch((err: unknown) => {
-      this.running = false;
-      this.opts.logger.error({ err }, 'publisher consume loop failed');
-      this.opts.onFatal?.(err instanceof Error ? err : new Error(String(err)));
-    });
+    void this.consumer
+      .run((b) => this.handle(b))
+      .catch((err: unknown) => {
+        this.running = false;
+        this.opts.logger.error({ err }, 'publisher consume loop failed');
+        this.opts.onFatal?.(err instanceof Error ? err : new Error(String(err)));
+      });
   }
 
   private assigned(assigned: TopicPartition[]): void {
@@ -140,7 +150,10 @@ export class PublisherProcessor {
       this.eventTimeHighWatermark = Math.max(this.eventTimeHighWatermark, value.updatedAt);
     });
     this.restorePending = false;
-    this.opts.logger.info({ records: read, entities: Object.fromEntries(this.kinds.map((k) => [k, this.state.get(k)?.size ?? 0])) }, 'publisher state restored from the latest-vector topic');
+    this.opts.logger.info(
+      { records: read, entities: Object.fromEntries(this.kinds.map((k) => [k, this.state.get(k)?.size ?? 0])) },
+      'publisher state restored from the latest-vector topic',
+    );
   }
 
   private async handle(batch: Batch): Promise<void> {
@@ -247,12 +260,30 @@ function publisherMetrics(registry: Registry) {
   const registers = [registry];
   return {
     snapshots: new Counter({ name: 'freshet_snapshots_published_total', help: 'Snapshot versions published (chunks and manifest written).', registers }),
-    snapshotSeconds: new Histogram({ name: 'freshet_snapshot_duration_seconds', help: 'Time to write one snapshot version.', buckets: [0.01, 0.03, 0.1, 0.3, 1, 3, 10, 30], registers }),
+    snapshotSeconds: new Histogram({
+      name: 'freshet_snapshot_duration_seconds',
+      help: 'Time to write one snapshot version.',
+      buckets: [0.01, 0.03, 0.1, 0.3, 1, 3, 10, 30],
+      registers,
+    }),
     snapshotBytes: new Gauge({ name: 'freshet_snapshot_size_bytes', help: 'Encoded size of the last snapshot (all chunks).', registers }),
     version: new Gauge({ name: 'freshet_snapshot_version', help: 'Version number of the last snapshot.', registers }),
-    lastSnapshot: new Gauge({ name: 'freshet_snapshot_last_published_timestamp_seconds', help: 'When the last snapshot was published (unix seconds); snapshot age = time() - this.', registers }),
-    freshness: new Histogram({ name: 'freshet_freshness_seconds', help: 'Event time of the newest applied event to the snapshot that contains it.', buckets: [0.1, 0.3, 1, 3, 10, 30, 60, 300, 900, 3600], registers }),
-    active: new Gauge({ name: 'freshet_publisher_active', help: '1 while this instance owns the model updates and publishes, 0 while it stands by.', registers }),
+    lastSnapshot: new Gauge({
+      name: 'freshet_snapshot_last_published_timestamp_seconds',
+      help: 'When the last snapshot was published (unix seconds); snapshot age = time() - this.',
+      registers,
+    }),
+    freshness: new Histogram({
+      name: 'freshet_freshness_seconds',
+      help: 'Event time of the newest applied event to the snapshot that contains it.',
+      buckets: [0.1, 0.3, 1, 3, 10, 30, 60, 300, 900, 3600],
+      registers,
+    }),
+    active: new Gauge({
+      name: 'freshet_publisher_active',
+      help: '1 while this instance owns the model updates and publishes, 0 while it stands by.',
+      registers,
+    }),
     entities: new Gauge({ name: 'freshet_snapshot_entities', help: 'Entities in the last snapshot, by kind.', labelNames: ['kind'], registers }),
   };
 }

@@ -142,7 +142,14 @@ export class SnapshotReader {
     if (row < 0) return [];
     const query = src.vectors.row(row);
     const byCosine = from === to;
-    const hits: Neighbour[] = nearest(query, dst.vectors, count, byCosine ? rowNorms(dst.vectors) : null, (r) => byCosine && r === row, byCosine ? undefined : dst.biases);
+    const hits: Neighbour[] = nearest(
+      query,
+      dst.vectors,
+      count,
+      byCosine ? rowNorms(dst.vectors) : null,
+      (r) => byCosine && r === row,
+      byCosine ? undefined : dst.biases,
+    );
     return hits.map((h) => ({ id: dst.vocab.nameOf(h.id), score: h.score }));
   }
 

@@ -4,8 +4,18 @@ import { SettingsTable, setting, type SettingsOf } from '@freshet/runtime';
 export const publisherSettings = new SettingsTable('publisher', {
   publishEveryMs: setting.number({ default: 30_000, option: 'publish-every-ms', min: 0, help: 'cut a snapshot this often when something changed' }),
   publishEveryUpdates: setting.number({ default: 1_000_000, option: 'publish-every-updates', min: 1, help: '...or after this many changed vectors' }),
-  chunkBytes: setting.number({ default: 512 * 1024, option: 'chunk-bytes', integer: true, min: 1024, help: 'largest snapshot chunk (keep under the topic max.message.bytes)' }),
-  sinkNames: setting.text({ default: 'kafka', option: 'sinks', help: 'where each version goes, comma-separated (kafka: the latest-vector, snapshot and manifests topics)' }),
+  chunkBytes: setting.number({
+    default: 512 * 1024,
+    option: 'chunk-bytes',
+    integer: true,
+    min: 1024,
+    help: 'largest snapshot chunk (keep under the topic max.message.bytes)',
+  }),
+  sinkNames: setting.text({
+    default: 'kafka',
+    option: 'sinks',
+    help: 'where each version goes, comma-separated (kafka: the latest-vector, snapshot and manifests topics)',
+  }),
 });
 
 export type PublisherSettings = SettingsOf<(typeof publisherSettings)['specs']>;

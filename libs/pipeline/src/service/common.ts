@@ -1,6 +1,20 @@
 import { readFileSync } from 'node:fs';
 import { HttpSchemaRegistry, LocalSchemaRegistry, SchemaSet, type SchemaRegistry } from '@freshet/avro';
-import { Counter, Gauge, createLogger, createRegistry, formatHelp, kafkaLogBridge, parseOptions, startHealthServer, Shutdown, type Logger, type OptionSpec, type OptionValues, type Registry } from '@freshet/runtime';
+import {
+  Counter,
+  Gauge,
+  createLogger,
+  createRegistry,
+  formatHelp,
+  kafkaLogBridge,
+  parseOptions,
+  startHealthServer,
+  Shutdown,
+  type Logger,
+  type OptionSpec,
+  type OptionValues,
+  type Registry,
+} from '@freshet/runtime';
 import { KafkaTransport, MemoryTransport, producerCompressions, type ConsumerState, type ProducerCompression, type Transport } from '@freshet/transport';
 import { TopicCatalogue } from '../catalogue.js';
 
@@ -14,17 +28,65 @@ export const commonOptions: OptionSpec[] = [
   { name: 'kafka-key-file', kind: 'string', env: 'KAFKA_KEY_FILE', help: 'client key PEM (mutual TLS)' },
   { name: 'sasl-mechanism', kind: 'string', env: 'KAFKA_SASL_MECHANISM', choices: ['plain', 'scram-sha-256', 'scram-sha-512'], help: 'SASL mechanism' },
   { name: 'sasl-username', kind: 'string', env: 'KAFKA_SASL_USERNAME', help: 'SASL user name' },
-  { name: 'sasl-password-file', kind: 'string', env: 'KAFKA_SASL_PASSWORD_FILE', help: 'file holding the SASL password (or KAFKA_SASL_PASSWORD)', secret: true },
-  { name: 'schema-registry-url', kind: 'string', env: 'FRESHET_SCHEMA_REGISTRY_URL', help: 'Confluent Schema Registry URL; without it, ids come from the local mapping' },
+  {
+    name: 'sasl-password-file',
+    kind: 'string',
+    env: 'KAFKA_SASL_PASSWORD_FILE',
+    help: 'file holding the SASL password (or KAFKA_SASL_PASSWORD)',
+    secret: true,
+  },
+  {
+    name: 'schema-registry-url',
+    kind: 'string',
+    env: 'FRESHET_SCHEMA_REGISTRY_URL',
+    help: 'Confluent Schema Registry URL; without it, ids come from the local mapping',
+  },
   { name: 'topic-prefix', kind: 'string', env: 'FRESHET_TOPIC_PREFIX', default: '', help: 'prefix for every topic name (e.g. "staging.")' },
-  { name: 'partitions', kind: 'number', env: 'FRESHET_PARTITIONS', integer: true, min: 1, max: 10_000, default: 4, help: 'partitions of the topics this service creates if missing' },
-  { name: 'producer-compression', kind: 'string', env: 'FRESHET_PRODUCER_COMPRESSION', default: 'none', choices: producerCompressions, help: 'compression of the batches this service produces (consumers read every codec: gzip, snappy, lz4, zstd)' },
-  { name: 'http-host', kind: 'string', env: 'FRESHET_HTTP_HOST', default: '127.0.0.1', help: 'address of the /metrics, /healthz, /readyz server (0.0.0.0 in containers)' },
-  { name: 'http-port', kind: 'number', env: 'FRESHET_HTTP_PORT', integer: true, min: 0, max: 65_535, default: 9464, help: 'port of that server (0: any free port)' },
+  {
+    name: 'partitions',
+    kind: 'number',
+    env: 'FRESHET_PARTITIONS',
+    integer: true,
+    min: 1,
+    max: 10_000,
+    default: 4,
+    help: 'partitions of the topics this service creates if missing',
+  },
+  {
+    name: 'producer-compression',
+    kind: 'string',
+    env: 'FRESHET_PRODUCER_COMPRESSION',
+    default: 'none',
+    choices: producerCompressions,
+    help: 'compression of the batches this service produces (consumers read every codec: gzip, snappy, lz4, zstd)',
+  },
+  {
+    name: 'http-host',
+    kind: 'string',
+    env: 'FRESHET_HTTP_HOST',
+    default: '127.0.0.1',
+    help: 'address of the /metrics, /healthz, /readyz server (0.0.0.0 in containers)',
+  },
+  {
+    name: 'http-port',
+    kind: 'number',
+    env: 'FRESHET_HTTP_PORT',
+    integer: true,
+    min: 0,
+    max: 65_535,
+    default: 9464,
+    help: 'port of that server (0: any free port)',
+  },
 ];
 
 /** The Kafka transport from the options; secrets only from env or files, never flags or logs. */
-export function kafkaFromOptions(v: OptionValues, service: string, logger: Logger, env: Record<string, string | undefined>, onProducerError?: (err: unknown) => void): Transport {
+export function kafkaFromOptions(
+  v: OptionValues,
+  service: string,
+  logger: Logger,
+  env: Record<string, string | undefined>,
+  onProducerError?: (err: unknown) => void,
+): Transport {
   const str = (name: string): string | undefined => {
     const x = v.get(name);
     return typeof x === 'string' ? x : undefined;
@@ -103,7 +165,12 @@ function serviceHealthMetrics(registry: Registry) {
   mirroredCounter('freshet_consumer_restarts_total', 'Consumer crashes the client recovered from by restarting.', () => source()?.restarts ?? 0, registers);
   const producerErrors = new Counter({ name: 'freshet_producer_errors_total', help: 'Producer sends that failed after the client retried.', registers });
   // the registry labels every series with the service already
-  const build = new Gauge({ name: 'freshet_build_info', help: 'Always 1: the version of the service and the Node.js it runs on.', labelNames: ['version', 'node'], registers });
+  const build = new Gauge({
+    name: 'freshet_build_info',
+    help: 'Always 1: the version of the service and the Node.js it runs on.',
+    labelNames: ['version', 'node'],
+    registers,
+  });
   build.set({ version: BUILD_VERSION, node: process.version }, 1);
   return {
     producerErrors,
@@ -175,7 +242,10 @@ export async function runService(
   let transport: Transport;
   let registry: SchemaRegistry;
   try {
-    transport = (options.get('brokers') as string[])[0] === 'memory' ? new MemoryTransport() : kafkaFromOptions(options, name, logger, env, () => serviceMetrics.producerErrors.inc());
+    transport =
+      (options.get('brokers') as string[])[0] === 'memory'
+        ? new MemoryTransport()
+        : kafkaFromOptions(options, name, logger, env, () => serviceMetrics.producerErrors.inc());
     registry = schemaRegistryFromOptions(options, env);
   } catch (err) {
     // a configuration problem (a missing file, SASL without a user): one line, no stack trace

@@ -14,14 +14,28 @@ import type { ServiceContext, ServiceParts } from './common.js';
  * them (ingest's and each stream's limits, the trainer's and each stream's learner settings, the
  * publisher's), and the services built from the values.
  */
-const groupOption = (service: string): OptionSpec => ({ name: 'group-id', kind: 'string', env: 'FRESHET_GROUP_ID', default: `freshet-${service}`, help: 'consumer group (the topic prefix is put in front)' });
+const groupOption = (service: string): OptionSpec => ({
+  name: 'group-id',
+  kind: 'string',
+  env: 'FRESHET_GROUP_ID',
+  default: `freshet-${service}`,
+  help: 'consumer group (the topic prefix is put in front)',
+});
 
 /** What every processor takes from the service context. */
 function wiring(ctx: ServiceContext): ProcessorWiring {
   // the topic prefix namespaces a deployment: its consumer groups too, so two deployments on one
   // cluster never share a group (a shared exclusive group would leave one trainer standing by)
   const groupId = `${String(ctx.options.get('topic-prefix') ?? '')}${String(ctx.options.get('group-id'))}`;
-  return { transport: ctx.transport, registry: ctx.registry, topics: ctx.topics, logger: ctx.logger, metrics: ctx.metrics, groupId, onFatal: (err) => ctx.fail(err) };
+  return {
+    transport: ctx.transport,
+    registry: ctx.registry,
+    topics: ctx.topics,
+    logger: ctx.logger,
+    metrics: ctx.metrics,
+    groupId,
+    onFatal: (err) => ctx.fail(err),
+  };
 }
 
 export const ingestOptions: OptionSpec[] = [groupOption('ingest'), ...ingestLimitOptions()];
@@ -38,7 +52,11 @@ export function buildIngest(ctx: ServiceContext): ServiceParts {
   };
 }
 
-export const trainerOptions: OptionSpec[] = [groupOption('trainer'), ...trainerSettings.options({ env: true }), ...STREAMS.flatMap((s) => s.settings.options({ env: true }))];
+export const trainerOptions: OptionSpec[] = [
+  groupOption('trainer'),
+  ...trainerSettings.options({ env: true }),
+  ...STREAMS.flatMap((s) => s.settings.options({ env: true })),
+];
 
 /** The trainer's settings and every stream's from option values (the service's flags and environment). */
 export function trainerSettingsFrom(v: OptionValues): TrainerSettings & { streams: Record<string, Record<string, SettingValue>> } {

@@ -47,7 +47,15 @@ export class KafkaSnapshotSink implements SnapshotSink {
       const perChunk = Math.max(1, Math.floor(this.chunkBytes / (dim * 4 + 64)));
       for (let start = 0; start < rows.length; start += perChunk) {
         const part = rows.slice(start, start + perChunk);
-        const chunk: SnapshotChunk = { version: v.version, chunk: checksums.length, kind, dim, ids: part.map((r) => r.id), vectors: Buffer.concat(part.map((r) => r.vector)), biases: biasBytes(part) };
+        const chunk: SnapshotChunk = {
+          version: v.version,
+          chunk: checksums.length,
+          kind,
+          dim,
+          ids: part.map((r) => r.id),
+          vectors: Buffer.concat(part.map((r) => r.vector)),
+          biases: biasBytes(part),
+        };
         const value = await chunkCodec.encode(chunk);
         const [placed] = await producer.send(t.snapshots, [{ key: Buffer.from(`v${v.version}`), value, partition: 0 }]);
         offsets.push(placed.offset);
@@ -55,7 +63,16 @@ export class KafkaSnapshotSink implements SnapshotSink {
         bytes += value.length;
       }
     }
-    const manifest: SnapshotManifest = { version: v.version, createdAt: v.createdAt, chunks: checksums.length, checksums, counts, dim, eventTimeHighWatermark: v.eventTimeHighWatermark, chunkOffsets: offsets };
+    const manifest: SnapshotManifest = {
+      version: v.version,
+      createdAt: v.createdAt,
+      chunks: checksums.length,
+      checksums,
+      counts,
+      dim,
+      eventTimeHighWatermark: v.eventTimeHighWatermark,
+      chunkOffsets: offsets,
+    };
     await producer.send(t.snapshots, [{ key: Buffer.from('manifest'), value: await this.codecs.manifests().encode(manifest), partition: 0 }]);
     // the pointer readers start from: compacted, so it holds just the newest complete version
     await producer.send(t.snapshotManifests, [{ key: Buffer.from('latest'), value: await this.codecs.pointer().encode(manifest), partition: 0 }]);

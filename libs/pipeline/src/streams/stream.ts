@@ -31,7 +31,11 @@ export interface LearnerContext<E, S> {
  * publisher, the topic catalogue and the feeder iterate the registry (streams/index.ts) and know
  * no stream by name. Adding one is a schema file, a folder and a line in the registry.
  */
-export interface StreamDefinition<E extends StreamEvent = StreamEvent, L extends Record<string, AnySetting> = Record<string, AnySetting>, S extends Record<string, AnySetting> = Record<string, AnySetting>> {
+export interface StreamDefinition<
+  E extends StreamEvent = StreamEvent,
+  L extends Record<string, AnySetting> = Record<string, AnySetting>,
+  S extends Record<string, AnySetting> = Record<string, AnySetting>,
+> {
   /** one name across topics, options, metrics and checkpoints (`image-labels`) */
   readonly name: string;
   /** what it carries, for --help and docs */

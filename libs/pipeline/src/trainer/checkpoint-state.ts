@@ -66,7 +66,10 @@ export function learnerState(header: CheckpointHeader, blobs: Map<string, Blob>,
  */
 export function parseCheckpointHeader(raw: Record<string, unknown>, path: string): CheckpointHeader {
   const fail = (what: string, code: 'UNKNOWN_FORMAT' | 'MALFORMED' = 'MALFORMED'): never => {
-    throw new CheckpointError(code, `checkpoint ${path}: ${what}. Start fresh with \`freshet reset\` (it removes checkpoints and group offsets), or point --checkpoint-dir elsewhere.`);
+    throw new CheckpointError(
+      code,
+      `checkpoint ${path}: ${what}. Start fresh with \`freshet reset\` (it removes checkpoints and group offsets), or point --checkpoint-dir elsewhere.`,
+    );
   };
   if (raw.format !== CHECKPOINT_FORMAT) fail(`format ${String(raw.format)} is not the format ${CHECKPOINT_FORMAT} this trainer reads`, 'UNKNOWN_FORMAT');
   const num = (k: string): number => (typeof raw[k] === 'number' && Number.isFinite(raw[k]) ? (raw[k] as number) : fail(`field ${k} is not a number`));
@@ -78,9 +81,17 @@ export function parseCheckpointHeader(raw: Record<string, unknown>, path: string
   }
   const origins = raw.origins === undefined ? [] : Array.isArray(raw.origins) ? (raw.origins as OriginMark[]) : fail('field origins is not a list');
   for (const o of origins) {
-    if (typeof o.topic !== 'string' || !Number.isInteger(o.partition) || !Number.isInteger(o.origin) || !Number.isInteger(o.offset) || typeof o.timestamp !== 'number') fail('an origin entry is malformed');
+    if (
+      typeof o.topic !== 'string' ||
+      !Number.isInteger(o.partition) ||
+      !Number.isInteger(o.origin) ||
+      !Number.isInteger(o.offset) ||
+      typeof o.timestamp !== 'number'
+    )
+      fail('an origin entry is malformed');
   }
-  const learners = typeof raw.learners === 'object' && raw.learners !== null ? (raw.learners as Record<string, Record<string, unknown>>) : fail('field learners is missing');
+  const learners =
+    typeof raw.learners === 'object' && raw.learners !== null ? (raw.learners as Record<string, Record<string, unknown>>) : fail('field learners is missing');
   const settings = raw.settings === undefined ? undefined : isSettings(raw.settings) ? raw.settings : fail('field settings is malformed');
   return {
     format: CHECKPOINT_FORMAT,

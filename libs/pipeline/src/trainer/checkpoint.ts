@@ -31,7 +31,12 @@ const MAGIC = Buffer.from('FRCK');
  * its size in bytes, or -1 when `mayReplace` (asked after the data is durable, just before the
  * rename) refuses: then the old file stays and the new one is removed.
  */
-export async function writeCheckpoint(path: string, header: Record<string, unknown>, blobs: Record<string, Blob>, mayReplace: () => boolean = () => true): Promise<number> {
+export async function writeCheckpoint(
+  path: string,
+  header: Record<string, unknown>,
+  blobs: Record<string, Blob>,
+  mayReplace: () => boolean = () => true,
+): Promise<number> {
   await mkdir(dirname(path), { recursive: true });
   const entries: BlobEntry[] = [];
   let offset = 0;

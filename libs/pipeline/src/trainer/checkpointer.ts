@@ -79,7 +79,13 @@ export class Checkpointer {
   }
 
   /** Copies the state for a checkpoint; call only between batches (no SGD in flight). */
-  take(learners: readonly Learner[], position: { offsets: PartitionOffset[]; origins: OriginMark[]; modelEvents: number }, eventTime: number, applied: number, settings: SavedSettings): CheckpointCut {
+  take(
+    learners: readonly Learner[],
+    position: { offsets: PartitionOffset[]; origins: OriginMark[]; modelEvents: number },
+    eventTime: number,
+    applied: number,
+    settings: SavedSettings,
+  ): CheckpointCut {
     const states: Record<string, LearnerState> = {};
     const changed: ChangedRows[] = [];
     for (const l of learners) {

@@ -68,7 +68,12 @@ export interface Learner {
  * Decodes a partition's records in bulk and hands each event to `onEvent`, in order; a record
  * that cannot be decoded (ingest validated it, so this is rare) is logged and counted, never fatal.
  */
-export async function decodeEvents<T extends { eventTime: number }>(codec: AvroCodec<T>, records: readonly ConsumedRecord[], logger: Logger, onEvent: (event: T) => void): Promise<AppliedBatch> {
+export async function decodeEvents<T extends { eventTime: number }>(
+  codec: AvroCodec<T>,
+  records: readonly ConsumedRecord[],
+  logger: Logger,
+  onEvent: (event: T) => void,
+): Promise<AppliedBatch> {
   const decoded = await codec.decodeAll(records.map((r) => r.value));
   const batch: AppliedBatch = { applied: 0, failed: 0, eventTime: 0 };
   for (let j = 0; j < decoded.length; j++) {

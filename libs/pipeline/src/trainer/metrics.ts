@@ -27,19 +27,45 @@ export interface LearnerTotals {
 
 /** One learner's metrics (its `stream` label on shared series). */
 export function learnerMetrics(registry: Registry, stream: string) {
-  const updates = counter(registry, 'freshet_trainer_sgd_updates_total', 'SGD updates applied (image-label steps with an active hinge; skip-gram pairs).', ['stream']);
-  const loss = gauge(registry, 'freshet_trainer_loss', 'Mean loss per update since start (hinge for image-labels, negative-sampling log loss for text-windows).', ['stream']);
+  const updates = counter(registry, 'freshet_trainer_sgd_updates_total', 'SGD updates applied (image-label steps with an active hinge; skip-gram pairs).', [
+    'stream',
+  ]);
+  const loss = gauge(
+    registry,
+    'freshet_trainer_loss',
+    'Mean loss per update since start (hinge for image-labels, negative-sampling log loss for text-windows).',
+    ['stream'],
+  );
   const draws = counter(registry, 'freshet_sampler_draws_total', 'Negative draws.', ['stream', 'sampler']);
-  const fallbacks = counter(registry, 'freshet_sampler_fallbacks_total', 'Adaptive draws that fell back to the fallback sampler after maxRetries rejections.', ['stream']);
+  const fallbacks = counter(registry, 'freshet_sampler_fallbacks_total', 'Adaptive draws that fell back to the fallback sampler after maxRetries rejections.', [
+    'stream',
+  ]);
   const rejections = counter(registry, 'freshet_sampler_rejections_total', 'Candidate negatives rejected as positives and redrawn.', ['stream']);
-  const mixed = counter(registry, 'freshet_sampler_mixed_draws_total', 'Draws taken from the mixed-in fallback share or for rows added since the last refresh.', ['stream']);
-  const refreshes = counter(registry, 'freshet_rank_table_refreshes_total', 'Rank-table rebuilds (on the refresher thread; training does not wait for them).', ['stream']);
+  const mixed = counter(
+    registry,
+    'freshet_sampler_mixed_draws_total',
+    'Draws taken from the mixed-in fallback share or for rows added since the last refresh.',
+    ['stream'],
+  );
+  const refreshes = counter(registry, 'freshet_rank_table_refreshes_total', 'Rank-table rebuilds (on the refresher thread; training does not wait for them).', [
+    'stream',
+  ]);
   const refreshSeconds = counter(registry, 'freshet_rank_table_refresh_seconds_total', 'Seconds spent rebuilding rank tables.', ['stream']);
-  const stalenessGauge = gauge(registry, 'freshet_rank_table_staleness_ratio', 'Share of adjacent rank-table pairs the current vectors order differently (0 right after a refresh).', ['stream']);
+  const stalenessGauge = gauge(
+    registry,
+    'freshet_rank_table_staleness_ratio',
+    'Share of adjacent rank-table pairs the current vectors order differently (0 right after a refresh).',
+    ['stream'],
+  );
   let stalenessAt = 0;
   const size = gauge(registry, 'freshet_vocabulary_size', 'Entities with a vector, by kind.', ['kind']);
   const refused = counter(registry, 'freshet_vocabulary_refused_total', 'Names refused because the vocabulary cap was reached.', ['kind']);
-  const positivesRefused = counter(registry, 'freshet_positives_refused_total', 'Image-label pairs the kernel could not record as positives (its reserved positive arena is full).', []);
+  const positivesRefused = counter(
+    registry,
+    'freshet_positives_refused_total',
+    'Image-label pairs the kernel could not record as positives (its reserved positive arena is full).',
+    [],
+  );
   for (const c of [updates, fallbacks, rejections, mixed, refreshes, refreshSeconds]) c.inc({ stream }, 0);
   const seen = new Map<string, number>();
   const delta = (key: string, total: number): number => {
@@ -92,17 +118,62 @@ export function exportSampler(m: ReturnType<typeof learnerMetrics>, sampler: str
 export function shellMetrics(registry: Registry) {
   const registers = [registry];
   return {
-    events: new Counter({ name: 'freshet_trainer_events_total', help: 'Training records consumed, by stream and outcome.', labelNames: ['stream', 'outcome'], registers }),
-    active: new Gauge({ name: 'freshet_trainer_active', help: '1 while this instance owns the training partitions and trains, 0 while it stands by.', registers }),
-    checkpointSeconds: new Histogram({ name: 'freshet_checkpoint_duration_seconds', help: 'Time to write a checkpoint (snapshot at a batch boundary, write, fsync, publish, commit).', buckets: [0.01, 0.03, 0.1, 0.3, 1, 3, 10, 30], registers }),
+    events: new Counter({
+      name: 'freshet_trainer_events_total',
+      help: 'Training records consumed, by stream and outcome.',
+      labelNames: ['stream', 'outcome'],
+      registers,
+    }),
+    active: new Gauge({
+      name: 'freshet_trainer_active',
+      help: '1 while this instance owns the training partitions and trains, 0 while it stands by.',
+      registers,
+    }),
+    checkpointSeconds: new Histogram({
+      name: 'freshet_checkpoint_duration_seconds',
+      help: 'Time to write a checkpoint (snapshot at a batch boundary, write, fsync, publish, commit).',
+      buckets: [0.01, 0.03, 0.1, 0.3, 1, 3, 10, 30],
+      registers,
+    }),
     checkpointBytes: new Gauge({ name: 'freshet_checkpoint_size_bytes', help: 'Size of the last checkpoint.', registers }),
-    checkpointTime: new Gauge({ name: 'freshet_checkpoint_last_success_timestamp_seconds', help: 'When the last checkpoint was written (unix seconds; 0: none yet). Its age is the work a crash would redo.', registers }),
-    checkpointFailures: new Counter({ name: 'freshet_checkpoint_failures_total', help: 'Checkpoints that failed (disk full, permissions, ...); training goes on, the next one is tried on cadence.', registers }),
+    checkpointTime: new Gauge({
+      name: 'freshet_checkpoint_last_success_timestamp_seconds',
+      help: 'When the last checkpoint was written (unix seconds; 0: none yet). Its age is the work a crash would redo.',
+      registers,
+    }),
+    checkpointFailures: new Counter({
+      name: 'freshet_checkpoint_failures_total',
+      help: 'Checkpoints that failed (disk full, permissions, ...); training goes on, the next one is tried on cadence.',
+      registers,
+    }),
     published: new Counter({ name: 'freshet_trainer_updates_published_total', help: 'Changed vectors sent to the model-updates topic.', registers }),
-    eventTime: new Gauge({ name: 'freshet_trainer_event_time_high_watermark_seconds', help: 'Latest event time applied to the model (unix seconds).', registers }),
-    batchSeconds: new Histogram({ name: 'freshet_trainer_batch_duration_seconds', help: 'Time to decode and train on one consumed batch.', buckets: [0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1, 3, 10], registers }),
-    lastApplied: new Gauge({ name: 'freshet_trainer_last_applied_timestamp_seconds', help: 'When the trainer last applied a record (unix seconds; 0: none yet).', registers }),
-    threadBusy: new Gauge({ name: 'freshet_trainer_thread_busy_seconds', help: 'Seconds each training thread spent on SGD since start (a counter per thread).', labelNames: ['thread'], registers }),
-    staleCheckpoints: new Counter({ name: 'freshet_checkpoint_stale_total', help: 'Restored checkpoints whose offsets did not belong to the log (handled per --on-stale-checkpoint).', labelNames: ['reason'], registers }),
+    eventTime: new Gauge({
+      name: 'freshet_trainer_event_time_high_watermark_seconds',
+      help: 'Latest event time applied to the model (unix seconds).',
+      registers,
+    }),
+    batchSeconds: new Histogram({
+      name: 'freshet_trainer_batch_duration_seconds',
+      help: 'Time to decode and train on one consumed batch.',
+      buckets: [0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1, 3, 10],
+      registers,
+    }),
+    lastApplied: new Gauge({
+      name: 'freshet_trainer_last_applied_timestamp_seconds',
+      help: 'When the trainer last applied a record (unix seconds; 0: none yet).',
+      registers,
+    }),
+    threadBusy: new Gauge({
+      name: 'freshet_trainer_thread_busy_seconds',
+      help: 'Seconds each training thread spent on SGD since start (a counter per thread).',
+      labelNames: ['thread'],
+      registers,
+    }),
+    staleCheckpoints: new Counter({
+      name: 'freshet_checkpoint_stale_total',
+      help: 'Restored checkpoints whose offsets did not belong to the log (handled per --on-stale-checkpoint).',
+      labelNames: ['reason'],
+      registers,
+    }),
   };
 }

@@ -23,7 +23,6 @@ function record(partition: number, origin: { partition: number; offset: number; 
   return { topic: 't', partition, offset, key: null, value: null, headers: origin === null ? {} : { [ORIGIN_HEADER]: originHeader(origin) }, timestamp: 0 };
 }
 
-
 describe('replay filter', () => {
   it('passes new origins, drops replays, applies a recreated raw log, and keeps its marks through a checkpoint', () => {
     const f = new ReplayFilter();

@@ -15,17 +15,12 @@ export interface Resumed {
   model: { eventTimeHighWatermark: number; modelEvents: number; origins: OriginMark[] } | null;
 }
 
-export interface ResumeContext {
-  path: string;
+/** What the trainer resumes with: its checkpoint file and fence, its wiring and stale policy. */
+interface ResumeOptions {
   transport: Transport;
-  learners: readonly Learner[];
-  streams: readonly AnyStream[];
-  settings: SavedSettings;
-  policy: StaleCheckpointPolicy;
+  topics: { streams: readonly AnyStream[] };
+  onStaleCheckpoint: StaleCheckpointPolicy;
   logger: Logger;
-  /** the header read (null: no checkpoint), for the split-brain fence */
-  onHeader: (header: CheckpointHeader | null) => void;
-  onStale: (stale: StaleOffset[]) => void;
 }
 
 /**
@@ -34,10 +29,27 @@ export interface ResumeContext {
  * and the stale-checkpoint policy applied, then every learner's state loaded. Null when there is
  * no checkpoint.
  */
-export async function resumeFromCheckpoint(c: ResumeContext): Promise<Resumed | null> {
+export async function resumeFromCheckpoint(
+  checkpointer: { readonly path: string; restored(header: CheckpointHeader | null): void },
+  opts: ResumeOptions,
+  learners: readonly Learner[],
+  settings: SavedSettings,
+  onStale: (stale: StaleOffset[]) => void,
+): Promise<Resumed | null> {
+  const c = {
+    path: checkpointer.path,
+    transport: opts.transport,
+    learners,
+    streams: opts.topics.streams,
+    settings,
+    policy: opts.onStaleCheckpoint,
+    logger: opts.logger,
+    onStale,
+  };
   const ck = readCheckpoint(c.path);
   const header = ck === null ? null : parseCheckpointHeader(ck.header, c.path);
-  c.onHeader(header);
+  // the split-brain fence compares the file on disk against what was restored
+  checkpointer.restored(header);
   if (ck === null || header === null) return null;
   checkSettings(header.settings, c.settings, c.streams, c.path, c.logger);
   const admin = await c.transport.admin();

@@ -16,10 +16,18 @@ import { Trainer, type TrainerOptions } from './trainer.js';
 const quiet = quietLogger('trainer-test');
 const defaultTopics = new TopicCatalogue();
 
-function options(transport: MemoryTransport, registry: LocalSchemaRegistry, dir: string, extra: { trainer?: Partial<TrainerSettings>; words?: Record<string, SettingValue> } = {}): TrainerOptions {
+function options(
+  transport: MemoryTransport,
+  registry: LocalSchemaRegistry,
+  dir: string,
+  extra: { trainer?: Partial<TrainerSettings>; words?: Record<string, SettingValue> } = {},
+): TrainerOptions {
   return {
     ...trainerSettings.with({ checkpointDir: dir, checkpointEveryMs: 100, ...extra.trainer }),
-    streams: { 'image-labels': { dim: 32, imageCap: 100_000, labelCap: 10_000, replayCapacity: 100_000 }, 'text-windows': { dim: 32, vocabCap: 100_000, ...extra.words } },
+    streams: {
+      'image-labels': { dim: 32, imageCap: 100_000, labelCap: 10_000, replayCapacity: 100_000 },
+      'text-windows': { dim: 32, vocabCap: 100_000, ...extra.words },
+    },
     transport,
     registry,
     topics: defaultTopics,
@@ -28,7 +36,6 @@ function options(transport: MemoryTransport, registry: LocalSchemaRegistry, dir:
     metrics: createRegistry('trainer-test'),
   };
 }
-
 
 describe('trainer on the in-memory transport', () => {
   it('learns from the stream, survives a crash after a checkpoint and applies every event exactly once', async () => {
@@ -50,7 +57,9 @@ describe('trainer on the in-memory transport', () => {
     }
     for (const [i, tokens] of sentences.entries()) {
       events.push(async () => {
-        await producer.send(defaultTopics.train('text-windows'), [{ key: Buffer.from('moby'), value: await textCodec.encode({ documentId: 'moby', sequence: i, tokens, eventTime: 2000 + i }) }]);
+        await producer.send(defaultTopics.train('text-windows'), [
+          { key: Buffer.from('moby'), value: await textCodec.encode({ documentId: 'moby', sequence: i, tokens, eventTime: 2000 + i }) },
+        ]);
       });
     }
     new Rng(2).shuffle(events);
@@ -75,11 +84,14 @@ describe('trainer on the in-memory transport', () => {
 
     const second = new Trainer(options(transport, registry, dir));
     await second.start();
-    await waitFor(() => {
-      let done = 0;
-      for (const v of second.next.values()) done += v;
-      return done >= total;
-    }, { timeoutMs: 60_000, what: 'the condition' });
+    await waitFor(
+      () => {
+        let done = 0;
+        for (const v of second.next.values()) done += v;
+        return done >= total;
+      },
+      { timeoutMs: 60_000, what: 'the condition' },
+    );
     await second.stop();
     // the second trainer re-applied the 500 events the first applied after its checkpoint
     expect(second.applied).toBe(total - half);
@@ -131,7 +143,9 @@ describe('trainer on the in-memory transport', () => {
     // wait for a sort. It does not keep the papers' full cadence at full training speed: sorting
     // the tables takes longer than training the draws between two refreshes, so it serves about
     // a quarter to a half of them here (3-7 of 13); the staleness metric shows the rest.
-    expect(refreshes, `${refreshes} refreshes for ${due.toFixed(1)} due (${draws} draws, ${v} words)`).toBeGreaterThanOrEqual(Math.max(2, Math.floor(due * 0.2)));
+    expect(refreshes, `${refreshes} refreshes for ${due.toFixed(1)} due (${draws} draws, ${v} words)`).toBeGreaterThanOrEqual(
+      Math.max(2, Math.floor(due * 0.2)),
+    );
   });
   it('publishes changed rows between checkpoints, so snapshots need not wait for one', async () => {
     const transport = new MemoryTransport({ partitions: 2 });
@@ -140,7 +154,11 @@ describe('trainer on the in-memory transport', () => {
     const images = readImageLabelFile(dataFile('mirflickr25k', 'train.tsv')).slice(0, 300);
     const producer = await transport.producer();
     const records = [];
-    for (const img of images) records.push({ key: Buffer.from(img.id), value: await imageCodec.encode({ imageId: img.id, labels: img.labels, eventTime: 1000, weight: null, source: null }) });
+    for (const img of images)
+      records.push({
+        key: Buffer.from(img.id),
+        value: await imageCodec.encode({ imageId: img.id, labels: img.labels, eventTime: 1000, weight: null, source: null }),
+      });
     await producer.send(defaultTopics.train('image-labels'), records);
     const dir = mkdtempSync(join(tmpdir(), 'freshet-trainer-'));
     // checkpoints never come due (1e15 ms since the last, which is "never" at 0): rows go out through the updates timer alone
@@ -151,7 +169,10 @@ describe('trainer on the in-memory transport', () => {
       for (const p of [0, 1]) for (const r of transport.read(defaultTopics.modelUpdates, p, 0, 1e9)) keys.add(r.key?.toString() ?? '');
       return keys;
     };
-    await waitFor(() => images.every((img) => published().has(`IMAGE:${img.id}`)), { timeoutMs: 60_000, what: 'images.every((img) => published().has(`IMAGE:${img.id}`))' });
+    await waitFor(() => images.every((img) => published().has(`IMAGE:${img.id}`)), {
+      timeoutMs: 60_000,
+      what: 'images.every((img) => published().has(`IMAGE:${img.id}`))',
+    });
     expect(trainer.checkpointHealth.lastSuccess).toBe(0);
     await trainer.stop({ checkpoint: false });
   });

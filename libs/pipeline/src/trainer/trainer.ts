@@ -1,4 +1,4 @@
-import { WorkerPool, type KernelShares } from '@freshet/kernels';
+import type { WorkerPool } from '@freshet/kernels';
 import type { SettingValue } from '@freshet/runtime';
 import type { Batch, Consumer, ConsumerState, Producer, TopicPartition } from '@freshet/transport';
 import { Codecs } from '../catalogue.js';
@@ -10,9 +10,10 @@ import type { PartitionOffset } from './checkpoint-state.js';
 import { Checkpointer } from './checkpointer.js';
 import type { Learner, ThreadedLearner } from './learner.js';
 import { shellMetrics } from './metrics.js';
-import { createLearners } from './learners.js';
+import { applyFresh, createLearners, startPool } from './learners.js';
 import { Positions } from './positions.js';
 import { ReplayFilter } from './replays.js';
+import type { StaleOffset } from './restore.js';
 import { resumeFromCheckpoint } from './resume.js';
 import type { SavedSettings } from './settings-check.js';
 import { trainerSettings, type TrainerSettings } from './settings.js';
@@ -70,8 +71,13 @@ export class Trainer {
     this.byTopic = new Map(this.learners.map((l) => [l.topic, l]));
     this.m = shellMetrics(opts.metrics);
     const updates = opts.updates ?? new KafkaUpdateSink(() => this.producer, t.modelUpdates, codecs.modelUpdates());
-    this.checkpointer = new Checkpointer(opts.checkpointDir, () => this.clusterId, updates, this.m, opts.logger, (context) =>
-      this.stepDown(context, 'another trainer wrote the checkpoint since this one last did: it is the owner now; stepping down without writing'),
+    this.checkpointer = new Checkpointer(
+      opts.checkpointDir,
+      () => this.clusterId,
+      updates,
+      this.m,
+      opts.logger,
+      (context) => this.stepDown(context, 'another trainer wrote the checkpoint since this one last did: it is the owner now; stepping down without writing'),
     );
     for (const l of this.learners) for (const outcome of ['applied', 'failed', 'replay']) this.m.events.inc({ stream: l.stream, outcome }, 0);
   }
@@ -101,22 +107,20 @@ export class Trainer {
     return l;
   }
 
-  private startThreads(): void {
-    const shares: KernelShares = Object.assign({}, ...this.learners.map((l) => l.kernelShares())) as KernelShares;
-    // live, the main thread keeps Kafka: every SGD thread is a worker
-    const threads = new WorkerPool({ shares, workers: this.opts.threads, trainingThreads: this.opts.threads, seed: this.opts.seed, onFailure: (err) => this.fatal(err) });
-    for (const l of this.learners) l.useThreads(threads);
-    this.threads = threads;
-  }
-
   async start(): Promise<void> {
-    this.startThreads();
+    this.threads = startPool(this.learners, this.opts, (err) => this.fatal(err));
     this.producer = await this.opts.transport.producer();
     const admin = await this.opts.transport.admin();
     this.clusterId = await admin.clusterId();
     await admin.close();
     const topics = this.learners.map((l) => l.topic);
-    this.consumer = await this.opts.transport.consumer({ groupId: this.opts.groupId, topics, fromBeginning: true, exclusive: true, onAssignment: (a) => this.assigned(a) });
+    this.consumer = await this.opts.transport.consumer({
+      groupId: this.opts.groupId,
+      topics,
+      fromBeginning: true,
+      exclusive: true,
+      onAssignment: (a) => this.assigned(a),
+    });
     this.running = true;
     this.consumerUp = true;
     this.lag = new LagMonitor(this.opts.transport, topics, () => this.next, this.opts.metrics);
@@ -170,19 +174,8 @@ export class Trainer {
 
   /** Restores the checkpoint (checked against the log) and positions every partition at its offsets. */
   private async restore(): Promise<void> {
-    const resumed = await resumeFromCheckpoint({
-      path: this.checkpointer.path,
-      transport: this.opts.transport,
-      learners: this.learners,
-      streams: this.opts.topics.streams,
-      settings: this.settings,
-      policy: this.opts.onStaleCheckpoint,
-      logger: this.opts.logger,
-      onHeader: (header) => this.checkpointer.restored(header),
-      onStale: (stale) => {
-        for (const s of stale) this.m.staleCheckpoints.inc({ reason: s.reason });
-      },
-    });
+    const onStale = (stale: StaleOffset[]): void => stale.forEach((x) => this.m.staleCheckpoints.inc({ reason: x.reason }));
+    const resumed = await resumeFromCheckpoint(this.checkpointer, this.opts, this.learners, this.settings, onStale);
     if (resumed === null) return;
     if (resumed.model !== null) {
       this.eventTimeHighWatermark = resumed.model.eventTimeHighWatermark;
@@ -219,13 +212,8 @@ export class Trainer {
     const t0 = performance.now();
     this.applying = true;
     try {
-      // events an ingest instance forwarded again after dying before its commit: applied once already
-      const fresh = this.replays.admit(records);
-      this.m.events.inc({ stream: learner.stream, outcome: 'replay' }, records.length - fresh.length);
-      const r = fresh.length > 0 ? await learner.apply(fresh) : { applied: 0, failed: 0, eventTime: 0 };
-      this.modelEvents += fresh.length;
-      this.m.events.inc({ stream: learner.stream, outcome: 'applied' }, r.applied);
-      if (r.failed > 0) this.m.events.inc({ stream: learner.stream, outcome: 'failed' }, r.failed);
+      const r = await applyFresh(learner, records, this.replays, this.m);
+      this.modelEvents += r.fresh;
       // never ahead of the clock: one event stamped in the future must not pin the watermark (ingest dead-letters those too)
       this.eventTimeHighWatermark = Math.max(this.eventTimeHighWatermark, Math.min(r.eventTime, Date.now()));
     } finally {
@@ -241,7 +229,8 @@ export class Trainer {
   }
 
   private maybePublishRows(): void {
-    if (this.owner && this.running && !this.applying && this.restoring === null) void this.checkpointer.publishChanged(this.learners, this.eventTimeHighWatermark);
+    if (this.owner && this.running && !this.applying && this.restoring === null)
+      void this.checkpointer.publishChanged(this.learners, this.eventTimeHighWatermark);
   }
 
   /** Starts a checkpoint when one is due, at a batch boundary (never while SGD is in flight). */
@@ -280,7 +269,15 @@ export class Trainer {
     (this.threads?.busySeconds ?? []).forEach((s, i) => this.m.threadBusy.set({ thread: String(i + 1) }, s));
     const learners = Object.assign({}, ...this.learners.map((l) => l.details())) as Record<string, number>;
     // consumed: next offset to apply per `topic#partition` (against the log's end: everything applied?)
-    return { role: this.role, applied: this.applied, modelEvents: this.modelEvents, replaysSkipped: this.replays.skipped, ...learners, checkpoint: this.checkpointHealth, consumed: Object.fromEntries(this.next) };
+    return {
+      role: this.role,
+      applied: this.applied,
+      modelEvents: this.modelEvents,
+      replaysSkipped: this.replays.skipped,
+      ...learners,
+      checkpoint: this.checkpointHealth,
+      consumed: Object.fromEntries(this.next),
+    };
   }
 
   async stop(options: { checkpoint?: boolean } = {}): Promise<void> {

@@ -24,5 +24,9 @@ export const imageLabelsStream: StreamDefinition<ImageLabelEvent, (typeof imageL
 
 /** Labelled images as raw events for the feeder (event time: when each is sent). */
 export function imageLabelSource(images: readonly LabeledImage[], source = 'freshet-feeder'): FeedSource<ImageLabelEvent> {
-  return { stream: imageLabelsStream.name, count: images.length, event: (i, now) => ({ imageId: images[i].id, labels: images[i].labels, eventTime: now, weight: null, source }) };
+  return {
+    stream: imageLabelsStream.name,
+    count: images.length,
+    event: (i, now) => ({ imageId: images[i].id, labels: images[i].labels, eventTime: now, weight: null, source }),
+  };
 }

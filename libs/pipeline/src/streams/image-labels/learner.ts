@@ -94,7 +94,13 @@ export class ImageLabelsLearner implements ThreadedLearner {
       }
       // pairs beyond a list's capacity (huge batches) are still remembered for replay
       const share = Math.floor((replay * (t + 1)) / n) - Math.floor((replay * t) / n);
-      if (count > 0 || share > 0) jobs.push(threads.run(t, { kernel: 'vse', work: { list: { count, weighted: weights !== null, lr: this.opts.lr }, random: { steps: share, lr: this.opts.lr } } }));
+      if (count > 0 || share > 0)
+        jobs.push(
+          threads.run(t, {
+            kernel: 'vse',
+            work: { list: { count, weighted: weights !== null, lr: this.opts.lr }, random: { steps: share, lr: this.opts.lr } },
+          }),
+        );
     }
     await Promise.all(jobs);
   }
@@ -158,7 +164,14 @@ export class ImageLabelsLearner implements ThreadedLearner {
       blobs.labelAccumulators = rows(m.labelAccumulators.data, m.labels.size);
     }
     return {
-      header: { images: m.images.allNames().slice(), labels: m.labels.allNames().slice(), width: m.width, dim: m.dim, labelBias: m.config.labelBias, optimizer: m.config.optimizer },
+      header: {
+        images: m.images.allNames().slice(),
+        labels: m.labels.allNames().slice(),
+        width: m.width,
+        dim: m.dim,
+        labelBias: m.config.labelBias,
+        optimizer: m.config.optimizer,
+      },
       blobs,
     };
   }
@@ -167,7 +180,9 @@ export class ImageLabelsLearner implements ThreadedLearner {
     const h = state.header as { images: string[]; labels: string[]; width: number; dim: number; labelBias: boolean; optimizer: Optimizer };
     const m = this.model;
     if (h.width !== m.width || h.dim !== m.dim || h.labelBias !== m.config.labelBias) {
-      throw new Error(`the checkpoint's image-label model has dim ${h.dim}${h.labelBias ? ' with' : ' without'} label biases; this trainer is configured for dim ${m.dim}${m.config.labelBias ? ' with' : ' without'}: start it with the checkpoint's settings, or start fresh (freshet reset)`);
+      throw new Error(
+        `the checkpoint's image-label model has dim ${h.dim}${h.labelBias ? ' with' : ' without'} label biases; this trainer is configured for dim ${m.dim}${m.config.labelBias ? ' with' : ' without'}: start it with the checkpoint's settings, or start fresh (freshet reset)`,
+      );
     }
     const blob = <T extends Blob>(name: string): T => {
       const b = state.blobs[name];

@@ -1,5 +1,15 @@
 import { SettingsTable, setting } from '@freshet/runtime';
-import { checkId, checkTime, cleanText, commonIngestLimits, reject, textProblem, type Adjustment, type IngestLimits, type Normalised } from '../../ingest/checks.js';
+import {
+  checkId,
+  checkTime,
+  cleanText,
+  commonIngestLimits,
+  reject,
+  textProblem,
+  type Adjustment,
+  type IngestLimits,
+  type Normalised,
+} from '../../ingest/checks.js';
 
 /** An image known only by its id, and its labels (schemas/image-label-event). */
 export interface ImageLabelEvent {
@@ -22,7 +32,11 @@ export function normaliseLabel(label: string): string {
   return cleanText(label).toLowerCase().replace(/ /g, '_');
 }
 
-export function normaliseImageLabel(e: ImageLabelEvent, all: IngestLimits = { ...commonIngestLimits.defaults, ...imageLabelLimits.defaults }, now = Date.now()): Normalised<ImageLabelEvent> {
+export function normaliseImageLabel(
+  e: ImageLabelEvent,
+  all: IngestLimits = { ...commonIngestLimits.defaults, ...imageLabelLimits.defaults },
+  now = Date.now(),
+): Normalised<ImageLabelEvent> {
   const limits = imageLabelLimits.pick(all);
   const adjustments: Adjustment[] = [];
   const idProblem = checkId(e.imageId, all, 'imageId');
@@ -45,7 +59,10 @@ export function normaliseImageLabel(e: ImageLabelEvent, all: IngestLimits = { ..
   }
   if (labels.length === 0) {
     const why = adjustments.filter((a) => a.part === 'label').map((a) => a.code);
-    return reject('EMPTY_LABELS', why.length > 0 ? `no labels left: every label was left out (${[...new Set(why)].join(', ')})` : 'no labels left after normalisation');
+    return reject(
+      'EMPTY_LABELS',
+      why.length > 0 ? `no labels left: every label was left out (${[...new Set(why)].join(', ')})` : 'no labels left after normalisation',
+    );
   }
   return { ok: true, value: { imageId: e.imageId.trim(), labels, eventTime: time.time, weight: e.weight, source: e.source }, adjustments };
 }

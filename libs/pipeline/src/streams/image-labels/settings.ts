@@ -3,9 +3,27 @@ import { SettingsTable, setting, type SettingsOf } from '@freshet/runtime';
 
 /** What the stream's learner adds to the model's settings: replay and the caps of a never-ending id space. */
 const imageLabelStreamSettings = new SettingsTable('image-label stream', {
-  replaySteps: setting.number({ default: 20, option: 'replay-steps', integer: true, min: 0, help: 'SGD steps on remembered pairs per image event (one pass over a stream learns little)' }),
-  replayCapacity: setting.number({ default: 1_000_000, option: 'replay-capacity', integer: true, min: 1, help: 'pairs remembered for replay (a ring: the oldest go first)' }),
-  imageCap: setting.number({ default: 2_000_000, option: 'image-cap', integer: true, min: 1, help: 'most images with a vector (reserved address space: the model must fit 4 GiB)' }),
+  replaySteps: setting.number({
+    default: 20,
+    option: 'replay-steps',
+    integer: true,
+    min: 0,
+    help: 'SGD steps on remembered pairs per image event (one pass over a stream learns little)',
+  }),
+  replayCapacity: setting.number({
+    default: 1_000_000,
+    option: 'replay-capacity',
+    integer: true,
+    min: 1,
+    help: 'pairs remembered for replay (a ring: the oldest go first)',
+  }),
+  imageCap: setting.number({
+    default: 2_000_000,
+    option: 'image-cap',
+    integer: true,
+    min: 1,
+    help: 'most images with a vector (reserved address space: the model must fit 4 GiB)',
+  }),
   labelCap: setting.number({ default: 200_000, option: 'label-cap', integer: true, min: 2, help: 'most labels with a vector' }),
 });
 

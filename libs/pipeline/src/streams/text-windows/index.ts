@@ -29,5 +29,9 @@ export function textWindowSource(windows: ReadonlyArray<{ documentId: string; to
     sequence.set(w.documentId, n + 1);
     return n;
   });
-  return { stream: textWindowsStream.name, count: windows.length, event: (i, now) => ({ documentId: windows[i].documentId, sequence: numbers[i], tokens: windows[i].tokens, eventTime: now }) };
+  return {
+    stream: textWindowsStream.name,
+    count: windows.length,
+    event: (i, now) => ({ documentId: windows[i].documentId, sequence: numbers[i], tokens: windows[i].tokens, eventTime: now }),
+  };
 }

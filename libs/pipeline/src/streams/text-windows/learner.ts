@@ -78,7 +78,15 @@ export class TextWindowsLearner<E extends StreamEvent = TextWindowEvent> impleme
     );
     this.model = new SkipGramModel(
       // the adaptive sampler ranks output vectors: all-zero ones give σ = 0 (samplers.md §3)
-      { ...defaultSkipGramConfig, dim: opts.dim, window: opts.window, negatives: opts.negatives, sample: opts.sample, vocabCap: opts.vocabCap, outputInit: opts.sampler === 'adaptive' ? 'noise' : 'zero' },
+      {
+        ...defaultSkipGramConfig,
+        dim: opts.dim,
+        window: opts.window,
+        negatives: opts.negatives,
+        sample: opts.sample,
+        vocabCap: opts.vocabCap,
+        outputInit: opts.sampler === 'adaptive' ? 'noise' : 'zero',
+      },
       new Rng(ctx.seed).fork(),
       { input: this.kernel.input, output: this.kernel.output },
     );
@@ -197,7 +205,9 @@ export class TextWindowsLearner<E extends StreamEvent = TextWindowEvent> impleme
   importState(state: LearnerState): void {
     const h = state.header as { words: string[]; wordSteps: number; width: number; dim: number };
     if (h.dim !== this.opts.dim) {
-      throw new Error(`the checkpoint's word vectors have dim ${h.dim}; this trainer is configured for ${this.opts.dim}: start it with the checkpoint's settings, or start fresh (freshet reset)`);
+      throw new Error(
+        `the checkpoint's word vectors have dim ${h.dim}; this trainer is configured for ${this.opts.dim}: start it with the checkpoint's settings, or start fresh (freshet reset)`,
+      );
     }
     const blob = <T extends Blob>(name: string): T => {
       const b = state.blobs[name];
@@ -218,7 +228,17 @@ export class TextWindowsLearner<E extends StreamEvent = TextWindowEvent> impleme
   exportMetrics(): void {
     this.m.staleness(() => this.kernel.staleness(4, this.stalenessRng));
     const c = this.threads?.counters('sgns') ?? null;
-    if (c !== null) exportSampler(this.m, this.opts.sampler, { updates: c.pairs, lossSum: c.lossSum, draws: c.draws, rejections: 0, fallbacks: c.fallbacks, mixed: c.mixed, refreshes: this.kernel.refreshes, refreshSeconds: this.kernel.refreshSeconds });
+    if (c !== null)
+      exportSampler(this.m, this.opts.sampler, {
+        updates: c.pairs,
+        lossSum: c.lossSum,
+        draws: c.draws,
+        rejections: 0,
+        fallbacks: c.fallbacks,
+        mixed: c.mixed,
+        refreshes: this.kernel.refreshes,
+        refreshSeconds: this.kernel.refreshSeconds,
+      });
     this.m.vocabulary('word', this.model.vocab.size, this.model.vocab.refusedCount);
   }
 

@@ -1,6 +1,16 @@
 import { tokenize } from '@freshet/datasets';
 import { SettingsTable, setting } from '@freshet/runtime';
-import { checkId, checkTime, cleanText, commonIngestLimits, reject, textProblem, type Adjustment, type IngestLimits, type Normalised } from '../../ingest/checks.js';
+import {
+  checkId,
+  checkTime,
+  cleanText,
+  commonIngestLimits,
+  reject,
+  textProblem,
+  type Adjustment,
+  type IngestLimits,
+  type Normalised,
+} from '../../ingest/checks.js';
 
 /** A run of text from a document (schemas/text-window-event). */
 export interface TextWindowEvent {
@@ -17,7 +27,11 @@ export const textWindowLimits = new SettingsTable('text-window events', {
   maxTokenLength: setting.number({ default: 64, option: 'max-token-length', integer: true, min: 1, help: 'longer tokens are dropped' }),
 });
 
-export function normaliseTextWindow(e: TextWindowEvent, all: IngestLimits = { ...commonIngestLimits.defaults, ...textWindowLimits.defaults }, now = Date.now()): Normalised<TextWindowEvent> {
+export function normaliseTextWindow(
+  e: TextWindowEvent,
+  all: IngestLimits = { ...commonIngestLimits.defaults, ...textWindowLimits.defaults },
+  now = Date.now(),
+): Normalised<TextWindowEvent> {
   const limits = textWindowLimits.pick(all);
   const adjustments: Adjustment[] = [];
   const idProblem = checkId(e.documentId, all, 'documentId');
@@ -41,6 +55,7 @@ export function normaliseTextWindow(e: TextWindowEvent, all: IngestLimits = { ..
     }
   }
   if (tokens.length > limits.maxTokens) return reject('TOO_MANY_TOKENS', `${tokens.length} tokens after tokenisation, the limit is ${limits.maxTokens}`);
-  if (tokens.length === 0) return reject('EMPTY_TOKENS', adjustments.length > 0 ? 'no tokens left: every token was left out' : 'no tokens left after tokenisation');
+  if (tokens.length === 0)
+    return reject('EMPTY_TOKENS', adjustments.length > 0 ? 'no tokens left: every token was left out' : 'no tokens left after tokenisation');
   return { ok: true, value: { documentId: e.documentId.trim(), sequence: e.sequence, tokens, eventTime: time.time }, adjustments };
 }
