@@ -24,7 +24,7 @@ export {
 } from './models/image-label.js';
 export { PositiveStore, blockSize } from './models/positives.js';
 export * from './models/image-label-training.js';
-export { SkipGramModel, SkipGramTrainer, keepProbabilities, defaultSkipGramConfig, type SkipGramConfig } from './models/skip-gram.js';
+export { SkipGramModel, SkipGramSentenceLoop, keepProbabilities, defaultSkipGramConfig, type SkipGramConfig } from './models/skip-gram.js';
 export type { LabeledImage } from './data.js';
 export * from './eval/split.js';
 export * from './eval/annotation.js';

@@ -1,7 +1,7 @@
 import { learningRate, type ScheduleConfig } from '../schedule.js';
 import type { Rng } from '../math/rng.js';
 import type { NegativeSampler } from '../samplers/sampler.js';
-import { SkipGramTrainer, keepProbabilities, type SkipGramModel } from './skip-gram.js';
+import { SkipGramSentenceLoop, keepProbabilities, type SkipGramModel } from './skip-gram.js';
 
 export interface TokenCorpus {
   ids: Int32Array;
@@ -16,7 +16,7 @@ export interface EpochOptions {
   minLr: number;
   schedule?: ScheduleConfig;
   /** called every ~50k words with words done so far */
-  onProgress?: (wordsDone: number, totalWords: number, trainer: SkipGramTrainer) => void;
+  onProgress?: (wordsDone: number, totalWords: number, trainer: SkipGramSentenceLoop) => void;
   /** sentence range (for Hogwild workers); all sentences by default */
   firstSentence?: number;
   endSentence?: number;
@@ -39,7 +39,7 @@ export function trainSkipGramEpochs(
   rng: Rng,
   opts: EpochOptions,
 ): { pairs: number; seconds: number; loss: number } {
-  const trainer = new SkipGramTrainer(model, sampler, rng);
+  const trainer = new SkipGramSentenceLoop(model, sampler, rng);
   const keep = model.config.sample > 0 ? keepProbabilities(opts.counts ?? model.vocab.counts, model.config.sample) : null;
   const first = opts.firstSentence ?? 0;
   const end = opts.endSentence ?? corpus.starts.length - 1;

@@ -85,8 +85,8 @@ export function keepProbabilities(counts: ArrayLike<number>, sample: number, out
   return keep;
 }
 
-/** Trains a SkipGramModel sentence by sentence; scratch buffers are allocated once. */
-export class SkipGramTrainer {
+/** The TypeScript reference SGD: a SkipGramModel trained sentence by sentence, scratch buffers allocated once. */
+export class SkipGramSentenceLoop {
   private readonly sigmoid = new SigmoidTable();
   private readonly neu1e: Float32Array;
   private scratch: Int32Array = new Int32Array(1024);
