@@ -6,6 +6,8 @@
 #
 #   bash bench/run-ab.sh /path/to/before-checkout bench/results/seams-ab [rounds]
 #
+# AB_ONLY=sgns runs only bench:sgns, with AB_SGNS_ARGS added (for example "--threads 2"), when
+# one figure needs more rounds than the others to rise above the machine's noise.
 # The before tree needs its own `npm run build` (node_modules installed). Nothing else should run.
 set -euo pipefail
 before=$(cd "$1" && pwd)
@@ -13,13 +15,16 @@ out=$2
 rounds=${3:-3}
 here=$(cd "$(dirname "$0")/.." && pwd)
 mkdir -p "$here/$out"
-export FRESHET_BENCH_COMMAND="bash bench/run-ab.sh $1 $out $rounds"
+export FRESHET_BENCH_COMMAND="AB_ONLY=${AB_ONLY:-all} AB_SGNS_ARGS='${AB_SGNS_ARGS:-}' bash bench/run-ab.sh $1 $out $rounds"
 for r in $(seq 1 "$rounds"); do
   for side in before after; do
     tree=$here
     [ "$side" = before ] && tree=$before
-    (cd "$tree" && node bench/dist/trainer.js --rounds 1 --out "$here/$out/trainer-$side-$r.json" > /dev/null)
-    (cd "$tree" && node bench/dist/sgns.js --rounds 1 --epochs 5 --systems ours-popularity,ours-adaptive --out "$here/$out/sgns-$side-$r.json" > /dev/null)
+    if [ "${AB_ONLY:-all}" = all ]; then
+      (cd "$tree" && node bench/dist/trainer.js --rounds 1 --out "$here/$out/trainer-$side-$r.json" > /dev/null)
+    fi
+    # shellcheck disable=SC2086 # AB_SGNS_ARGS is a list of arguments
+    (cd "$tree" && node bench/dist/sgns.js --rounds 1 --epochs 5 --systems ours-popularity,ours-adaptive ${AB_SGNS_ARGS:-} --out "$here/$out/sgns-$side-$r.json" > /dev/null)
   done
 done
-node "$here/bench/dist/ab-summary.js" --dir "$here/$out" --rounds "$rounds" --out "$here/$out/summary.json"
+node "$here/bench/dist/ab-summary.js" --dir "$here/$out" --rounds "$rounds" --only "${AB_ONLY:-all}" --out "$here/$out/summary.json"

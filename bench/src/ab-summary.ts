@@ -39,9 +39,20 @@ const figures: Record<string, { file: 'trainer' | 'sgns'; path: string }> = {
   'sgns adaptive words/s 2t': { file: 'sgns', path: 'systems.ours-adaptive-2t.medianWordsPerSecond' },
 };
 
+// AB_ONLY=sgns: only the skip-gram figures the runs have (with --threads 2: only the 2-thread ones)
+const only = args.get('only') ?? 'all';
+const present = (f: { file: string; path: string }, r: number): boolean => {
+  try {
+    at(read(`${f.file}-before-${r}.json`), f.path);
+    return true;
+  } catch {
+    return false;
+  }
+};
 const rows: Record<string, unknown> = {};
 const commits = { before: new Set<string>(), after: new Set<string>() };
 for (const [name, f] of Object.entries(figures)) {
+  if ((only === 'sgns' && f.file !== 'sgns') || !present(f, 1)) continue;
   const before: number[] = [];
   const after: number[] = [];
   for (let r = 1; r <= rounds; r++) {
