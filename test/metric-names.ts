@@ -31,15 +31,22 @@ const FUNCTIONS = new Set([
   'count',
   'without',
   'humanizeDuration',
+  'absent',
+  'delta',
 ]);
 
-/** The metric names a PromQL expression reads (identifiers that are not functions, keywords or labels). */
+/** Series Prometheus makes itself for every target (no service exposes them). */
+export const SCRAPE_SERIES = new Set(['up']);
+
+/** The metric names a PromQL expression reads (identifiers that are not functions, keywords or labels): ours, and the scrape's own. */
 export function queriedNames(expr: string): string[] {
   const withoutLabels = expr
     .replace(/\{[^}]*\}/g, '')
     .replace(/by \([^)]*\)/g, '')
     .replace(/\[[^\]]*\]/g, '');
-  return [...withoutLabels.matchAll(/[a-zA-Z_:][a-zA-Z0-9_:]*/g)].map((m) => m[0]).filter((n) => !FUNCTIONS.has(n) && n.startsWith('freshet_'));
+  return [...withoutLabels.matchAll(/[a-zA-Z_:][a-zA-Z0-9_:]*/g)]
+    .map((m) => m[0])
+    .filter((n) => !FUNCTIONS.has(n) && (n.startsWith('freshet_') || SCRAPE_SERIES.has(n)));
 }
 
 export function dashboardQueries(): string[] {

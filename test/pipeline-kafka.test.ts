@@ -13,7 +13,7 @@ import { TopicCatalogue, toWindows } from '@freshet/pipeline';
 import { waitFor } from '@freshet/runtime';
 import { KafkaTransport } from '@freshet/transport';
 import { everythingApplied, freePort, health, repoRoot, startService, stopService, type RunningService, feedData } from './services.js';
-import { alertQueries, dashboardQueries, exposedNames, queriedNames } from './metric-names.js';
+import { alertQueries, dashboardQueries, exposedNames, queriedNames, SCRAPE_SERIES } from './metric-names.js';
 
 const brokers = inject('kafkaBrokers');
 
@@ -58,7 +58,7 @@ describe('the pipeline as separate processes on a real Kafka broker', () => {
 
     // a downstream consumer with only the .avsc files: assemble the newest complete version
     const chunkType = avscType('snapshot-chunk.v2.avsc');
-    const manifestType = avscType('snapshot-manifest.v2.avsc');
+    const manifestType = avscType('snapshot-manifest.v3.avsc');
     const kafka = new Kafka({ brokers: brokers.split(','), clientId: 'it-reader', logLevel: logLevel.NOTHING });
     const consumer = kafka.consumer({ groupId: `reader-${prefix}` });
     await consumer.connect();
@@ -136,9 +136,12 @@ describe('the pipeline as separate processes on a real Kafka broker', () => {
     // a real Prometheus scrapes all three services
     const promPort = await freePort();
     const dir = mkdtempSync(join(tmpdir(), 'freshet-prom-'));
+    // one job per service, named as deploy/prometheus expects, evaluating the real alert rules every second
+    const jobs = services.map((s) => `  - job_name: freshet-${s.name}\n    static_configs:\n      - targets: ['127.0.0.1:${s.port}']\n`).join('');
+    const rules = join(repoRoot, 'deploy', 'prometheus', 'alerts.yml');
     writeFileSync(
       join(dir, 'prometheus.yml'),
-      `global:\n  scrape_interval: 1s\nscrape_configs:\n  - job_name: freshet\n    static_configs:\n      - targets: [${services.map((s) => `'127.0.0.1:${s.port}'`).join(', ')}]\n`,
+      `global:\n  scrape_interval: 1s\n  evaluation_interval: 1s\nrule_files:\n  - ${rules}\nscrape_configs:\n${jobs}`,
     );
     const prom = spawn(
       'prometheus',
@@ -165,21 +168,30 @@ describe('the pipeline as separate processes on a real Kafka broker', () => {
       expect((await query('sum(freshet_ingest_records_total)'))[0]?.value[1]).toBe(String(split.train.length + windows.length));
       expect(Number((await query('sum(freshet_trainer_sgd_updates_total)'))[0]?.value[1])).toBeGreaterThan(0);
       expect(Number((await query('max(freshet_snapshot_version)'))[0]?.value[1])).toBeGreaterThan(0);
+
+      // every metric the dashboard and the alert rules query is exposed by a live service, and
+      // every service's exposition passes promtool's lint
+      const exposed = new Set<string>();
+      for (const s of services) {
+        const text = await (await fetch(`http://127.0.0.1:${s.port}/metrics`)).text();
+        for (const n of exposedNames(text)) exposed.add(n);
+        const lint = spawnSync('promtool', ['check', 'metrics'], { input: text, encoding: 'utf8' });
+        expect(lint.status, `${s.name}: ${lint.stdout}${lint.stderr}`).toBe(0);
+      }
+      for (const q of [...dashboardQueries(), ...alertQueries()]) {
+        for (const name of queriedNames(q).filter((n) => !SCRAPE_SERIES.has(n))) expect(exposed.has(name), `${name} (in ${q})`).toBe(true);
+      }
+
+      // a service that stops answering: its alert fires from the real rules within two minutes
+      const publisher = services.find((s) => s.name === 'publisher') as RunningService;
+      const killedAt = Date.now();
+      await stopService(publisher, 'SIGKILL');
+      const firing = async (): Promise<boolean> =>
+        (await query('ALERTS{alertname="FreshetTargetDown",alertstate="firing",job="freshet-publisher"}')).length === 1;
+      await waitFor(firing, { timeoutMs: 120_000, what: 'FreshetTargetDown to fire for the killed publisher', intervalMs: 1000 });
+      expect(Date.now() - killedAt).toBeLessThan(120_000);
     } finally {
       prom.kill('SIGTERM');
-    }
-
-    // every metric the dashboard and the alert rules query is exposed by a live service, and
-    // every service's exposition passes promtool's lint
-    const exposed = new Set<string>();
-    for (const s of services) {
-      const text = await (await fetch(`http://127.0.0.1:${s.port}/metrics`)).text();
-      for (const n of exposedNames(text)) exposed.add(n);
-      const lint = spawnSync('promtool', ['check', 'metrics'], { input: text, encoding: 'utf8' });
-      expect(lint.status, `${s.name}: ${lint.stdout}${lint.stderr}`).toBe(0);
-    }
-    for (const q of [...dashboardQueries(), ...alertQueries()]) {
-      for (const name of queriedNames(q)) expect(exposed.has(name), `${name} (in ${q})`).toBe(true);
     }
   });
 });

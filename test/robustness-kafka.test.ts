@@ -2,12 +2,13 @@ import { randomUUID } from 'node:crypto';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { afterAll, describe, expect, inject, it } from 'vitest';
-import { waitFor } from '@freshet/runtime';
+import { createLogger, createRegistry, waitFor } from '@freshet/runtime';
 import { LocalSchemaRegistry, loadSchemaFiles } from '@freshet/avro';
 import { dataFile, readImageLabelFile } from '@freshet/datasets';
-import { Codecs, imageLabelsStream, TopicCatalogue } from '@freshet/pipeline';
-import { KafkaTransport } from '@freshet/transport';
+import { Codecs, imageLabelsStream, IngestProcessor, TopicCatalogue } from '@freshet/pipeline';
+import { KafkaTransport, type ConsumedRecord } from '@freshet/transport';
 import { deploymentEnv, health, startService, stopService, testTrainerEnv, type RunningService, type TrainerHealth, feedData } from './services.js';
 
 const brokers = inject('kafkaBrokers');
@@ -18,6 +19,67 @@ async function metric(s: RunningService, name: string): Promise<number> {
   let sum = 0;
   for (const m of text.matchAll(new RegExp(`^${name}(?:\\{[^}]*\\})? ([0-9.e+-]+)$`, 'gm'))) sum += Number(m[1]);
   return sum;
+}
+
+describe('a record with 20,000 headers, on a real broker', () => {
+  it('is dead-lettered as TOO_MANY_HEADERS without holding the event loop, and the record behind it is forwarded', { timeout: 120_000 }, async () => {
+    const prefix = `headers-${randomUUID().slice(0, 8)}.`;
+    const topics = new TopicCatalogue(prefix);
+    const transport = new KafkaTransport({ brokers: brokers.split(','), clientId: 'headers-test' });
+    const admin = await transport.admin();
+    await admin.createTopics(topics.specs(1).map((t) => ({ ...t, partitions: 1 })));
+    await admin.close();
+    const registry = new LocalSchemaRegistry(loadSchemaFiles().map((f) => f.text));
+    const codec = new Codecs(registry, topics).raw(imageLabelsStream);
+    const headers = Object.fromEntries(Array.from({ length: 20_000 }, (_, i) => [`h${i}`, 'x']));
+    const producer = await transport.producer();
+    await producer.send(topics.raw('image-labels'), [
+      {
+        key: Buffer.from('many-headers'),
+        value: await codec.encode({ imageId: 'many', labels: ['sky'], eventTime: Date.now(), weight: null, source: null }),
+        headers,
+      },
+      { key: Buffer.from('sentinel'), value: await codec.encode({ imageId: 'sentinel', labels: ['sea'], eventTime: Date.now(), weight: null, source: null }) },
+    ]);
+    await producer.close();
+    // ingest in this process, so its event loop is this one: kafkajs decoded headers in quadratic time (20,000 took 67 s)
+    const loop = monitorEventLoopDelay({ resolution: 10 });
+    loop.enable();
+    const ingest = new IngestProcessor({
+      transport,
+      registry,
+      topics,
+      groupId: `${prefix}ingest`,
+      logger: createLogger('headers', { level: 'silent' }),
+      metrics: createRegistry('ingest'),
+    });
+    await ingest.start();
+    try {
+      await waitFor(() => ingest.handled >= 2, { timeoutMs: 60_000, what: 'ingest to handle both records' });
+      loop.disable();
+      const forwarded = (await readTopic(transport, topics.train('image-labels'), 1)).map((r) => r.key?.toString());
+      expect(forwarded).toEqual(['sentinel']);
+      const [letter] = await readTopic(transport, topics.deadLetters, 1);
+      const dead = (await new Codecs(registry, topics).deadLetters().decode(letter.value)).value;
+      expect([dead.errorCode, dead.originalKey?.toString()]).toEqual(['TOO_MANY_HEADERS', 'many-headers']);
+      expect(dead.error).toMatch(/20000 headers, the limit is 100/);
+      expect(loop.max / 1e6, 'longest event-loop stall (ms)').toBeLessThan(100);
+    } finally {
+      await ingest.stop();
+    }
+  });
+});
+
+/** The first `count` records of partition 0 of a topic, read through a throwaway group. */
+async function readTopic(transport: KafkaTransport, topic: string, count: number): Promise<ConsumedRecord[]> {
+  const out: ConsumedRecord[] = [];
+  const consumer = await transport.consumer({ groupId: `read-${randomUUID()}`, topics: [topic], fromBeginning: true });
+  void consumer.run(async (b) => {
+    out.push(...b.records);
+  });
+  await waitFor(() => out.length >= count, { timeoutMs: 30_000, what: `${count} records on ${topic}` });
+  await consumer.close();
+  return out;
 }
 
 describe('failures that used to look healthy, on a real broker', () => {

@@ -48,7 +48,8 @@ export async function startService(name: 'ingest' | 'trainer' | 'publisher', env
 }
 
 export async function stopService(s: RunningService, signal: NodeJS.Signals = 'SIGTERM'): Promise<number | null> {
-  if (s.child.exitCode !== null) return s.child.exitCode;
+  // a process already gone: exited with a code, or ended by a signal (then exitCode stays null)
+  if (s.child.exitCode !== null || s.child.signalCode !== null) return s.child.exitCode;
   const exited = new Promise<number | null>((resolve) => s.child.once('exit', (code) => resolve(code)));
   s.child.kill(signal);
   return exited;
@@ -60,7 +61,7 @@ export async function health<T = Record<string, unknown>>(s: RunningService): Pr
 }
 
 export interface TrainerHealth {
-  role: 'active' | 'standby';
+  role: 'active' | 'standby' | 'restoring';
   applied: number;
   images: number;
   labelPairs: number;

@@ -2,8 +2,17 @@ import avro from 'avsc';
 import { UnknownSchemaIdError, type SchemaRegistry } from './registry.js';
 
 /** Stable reasons a record cannot be decoded; they become dead-letter `errorCode`s. */
-export type DecodeErrorCode =
-  'EMPTY_RECORD' | 'TRUNCATED' | 'BAD_MAGIC_BYTE' | 'UNKNOWN_SCHEMA_ID' | 'INCOMPATIBLE_SCHEMA' | 'WRONG_RECORD_TYPE' | 'MALFORMED_AVRO';
+export const decodeErrorCodes = [
+  'EMPTY_RECORD',
+  'TRUNCATED',
+  'BAD_MAGIC_BYTE',
+  'UNKNOWN_SCHEMA_ID',
+  'INCOMPATIBLE_SCHEMA',
+  'WRONG_RECORD_TYPE',
+  'MALFORMED_AVRO',
+] as const;
+
+export type DecodeErrorCode = (typeof decodeErrorCodes)[number];
 
 export class DecodeError extends Error {
   constructor(

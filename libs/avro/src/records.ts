@@ -42,6 +42,8 @@ export interface SnapshotManifest {
   eventTimeHighWatermark: number;
   /** offset of each chunk in partition 0 of the snapshot topic (empty before manifest v2) */
   chunkOffsets: number[];
+  /** the next model-update offset not read per partition ("0", "1", ...) when the version was cut (empty before v3) */
+  updateOffsets: Record<string, number>;
 }
 
 export interface DeadLetter {

@@ -1,40 +1,65 @@
 import { Gauge, type Registry } from '@freshet/runtime';
-import type { Admin, Transport } from '@freshet/transport';
+import type { Admin, TopicPartition, Transport } from '@freshet/transport';
+import { registerMetric } from './trainer/metrics.js';
 
-const LAG_METRIC = 'freshet_consumer_lag_records';
+export interface LagMonitorOptions {
+  transport: Transport;
+  topics: string[];
+  /** next offset to process per "topic#partition" (absent: nothing processed yet) */
+  positions: () => ReadonlyMap<string, number>;
+  registry: Registry;
+  /** the partitions this instance owns now (absent: every partition of the topics) */
+  owned?: () => readonly TopicPartition[];
+  /** its consumer group: where a partition not processed yet resumes */
+  groupId?: string;
+  everyMs?: number;
+}
 
 /**
  * Consumer lag as the service itself sees it: for every partition it consumes, the log end
- * offset minus the next offset it will process, summed per topic. Sampled on a timer with the
- * admin client, so it is correct even while the committed offsets trail (the trainer commits only
- * at checkpoints).
+ * offset minus the next offset it will process, summed per topic, and per partition beside the
+ * position itself (an alert finds a partition whose position stands still while it has lag).
+ * Sampled on a timer with the admin client, so it is correct even while the committed offsets
+ * trail (the trainer commits only at checkpoints). Only the partitions this instance owns count:
+ * a standby, or the second of two ingest instances, reports its own share.
  */
 export class LagMonitor {
-  private readonly gauge: Gauge<'topic'>;
+  private readonly perTopic: Gauge<'topic'>;
+  private readonly perPartition: Gauge<'topic' | 'partition'>;
+  private readonly position: Gauge<'topic' | 'partition'>;
   private timer: NodeJS.Timeout | null = null;
   private admin: Admin | null = null;
   private sampling = false;
 
-  constructor(
-    private readonly transport: Transport,
-    private readonly topics: string[],
-    /** next offset to process per "topic#partition" (absent: nothing processed yet) */
-    private readonly positions: () => ReadonlyMap<string, number>,
-    registry: Registry,
-    private readonly everyMs = 5000,
-  ) {
-    // several processors in one process (the embedded demo) share a registry and this one gauge:
+  private readonly transport: Transport;
+  private readonly topics: string[];
+  private readonly positions: () => ReadonlyMap<string, number>;
+  private readonly owned: (() => readonly TopicPartition[]) | null;
+  private readonly groupId: string | null;
+  private readonly everyMs: number;
+
+  constructor(o: LagMonitorOptions) {
+    this.transport = o.transport;
+    this.topics = o.topics;
+    this.positions = o.positions;
+    this.owned = o.owned ?? null;
+    this.groupId = o.groupId ?? null;
+    this.everyMs = o.everyMs ?? 5000;
+    const registry = o.registry;
+    // several processors in one process (the embedded demo) share a registry and these gauges:
     // their series differ by topic, since each consumes its own topics
-    const existing = registry.getSingleMetric(LAG_METRIC);
-    this.gauge =
-      existing instanceof Gauge
-        ? (existing as Gauge<'topic'>)
-        : new Gauge({
-            name: LAG_METRIC,
-            help: 'Records in the consumed partitions not yet processed by this service, per topic.',
-            labelNames: ['topic'],
-            registers: [registry],
-          });
+    const gauge = <L extends string>(name: string, help: string, labelNames: L[]): Gauge<L> =>
+      registerMetric(registry, name, () => new Gauge({ name, help, labelNames, registers: [registry] }));
+    this.perTopic = gauge('freshet_consumer_lag_records', 'Records in the consumed partitions not yet processed by this service, per topic.', ['topic']);
+    this.perPartition = gauge('freshet_consumer_partition_lag_records', 'Records of one owned partition not yet processed by this instance.', [
+      'topic',
+      'partition',
+    ]);
+    this.position = gauge(
+      'freshet_consumer_partition_position',
+      'Next offset this instance will process in one owned partition (standing still while it has lag: stalled).',
+      ['topic', 'partition'],
+    );
   }
 
   async start(): Promise<void> {
@@ -49,13 +74,30 @@ export class LagMonitor {
     this.sampling = true;
     try {
       const positions = this.positions();
+      const owned = this.owned === null ? null : new Set(this.owned().map((tp) => `${tp.topic}#${tp.partition}`));
       for (const topic of this.topics) {
         let lag = 0;
+        // a partition this instance has not processed yet resumes from its group's commit (after a restart, say)
+        const committed =
+          this.groupId === null
+            ? new Map<number, number>()
+            : new Map((await this.admin.committedOffsets(this.groupId, topic)).map((c) => [c.partition, c.offset]));
         for (const end of await this.admin.endOffsets(topic)) {
-          const next = positions.get(`${topic}#${end.partition}`) ?? 0;
-          lag += Math.max(0, end.offset - next);
+          const key = `${topic}#${end.partition}`;
+          const labels = { topic, partition: String(end.partition) };
+          if (owned !== null && !owned.has(key)) {
+            // not ours (now): its series go, so nobody adds up a partition twice
+            this.perPartition.remove(labels);
+            this.position.remove(labels);
+            continue;
+          }
+          const next = positions.get(key) ?? Math.max(0, committed.get(end.partition) ?? 0);
+          const behind = Math.max(0, end.offset - next);
+          lag += behind;
+          this.perPartition.set(labels, behind);
+          this.position.set(labels, next);
         }
-        this.gauge.set({ topic }, lag);
+        this.perTopic.set({ topic }, lag);
       }
     } catch {
       // a broker hiccup: keep the last value, try again next time

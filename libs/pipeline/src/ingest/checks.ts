@@ -8,6 +8,13 @@ import { SettingsTable, setting, type SettingValue, type SettingsOf } from '@fre
 export const commonIngestLimits = new SettingsTable('ingest', {
   maxRecordBytes: setting.number({ default: 256 * 1024, option: 'max-record-bytes', integer: true, min: 1, help: 'larger records are dead-lettered' }),
   maxIdLength: setting.number({ default: 256, option: 'max-id-length', integer: true, min: 1, help: 'longest image or document id' }),
+  maxHeaders: setting.number({
+    default: 100,
+    option: 'max-headers',
+    integer: true,
+    min: 1,
+    help: 'most Kafka headers on a raw record (more are dead-lettered as TOO_MANY_HEADERS)',
+  }),
   maxFutureSkewMs: setting.number({
     default: 10 * 60_000,
     option: 'max-event-time-skew-ms',
@@ -36,6 +43,7 @@ export interface Rejection {
 /** Every reason a record (or a part of one) can be rejected for (dead-letter `errorCode`, metric label). */
 export const rejectionCodes = [
   'RECORD_TOO_LARGE',
+  'TOO_MANY_HEADERS',
   'EMPTY_ID',
   'ID_TOO_LONG',
   'INVALID_UTF8',

@@ -1,7 +1,8 @@
-import { DecodeError, type AvroCodec, type DeadLetter } from '@freshet/avro';
+import { DecodeError, type AvroCodec } from '@freshet/avro';
 import { Counter, Histogram } from '@freshet/runtime';
 import type { Batch, ConsumedRecord, Consumer, ConsumerState, OutgoingRecord, Producer, TopicPartition } from '@freshet/transport';
 import { Codecs } from '../catalogue.js';
+import { DeadLetters } from '../dead-letters.js';
 import { LagMonitor } from '../lag.js';
 import { ORIGIN_HEADER, originHeader } from '../origin.js';
 import type { AnyStream, StreamEvent } from '../streams/stream.js';
@@ -36,7 +37,7 @@ export class IngestProcessor {
   private producer: Producer | null = null;
   private readonly routes = new Map<string, Route>();
   private readonly limits: IngestLimits;
-  private readonly deadLetterCodec: AvroCodec<DeadLetter>;
+  private readonly deadLetters: DeadLetters;
   private readonly records: Counter<'topic' | 'outcome'>;
   private readonly rejections: Counter<'topic' | 'code'>;
   private readonly batchSeconds: Histogram;
@@ -53,7 +54,7 @@ export class IngestProcessor {
     const limits = opts.limits ?? defaultIngestLimits(t.streams);
     this.limits = limits;
     for (const stream of t.streams) this.routes.set(t.raw(stream), route(stream, codecs, t.train(stream), limits));
-    this.deadLetterCodec = codecs.deadLetters();
+    this.deadLetters = new DeadLetters(codecs.deadLetters(), t.deadLetters, 'ingest');
     this.records = new Counter({
       name: 'freshet_ingest_records_total',
       help: 'Raw records consumed by ingest, by topic and outcome (accepted or rejected).',
@@ -104,7 +105,14 @@ export class IngestProcessor {
     this.producer = await this.opts.transport.producer();
     this.consumer = await this.opts.transport.consumer({ groupId: this.opts.groupId, topics: raw, fromBeginning: true });
     this.running = true;
-    this.lag = new LagMonitor(this.opts.transport, raw, () => this.positions, this.opts.metrics);
+    this.lag = new LagMonitor({
+      transport: this.opts.transport,
+      topics: raw,
+      positions: () => this.positions,
+      registry: this.opts.metrics,
+      owned: () => this.consumer?.assignment() ?? [],
+      groupId: this.opts.groupId,
+    });
     await this.lag.start();
     const consumer = this.consumer;
     void consumer
@@ -153,6 +161,10 @@ export class IngestProcessor {
     if (size > this.limits.maxRecordBytes) {
       return { rejection: { code: 'RECORD_TOO_LARGE', message: `record of ${size} bytes exceeds the ${this.limits.maxRecordBytes}-byte limit` } };
     }
+    const headerCount = Object.keys(record.headers).length;
+    if (headerCount > this.limits.maxHeaders) {
+      return { rejection: { code: 'TOO_MANY_HEADERS', message: `record with ${headerCount} headers, the limit is ${this.limits.maxHeaders}` } };
+    }
     let value: StreamEvent;
     try {
       value = (await route.codec.decode(record.value)).value;
@@ -169,17 +181,7 @@ export class IngestProcessor {
   }
 
   private deadLetter(record: ConsumedRecord, rejection: Rejection): Promise<Buffer> {
-    return this.deadLetterCodec.encode({
-      originalValue: record.value,
-      originalKey: record.key,
-      topic: record.topic,
-      partition: record.partition,
-      offset: record.offset,
-      error: rejection.message,
-      errorCode: rejection.code,
-      service: 'ingest',
-      rejectedAt: Date.now(),
-    });
+    return this.deadLetters.encode({ record, code: rejection.code, message: rejection.message });
   }
 
   async stop(): Promise<void> {

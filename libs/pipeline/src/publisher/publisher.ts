@@ -1,19 +1,16 @@
-import type { AvroCodec, EmbeddingRecord, EntityKind } from '@freshet/avro';
-import { Counter, Gauge, Histogram, type Registry } from '@freshet/runtime';
+import { DecodeError, decodeErrorCodes, type AvroCodec, type EmbeddingRecord, type EntityKind } from '@freshet/avro';
 import type { Batch, Consumer, ConsumerState, Producer, TopicPartition } from '@freshet/transport';
 import { Codecs } from '../catalogue.js';
+import { DeadLetters, type Rejected } from '../dead-letters.js';
 import { LagMonitor } from '../lag.js';
 import { readToEnd } from '../read-to-end.js';
-import { SNAPSHOT_SINKS } from '../sinks/index.js';
+import { makeSinks } from '../sinks/index.js';
+import { PUBLISH_REJECTIONS, publisherMetrics, vectorProblem } from './metrics.js';
 import { entityKey, parseEntityKey } from '../sinks/keys.js';
 import type { SnapshotSink } from '../sinks/sink.js';
-import type { ProcessorWiring } from '../wiring.js';
-import type { PublisherSettings } from './settings.js';
+import type { PublisherOptions } from './settings.js';
 
-export interface PublisherOptions extends ProcessorWiring, PublisherSettings {
-  /** where versions go (default: the `sinks` setting's, from the registry) */
-  sinks?: SnapshotSink[];
-}
+export type { PublisherOptions } from './settings.js';
 
 /**
  * The publisher: consumes the trainer's model updates, keeps the latest vector of every entity,
@@ -51,6 +48,7 @@ export class PublisherProcessor {
   private readonly updateCodec: AvroCodec<EmbeddingRecord>;
   private readonly latestCodec: AvroCodec<EmbeddingRecord>;
   private readonly sinks: SnapshotSink[];
+  private readonly deadLetters: DeadLetters;
   private readonly m: ReturnType<typeof publisherMetrics>;
   snapshots = 0;
 
@@ -59,19 +57,12 @@ export class PublisherProcessor {
     this.kinds = opts.topics.kinds;
     this.state = new Map(this.kinds.map((k) => [k, new Map()]));
     this.updateCodec = codecs.modelUpdates();
+    this.deadLetters = new DeadLetters(codecs.deadLetters(), opts.topics.deadLetters, 'publisher');
     this.latestCodec = codecs.latest();
-    const ctx = { producer: () => this.producer, codecs, chunkBytes: opts.chunkBytes };
-    this.sinks =
-      opts.sinks ??
-      opts.sinkNames
-        .split(',')
-        .filter((n) => n !== '')
-        .map((name) => {
-          const make = SNAPSHOT_SINKS[name];
-          if (make === undefined) throw new Error(`--sinks: no sink ${name} (sinks: ${Object.keys(SNAPSHOT_SINKS).join(', ')})`);
-          return make(ctx);
-        });
+    this.sinks = opts.sinks ?? makeSinks(opts.sinkNames, { producer: () => this.producer, codecs, chunkBytes: opts.chunkBytes });
     this.m = publisherMetrics(opts.metrics);
+    // every reason exists from the start: dashboards and alerts see 0 rather than no data
+    for (const code of [...decodeErrorCodes, ...PUBLISH_REJECTIONS]) this.m.rejected.inc({ code }, 0);
   }
 
   get isRunning(): boolean {
@@ -113,7 +104,14 @@ export class PublisherProcessor {
       Math.min(1000, this.opts.publishEveryMs),
     );
     this.timer.unref();
-    this.lag = new LagMonitor(this.opts.transport, [this.opts.topics.modelUpdates], () => this.positions, this.opts.metrics);
+    this.lag = new LagMonitor({
+      transport: this.opts.transport,
+      topics: [this.opts.topics.modelUpdates],
+      positions: () => this.positions,
+      registry: this.opts.metrics,
+      owned: () => this.consumer?.assignment() ?? [],
+      groupId: this.opts.groupId,
+    });
     await this.lag.start();
     void this.consumer
       .run((b) => this.handle(b))
@@ -144,7 +142,15 @@ export class PublisherProcessor {
     for (const kind of this.kinds) this.state.get(kind)?.clear();
     const read = await readToEnd(this.opts.transport, this.opts.topics.embeddingsLatest, async (record) => {
       if (record.value === null) return;
-      const { value } = await this.latestCodec.decode(record.value);
+      let value: EmbeddingRecord;
+      try {
+        value = (await this.latestCodec.decode(record.value)).value;
+      } catch (err) {
+        // a record there that cannot be read is left out of the rebuilt state, counted: the trainer's next full publish brings the row back
+        if (!(err instanceof DecodeError)) throw err;
+        this.m.rejected.inc({ code: err.code });
+        return;
+      }
       this.state.get(value.kind)?.set(value.id, value);
       this.version = Math.max(this.version, value.version);
       this.eventTimeHighWatermark = Math.max(this.eventTimeHighWatermark, value.updatedAt);
@@ -159,19 +165,46 @@ export class PublisherProcessor {
   private async handle(batch: Batch): Promise<void> {
     if (!this.owner) return;
     if (this.restorePending) await this.restoreLatest();
+    const decoded = await this.updateCodec.decodeAll(batch.records.map((r) => r.value));
+    const rejected: Rejected[] = [];
     for (const [j, record] of batch.records.entries()) {
       if (j > 0 && j % 256 === 0) await new Promise((r) => setImmediate(r)); // big batches: health answers meanwhile
-      const { value } = await this.updateCodec.decode(record.value);
-      this.state.get(value.kind)?.set(value.id, value);
-      this.changed.add(entityKey(value.kind, value.id));
-      this.eventTimeHighWatermark = Math.max(this.eventTimeHighWatermark, value.updatedAt);
+      const value = decoded[j];
+      // an update that cannot be decoded, or whose vector is not finite, is parked with its reason: the partition moves on
+      const problem = value instanceof DecodeError ? { code: value.code, message: value.message } : vectorProblem(value);
+      if (problem !== null) {
+        rejected.push({ record, ...problem });
+        continue;
+      }
+      const update = value as EmbeddingRecord;
+      this.state.get(update.kind)?.set(update.id, update);
+      this.changed.add(entityKey(update.kind, update.id));
+      this.eventTimeHighWatermark = Math.max(this.eventTimeHighWatermark, update.updatedAt);
     }
+    if (rejected.length > 0) await this.reject(rejected);
     const next = batch.records[batch.records.length - 1].offset + 1;
     this.pending.push({ topic: batch.topic, partition: batch.partition, offset: next });
     this.positions.set(`${batch.topic}#${batch.partition}`, next);
     if (this.changed.size >= this.opts.publishEveryUpdates || (this.changed.size > 0 && Date.now() - this.lastPublish >= this.opts.publishEveryMs)) {
       await this.publish();
     }
+  }
+
+  /** Dead-letters undecodable or non-finite updates, counts them by code, and logs the offset range once. */
+  private async reject(rejected: Rejected[]): Promise<void> {
+    if (this.producer !== null) await this.deadLetters.send(this.producer, rejected);
+    for (const r of rejected) this.m.rejected.inc({ code: r.code });
+    const [first, last] = [rejected[0].record, rejected[rejected.length - 1].record];
+    this.opts.logger.error(
+      {
+        topic: first.topic,
+        partition: first.partition,
+        offsets: [first.offset, last.offset],
+        count: rejected.length,
+        codes: [...new Set(rejected.map((r) => r.code))],
+      },
+      'model updates that cannot be published were dead-lettered; their rows are missing from snapshots until the trainer sends them again',
+    );
   }
 
   /** Cuts a snapshot now (also called on shutdown). */
@@ -208,6 +241,8 @@ export class PublisherProcessor {
     this.version = Math.max(this.version + 1, Date.now());
     const version = this.version;
     const createdAt = Date.now();
+    // what the state holds now: every update read so far, per partition (the manifest says so)
+    const updateOffsets = Object.fromEntries([...this.positions].map(([key, next]) => [key.slice(key.lastIndexOf('#') + 1), next]));
     const stamped: EmbeddingRecord[] = [];
     for (const key of changed) {
       const k = parseEntityKey(key);
@@ -217,7 +252,14 @@ export class PublisherProcessor {
     let bytes = 0;
     let chunks = 0;
     for (const sink of this.sinks) {
-      const receipt = await sink.writeVersion({ version, createdAt, eventTimeHighWatermark: this.eventTimeHighWatermark, changed: stamped, state: this.state });
+      const receipt = await sink.writeVersion({
+        version,
+        createdAt,
+        eventTimeHighWatermark: this.eventTimeHighWatermark,
+        changed: stamped,
+        state: this.state,
+        updateOffsets,
+      });
       bytes += receipt.bytes;
       chunks += receipt.chunks;
     }
@@ -254,36 +296,4 @@ export class PublisherProcessor {
       await this.producer?.close();
     }
   }
-}
-
-function publisherMetrics(registry: Registry) {
-  const registers = [registry];
-  return {
-    snapshots: new Counter({ name: 'freshet_snapshots_published_total', help: 'Snapshot versions published (chunks and manifest written).', registers }),
-    snapshotSeconds: new Histogram({
-      name: 'freshet_snapshot_duration_seconds',
-      help: 'Time to write one snapshot version.',
-      buckets: [0.01, 0.03, 0.1, 0.3, 1, 3, 10, 30],
-      registers,
-    }),
-    snapshotBytes: new Gauge({ name: 'freshet_snapshot_size_bytes', help: 'Encoded size of the last snapshot (all chunks).', registers }),
-    version: new Gauge({ name: 'freshet_snapshot_version', help: 'Version number of the last snapshot.', registers }),
-    lastSnapshot: new Gauge({
-      name: 'freshet_snapshot_last_published_timestamp_seconds',
-      help: 'When the last snapshot was published (unix seconds); snapshot age = time() - this.',
-      registers,
-    }),
-    freshness: new Histogram({
-      name: 'freshet_freshness_seconds',
-      help: 'Event time of the newest applied event to the snapshot that contains it.',
-      buckets: [0.1, 0.3, 1, 3, 10, 30, 60, 300, 900, 3600],
-      registers,
-    }),
-    active: new Gauge({
-      name: 'freshet_publisher_active',
-      help: '1 while this instance owns the model updates and publishes, 0 while it stands by.',
-      registers,
-    }),
-    entities: new Gauge({ name: 'freshet_snapshot_entities', help: 'Entities in the last snapshot, by kind.', labelNames: ['kind'], registers }),
-  };
 }

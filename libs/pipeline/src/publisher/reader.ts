@@ -1,5 +1,5 @@
 import { crc32 } from 'node:zlib';
-import type { AvroCodec, SchemaRegistry, SnapshotChunk, SnapshotManifest } from '@freshet/avro';
+import { DecodeError, type AvroCodec, type SchemaRegistry, type SnapshotChunk, type SnapshotManifest } from '@freshet/avro';
 import { Matrix, Vocabulary, nearest, rowNorms, type Neighbour } from '@freshet/core';
 import type { Consumer, Transport } from '@freshet/transport';
 import { Codecs, type TopicCatalogue } from '../catalogue.js';
@@ -33,6 +33,8 @@ export class SnapshotReader {
   current: AssembledSnapshot | null = null;
   /** versions whose manifest arrived but whose chunks were missing or damaged */
   rejectedVersions: number[] = [];
+  /** records of the snapshot or manifests topic that could not be decoded (a version missing a chunk is then never assembled) */
+  undecodable = 0;
   /** next offset to read per partition of the snapshot topic (what it has taken in) */
   readonly readTo = new Map<number, number>();
   private readonly chunkCodec: AvroCodec<SnapshotChunk>;
@@ -59,7 +61,14 @@ export class SnapshotReader {
   async loadLatest(): Promise<AssembledSnapshot | null> {
     let latest: SnapshotManifest | null = null;
     await readToEnd(this.transport, this.topics.snapshotManifests, async (r) => {
-      if (r.key?.toString() === 'latest' && r.value !== null) latest = (await this.pointerCodec.decode(r.value)).value;
+      if (r.key?.toString() !== 'latest' || r.value === null) return;
+      try {
+        latest = (await this.pointerCodec.decode(r.value)).value;
+      } catch (err) {
+        // a pointer that cannot be read is passed over: the one before it still names a whole version
+        if (!(err instanceof DecodeError)) throw err;
+        this.undecodable++;
+      }
     });
     const manifest = latest as SnapshotManifest | null;
     if (manifest === null || manifest.chunkOffsets.length !== manifest.chunks) return null;
@@ -79,8 +88,17 @@ export class SnapshotReader {
     });
   }
 
-  /** Feeds one record of the snapshot topic (exposed for tests and other transports). */
+  /** Feeds one record of the snapshot topic (exposed for tests and other transports); one that cannot be decoded is counted and passed over. */
   async accept(key: string, value: Buffer | null): Promise<void> {
+    try {
+      await this.acceptDecoded(key, value);
+    } catch (err) {
+      if (!(err instanceof DecodeError)) throw err;
+      this.undecodable++;
+    }
+  }
+
+  private async acceptDecoded(key: string, value: Buffer | null): Promise<void> {
     if (value === null) return;
     if (key === 'manifest') {
       const manifest = (await this.manifestCodec.decode(value)).value;

@@ -1,4 +1,6 @@
 import { SettingsTable, setting, type SettingsOf } from '@freshet/runtime';
+import type { SnapshotSink } from '../sinks/sink.js';
+import type { ProcessorWiring } from '../wiring.js';
 
 /** The publisher's settings (flags of the publisher service). */
 export const publisherSettings = new SettingsTable('publisher', {
@@ -19,3 +21,9 @@ export const publisherSettings = new SettingsTable('publisher', {
 });
 
 export type PublisherSettings = SettingsOf<(typeof publisherSettings)['specs']>;
+
+/** Everything a publisher is made with: its wiring and its settings. */
+export interface PublisherOptions extends ProcessorWiring, PublisherSettings {
+  /** where versions go (default: the `sinks` setting's, from the registry) */
+  sinks?: SnapshotSink[];
+}

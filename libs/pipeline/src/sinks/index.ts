@@ -19,6 +19,18 @@ export const SNAPSHOT_SINKS: Readonly<Record<string, (ctx: SinkContext) => Snaps
   kafka: (ctx) => new KafkaSnapshotSink(ctx.producer, ctx.codecs, ctx.chunkBytes),
 };
 
+/** The sinks a comma-separated list names (the publisher's --sinks). */
+export function makeSinks(names: string, ctx: SinkContext): SnapshotSink[] {
+  return names
+    .split(',')
+    .filter((n) => n !== '')
+    .map((name) => {
+      const make = SNAPSHOT_SINKS[name];
+      if (make === undefined) throw new Error(`--sinks: no sink ${name} (sinks: ${Object.keys(SNAPSHOT_SINKS).join(', ')})`);
+      return make(ctx);
+    });
+}
+
 export { KafkaSnapshotSink, chunkBiases, chunkVectors } from './kafka-snapshots.js';
 export { KafkaUpdateSink } from './kafka-updates.js';
 export { entityKey, parseEntityKey } from './keys.js';

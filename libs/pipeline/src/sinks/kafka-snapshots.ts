@@ -72,6 +72,7 @@ export class KafkaSnapshotSink implements SnapshotSink {
       dim,
       eventTimeHighWatermark: v.eventTimeHighWatermark,
       chunkOffsets: offsets,
+      updateOffsets: { ...v.updateOffsets },
     };
     await producer.send(t.snapshots, [{ key: Buffer.from('manifest'), value: await this.codecs.manifests().encode(manifest), partition: 0 }]);
     // the pointer readers start from: compacted, so it holds just the newest complete version

@@ -27,6 +27,8 @@ export interface ModelVersion {
   changed: readonly EmbeddingRecord[];
   /** every entity's latest record, by kind (the catalogue's kind order) */
   state: ReadonlyMap<EntityKind, ReadonlyMap<string, EmbeddingRecord>>;
+  /** the model updates it reflects: the next offset not read, per partition of the updates topic */
+  updateOffsets: Readonly<Record<string, number>>;
 }
 
 /** What a sink wrote of a version (for the publisher's metrics). */

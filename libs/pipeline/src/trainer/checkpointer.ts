@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import type { Logger } from '@freshet/runtime';
 import type { Consumer } from '@freshet/transport';
 import type { UpdateSink } from '../sinks/sink.js';
-import { readCheckpointHeader, writeCheckpoint } from './checkpoint.js';
+import { firstNonFinite, readCheckpointHeader, writeCheckpoint } from './checkpoint.js';
 import { CHECKPOINT_FORMAT, checkpointBlobs, checkpointIdentity, type CheckpointHeader, type PartitionOffset } from './checkpoint-state.js';
 import type { ChangedRows, Learner, LearnerState } from './learner.js';
 import type { shellMetrics } from './metrics.js';
@@ -44,6 +44,8 @@ export class Checkpointer {
 
   constructor(
     private readonly dir: string,
+    /** checkpoints kept: this one and the ones before it */
+    private readonly keep: number,
     private readonly clusterId: () => string,
     private readonly updates: UpdateSink,
     private readonly m: ReturnType<typeof shellMetrics>,
@@ -137,9 +139,15 @@ export class Checkpointer {
     if (this.stillOurs()) await this.publish(changed, eventTime);
   }
 
-  /** Sends rows to the update sink stamped with the current sequence; how many went. */
+  /** Sends rows to the update sink stamped with the current sequence; how many went. A row holding NaN or infinity never leaves. */
   private async publish(changed: readonly ChangedRows[], eventTime: number): Promise<number> {
-    const published = await this.updates.writeUpdates(changed, { version: this.sequence, updatedAt: eventTime });
+    const finite = changed.map((g) => withoutNonFinite(g));
+    const dropped = changed.reduce((n, g, i) => n + g.names.length - finite[i].names.length, 0);
+    if (dropped > 0) {
+      this.m.nonFiniteRows.inc(dropped);
+      this.logger.error({ dropped }, 'rows holding NaN or infinite values were not published: the model diverged (lower the learning rate, or reset it)');
+    }
+    const published = await this.updates.writeUpdates(finite, { version: this.sequence, updatedAt: eventTime });
     this.m.published.inc(published);
     return published;
   }
@@ -165,7 +173,13 @@ export class Checkpointer {
       learners: Object.fromEntries(Object.entries(s.learners).map(([k, v]) => [k, v.header])),
       settings: s.settings,
     };
-    const bytes = await writeCheckpoint(this.path, header as unknown as Record<string, unknown>, checkpointBlobs(s.learners), () => this.stillOurs());
+    const blobs = checkpointBlobs(s.learners);
+    // a model that diverged is not saved over the last good one (restoring it would be refused)
+    for (const [name, blob] of Object.entries(blobs)) {
+      const at = blob instanceof Int32Array ? -1 : firstNonFinite(blob);
+      if (at >= 0) throw new Error(`the model holds a non-finite value (${name}[${at}] = ${blob[at]}): the checkpoint is not written, the previous one stays`);
+    }
+    const bytes = await writeCheckpoint(this.path, header as unknown as Record<string, unknown>, blobs, () => this.stillOurs(), this.keep);
     if (bytes < 0) return;
     this.sequence = header.sequence;
     this.seen = checkpointIdentity(header as unknown as Record<string, unknown>);
@@ -179,4 +193,17 @@ export class Checkpointer {
     this.m.checkpointTime.set(this.lastSuccess / 1000);
     this.logger.info({ bytes, published, offsets: s.offsets.length, sequence: this.sequence }, 'checkpoint written');
   }
+}
+
+/** The rows of a group whose vector and bias are finite (the group itself when all are). */
+function withoutNonFinite(g: ChangedRows): ChangedRows {
+  const keep: number[] = [];
+  for (let j = 0; j < g.names.length; j++) {
+    const bias = g.biases?.[j] ?? 0;
+    if (Number.isFinite(bias) && firstNonFinite(g.vectors.subarray(j * g.dim, (j + 1) * g.dim)) < 0) keep.push(j);
+  }
+  if (keep.length === g.names.length) return g;
+  const vectors = new Float32Array(keep.length * g.dim);
+  keep.forEach((j, k) => vectors.set(g.vectors.subarray(j * g.dim, (j + 1) * g.dim), k * g.dim));
+  return { ...g, names: keep.map((j) => g.names[j]), vectors, biases: g.biases === null ? null : Float32Array.from(keep, (j) => g.biases?.[j] ?? 0) };
 }

@@ -26,10 +26,12 @@ export interface LearnerState {
 export interface AppliedBatch {
   /** records applied (decoded and trained on) */
   applied: number;
-  /** records that could not be decoded or applied (logged and counted, never fatal) */
+  /** records that could not be decoded or applied (dead-lettered and counted, never fatal) */
   failed: number;
   /** the latest event time among them (ms), 0 if none */
   eventTime: number;
+  /** the records that failed, with why (the trainer dead-letters them) */
+  rejected?: Array<{ record: ConsumedRecord; code: string; message: string }>;
 }
 
 /**
@@ -66,7 +68,8 @@ export interface Learner {
 
 /**
  * Decodes a partition's records in bulk and hands each event to `onEvent`, in order; a record
- * that cannot be decoded (ingest validated it, so this is rare) is logged and counted, never fatal.
+ * that cannot be decoded (ingest validated it, so this is rare) is returned with its reason for
+ * the trainer to dead-letter, never fatal.
  */
 export async function decodeEvents<T extends { eventTime: number }>(
   codec: AvroCodec<T>,
@@ -75,17 +78,32 @@ export async function decodeEvents<T extends { eventTime: number }>(
   onEvent: (event: T) => void,
 ): Promise<AppliedBatch> {
   const decoded = await codec.decodeAll(records.map((r) => r.value));
-  const batch: AppliedBatch = { applied: 0, failed: 0, eventTime: 0 };
+  const batch: AppliedBatch = { applied: 0, failed: 0, eventTime: 0, rejected: [] };
   for (let j = 0; j < decoded.length; j++) {
     const e = decoded[j];
     if (e instanceof Error) {
       batch.failed++;
-      logger.error({ err: e, topic: records[j].topic, partition: records[j].partition, offset: records[j].offset }, 'cannot apply training record');
+      batch.rejected?.push({ record: records[j], code: e.code, message: e.message });
       continue;
     }
     batch.applied++;
     batch.eventTime = Math.max(batch.eventTime, e.eventTime);
     onEvent(e);
+  }
+  const bad = batch.rejected ?? [];
+  // one line per batch, not per record: a run of poison records must not flood the log
+  if (bad.length > 0) {
+    const r = bad[0].record;
+    logger.error(
+      {
+        topic: r.topic,
+        partition: r.partition,
+        offsets: [r.offset, bad[bad.length - 1].record.offset],
+        count: bad.length,
+        codes: [...new Set(bad.map((b) => b.code))],
+      },
+      'training records that cannot be decoded: dead-lettered',
+    );
   }
   return batch;
 }

@@ -2,10 +2,10 @@ import { WorkerPool, type KernelShares } from '@freshet/kernels';
 import type { SettingValue } from '@freshet/runtime';
 import type { Codecs } from '../catalogue.js';
 import type { ConsumedRecord } from '@freshet/transport';
-import type { Learner, ThreadedLearner } from './learner.js';
+import type { AppliedBatch, Learner, ThreadedLearner } from './learner.js';
 import type { shellMetrics } from './metrics.js';
 import type { ReplayFilter } from './replays.js';
-import type { TrainerOptions } from './trainer.js';
+import type { TrainerOptions } from './settings.js';
 
 /** One learner per stream of the catalogue, with its settings resolved over the stream's defaults. */
 export function createLearners(opts: TrainerOptions, codecs: Codecs): { learners: ThreadedLearner[]; settings: Record<string, Record<string, SettingValue>> } {
@@ -46,11 +46,11 @@ export async function applyFresh(
   records: readonly ConsumedRecord[],
   replays: ReplayFilter,
   m: ReturnType<typeof shellMetrics>,
-): Promise<{ fresh: number; eventTime: number }> {
+): Promise<{ fresh: number; eventTime: number; rejected: NonNullable<AppliedBatch['rejected']> }> {
   const fresh = replays.admit(records);
   m.events.inc({ stream: learner.stream, outcome: 'replay' }, records.length - fresh.length);
   const r = fresh.length > 0 ? await learner.apply(fresh) : { applied: 0, failed: 0, eventTime: 0 };
   m.events.inc({ stream: learner.stream, outcome: 'applied' }, r.applied);
   if (r.failed > 0) m.events.inc({ stream: learner.stream, outcome: 'failed' }, r.failed);
-  return { fresh: fresh.length, eventTime: r.eventTime };
+  return { fresh: fresh.length, eventTime: r.eventTime, rejected: r.rejected ?? [] };
 }

@@ -169,6 +169,17 @@ export function shellMetrics(registry: Registry) {
       labelNames: ['thread'],
       registers,
     }),
+    damagedCheckpoints: new Counter({
+      name: 'freshet_checkpoint_damaged_total',
+      help: 'Checkpoints found damaged on restore (checksum, truncation, non-finite values), by the policy applied.',
+      labelNames: ['policy'],
+      registers,
+    }),
+    nonFiniteRows: new Counter({
+      name: 'freshet_trainer_nonfinite_rows_total',
+      help: 'Changed rows not published because they hold NaN or infinite values (the model diverged).',
+      registers,
+    }),
     staleCheckpoints: new Counter({
       name: 'freshet_checkpoint_stale_total',
       help: 'Restored checkpoints whose offsets did not belong to the log (handled per --on-stale-checkpoint).',

@@ -29,6 +29,18 @@ export class Positions {
     else this.last.delete(key);
   }
 
+  /**
+   * The records of a batch the model has not applied yet. A record below the position was applied
+   * before a crash (skipped); a batch that starts beyond it (a committed offset ahead of the
+   * checkpoint) is refused with the offset to seek back to.
+   */
+  admit(batch: { topic: string; partition: number; records: readonly ConsumedRecord[] }): { records: readonly ConsumedRecord[]; seekBack: number | null } {
+    const next = this.next.get(Positions.key(batch.topic, batch.partition));
+    const records = next === undefined ? batch.records : batch.records.filter((r) => r.offset >= next);
+    if (next !== undefined && records.length > 0 && records[0].offset > next) return { records: [], seekBack: next };
+    return { records, seekBack: null };
+  }
+
   /** A batch of one partition was applied, up to and including its last record. */
   applied(records: readonly ConsumedRecord[]): void {
     const r = records[records.length - 1];

@@ -2,7 +2,7 @@ import type { Logger } from '@freshet/runtime';
 import type { Transport } from '@freshet/transport';
 import { readRecordsAt } from '../read-to-end.js';
 import type { AnyStream } from '../streams/stream.js';
-import { readCheckpoint } from './checkpoint.js';
+import { openRestorable, type DamagedCheckpointPolicy } from './damaged.js';
 import { learnerState, parseCheckpointHeader, type CheckpointHeader, type PartitionOffset } from './checkpoint-state.js';
 import type { Learner } from './learner.js';
 import type { OriginMark } from './replays.js';
@@ -20,6 +20,8 @@ interface ResumeOptions {
   transport: Transport;
   topics: { streams: readonly AnyStream[] };
   onStaleCheckpoint: StaleCheckpointPolicy;
+  onDamagedCheckpoint: DamagedCheckpointPolicy;
+  keepCheckpoints: number;
   logger: Logger;
 }
 
@@ -35,6 +37,7 @@ export async function resumeFromCheckpoint(
   learners: readonly Learner[],
   settings: SavedSettings,
   onStale: (stale: StaleOffset[]) => void,
+  onDamaged: (message: string) => void,
 ): Promise<Resumed | null> {
   const c = {
     path: checkpointer.path,
@@ -46,11 +49,13 @@ export async function resumeFromCheckpoint(
     logger: opts.logger,
     onStale,
   };
-  const ck = readCheckpoint(c.path);
+  const { checkpoint: ck, reset } = openRestorable(c.path, opts.keepCheckpoints, opts.onDamagedCheckpoint, c.logger, onDamaged);
   const header = ck === null ? null : parseCheckpointHeader(ck.header, c.path);
   // the split-brain fence compares the file on disk against what was restored
   checkpointer.restored(header);
+  if (reset) return { offsets: await logStarts(c.transport, c.learners), model: null };
   if (ck === null || header === null) return null;
+  if (!ck.verified) c.logger.warn({ path: c.path }, 'restoring a format 2 checkpoint: it carries no checksums (the next checkpoint will)');
   checkSettings(header.settings, c.settings, c.streams, c.path, c.logger);
   const admin = await c.transport.admin();
   const plan = await planResume(
@@ -75,4 +80,16 @@ export async function resumeFromCheckpoint(
   }
   c.logger.info({ path: c.path, offsets: plan.offsets, learners: Object.fromEntries(c.learners.map((l) => [l.stream, l.details()])) }, 'restored checkpoint');
   return { offsets: plan.offsets, model: { eventTimeHighWatermark: header.eventTimeHighWatermark, modelEvents: header.modelEvents, origins: header.origins } };
+}
+
+/** Every training partition's earliest offset: where an empty model starts reading. */
+async function logStarts(transport: Transport, learners: readonly Learner[]): Promise<PartitionOffset[]> {
+  const admin = await transport.admin();
+  try {
+    const out: PartitionOffset[] = [];
+    for (const l of learners) for (const o of await admin.startOffsets(l.topic)) out.push({ ...o });
+    return out;
+  } finally {
+    await admin.close();
+  }
 }

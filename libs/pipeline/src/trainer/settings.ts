@@ -1,5 +1,8 @@
 import { availableParallelism } from 'node:os';
-import { SettingsTable, setting, type SettingsOf } from '@freshet/runtime';
+import { SettingsTable, setting, type SettingValue, type SettingsOf } from '@freshet/runtime';
+import type { UpdateSink } from '../sinks/sink.js';
+import type { ProcessorWiring } from '../wiring.js';
+import { damagedCheckpointPolicies } from './damaged.js';
 import { staleCheckpointPolicies } from './restore.js';
 
 /** The trainer's own settings (flags of the trainer service); each stream's learner has its table too. */
@@ -24,6 +27,19 @@ export const trainerSettings = new SettingsTable('trainer', {
     option: 'on-stale-checkpoint',
     help: "a checkpoint whose offsets are not this log's (wiped broker, recreated topic, other cluster): fail with what to do; reset-to-checkpoint keeps the model and reads the log from its start; reset-to-earliest drops the model",
   }),
+  onDamagedCheckpoint: setting.choice(damagedCheckpointPolicies, {
+    default: 'previous',
+    option: 'on-damaged-checkpoint',
+    help: "a checkpoint that fails its checksums or holds non-finite numbers is never restored: previous restores the newest intact previous checkpoint (work since then is redone); fail stops with the damaged part named; reset starts the model empty from the log's start",
+  }),
+  keepCheckpoints: setting.number({
+    default: 2,
+    option: 'keep-checkpoints',
+    integer: true,
+    min: 1,
+    max: 100,
+    help: 'checkpoints kept: the current one and the ones before it (a damaged one is replaced by the newest intact one)',
+  }),
   threads: setting.number({
     default: availableParallelism(),
     option: 'threads',
@@ -36,3 +52,13 @@ export const trainerSettings = new SettingsTable('trainer', {
 });
 
 export type TrainerSettings = SettingsOf<(typeof trainerSettings)['specs']>;
+
+/** Everything a trainer is made with: its wiring, its settings, and each stream's. */
+export interface TrainerOptions extends ProcessorWiring, TrainerSettings {
+  /** each stream's learner settings that differ from its defaults, by stream name */
+  streams?: Readonly<Record<string, Readonly<Record<string, SettingValue>>>>;
+  /** where changed rows go (default: the model-updates topic) */
+  updates?: UpdateSink;
+  /** another instance took over (rebalance, or the checkpoint fence): the service exits to restart as a standby */
+  onOwnershipLost?: () => void;
+}

@@ -1,31 +1,23 @@
 import type { WorkerPool } from '@freshet/kernels';
-import type { SettingValue } from '@freshet/runtime';
 import type { Batch, Consumer, ConsumerState, Producer, TopicPartition } from '@freshet/transport';
 import { Codecs } from '../catalogue.js';
+import { DeadLetters } from '../dead-letters.js';
 import { LagMonitor } from '../lag.js';
 import { KafkaUpdateSink } from '../sinks/kafka-updates.js';
-import type { UpdateSink } from '../sinks/sink.js';
-import type { ProcessorWiring } from '../wiring.js';
 import type { PartitionOffset } from './checkpoint-state.js';
 import { Checkpointer } from './checkpointer.js';
 import type { Learner, ThreadedLearner } from './learner.js';
 import { shellMetrics } from './metrics.js';
+import { damagedCheckpointPolicies } from './damaged.js';
 import { applyFresh, createLearners, startPool } from './learners.js';
 import { Positions } from './positions.js';
 import { ReplayFilter } from './replays.js';
 import type { StaleOffset } from './restore.js';
 import { resumeFromCheckpoint } from './resume.js';
 import type { SavedSettings } from './settings-check.js';
-import { trainerSettings, type TrainerSettings } from './settings.js';
+import { trainerSettings, type TrainerOptions } from './settings.js';
 
-export interface TrainerOptions extends ProcessorWiring, TrainerSettings {
-  /** each stream's learner settings that differ from its defaults, by stream name */
-  streams?: Readonly<Record<string, Readonly<Record<string, SettingValue>>>>;
-  /** where changed rows go (default: the model-updates topic) */
-  updates?: UpdateSink;
-  /** another instance took over (rebalance, or the checkpoint fence): the service exits to restart as a standby */
-  onOwnershipLost?: () => void;
-}
+export type { TrainerOptions } from './settings.js';
 
 /**
  * The trainer: one shell around one learner per stream of the catalogue. The shell owns
@@ -46,6 +38,7 @@ export class Trainer {
   private timer: NodeJS.Timeout | null = null;
   private updatesTimer: NodeJS.Timeout | null = null;
   private readonly checkpointer: Checkpointer;
+  private readonly deadLetters: DeadLetters;
   private readonly m: ReturnType<typeof shellMetrics>;
   private readonly positions = new Positions();
   private owner = false;
@@ -70,9 +63,11 @@ export class Trainer {
     this.settings = { trainer: trainerSettings.pick(opts), streams: built.settings };
     this.byTopic = new Map(this.learners.map((l) => [l.topic, l]));
     this.m = shellMetrics(opts.metrics);
+    this.deadLetters = new DeadLetters(codecs.deadLetters(), t.deadLetters, 'trainer');
     const updates = opts.updates ?? new KafkaUpdateSink(() => this.producer, t.modelUpdates, codecs.modelUpdates());
     this.checkpointer = new Checkpointer(
       opts.checkpointDir,
+      opts.keepCheckpoints,
       () => this.clusterId,
       updates,
       this.m,
@@ -80,6 +75,7 @@ export class Trainer {
       (context) => this.stepDown(context, 'another trainer wrote the checkpoint since this one last did: it is the owner now; stepping down without writing'),
     );
     for (const l of this.learners) for (const outcome of ['applied', 'failed', 'replay']) this.m.events.inc({ stream: l.stream, outcome }, 0);
+    for (const policy of damagedCheckpointPolicies) this.m.damagedCheckpoints.inc({ policy }, 0);
   }
 
   get isRunning(): boolean {
@@ -91,8 +87,9 @@ export class Trainer {
     return this.running && this.consumerUp && this.restoring === null && this.checkpointer.failuresInRow < 3;
   }
 
-  get role(): 'active' | 'standby' {
-    return this.owner ? 'active' : 'standby';
+  /** restoring: the owner, loading its checkpoint (nothing is applied until it is done) */
+  get role(): 'active' | 'standby' | 'restoring' {
+    return !this.owner ? 'standby' : this.restoring !== null ? 'restoring' : 'active';
   }
 
   /** When the last checkpoint succeeded (ms; 0: none), and failures since. */
@@ -123,7 +120,14 @@ export class Trainer {
     });
     this.running = true;
     this.consumerUp = true;
-    this.lag = new LagMonitor(this.opts.transport, topics, () => this.next, this.opts.metrics);
+    // a standby owns nothing and reports no lag; the owner's positions are the checkpoint's after a restore
+    this.lag = new LagMonitor({
+      transport: this.opts.transport,
+      topics,
+      positions: () => this.next,
+      registry: this.opts.metrics,
+      owned: () => (this.owner ? (this.consumer?.assignment() ?? []) : []),
+    });
     await this.lag.start();
     // when the stream pauses, the last events still reach a checkpoint and the publisher
     this.timer = setInterval(() => this.maybeCheckpoint(), Math.min(1000, this.opts.checkpointEveryMs)).unref();
@@ -175,7 +179,8 @@ export class Trainer {
   /** Restores the checkpoint (checked against the log) and positions every partition at its offsets. */
   private async restore(): Promise<void> {
     const onStale = (stale: StaleOffset[]): void => stale.forEach((x) => this.m.staleCheckpoints.inc({ reason: x.reason }));
-    const resumed = await resumeFromCheckpoint(this.checkpointer, this.opts, this.learners, this.settings, onStale);
+    const onDamaged = (): void => this.m.damagedCheckpoints.inc({ policy: this.opts.onDamagedCheckpoint });
+    const resumed = await resumeFromCheckpoint(this.checkpointer, this.opts, this.learners, this.settings, onStale, onDamaged);
     if (resumed === null) return;
     if (resumed.model !== null) {
       this.eventTimeHighWatermark = resumed.model.eventTimeHighWatermark;
@@ -198,21 +203,17 @@ export class Trainer {
   private async handle(batch: Batch): Promise<void> {
     if (this.restoring !== null) await this.restoring;
     if (!this.owner || !this.running) return;
-    const next = this.next.get(Positions.key(batch.topic, batch.partition));
-    // a record below the checkpointed position was applied before the crash: skip it
-    const records = next === undefined ? batch.records : batch.records.filter((r) => r.offset >= next);
+    const { records, seekBack } = this.positions.admit(batch);
+    if (seekBack !== null) this.consumer?.seek({ topic: batch.topic, partition: batch.partition, offset: seekBack });
     if (records.length === 0) return;
-    if (next !== undefined && records[0].offset > next) {
-      // delivered from further on than the model reflects (a committed offset ahead of the checkpoint): go back
-      this.consumer?.seek({ topic: batch.topic, partition: batch.partition, offset: next });
-      return;
-    }
     const learner = this.byTopic.get(batch.topic);
     if (learner === undefined) return;
     const t0 = performance.now();
     this.applying = true;
     try {
       const r = await applyFresh(learner, records, this.replays, this.m);
+      // the rare training record that cannot be decoded goes to the dead-letter topic, never stalls the partition
+      if (r.rejected.length > 0 && this.producer !== null) await this.deadLetters.send(this.producer, r.rejected);
       this.modelEvents += r.fresh;
       // never ahead of the clock: one event stamped in the future must not pin the watermark (ingest dead-letters those too)
       this.eventTimeHighWatermark = Math.max(this.eventTimeHighWatermark, Math.min(r.eventTime, Date.now()));
