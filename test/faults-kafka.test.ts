@@ -147,7 +147,7 @@ describe('publisher killed between the chunks of a snapshot', () => {
       const { Kafka, logLevel } = await import('kafkajs');
       const avro = (await import('avsc')).default;
       const { readFileSync } = await import('node:fs');
-      const manifestType = avro.Type.forSchema(JSON.parse(readFileSync(join(repoRoot, 'schemas', 'snapshot-manifest.v2.avsc'), 'utf8')) as Schema);
+      const manifestType = avro.Type.forSchema(JSON.parse(readFileSync(join(repoRoot, 'schemas', 'snapshot-manifest.v3.avsc'), 'utf8')) as Schema);
       const readTopic = async (): Promise<{ keys: string[]; manifests: number[] }> => {
         const kafka = new Kafka({ brokers: brokers.split(','), clientId: 'pubkill-reader', logLevel: logLevel.NOTHING });
         const admin = kafka.admin();

@@ -16,6 +16,9 @@ export const resetOptions: OptionSpec[] = [
   { name: 'yes', kind: 'boolean', default: false, help: 'really do it (without it, only say what would be removed)' },
 ];
 
+/** The trainer's checkpoint, the previous ones it keeps (`.1`, `.2`, ...) and half-written ones: all of them would be restored. */
+const CHECKPOINT_FILE = /^trainer\.ckpt(\.\d+|\.tmp-.*)?$/;
+
 /**
  * Starts a deployment fresh: removes the trainer's checkpoints and deletes the consumer groups of
  * a topic prefix (their committed offsets), so the next start trains from the earliest offsets
@@ -26,7 +29,7 @@ export async function reset(v: OptionValues): Promise<Record<string, unknown>> {
   const prefix = str(v, 'topic-prefix') ?? '';
   const groups = (v.get('groups') as string[]).map((g) => `${prefix}${g}`);
   const dir = str(v, 'checkpoint-dir');
-  const files = dir !== undefined && existsSync(dir) ? readdirSync(dir).filter((f) => f === 'trainer.ckpt' || f.startsWith('trainer.ckpt.tmp-')) : [];
+  const files = dir !== undefined && existsSync(dir) ? readdirSync(dir).filter((f) => CHECKPOINT_FILE.test(f)) : [];
   const doIt = bool(v, 'yes');
   if (!doIt) {
     return {
