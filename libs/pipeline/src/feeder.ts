@@ -1,14 +1,9 @@
 import type { SchemaRegistry } from '@freshet/avro';
 import type { OutgoingRecord, Transport } from '@freshet/transport';
 import { Codecs, type TopicCatalogue } from './catalogue.js';
-import type { StreamEvent } from './streams/stream.js';
+import type { FeedSource } from './streams/stream.js';
 
-/** Events of one stream to feed: `count` of them, the i-th made when it is sent (its event time is then). */
-export interface FeedSource<E extends StreamEvent = StreamEvent> {
-  stream: string;
-  count: number;
-  event(i: number, now: number): E;
-}
+export type { FeedSource } from './streams/stream.js';
 
 export interface FeedOptions {
   /** one source per stream (each stream's helper makes one: imageLabelSource, textWindowSource) */

@@ -8,6 +8,13 @@ export interface StreamEvent {
   eventTime: number;
 }
 
+/** Events of one stream to feed: `count` of them, the i-th made when it is sent (its event time is then). */
+export interface FeedSource<E extends StreamEvent = StreamEvent> {
+  stream: string;
+  count: number;
+  event(i: number, now: number): E;
+}
+
 /** What a stream's learner is built with. */
 export interface LearnerContext<E, S> {
   /** its stream's name: the label of its metrics and its part of every checkpoint */

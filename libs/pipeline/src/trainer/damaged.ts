@@ -2,10 +2,9 @@ import { existsSync, renameSync } from 'node:fs';
 import type { Logger } from '@freshet/runtime';
 import { previousCheckpoint, readCheckpoint, type ReadCheckpoint } from './checkpoint.js';
 import { CheckpointError } from './errors.js';
+import type { DamagedCheckpointPolicy } from './policies.js';
 
-/** What to do with a checkpoint that fails its checksums or holds non-finite numbers. */
-export const damagedCheckpointPolicies = ['previous', 'fail', 'reset'] as const;
-export type DamagedCheckpointPolicy = (typeof damagedCheckpointPolicies)[number];
+export { damagedCheckpointPolicies, type DamagedCheckpointPolicy } from './policies.js';
 
 /** The checkpoint to restore: an intact one (null: start empty), and whether the model must start empty on purpose (reset). */
 export interface Restorable {

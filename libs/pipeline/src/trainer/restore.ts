@@ -1,10 +1,9 @@
 import type { Admin, ConsumedRecord } from '@freshet/transport';
 import type { CheckpointHeader, PartitionOffset } from './checkpoint-state.js';
 import { fingerprint } from './positions.js';
+import type { StaleCheckpointPolicy } from './policies.js';
 
-/** What to do with a checkpoint whose offsets do not belong to the log it would resume. */
-export const staleCheckpointPolicies = ['fail', 'reset-to-checkpoint', 'reset-to-earliest'] as const;
-export type StaleCheckpointPolicy = (typeof staleCheckpointPolicies)[number];
+export { staleCheckpointPolicies, type StaleCheckpointPolicy } from './policies.js';
 
 export interface StaleOffset extends PartitionOffset {
   reason: 'other-cluster' | 'beyond-log-end' | 'below-log-start' | 'log-replaced';

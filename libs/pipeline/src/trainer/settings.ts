@@ -2,8 +2,7 @@ import { availableParallelism } from 'node:os';
 import { SettingsTable, setting, type SettingValue, type SettingsOf } from '@freshet/runtime';
 import type { UpdateSink } from '../sinks/sink.js';
 import type { ProcessorWiring } from '../wiring.js';
-import { damagedCheckpointPolicies } from './damaged.js';
-import { staleCheckpointPolicies } from './restore.js';
+import { damagedCheckpointPolicies, staleCheckpointPolicies } from './policies.js';
 
 /** The trainer's own settings (flags of the trainer service); each stream's learner has its table too. */
 export const trainerSettings = new SettingsTable('trainer', {

@@ -1,5 +1,5 @@
 import type { LabeledImage } from '@freshet/core';
-import type { FeedSource } from '../../feeder.js';
+import type { FeedSource } from '../stream.js';
 import type { StreamDefinition } from '../stream.js';
 import { ImageLabelsLearner } from './learner.js';
 import { imageLabelLimits, normaliseImageLabel, type ImageLabelEvent } from './normalise.js';

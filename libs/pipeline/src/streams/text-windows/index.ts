@@ -1,4 +1,4 @@
-import type { FeedSource } from '../../feeder.js';
+import type { FeedSource } from '../stream.js';
 import type { StreamDefinition } from '../stream.js';
 import { TextWindowsLearner } from './learner.js';
 import { normaliseTextWindow, textWindowLimits, type TextWindowEvent } from './normalise.js';
