@@ -20,7 +20,7 @@ describe('deployment files', () => {
     expect(config.status, config.out).toBe(0);
     const rules = promtool(['check', 'rules', join(deploy, 'prometheus', 'alerts.yml')]);
     expect(rules.status, rules.out).toBe(0);
-    expect(rules.out).toContain('16 rules found');
+    expect(rules.out).toContain('17 rules found');
   });
 
   it('each alert fires on the condition it is for (promtool rule unit tests on synthetic series)', () => {

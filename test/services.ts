@@ -56,6 +56,14 @@ export async function stopService(s: RunningService, signal: NodeJS.Signals = 'S
 }
 
 /** The service's /healthz details (trainer: what the model holds; ingest: records handled). */
+/** A metric's value in a service's exposition, summed over the series whose labels include `match` (all by default). */
+export async function metricValue(s: RunningService, name: string, match = ''): Promise<number> {
+  const text = await (await fetch(`http://127.0.0.1:${s.port}/metrics`)).text();
+  let sum = 0;
+  for (const m of text.matchAll(new RegExp(`^${name}(\\{[^}]*\\})? ([0-9.e+-]+)$`, 'gm'))) if ((m[1] ?? '').includes(match)) sum += Number(m[2]);
+  return sum;
+}
+
 export async function health<T = Record<string, unknown>>(s: RunningService): Promise<T> {
   return (await (await fetch(`http://127.0.0.1:${s.port}/healthz`)).json()) as T;
 }
@@ -68,6 +76,10 @@ export interface TrainerHealth {
   tokens: number;
   /** next offset to apply per `topic#partition` */
   consumed: Record<string, number>;
+  /** training records dropped as replays of events already applied */
+  replaysSkipped: number;
+  /** raw partitions whose log started over (a new epoch) */
+  logRestarts: number;
 }
 
 export interface IngestHealth {

@@ -75,10 +75,13 @@ export function transportContract(name: string, makeTransport: () => Promise<Tra
       );
       const first = await collect(t, group, topic, (b) => count(b) >= 10);
       // commit up to (not including) offset 6: offsets 6..9 were not safely processed
-      await first.consumer.commit([{ topic, partition: 0, offset: 6 }]);
+      // every batch says where the next one starts (past its last record)
+      for (const batch of first.batches) expect(batch.nextOffset).toBe(batch.records[batch.records.length - 1].offset + 1);
+      // a commit keeps its metadata (ingest hands the raw log's epoch on in it)
+      await first.consumer.commit([{ topic, partition: 0, offset: 6, metadata: 'freshet-epoch=abc' }]);
       await first.consumer.close();
       const committed = await admin.committedOffsets(group, topic);
-      expect(committed).toEqual([{ topic, partition: 0, offset: 6 }]);
+      expect(committed).toEqual([{ topic, partition: 0, offset: 6, metadata: 'freshet-epoch=abc' }]);
       await producer.send(topic, [{ key: null, value: Buffer.from('10'), partition: 0 }]);
       const second = await collect(t, group, topic, (b) => count(b) >= 5);
       const values = second.batches.flatMap((b) => b.records.map((r) => Number(r.value?.toString())));

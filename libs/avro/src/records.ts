@@ -56,6 +56,12 @@ export interface DeadLetter {
   errorCode: string;
   service: string;
   rejectedAt: number;
+  /** the value (or key) holds only its first bytes: whole it would not fit a message */
+  truncated: boolean;
+  /** bytes of the original value (-1: a tombstone, or a dead letter from before v2) */
+  originalSize: number;
+  /** CRC-32 of the whole original value (-1 likewise) */
+  originalCrc: number;
 }
 
 /** Little-endian float32 bytes of a vector (the layout the schemas document). */

@@ -1,5 +1,9 @@
+import { crc32 } from 'node:zlib';
 import type { AvroCodec, DeadLetter } from '@freshet/avro';
 import type { ConsumedRecord, OutgoingRecord, Producer } from '@freshet/transport';
+
+/** Original key plus value bytes a dead letter keeps whole (the broker takes messages up to 1 MiB by default). */
+export const DEAD_LETTER_BYTES = 512 * 1024;
 
 /** A record a service cannot take, with a stable code and a sentence. */
 export interface Rejected {
@@ -19,19 +23,30 @@ export class DeadLetters {
     private readonly codec: AvroCodec<DeadLetter>,
     private readonly topic: string,
     private readonly service: string,
+    /** largest original key plus value kept whole; a larger record keeps its first bytes (below the broker's 1 MiB message limit, with room for the envelope) */
+    private readonly maxBytes = DEAD_LETTER_BYTES,
   ) {}
 
   encode(r: Rejected): Promise<Buffer> {
+    const value = r.record.value;
+    const key = r.record.key;
+    // a record near the broker's message limit would not fit once wrapped: keep its first bytes, its size and its checksum
+    const keyRoom = Math.min(key?.length ?? 0, Math.floor(this.maxBytes / 8));
+    const valueRoom = this.maxBytes - keyRoom;
+    const truncated = (value?.length ?? 0) > valueRoom || (key?.length ?? 0) > keyRoom;
     return this.codec.encode({
-      originalValue: r.record.value,
-      originalKey: r.record.key,
+      originalValue: value === null ? null : value.subarray(0, valueRoom),
+      originalKey: key === null ? null : key.subarray(0, keyRoom),
       topic: r.record.topic,
       partition: r.record.partition,
       offset: r.record.offset,
-      error: r.message,
+      error: truncated ? `${r.message} (the dead letter keeps the first ${valueRoom} of its ${value?.length ?? 0} bytes)` : r.message,
       errorCode: r.code,
       service: this.service,
       rejectedAt: Date.now(),
+      truncated,
+      originalSize: value === null ? -1 : value.length,
+      originalCrc: value === null ? -1 : crc32(value),
     });
   }
 

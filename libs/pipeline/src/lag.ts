@@ -19,9 +19,13 @@ export interface LagMonitorOptions {
  * Consumer lag as the service itself sees it: for every partition it consumes, the log end
  * offset minus the next offset it will process, summed per topic, and per partition beside the
  * position itself (an alert finds a partition whose position stands still while it has lag).
- * Sampled on a timer with the admin client, so it is correct even while the committed offsets
- * trail (the trainer commits only at checkpoints). Only the partitions this instance owns count:
- * a standby, or the second of two ingest instances, reports its own share.
+ * The position is the later of the group's commit and this instance's own progress: the commit
+ * is the truth across restarts and rebalances (another instance may have moved a partition on
+ * while this one did not own it), this instance's progress runs ahead of it between commits (the
+ * trainer commits only at checkpoints). A partition neither has touched starts at the log's
+ * start. Commits go past transaction markers (Batch.nextOffset), so a settled partition is 0.
+ * Only the partitions this instance owns count: a standby, or the second of two ingest
+ * instances, reports its own share.
  */
 export class LagMonitor {
   private readonly perTopic: Gauge<'topic'>;
@@ -82,6 +86,7 @@ export class LagMonitor {
           this.groupId === null
             ? new Map<number, number>()
             : new Map((await this.admin.committedOffsets(this.groupId, topic)).map((c) => [c.partition, c.offset]));
+        const starts = new Map((await this.admin.startOffsets(topic)).map((s) => [s.partition, s.offset]));
         for (const end of await this.admin.endOffsets(topic)) {
           const key = `${topic}#${end.partition}`;
           const labels = { topic, partition: String(end.partition) };
@@ -91,7 +96,7 @@ export class LagMonitor {
             this.position.remove(labels);
             continue;
           }
-          const next = positions.get(key) ?? Math.max(0, committed.get(end.partition) ?? 0);
+          const next = Math.max(positions.get(key) ?? -1, committed.get(end.partition) ?? -1, starts.get(end.partition) ?? 0);
           const behind = Math.max(0, end.offset - next);
           lag += behind;
           this.perPartition.set(labels, behind);

@@ -38,7 +38,7 @@ export async function readToEnd(
             await onRecord(record);
             read++;
           }
-          if (batch.records[batch.records.length - 1].offset + 1 >= end) remaining.delete(batch.partition);
+          if (batch.nextOffset >= end) remaining.delete(batch.partition);
           if (remaining.size === 0) resolve();
         })
         .catch(reject);
@@ -95,7 +95,7 @@ export async function readRange(
           if (record.offset > to) break;
           out.push(record);
         }
-        if (batch.records[batch.records.length - 1].offset >= to) resolve();
+        if (batch.nextOffset > to) resolve();
       }).catch(reject);
     });
   } finally {
@@ -150,7 +150,7 @@ export async function readRecordsAt(
         const r = batch.records.find((x) => x.offset === offset);
         if (r !== undefined) found.set(key, r);
         // compaction or a gap: the first record beyond it means the offset holds none
-        else if (batch.records.some((x) => x.offset > offset)) wanted.delete(key);
+        else if (batch.nextOffset > offset) wanted.delete(key);
         if ([...wanted.keys()].every((k) => found.has(k))) resolve();
       }).catch(reject);
     });

@@ -2,6 +2,9 @@ import type { Consumer as KafkaConsumer } from 'kafkajs';
 import type { ExclusiveMemberState } from './exclusive-assigner.js';
 import type { Batch, Consumer, ConsumerOptions, ConsumerState, TopicPartition, TopicPartitionOffset } from './types.js';
 
+/** Silence from the cluster after which a consumer counts as down (its session timeout is 10 s, heartbeats every 1 s). */
+export const CONTACT_TIMEOUT_MS = 20_000;
+
 /**
  * Our consumer over a kafkajs one: batches in partition order, offsets committed only when asked,
  * health from the group's events (joined, heartbeats, crashes), and run() that fails loudly when
@@ -13,6 +16,9 @@ export class KafkaConsumerAdapter implements Consumer {
   private closed = false;
   private stopTimer: NodeJS.Timeout | null = null;
   private readonly health: ConsumerState = { up: false, rebalances: 0, restarts: 0, lastContact: 0, failure: null };
+  private handler: ((batch: Batch) => Promise<void>) | null = null;
+  /** batches of transaction markers only, handed to the handler in order with the others */
+  private markers: Promise<void> = Promise.resolve();
 
   constructor(
     private readonly consumer: KafkaConsumer,
@@ -33,6 +39,15 @@ export class KafkaConsumerAdapter implements Consumer {
     });
     consumer.on(consumer.events.HEARTBEAT, () => {
       this.health.lastContact = Date.now();
+    });
+    // kafkajs skips a fetched batch that holds only transaction markers (or aborted records)
+    // without calling eachBatch: the position moves past them, and so must the offset we commit,
+    // or a transactional producer leaves a lag of one per transaction forever
+    consumer.on(consumer.events.START_BATCH_PROCESS, (event) => {
+      const p = event.payload as { topic: string; partition: number; batchSize: number; firstOffset: string | null; lastOffset: string };
+      if (p.batchSize !== 0 || p.firstOffset === null) return;
+      const batch: Batch = { topic: p.topic, partition: p.partition, records: [], nextOffset: Number(p.lastOffset) + 1 };
+      this.markers = this.markers.then(() => this.handler?.(batch)).catch(() => undefined);
     });
     // kafkajs reports a crash as an event, not through run(): a consumer that is not restarted
     // has stopped consuming for good (and left its group), so run() must fail loudly
@@ -64,8 +79,18 @@ export class KafkaConsumerAdapter implements Consumer {
     this.stopped?.reject(new Error(reason));
   }
 
+  /**
+   * Its health now. A member that has heard nothing from the cluster (no heartbeat, no batch) for
+   * CONTACT_TIMEOUT_MS is down: kafkajs keeps retrying a lost cluster for minutes, which must not
+   * look like consuming.
+   */
   state(): ConsumerState {
-    return { ...this.health };
+    const silent = this.health.up && this.health.lastContact > 0 && Date.now() - this.health.lastContact > CONTACT_TIMEOUT_MS;
+    return {
+      ...this.health,
+      up: this.health.up && !silent,
+      ...(silent ? { failure: `no contact with the cluster for ${Math.round((Date.now() - this.health.lastContact) / 1000)} s` } : {}),
+    };
   }
 
   assignment(): TopicPartition[] {
@@ -78,22 +103,28 @@ export class KafkaConsumerAdapter implements Consumer {
 
   async commit(offsets: TopicPartitionOffset[]): Promise<void> {
     if (offsets.length === 0) return;
-    await this.consumer.commitOffsets(offsets.map((o) => ({ topic: o.topic, partition: o.partition, offset: String(o.offset) })));
+    await this.consumer.commitOffsets(
+      offsets.map((o) => ({ topic: o.topic, partition: o.partition, offset: String(o.offset), ...(o.metadata !== undefined ? { metadata: o.metadata } : {}) })),
+    );
   }
 
   async run(handler: (batch: Batch) => Promise<void>): Promise<void> {
     const done = new Promise<void>((resolve, reject) => {
       this.stopped = { resolve, reject };
     });
+    this.handler = handler;
     await this.consumer.run({
       autoCommit: false,
       eachBatchAutoResolve: true,
       partitionsConsumedConcurrently: 1,
       eachBatch: async ({ batch, heartbeat, isRunning, isStale }) => {
         if (!isRunning() || isStale()) return;
+        await this.markers;
         await handler({
           topic: batch.topic,
           partition: batch.partition,
+          // past the markers and aborted records the batch ends with, too
+          nextOffset: Number(batch.lastOffset()) + 1,
           records: batch.messages.map((m) => ({
             topic: batch.topic,
             partition: batch.partition,

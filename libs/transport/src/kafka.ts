@@ -1,6 +1,6 @@
 import { Kafka, Partitioners, logLevel, type KafkaConfig, type LogEntry, type SASLOptions } from 'kafkajs';
 import { compressionType, registerCompressionCodecs, type ProducerCompression } from './compression.js';
-import { TransportError, fromKafkaError } from './errors.js';
+import { isUnreachable, TransportError, fromKafkaError } from './errors.js';
 import { exclusiveAssigner, type ExclusiveMemberState } from './exclusive-assigner.js';
 import { createTopicsIdempotent } from './kafka-admin.js';
 import { KafkaConsumerAdapter } from './kafka-consumer.js';
@@ -34,6 +34,9 @@ export interface KafkaTransportOptions extends KafkaSecurity {
  */
 export const FETCH_MAX_BYTES = 1024 * 1024;
 
+/** How old a consumer's view of the topics' partitions may get before it asks again. */
+export const METADATA_MAX_AGE_MS = 10_000;
+
 const levels: Record<number, 'error' | 'warn' | 'info' | 'debug'> = {
   [logLevel.ERROR]: 'error',
   [logLevel.WARN]: 'warn',
@@ -55,7 +58,7 @@ function recordBytes(r: OutgoingRecord): number {
 export class KafkaTransport implements Transport {
   readonly kind = 'kafka' as const;
   private readonly kafka: Kafka;
-  private readonly partitionCounts = new Map<string, number>();
+  private readonly partitionCounts = new Map<string, { n: number; at: number }>();
   private roundRobin = 0;
 
   constructor(private readonly options: KafkaTransportOptions) {
@@ -77,16 +80,17 @@ export class KafkaTransport implements Transport {
     this.kafka = new Kafka(config);
   }
 
+  /** A topic's partition count, asked again after METADATA_MAX_AGE_MS (partitions can be added). */
   private async partitions(topic: string): Promise<number> {
     const known = this.partitionCounts.get(topic);
-    if (known !== undefined) return known;
+    if (known !== undefined && Date.now() - known.at < METADATA_MAX_AGE_MS) return known.n;
     const admin = this.kafka.admin();
     await admin.connect();
     try {
       const meta = await admin.fetchTopicMetadata({ topics: [topic] });
       const n = meta.topics[0]?.partitions.length ?? 0;
       if (n === 0) throw new TransportError('NO_SUCH_PARTITION', `topic ${topic} has no partitions (does it exist?)`, true);
-      this.partitionCounts.set(topic, n);
+      this.partitionCounts.set(topic, { n, at: Date.now() });
       return n;
     } finally {
       await admin.disconnect();
@@ -156,7 +160,17 @@ export class KafkaTransport implements Transport {
       heartbeatInterval: 1_000,
       rebalanceTimeout: 20_000,
       maxBytes: FETCH_MAX_BYTES,
-      retry: { retries: options.retries ?? 10, initialRetryTime: 300, restartOnFailure: async () => ++restarts.inRow <= maxRestarts },
+      // partitions added to a topic are found this soon (kafkajs waits 5 minutes by default)
+      metadataMaxAge: METADATA_MAX_AGE_MS,
+      // retries of a lost broker wait at most 5 s, so a returning one is found within seconds;
+      // a cluster nobody can reach is waited out (the consumer is down meanwhile, and says so),
+      // only failures of the handler itself count towards giving up
+      retry: {
+        retries: options.retries ?? 10,
+        initialRetryTime: 300,
+        maxRetryTime: 5_000,
+        restartOnFailure: async (err) => isUnreachable(err) || ++restarts.inRow <= maxRestarts,
+      },
       ...(options.exclusive ? { partitionAssigners: [exclusiveAssigner(member)] } : {}),
     });
     await consumer.connect();
@@ -171,7 +185,12 @@ export class KafkaTransport implements Transport {
       createTopics: async (specs) => createTopicsIdempotent(admin, specs),
       committedOffsets: async (groupId, topic) => {
         const res = await admin.fetchOffsets({ groupId, topics: [topic] });
-        return (res[0]?.partitions ?? []).map((p) => ({ topic, partition: p.partition, offset: Number(p.offset) }));
+        return (res[0]?.partitions ?? []).map((p) => ({
+          topic,
+          partition: p.partition,
+          offset: Number(p.offset),
+          ...(p.metadata !== null && p.metadata !== '' ? { metadata: p.metadata } : {}),
+        }));
       },
       endOffsets: async (topic) => (await admin.fetchTopicOffsets(topic)).map((p) => ({ topic, partition: p.partition, offset: Number(p.high) })),
       startOffsets: async (topic) => (await admin.fetchTopicOffsets(topic)).map((p) => ({ topic, partition: p.partition, offset: Number(p.low) })),

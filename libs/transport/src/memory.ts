@@ -36,7 +36,7 @@ interface GroupMember {
 
 interface Group {
   members: GroupMember[];
-  committed: Map<string, number>;
+  committed: Map<string, { offset: number; metadata?: string }>;
 }
 
 const tpKey = (topic: string, partition: number): string => `${topic}\u0000${partition}`;
@@ -163,7 +163,10 @@ export class MemoryTransport implements Transport {
         for (const s of specs) this.createTopic(s);
       },
       committedOffsets: async (groupId, topic) =>
-        this.topic(topic).partitions.map((_, partition) => ({ topic, partition, offset: this.group(groupId).committed.get(tpKey(topic, partition)) ?? -1 })),
+        this.topic(topic).partitions.map((_, partition) => {
+          const c = this.group(groupId).committed.get(tpKey(topic, partition));
+          return { topic, partition, offset: c?.offset ?? -1, ...(c?.metadata !== undefined ? { metadata: c.metadata } : {}) };
+        }),
       endOffsets: async (topic) => this.topic(topic).partitions.map((_, partition) => ({ topic, partition, offset: this.endOffset(topic, partition) })),
       startOffsets: async (topic) => this.topic(topic).partitions.map((p, partition) => ({ topic, partition, offset: p.base })),
       clusterId: async () => this.id,
@@ -211,7 +214,7 @@ class MemoryConsumer implements Consumer {
     this.positions.clear();
     const g = this.transport.group(this.options.groupId);
     for (const tp of share) {
-      const committed = g.committed.get(tpKey(tp.topic, tp.partition));
+      const committed = g.committed.get(tpKey(tp.topic, tp.partition))?.offset;
       const start = committed ?? (this.options.fromBeginning === false ? this.transport.endOffset(tp.topic, tp.partition) : 0);
       this.positions.set(tpKey(tp.topic, tp.partition), start);
     }
@@ -229,7 +232,7 @@ class MemoryConsumer implements Consumer {
 
   async commit(offsets: TopicPartitionOffset[]): Promise<void> {
     const g = this.transport.group(this.options.groupId);
-    for (const o of offsets) g.committed.set(tpKey(o.topic, o.partition), o.offset);
+    for (const o of offsets) g.committed.set(tpKey(o.topic, o.partition), { offset: o.offset, ...(o.metadata !== undefined ? { metadata: o.metadata } : {}) });
   }
 
   async run(handler: (batch: Batch) => Promise<void>): Promise<void> {
@@ -243,7 +246,7 @@ class MemoryConsumer implements Consumer {
         const records = this.transport.read(tp.topic, tp.partition, from, 500);
         if (records.length === 0) continue;
         delivered = true;
-        await this.deliver(handler, { topic: tp.topic, partition: tp.partition, records });
+        await this.deliver(handler, { topic: tp.topic, partition: tp.partition, records, nextOffset: records[records.length - 1].offset + 1 });
         // a seek inside the handler wins over the automatic advance
         if (this.positions.get(key) === from) this.positions.set(key, records[records.length - 1].offset + 1);
       }

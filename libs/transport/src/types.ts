@@ -31,6 +31,8 @@ export interface TopicPartition {
 /** An offset to commit: the next offset to read (Kafka's convention), i.e. last processed + 1. */
 export interface TopicPartitionOffset extends TopicPartition {
   offset: number;
+  /** a short note kept with a commit (Kafka's offset metadata, at most a few KiB): ingest keeps the raw log's epoch there */
+  metadata?: string;
 }
 
 export interface TopicSpec {
@@ -50,7 +52,14 @@ export interface Producer {
 export interface Batch {
   topic: string;
   partition: number;
+  /** may be empty: a batch of transaction markers (or aborted records) only moves the position */
   records: ConsumedRecord[];
+  /**
+   * The offset after this batch: past its last record and past any transaction markers or aborted
+   * records behind it. The offset to commit once the batch is done (the last record + 1 would
+   * leave a marker behind, and the lag would never reach 0).
+   */
+  nextOffset: number;
 }
 
 export interface ConsumerOptions {
@@ -110,7 +119,7 @@ export interface Consumer {
 
 export interface Admin {
   createTopics(specs: TopicSpec[]): Promise<void>;
-  /** Committed offsets of a group for a topic (-1 where nothing is committed). */
+  /** Committed offsets of a group for a topic, with their metadata (-1 where nothing is committed). */
   committedOffsets(groupId: string, topic: string): Promise<TopicPartitionOffset[]>;
   /** Latest offsets (the offset the next record will get) per partition. */
   endOffsets(topic: string): Promise<TopicPartitionOffset[]>;

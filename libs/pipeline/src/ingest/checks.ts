@@ -91,6 +91,20 @@ export function cleanText(s: string): string {
 }
 
 /**
+ * Case-folded text: lower case with Unicode's full folds that toLowerCase leaves out (ß is ss, a
+ * final sigma is σ, the capital dotted İ is i: İstanbul and istanbul, Straße and strasse are one
+ * label), then composed again (NFC).
+ */
+export function foldCase(s: string): string {
+  return s
+    .replace(/\u0130/g, 'i')
+    .toLowerCase()
+    .replace(/\u00DF|\u1E9E/g, 'ss')
+    .replace(/\u03C2/g, '\u03C3')
+    .normalize('NFC');
+}
+
+/**
  * Avro strings are decoded as UTF-8 with replacement, so invalid bytes arrive as U+FFFD; a
  * replacement character means the producer sent bytes that are not text, a control character
  * (after whitespace was normalised) likewise.

@@ -29,6 +29,10 @@ describe('label normalisation', () => {
     expect(normaliseLabel('blue\tsky\n')).toBe('blue_sky'); // tabs and newlines are whitespace
     expect(normaliseLabel('s\u200Bky\uFEFF')).toBe('sky'); // zero-width characters are invisible noise
     expect(normaliseLabel('plant\u00A0life')).toBe('plant_life'); // no-break space
+    // full case folding: what toLowerCase leaves apart
+    expect(normaliseLabel('Straße')).toBe(normaliseLabel('STRASSE'));
+    expect(normaliseLabel('İstanbul')).toBe(normaliseLabel('istanbul'));
+    expect(normaliseLabel('ΣΟΦΟΣ')).toBe(normaliseLabel('σοφος'));
   });
 });
 

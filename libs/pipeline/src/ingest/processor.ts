@@ -1,6 +1,6 @@
 import { DecodeError, type AvroCodec } from '@freshet/avro';
 import { Counter, Histogram } from '@freshet/runtime';
-import type { Batch, ConsumedRecord, Consumer, ConsumerState, OutgoingRecord, Producer, TopicPartition } from '@freshet/transport';
+import type { Admin, Batch, ConsumedRecord, Consumer, ConsumerState, OutgoingRecord, Producer, TopicPartition } from '@freshet/transport';
 import { Codecs } from '../catalogue.js';
 import { DeadLetters } from '../dead-letters.js';
 import { LagMonitor } from '../lag.js';
@@ -8,6 +8,7 @@ import { ORIGIN_HEADER, originHeader } from '../origin.js';
 import type { AnyStream, StreamEvent } from '../streams/stream.js';
 import type { ProcessorWiring } from '../wiring.js';
 import { rejectionCodes, type IngestLimits, type Normalised, type Rejection } from './checks.js';
+import { LogEpochs, type NewLog } from './epochs.js';
 import { defaultIngestLimits } from './limits.js';
 
 export interface IngestOptions extends ProcessorWiring {
@@ -29,8 +30,9 @@ interface Route {
  * to the training topics keyed by image or document id (so one entity's records stay in one
  * partition, in order), and sends every bad one whole to the dead-letter topic with its reason.
  * Offsets are committed only after both writes are acknowledged: at-least-once, nothing lost;
- * each forwarded record names its origin (raw partition and offset), so the trainer applies a
- * copy forwarded again after a crash only once.
+ * each forwarded record names its origin (raw partition, offset and the log's epoch), so the
+ * trainer applies a copy forwarded again after a crash only once, and never mistakes the events
+ * of a recreated raw topic for replays.
  */
 export class IngestProcessor {
   private consumer: Consumer | null = null;
@@ -45,6 +47,9 @@ export class IngestProcessor {
   private running = false;
   private readonly positions = new Map<string, number>();
   private lag: LagMonitor | null = null;
+  private admin: Admin | null = null;
+  private readonly epochs: LogEpochs;
+  private readonly newLogs: Counter<'topic' | 'reason'>;
   /** records handled since start (for tests and /healthz) */
   handled = 0;
 
@@ -78,6 +83,17 @@ export class IngestProcessor {
       labelNames: ['topic', 'part', 'code'],
       registers: [opts.metrics],
     });
+    this.newLogs = new Counter({
+      name: 'freshet_ingest_log_restarts_total',
+      help: 'Raw partitions whose log started over under ingest (a topic deleted and recreated, truncated, or its offsets reset): a new epoch, by topic and how it showed.',
+      labelNames: ['topic', 'reason'],
+      registers: [opts.metrics],
+    });
+    for (const topic of this.routes.keys()) for (const reason of ['went-back', 'below-commit']) this.newLogs.inc({ topic, reason }, 0);
+    this.epochs = new LogEpochs(
+      async (topic) => (this.admin === null ? [] : this.admin.committedOffsets(this.opts.groupId, topic)),
+      (c) => this.saidNewLog(c),
+    );
     this.batchSeconds = new Histogram({
       name: 'freshet_ingest_batch_duration_seconds',
       help: 'Time to validate, forward and commit one batch.',
@@ -103,7 +119,13 @@ export class IngestProcessor {
   async start(): Promise<void> {
     const raw = [...this.routes.keys()];
     this.producer = await this.opts.transport.producer();
-    this.consumer = await this.opts.transport.consumer({ groupId: this.opts.groupId, topics: raw, fromBeginning: true });
+    this.admin = await this.opts.transport.admin();
+    this.consumer = await this.opts.transport.consumer({
+      groupId: this.opts.groupId,
+      topics: raw,
+      fromBeginning: true,
+      onAssignment: (assigned) => this.epochs.assigned(assigned),
+    });
     this.running = true;
     this.lag = new LagMonitor({
       transport: this.opts.transport,
@@ -130,10 +152,11 @@ export class IngestProcessor {
     if (!route || !this.producer || !this.consumer) return;
     const good: OutgoingRecord[] = [];
     const bad: OutgoingRecord[] = [];
+    const epoch = batch.records.length > 0 ? await this.epochs.of(batch.topic, batch.partition, batch.records[0]) : undefined;
     for (const [j, record] of batch.records.entries()) {
       // a big batch must not hold the event loop: health probes and metrics answer in between
       if (j > 0 && j % 256 === 0) await new Promise((r) => setImmediate(r));
-      const outcome = await this.process(route, record);
+      const outcome = await this.process(route, record, epoch);
       if ('rejection' in outcome) {
         bad.push({ key: record.key, value: await this.deadLetter(record, outcome.rejection) });
         this.records.inc({ topic: batch.topic, outcome: 'rejected' });
@@ -149,14 +172,26 @@ export class IngestProcessor {
     }
     if (good.length > 0) await this.producer.send(route.out, good);
     if (bad.length > 0) await this.producer.send(this.opts.topics.deadLetters, bad);
-    const last = batch.records[batch.records.length - 1];
-    await this.consumer.commit([{ topic: batch.topic, partition: batch.partition, offset: last.offset + 1 }]);
-    this.positions.set(`${batch.topic}#${batch.partition}`, last.offset + 1);
+    // past transaction markers too: a transactional producer's commits must not read as lag
+    const metadata = this.epochs.metadata(batch.topic, batch.partition);
+    await this.consumer.commit([{ topic: batch.topic, partition: batch.partition, offset: batch.nextOffset, ...(metadata !== undefined ? { metadata } : {}) }]);
+    this.epochs.advanced(batch.topic, batch.partition, batch.nextOffset);
+    this.positions.set(`${batch.topic}#${batch.partition}`, batch.nextOffset);
     this.handled += batch.records.length;
     end();
   }
 
-  private async process(route: Route, record: ConsumedRecord): Promise<{ record: OutgoingRecord } | { rejection: Rejection }> {
+  /** A raw log started over: said in the log and a metric (the trainer counts it too), never turned into skipped events. */
+  private saidNewLog(c: NewLog): void {
+    this.newLogs.inc({ topic: c.topic, reason: c.reason });
+    this.opts.logger.warn(
+      { ...c },
+      `raw partition ${c.topic}#${c.partition} started over: offset ${c.found} is below ${c.reason === 'went-back' ? 'where this instance was reading' : "the group's commit"} (${c.expected}); ` +
+        'the topic was deleted and recreated, truncated, or its offsets reset. Its events are forwarded as a new epoch of the log and trained as new.',
+    );
+  }
+
+  private async process(route: Route, record: ConsumedRecord, epoch: string | undefined): Promise<{ record: OutgoingRecord } | { rejection: Rejection }> {
     const size = (record.value?.length ?? 0) + (record.key?.length ?? 0);
     if (size > this.limits.maxRecordBytes) {
       return { rejection: { code: 'RECORD_TOO_LARGE', message: `record of ${size} bytes exceeds the ${this.limits.maxRecordBytes}-byte limit` } };
@@ -176,7 +211,14 @@ export class IngestProcessor {
     if (!n.ok) return { rejection: n.rejection };
     for (const a of n.adjustments) this.adjustments.inc({ topic: record.topic, part: a.part, code: a.code });
     // where the event came from: the trainer drops the copies a crash between send and commit forwards again
-    const headers = { [ORIGIN_HEADER]: originHeader({ partition: record.partition, offset: record.offset, timestamp: record.timestamp }) };
+    const headers = {
+      [ORIGIN_HEADER]: originHeader({
+        partition: record.partition,
+        offset: record.offset,
+        timestamp: record.timestamp,
+        ...(epoch !== undefined ? { epoch } : {}),
+      }),
+    };
     return { record: { key: Buffer.from(route.key(n.value)), value: await route.outCodec.encode(n.value), timestamp: record.timestamp, headers } };
   }
 
@@ -188,6 +230,7 @@ export class IngestProcessor {
     this.running = false;
     await this.lag?.stop();
     await this.consumer?.close();
+    await this.admin?.close();
     await this.producer?.close();
   }
 }

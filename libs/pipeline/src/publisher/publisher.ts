@@ -182,7 +182,7 @@ export class PublisherProcessor {
       this.eventTimeHighWatermark = Math.max(this.eventTimeHighWatermark, update.updatedAt);
     }
     if (rejected.length > 0) await this.reject(rejected);
-    const next = batch.records[batch.records.length - 1].offset + 1;
+    const next = batch.nextOffset;
     this.pending.push({ topic: batch.topic, partition: batch.partition, offset: next });
     this.positions.set(`${batch.topic}#${batch.partition}`, next);
     if (this.changed.size >= this.opts.publishEveryUpdates || (this.changed.size > 0 && Date.now() - this.lastPublish >= this.opts.publishEveryMs)) {

@@ -84,7 +84,7 @@ export class SnapshotReader {
     this.consumer = await this.transport.consumer({ groupId: this.groupId, topics: [this.topics.snapshots], fromBeginning: true });
     void this.consumer.run(async (batch) => {
       for (const r of batch.records) await this.accept(r.key?.toString() ?? '', r.value);
-      this.readTo.set(batch.partition, batch.records[batch.records.length - 1].offset + 1);
+      this.readTo.set(batch.partition, batch.nextOffset);
     });
   }
 

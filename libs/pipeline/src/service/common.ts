@@ -265,6 +265,7 @@ export async function runService(
   const parts = await build({ options, env, logger, metrics, transport, registry, topics, fail });
   const shutdown = new Shutdown(logger);
   let stopping = false;
+  let started = false;
   serviceMetrics.watch(() => parts.consumer?.() ?? null);
   const consumerUp = (): boolean => parts.consumer === undefined || parts.consumer()?.up === true;
   let http: Awaited<ReturnType<typeof startHealthServer>>;
@@ -273,7 +274,8 @@ export async function runService(
       host: String(options.get('http-host')),
       port: Number(options.get('http-port')),
       registry: metrics,
-      live: () => failed === null && parts.live(),
+      // alive while it has not given up: before Kafka answers (a slow start) the process is waiting, not broken
+      live: () => failed === null && (!started || parts.live()),
       ready: () => !stopping && failed === null && consumerUp() && parts.ready(),
       details: parts.details,
     });
@@ -295,5 +297,6 @@ export async function runService(
   await admin.createTopics(topicSpecs);
   await admin.close();
   await parts.start();
+  started = true;
   logger.info(`${name} started; metrics on ${http.url}/metrics`);
 }

@@ -86,7 +86,8 @@ export function parseCheckpointHeader(raw: Record<string, unknown>, path: string
       !Number.isInteger(o.partition) ||
       !Number.isInteger(o.origin) ||
       !Number.isInteger(o.offset) ||
-      typeof o.timestamp !== 'number'
+      typeof o.timestamp !== 'number' ||
+      (o.epoch !== undefined && typeof o.epoch !== 'string')
     )
       fail('an origin entry is malformed');
   }

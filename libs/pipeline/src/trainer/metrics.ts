@@ -180,6 +180,12 @@ export function shellMetrics(registry: Registry) {
       help: 'Changed rows not published because they hold NaN or infinite values (the model diverged).',
       registers,
     }),
+    logRestarts: new Counter({
+      name: 'freshet_trainer_log_restarts_total',
+      help: 'Raw partitions whose log started over (a new epoch: topic recreated, truncated or offsets reset); their events are trained as new, by training topic.',
+      labelNames: ['topic'],
+      registers,
+    }),
     staleCheckpoints: new Counter({
       name: 'freshet_checkpoint_stale_total',
       help: 'Restored checkpoints whose offsets did not belong to the log (handled per --on-stale-checkpoint).',

@@ -46,6 +46,40 @@ describe('replay filter', () => {
   });
 });
 
+describe('replay filter with raw log epochs', () => {
+  const at = (offset: number, epoch: string, timestamp = 100): ConsumedRecord => {
+    const r = record(0, { partition: 0, offset, timestamp });
+    return { ...r, headers: { [ORIGIN_HEADER]: originHeader({ partition: 0, offset, timestamp, epoch }) } };
+  };
+
+  it('a recreated raw log is a new epoch: its events are applied and reported even with older timestamps; replays within an epoch are dropped', () => {
+    const changes: unknown[] = [];
+    const f = new ReplayFilter((c) => changes.push(c));
+    expect(f.admit([0, 1, 2, 3, 4].map((o) => at(o, 'e1', 5000 + o)))).toHaveLength(5);
+    expect(f.admit([at(3, 'e1', 5003), at(4, 'e1', 5004)])).toHaveLength(0);
+    expect(f.skipped).toBe(2);
+    // the topic was deleted and recreated: offsets start over, and the producer's timestamps are older
+    const fresh = f.admit([0, 1, 2].map((o) => at(o, 'e2', 10 + o)));
+    expect(fresh).toHaveLength(3);
+    expect(changes).toEqual([{ topic: 't', partition: 0, origin: 0, previous: 'e1', epoch: 'e2', was: 4, now: 0 }]);
+    expect(f.skipped).toBe(2);
+    // a replay in the new epoch is still a replay, and the marks keep the epoch through a checkpoint
+    expect(f.admit([at(2, 'e2', 12)])).toHaveLength(0);
+    const restored = new ReplayFilter();
+    restored.restore(f.marks());
+    expect(restored.marks()).toEqual(f.marks());
+    expect(restored.admit([at(2, 'e2', 12), at(3, 'e2', 13)])).toHaveLength(1);
+  });
+
+  it('marks from before epochs take the first epoch they meet as their own', () => {
+    const f = new ReplayFilter();
+    expect(f.admit([record(0, { partition: 0, offset: 5, timestamp: 100 })])).toHaveLength(1);
+    // ingest upgraded: it forwards 5 again (it had not committed it) with an epoch, then 6
+    expect(f.admit([at(5, 'e1', 100), at(6, 'e1', 101)])).toHaveLength(1);
+    expect(f.marks()).toMatchObject([{ offset: 6, epoch: 'e1' }]);
+  });
+});
+
 describe('ingest replays on the in-memory transport', () => {
   it('an event ingest forwards twice (it died before its commit) is applied once, across a trainer restart', async () => {
     const transport = new MemoryTransport({ partitions: 2 });

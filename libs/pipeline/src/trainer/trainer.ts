@@ -11,7 +11,7 @@ import { shellMetrics } from './metrics.js';
 import { damagedCheckpointPolicies } from './damaged.js';
 import { applyFresh, createLearners, startPool } from './learners.js';
 import { Positions } from './positions.js';
-import { ReplayFilter } from './replays.js';
+import { ReplayFilter, reportLogChange } from './replays.js';
 import type { StaleOffset } from './restore.js';
 import { resumeFromCheckpoint } from './resume.js';
 import type { SavedSettings } from './settings-check.js';
@@ -48,7 +48,7 @@ export class Trainer {
   private running = false;
   private consumerUp = false;
   private clusterId = '';
-  private readonly replays = new ReplayFilter();
+  private readonly replays = new ReplayFilter((c) => reportLogChange(c, this.m.logRestarts, this.opts.logger));
   eventTimeHighWatermark = 0;
   /** training records consumed by this process (replays included) */
   applied = 0;
@@ -76,6 +76,7 @@ export class Trainer {
     );
     for (const l of this.learners) for (const outcome of ['applied', 'failed', 'replay']) this.m.events.inc({ stream: l.stream, outcome }, 0);
     for (const policy of damagedCheckpointPolicies) this.m.damagedCheckpoints.inc({ policy }, 0);
+    for (const l of this.learners) this.m.logRestarts.inc({ topic: l.topic }, 0);
   }
 
   get isRunning(): boolean {
@@ -275,6 +276,7 @@ export class Trainer {
       applied: this.applied,
       modelEvents: this.modelEvents,
       replaysSkipped: this.replays.skipped,
+      logRestarts: this.replays.restarts,
       ...learners,
       checkpoint: this.checkpointHealth,
       consumed: Object.fromEntries(this.next),

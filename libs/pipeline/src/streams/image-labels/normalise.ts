@@ -3,6 +3,7 @@ import {
   checkId,
   checkTime,
   cleanText,
+  foldCase,
   commonIngestLimits,
   reject,
   textProblem,
@@ -27,9 +28,9 @@ export const imageLabelLimits = new SettingsTable('image-label events', {
   maxLabelLength: setting.number({ default: 64, option: 'max-label-length', integer: true, min: 1, help: 'longest label' }),
 });
 
-/** Labels compare equal across producers: cleaned as text, lower case, inner spaces as '_'. */
+/** Labels compare equal across producers: cleaned as text, case-folded, inner spaces as '_'. */
 export function normaliseLabel(label: string): string {
-  return cleanText(label).toLowerCase().replace(/ /g, '_');
+  return foldCase(cleanText(label)).replace(/ /g, '_');
 }
 
 export function normaliseImageLabel(
