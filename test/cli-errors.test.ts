@@ -1,9 +1,9 @@
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { createServer, type Server } from 'node:http';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { dataFile } from '@freshet/datasets';
 import { repoRoot } from './services.js';
 
@@ -115,5 +115,61 @@ describe('bad invocations get one line naming the problem', () => {
     expect(r.status).not.toBe(0);
     expect(r.stderr).not.toMatch(/unknown option/);
     expect(r.stderr).toMatch(/nothing to send/);
+  });
+});
+
+/** A CLI run, asynchronous (several run at once): exit status, stderr, stdout and seconds taken. */
+function runCli(args: string[]): Promise<{ status: number | null; stderr: string; stdout: string; seconds: number }> {
+  const t0 = Date.now();
+  return new Promise((resolve) => {
+    // the user's terminal: no log level asked for
+    const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => k !== 'FRESHET_LOG_LEVEL'));
+    const child = spawn(process.execPath, [cli, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.on('exit', (status) => resolve({ status, stderr, stdout, seconds: (Date.now() - t0) / 1000 }));
+  });
+}
+
+/** Exactly one line on stderr, matching; no JSON log lines; no stack trace. */
+function expectOneLine(r: { status: number | null; stderr: string }, message: RegExp): void {
+  expect(r.status, r.stderr).not.toBe(0);
+  const lines = r.stderr.split('\n').filter((l) => l.trim() !== '');
+  expect(lines, r.stderr).toHaveLength(1);
+  expect(lines[0]).toMatch(message);
+}
+
+describe('the command line against a Kafka it cannot use', () => {
+  const unreachable: string[][] = [
+    ['snapshot', '--neighbours', 'whale'],
+    ['tail'],
+    ['evaluate', '--test', dataFile('corel5k-mulan', 'test.tsv')],
+    ['reset', '--yes'],
+    ['feed', '--images', dataFile('mirflickr25k', 'train.tsv'), '--limit', '10'],
+  ];
+  for (const args of unreachable) {
+    it.concurrent(`${args[0]}: a broker that does not answer is one line naming --brokers within seconds, without the client's log noise`, async () => {
+      const r = await runCli([...args, '--brokers', '127.0.0.1:1']);
+      expectOneLine(r, /no Kafka broker answered at 127\.0\.0\.1:1 within 10 s: check --brokers \(or KAFKA_BROKERS\)/);
+      expect(r.seconds).toBeLessThan(20);
+    });
+  }
+
+  it('a broker address without a port is refused at once, naming the option', async () => {
+    for (const bad of ['localhost', 'localhost:0', 'localhost:99999', 'a:1,b']) {
+      const r = await runCli(['snapshot', '--brokers', bad]);
+      expectOneLine(r, /--brokers \(KAFKA_BROKERS\) takes host:port addresses with a port from 1 to 65535/);
+      expect(r.seconds).toBeLessThan(5);
+    }
+  });
+
+  it('on a cluster without the topics, snapshot, evaluate and tail say what is missing in words', async () => {
+    const brokers = inject('kafkaBrokers');
+    for (const args of [['snapshot'], ['evaluate', '--test', dataFile('corel5k-mulan', 'test.tsv')], ['tail', '--topic', 'model-updates']]) {
+      const r = await runCli([...args, '--brokers', brokers, '--topic-prefix', 'nothing-here.']);
+      expectOneLine(r, /the cluster at .* has no topic nothing-here\.freshet\..*--topic-prefix "nothing-here\."/);
+    }
   });
 });

@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse, parseAllDocuments } from 'yaml';
@@ -14,7 +14,26 @@ function promtool(args: string[], input?: string): { status: number | null; out:
   return { status: r.status, out: r.stdout + r.stderr };
 }
 
+/** The release: every package.json of the workspace carries it. */
+const version = (JSON.parse(readFileSync(join(repoRoot, 'package.json'), 'utf8')) as { version: string }).version;
+
 describe('deployment files', () => {
+  it('one version: every package, the image tags and the README carry the root package version', () => {
+    const packages = ['libs', 'services', 'tools'].flatMap((dir) => readdirSync(join(repoRoot, dir)).map((name) => join(repoRoot, dir, name, 'package.json')));
+    for (const p of [...packages, join(repoRoot, 'bench', 'package.json'), join(repoRoot, 'test', 'package.json')].filter((p) => existsSync(p)))
+      expect((JSON.parse(readFileSync(p, 'utf8')) as { version: string }).version, p).toBe(version);
+    for (const f of [join(deploy, 'docker-compose.yml'), join(deploy, 'k8s', 'freshet.yaml'), join(deploy, 'README.md'), join(deploy, 'Dockerfile')])
+      for (const m of readFileSync(f, 'utf8').matchAll(/freshet:(\d+\.\d+\.\d+)/g)) expect(m[1], f).toBe(version);
+  });
+
+  it('deploy/README names the datasource uid the dashboard uses, the Secret it mounts and the ACLs the services need', () => {
+    const readme = readFileSync(join(deploy, 'README.md'), 'utf8');
+    const ds = parse(readFileSync(join(deploy, 'grafana', 'provisioning', 'datasources', 'prometheus.yml'), 'utf8')) as { datasources: Array<{ uid: string }> };
+    expect(readme).toContain(`uid \`${ds.datasources[0].uid}\``);
+    expect(readme).toMatch(/kubectl create secret generic freshet-kafka --from-file=password=/);
+    for (const acl of ['freshet.raw.', 'freshet-ingest', 'freshet-read-', 'IdempotentWrite', 'TransactionalId']) expect(readme, acl).toContain(acl);
+  });
+
   it('Prometheus config and alert rules pass promtool', () => {
     const config = promtool(['check', 'config', join(deploy, 'prometheus', 'prometheus.yml')]);
     expect(config.status, config.out).toBe(0);
@@ -74,6 +93,11 @@ describe('deployment files', () => {
     expect(dockerfile).toMatch(/^USER node$/m);
     // Kafka answers the compose network and the host (a feeder or reader outside Docker)
     const kafka = compose.services.kafka.environment ?? {};
+    // its log lives on the volume, formatted once with a fixed cluster id: a recreated container keeps its data
+    const kafkaVolume = (compose.services.kafka.volumes ?? []).find((v) => v.startsWith('kafka-data:'))?.split(':')[1];
+    expect(kafka.KAFKA_LOG_DIRS).toBe(kafkaVolume);
+    expect(kafka.CLUSTER_ID).toMatch(/^[A-Za-z0-9_-]{22}$/);
+    expect(compose.services.ingest.image).toBe(`freshet:${version}`);
     expect(kafka.KAFKA_ADVERTISED_LISTENERS).toMatch(/INTERNAL:\/\/kafka:9092/);
     expect(kafka.KAFKA_ADVERTISED_LISTENERS).toMatch(/EXTERNAL:\/\/localhost:29092/);
     expect(compose.services.kafka.ports).toContain('29092:29092');
@@ -109,9 +133,9 @@ describe('deployment files', () => {
     const deployments = docs.filter((d) => d.kind === 'Deployment');
     expect(deployments.map((d) => d.metadata.name).sort()).toEqual(['freshet-ingest', 'freshet-publisher', 'freshet-trainer']);
     type Pod = {
-      securityContext?: { runAsUser?: number; runAsNonRoot?: boolean; fsGroup?: number };
+      securityContext?: { runAsUser?: number; runAsNonRoot?: boolean; fsGroup?: number; seccompProfile?: { type: string } };
       containers: Array<Record<string, unknown>>;
-      volumes?: Array<{ persistentVolumeClaim?: unknown }>;
+      volumes?: Array<{ name: string; persistentVolumeClaim?: unknown; emptyDir?: unknown; secret?: { secretName: string; optional?: boolean } }>;
     };
     for (const d of deployments) {
       const pod = (d.spec as { template: { spec: Pod } }).template.spec;
@@ -123,6 +147,8 @@ describe('deployment files', () => {
         startupProbe?: { httpGet: { path: string }; failureThreshold: number; periodSeconds: number };
         resources: { requests: Record<string, string> };
         envFrom: unknown[];
+        securityContext?: { allowPrivilegeEscalation?: boolean; readOnlyRootFilesystem?: boolean; capabilities?: { drop?: string[] } };
+        volumeMounts?: Array<{ name: string; mountPath: string }>;
       };
       // liveness and readiness mean different things: different endpoints
       expect(c.livenessProbe.httpGet.path).toBe('/healthz');
@@ -133,6 +159,19 @@ describe('deployment files', () => {
       expect(c.image).not.toMatch(/:latest$/);
       expect(c.imagePullPolicy).toBe('IfNotPresent');
       expect(pod.securityContext?.runAsNonRoot).toBe(true);
+      // the "restricted" Pod Security Standard admits it
+      expect(pod.securityContext?.seccompProfile?.type).toBe('RuntimeDefault');
+      expect(c.securityContext).toEqual({ allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ['ALL'] } });
+      // a read-only root: /tmp is a volume; the SASL password Secret is mounted (optional: no Secret, no SASL)
+      const mounted = new Map((c.volumeMounts ?? []).map((m) => [m.name, m.mountPath]));
+      expect(mounted.get('tmp')).toBe('/tmp');
+      expect(pod.volumes?.find((v) => v.name === 'tmp')?.emptyDir).toBeDefined();
+      expect(pod.volumes?.find((v) => v.name === 'kafka-secret')?.secret).toEqual({ secretName: 'freshet-kafka', optional: true });
+      expect(mounted.get('kafka-secret')).toBe('/var/run/secrets/freshet-kafka');
+      // one version: the image tag is the packages' version
+      expect(c.image).toBe(`freshet:${version}`);
+      // liveness waits for the process to come up (a slow Kafka start must not kill the pod)
+      expect(c.startupProbe?.httpGet.path, d.metadata.name).toBe('/healthz');
       // a pod with a volume makes it writable for the image's user
       if ((pod.volumes ?? []).some((v) => v.persistentVolumeClaim !== undefined)) expect(pod.securityContext?.fsGroup).toBe(pod.securityContext?.runAsUser);
     }

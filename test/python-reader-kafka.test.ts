@@ -89,6 +89,17 @@ describe('a downstream reader in Python, written from docs/wire-format.md', () =
     expect(py.version).toBe(ours.version);
     expect(py.counts).toEqual(ours.counts);
     expect(py.readSeconds as number).toBeLessThan(2);
+    // lists with spaces or commas alike; an id the snapshot does not hold is null and named, by both readers
+    const unknownQuery = ['--neighbours', 'whale', 'notaword', '--labels-of', 'no-such-image', '--count', '3'];
+    for (const answer of [
+      cli(unknownQuery),
+      json(python, [join(repoRoot, 'examples', 'python', 'reader.py'), '--brokers', brokers, '--topic-prefix', prefix, ...unknownQuery]),
+    ]) {
+      expect((answer.neighbours as Record<string, unknown>).notaword).toBeNull();
+      expect((answer.neighbours as Answers).whale).toHaveLength(3);
+      expect((answer.labelsOf as Record<string, unknown>)['no-such-image']).toBeNull();
+      expect(answer.unknown).toEqual({ words: ['notaword'], images: ['no-such-image'] });
+    }
     for (const key of ['neighbours', 'labelsOf'] as const) {
       const a = ours[key] as Answers;
       const b = py[key] as Answers;

@@ -44,7 +44,9 @@ export function transportContract(name: string, makeTransport: () => Promise<Tra
       const t = await makeTransport();
       const topic = unique('order');
       const admin = await t.admin();
+      expect(await admin.listTopics()).not.toContain(topic);
       await admin.createTopics([{ topic, partitions: 3 }]);
+      expect(await admin.listTopics()).toContain(topic);
       const producer = await t.producer();
       const keys = ['a', 'b', 'c', 'd'];
       const sent = await producer.send(

@@ -127,10 +127,10 @@ def dot(a, b):
 
 
 def nearest(tables, source, entity, target, count):
-    """Cosine within a kind; image . label + bias from images to labels."""
+    """Cosine within a kind; image . label + bias from images to labels. None: the snapshot does not hold the entity."""
     src, dst = tables.get(source), tables.get(target)
     if src is None or dst is None or entity not in src["ids"]:
-        return []
+        return None
     row = src["ids"].index(entity)
     query = src["vectors"][row]
     qn = dot(query, query) ** 0.5 or 1.0
@@ -156,7 +156,7 @@ def main(argv):
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--brokers", required=True)
     p.add_argument("--topic-prefix", default="")
-    # names separated by spaces or commas (the freshet CLI takes comma lists)
+    # names separated by spaces or commas, as the freshet CLI takes them
     p.add_argument("--neighbours", nargs="*", default=[])
     p.add_argument("--labels-of", nargs="*", default=[])
     p.add_argument("--count", type=int, default=8)
@@ -169,13 +169,22 @@ def main(argv):
         print(json.dumps({"error": "no snapshot published yet"}))
         return 1
     manifest, tables = found
-    print(json.dumps({
+    neighbours = {w: nearest(tables, "WORD", w, "WORD", args.count) for w in names(args.neighbours)}
+    labels_of = {i: nearest(tables, "IMAGE", i, "LABEL", args.count) for i in names(args.labels_of)}
+    unknown = {"words": [w for w, a in neighbours.items() if a is None], "images": [i for i, a in labels_of.items() if a is None]}
+    for kind, ids in (("WORD", unknown["words"]), ("IMAGE", unknown["images"])):
+        if ids:
+            print(f"reader.py: version {manifest['version']} holds no {kind} {', '.join(map(json.dumps, ids))}", file=sys.stderr)
+    out = {
         "version": manifest["version"],
         "counts": {kind: len(t["ids"]) for kind, t in tables.items()},
         "readSeconds": seconds,
-        "neighbours": {w: nearest(tables, "WORD", w, "WORD", args.count) for w in names(args.neighbours)},
-        "labelsOf": {i: nearest(tables, "IMAGE", i, "LABEL", args.count) for i in names(args.labels_of)},
-    }))
+        "neighbours": neighbours,
+        "labelsOf": labels_of,
+    }
+    if unknown["words"] or unknown["images"]:
+        out["unknown"] = unknown
+    print(json.dumps(out))
     return 0
 
 

@@ -14,6 +14,13 @@ describe('image-label files', () => {
     expect(() => parseImageLabels('oops\n', 'x.tsv')).toThrow(/x.tsv:1/);
   });
 
+  it('leaves a byte-order mark out of the first image id (the first pairs were lost to it)', () => {
+    expect(parseImageLabels('\uFEFF1\tsky\r\n2\tsun\r\n')).toEqual([
+      { id: '1', labels: ['sky'] },
+      { id: '2', labels: ['sun'] },
+    ]);
+  });
+
   it('reads Corel5k from data/ with the counts its provenance states', () => {
     const train = readImageLabelFile(dataFile('corel5k-mulan', 'train.tsv'));
     expect(train).toHaveLength(4500);

@@ -33,7 +33,8 @@ export function requireFile(path: string, what = 'file'): void {
 /** Parses `image_id<TAB>label label ...` lines. */
 export function parseImageLabels(text: string, source = 'image-label file'): LabeledImage[] {
   const out: LabeledImage[] = [];
-  const lines = text.split(/\r?\n/);
+  // a byte-order mark (editors on Windows write one) is not part of the first image's id
+  const lines = stripBom(text).split(/\r?\n/);
   for (let i = 0; i < lines.length; i++) {
     const line = lines[i];
     if (line.trim() === '') continue;
@@ -48,9 +49,19 @@ export function parseImageLabels(text: string, source = 'image-label file'): Lab
   return out;
 }
 
+/** Text without a leading UTF-8 byte-order mark. */
+export function stripBom(text: string): string {
+  return text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
+}
+
+/** A text file's content (UTF-8, without a byte-order mark), or an error naming what is missing. */
+export function readTextFile(path: string, what = 'file'): string {
+  requireFile(path, what);
+  return stripBom(readFileSync(path, 'utf8'));
+}
+
 export function readImageLabelFile(path: string): LabeledImage[] {
-  requireFile(path, 'image-label file');
-  return parseImageLabels(readFileSync(path, 'utf8'), path);
+  return parseImageLabels(readTextFile(path, 'image-label file'), path);
 }
 
 export function formatImageLabels(images: readonly LabeledImage[]): string {

@@ -1,7 +1,6 @@
 import { createRequire } from 'node:module';
-import { readFileSync } from 'node:fs';
 import { Vocabulary } from '@freshet/core';
-import { requireFile } from './files.js';
+import { readTextFile } from './files.js';
 
 const WORD = /[\p{L}\p{N}]+(?:['’][\p{L}]+)*/gu;
 const SENTENCE_END = /[.!?;]+|\n\s*\n/;
@@ -57,8 +56,7 @@ export function loadCorpusSentences(sources: readonly string[]): string[][] {
 }
 
 function readText(path: string): string {
-  requireFile(path, 'text corpus');
-  return readFileSync(path, 'utf8');
+  return readTextFile(path, 'text corpus');
 }
 
 /** A corpus encoded as word ids, sentence by sentence, over a vocabulary with a minimum count. */

@@ -1,11 +1,9 @@
-import { readFileSync } from 'node:fs';
 import { Matrix, Vocabulary } from '@freshet/core';
-import { requireFile } from './files.js';
+import { readTextFile } from './files.js';
 
 /** Reads vectors in the word2vec text format (`count dim` header, then `word v1 ... vdim`). */
 export function readWord2VecText(path: string): { vocab: Vocabulary; vectors: Matrix } {
-  requireFile(path, 'word2vec text file');
-  const lines = readFileSync(path, 'utf8').split('\n');
+  const lines = readTextFile(path, 'word2vec text file').split('\n');
   const [count, dim] = lines[0].trim().split(/\s+/).map(Number);
   if (!(count >= 0) || !(dim > 0)) throw new Error(`${path}: the first line must be "count dim", got ${JSON.stringify(lines[0])}`);
   const vocab = new Vocabulary();

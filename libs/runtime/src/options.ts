@@ -52,6 +52,8 @@ export function parseOptions(specs: readonly OptionSpec[], argv: readonly string
     else if (spec.kind === 'boolean' && (i + 1 >= argv.length || argv[i + 1].startsWith('--'))) text = 'true';
     else if (i + 1 < argv.length) text = argv[++i];
     else throw new Error(`option --${name} needs a value`);
+    // a list takes commas or spaces: `--neighbours whale,ship` and `--neighbours whale ship` alike
+    if (spec.kind === 'list' && eq < 0) while (i + 1 < argv.length && !argv[i + 1].startsWith('--')) text += `,${argv[++i]}`;
     values.set(spec.name, convert(spec, text));
   }
   for (const s of specs) {

@@ -18,6 +18,14 @@ describe('options from flags and environment', () => {
     expect(() => parseOptions(specs, [], {})).toThrow(/--brokers \(or KAFKA_BROKERS\) is required/);
     expect(formatHelp('svc', 'a service', specs)).toContain('[env KAFKA_BROKERS]');
   });
+
+  it('takes a list with commas or with spaces', () => {
+    expect(parseOptions(specs, ['--brokers', 'a:1,b:2', '--port', '1']).get('brokers')).toEqual(['a:1', 'b:2']);
+    expect(parseOptions(specs, ['--brokers', 'a:1', 'b:2', '--port', '1']).get('brokers')).toEqual(['a:1', 'b:2']);
+    expect(parseOptions(specs, ['--brokers', 'a:1', 'b:2,c:3']).get('brokers')).toEqual(['a:1', 'b:2', 'c:3']);
+    expect(parseOptions(specs, ['--brokers=a:1', '--port', '1']).get('brokers')).toEqual(['a:1']);
+    expect(() => parseOptions(specs, ['--port', '1', 'stray'])).toThrow(/unexpected argument "stray"/);
+  });
 });
 
 describe('logger', () => {

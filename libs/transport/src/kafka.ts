@@ -195,6 +195,7 @@ export class KafkaTransport implements Transport {
       endOffsets: async (topic) => (await admin.fetchTopicOffsets(topic)).map((p) => ({ topic, partition: p.partition, offset: Number(p.high) })),
       startOffsets: async (topic) => (await admin.fetchTopicOffsets(topic)).map((p) => ({ topic, partition: p.partition, offset: Number(p.low) })),
       clusterId: async () => (await admin.describeCluster()).clusterId,
+      listTopics: async () => (await admin.listTopics()).filter((t) => !t.startsWith('__')),
       deleteGroup: async (groupId) => {
         try {
           await admin.deleteGroups([groupId]);

@@ -170,6 +170,7 @@ export class MemoryTransport implements Transport {
       endOffsets: async (topic) => this.topic(topic).partitions.map((_, partition) => ({ topic, partition, offset: this.endOffset(topic, partition) })),
       startOffsets: async (topic) => this.topic(topic).partitions.map((p, partition) => ({ topic, partition, offset: p.base })),
       clusterId: async () => this.id,
+      listTopics: async () => [...this.topics.keys()],
       deleteGroup: async (groupId) => {
         const g = this.groups.get(groupId);
         if (g === undefined) throw new TransportError('GROUP_NOT_FOUND', `group ${groupId} does not exist`);

@@ -127,6 +127,8 @@ export interface Admin {
   startOffsets(topic: string): Promise<TopicPartitionOffset[]>;
   /** The cluster's id: a checkpoint made on another cluster holds offsets of another log. */
   clusterId(): Promise<string>;
+  /** The topics the cluster holds (internal ones left out). */
+  listTopics(): Promise<string[]>;
   /** Deletes a consumer group and its committed offsets (the group must have no members). */
   deleteGroup(groupId: string): Promise<void>;
   close(): Promise<void>;

@@ -54,5 +54,15 @@ export async function evaluate(v: OptionValues): Promise<Record<string, unknown>
     }
   }
   const n = Math.max(1, pairs);
-  return { command: 'evaluate', version: snap.version, pairs, unknown, p5: hit5 / 5 / n, p10: hit10 / 10 / n, map: ap / n };
+  // what makes the figures mean less than they seem, said on stderr and in the result
+  const warnings: string[] = [];
+  if (trainFile === undefined)
+    warnings.push(
+      'no --train file: every label is ranked, including the ones each image was trained on, so a held-out label competes with labels the model was taught for that image (P@k reads low); give the training labels with --train',
+    );
+  if (unknown > 0) warnings.push(`${unknown} of ${pairs} test pairs name an image or label the snapshot does not hold: they count as misses`);
+  const overlap = test.reduce((k, img) => k + img.labels.filter((l) => known.get(img.id)?.has(l) === true).length, 0);
+  if (overlap > 0) warnings.push(`${overlap} test pairs are also training pairs in --train: they are not held out, and the figures read high`);
+  for (const w of warnings) process.stderr.write(`freshet evaluate: ${w}\n`);
+  return { command: 'evaluate', version: snap.version, pairs, unknown, p5: hit5 / 5 / n, p10: hit10 / 10 / n, map: ap / n, warnings };
 }

@@ -1,16 +1,8 @@
 import { loadCorpusSentences, readImageLabelFile } from '@freshet/datasets';
-import {
-  TopicCatalogue,
-  commonOptions,
-  feedEvents,
-  imageLabelSource,
-  kafkaFromOptions,
-  schemaRegistryFromOptions,
-  textWindowSource,
-  toWindows,
-} from '@freshet/pipeline';
+import { commonOptions, feedEvents, imageLabelSource, schemaRegistryFromOptions, textWindowSource, toWindows } from '@freshet/pipeline';
 import { Rng } from '@freshet/core';
-import { bool, createLogger, list, num, str, type OptionSpec, type OptionValues } from '@freshet/runtime';
+import { bool, list, num, str, type OptionSpec, type OptionValues } from '@freshet/runtime';
+import { connectKafka } from './kafka.js';
 import { Progress } from './progress.js';
 
 export const feedOptions: OptionSpec[] = [
@@ -26,10 +18,6 @@ export const feedOptions: OptionSpec[] = [
 
 /** The feeder: produces raw events from files into Kafka at a chosen rate. */
 export async function feed(v: OptionValues): Promise<Record<string, unknown>> {
-  const logger = createLogger('feeder', { level: 'warn', destination: process.stderr });
-  const transport = kafkaFromOptions(v, 'feeder', logger, process.env);
-  const registry = schemaRegistryFromOptions(v, process.env);
-  const topics = new TopicCatalogue(str(v, 'topic-prefix') ?? '');
   const limit = num(v, 'limit');
   const cut = <T>(xs: T[]): T[] => (limit > 0 ? xs.slice(0, limit) : xs);
   const imagesFile = str(v, 'images');
@@ -38,6 +26,8 @@ export async function feed(v: OptionValues): Promise<Record<string, unknown>> {
   const corpus = list(v, 'corpus');
   const windows = cut(corpus.flatMap((c) => toWindows(c, loadCorpusSentences([c]), num(v, 'window-tokens'))));
   if (images.length + windows.length === 0) throw new Error('nothing to send: give --images FILE and/or --corpus NAMES');
+  const { transport, topics } = await connectKafka(v, 'feeder');
+  const registry = schemaRegistryFromOptions(v, process.env);
   const sources = [imageLabelSource(images), textWindowSource(windows)].filter((s) => s.count > 0);
   const raw = sources.map((s) => topics.raw(s.stream));
   // the raw topics with the partitions the services would give them, if they do not exist yet

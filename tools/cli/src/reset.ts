@@ -1,7 +1,8 @@
 import { existsSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { commonOptions, kafkaFromOptions } from '@freshet/pipeline';
-import { bool, createLogger, str, type OptionSpec, type OptionValues } from '@freshet/runtime';
+import { commonOptions } from '@freshet/pipeline';
+import { bool, str, type OptionSpec, type OptionValues } from '@freshet/runtime';
+import { connectKafka } from './kafka.js';
 import { TransportError } from '@freshet/transport';
 
 export const resetOptions: OptionSpec[] = [
@@ -16,8 +17,8 @@ export const resetOptions: OptionSpec[] = [
   { name: 'yes', kind: 'boolean', default: false, help: 'really do it (without it, only say what would be removed)' },
 ];
 
-/** The trainer's checkpoint, the previous ones it keeps (`.1`, `.2`, ...) and half-written ones: all of them would be restored. */
-const CHECKPOINT_FILE = /^trainer\.ckpt(\.\d+|\.tmp-.*)?$/;
+/** The trainer's checkpoint, the previous ones it keeps (`.1`, `.2`, ...), half-written ones (all of them would be restored) and the folder's owner. */
+const CHECKPOINT_FILE = /^trainer\.(ckpt(\.\d+|\.tmp-.*)?|owner)$/;
 
 /**
  * Starts a deployment fresh: removes the trainer's checkpoints and deletes the consumer groups of
@@ -39,8 +40,7 @@ export async function reset(v: OptionValues): Promise<Record<string, unknown>> {
       hint: 'run again with --yes (services stopped)',
     };
   }
-  const logger = createLogger('reset', { level: 'warn', destination: process.stderr });
-  const transport = kafkaFromOptions(v, 'reset', logger, process.env);
+  const { transport } = await connectKafka(v, 'reset');
   const admin = await transport.admin();
   const deleted: string[] = [];
   const absent: string[] = [];

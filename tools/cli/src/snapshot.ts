@@ -1,7 +1,8 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { STREAMS, SnapshotReader, TopicCatalogue, commonOptions, kafkaFromOptions, schemaRegistryFromOptions } from '@freshet/pipeline';
-import { createLogger, list, num, str, type OptionSpec, type OptionValues } from '@freshet/runtime';
+import { STREAMS, SnapshotReader, TopicCatalogue, commonOptions, schemaRegistryFromOptions, type AssembledSnapshot } from '@freshet/pipeline';
+import { list, num, str, type OptionSpec, type OptionValues } from '@freshet/runtime';
+import { connectKafka } from './kafka.js';
 import { assertWritable } from './files.js';
 import { writeWord2VecText } from './word2vec-format.js';
 
@@ -23,11 +24,19 @@ export const snapshotOptions: OptionSpec[] = [
 
 /** A reader holding the latest snapshot from Kafka (its `current` is null when none was published), with the options' Kafka settings. */
 export async function latestSnapshot(v: OptionValues): Promise<SnapshotReader> {
-  const logger = createLogger('snapshot', { level: 'warn', destination: process.stderr });
-  const transport = kafkaFromOptions(v, 'snapshot-reader', logger, process.env);
-  const reader = new SnapshotReader(transport, schemaRegistryFromOptions(v, process.env), new TopicCatalogue(str(v, 'topic-prefix') ?? ''), 'unused');
+  const { transport, topics } = await connectKafka(v, 'snapshot-reader', (t) => [t.snapshotManifests, t.snapshots]);
+  const reader = new SnapshotReader(transport, schemaRegistryFromOptions(v, process.env), topics, 'unused');
   await reader.loadLatest();
   return reader;
+}
+
+/** Ids a query named that the snapshot does not hold, said on stderr as well as in the result. */
+function unknownIds(snap: AssembledSnapshot, kind: string, ids: readonly string[]): string[] {
+  const vocab = snap.tables.get(kind)?.vocab;
+  const unknown = ids.filter((id) => vocab === undefined || vocab.idOf(id) < 0);
+  if (unknown.length > 0)
+    process.stderr.write(`freshet snapshot: version ${snap.version} holds no ${kind} ${unknown.map((x) => JSON.stringify(x)).join(', ')}\n`);
+  return unknown;
 }
 
 /** `freshet snapshot`: what the published model holds, queries, and exports. */
@@ -45,8 +54,11 @@ export async function snapshot(v: OptionValues): Promise<Record<string, unknown>
       `no complete snapshot on ${new TopicCatalogue(str(v, 'topic-prefix') ?? '').snapshotManifests} yet: is the publisher running, and has the trainer applied anything?`,
     );
   const count = num(v, 'count');
-  const neighbours = Object.fromEntries(list(v, 'neighbours').map((word) => [word, reader.nearest('WORD', word, 'WORD', count)]));
-  const labelsOf = Object.fromEntries(list(v, 'labels-of').map((image) => [image, reader.nearest('IMAGE', image, 'LABEL', count)]));
+  // an id the snapshot does not hold answers null (not an empty list) and is named
+  const unknownWords = unknownIds(snap, 'WORD', list(v, 'neighbours'));
+  const unknownImages = unknownIds(snap, 'IMAGE', list(v, 'labels-of'));
+  const neighbours = Object.fromEntries(list(v, 'neighbours').map((w) => [w, unknownWords.includes(w) ? null : reader.nearest('WORD', w, 'WORD', count)]));
+  const labelsOf = Object.fromEntries(list(v, 'labels-of').map((i) => [i, unknownImages.includes(i) ? null : reader.nearest('IMAGE', i, 'LABEL', count)]));
   const table = snap.tables.get(kind);
   if ((w2v !== undefined || npy !== undefined) && table === undefined) throw new Error(`the snapshot holds no ${kind} vectors`);
   if (table !== undefined && w2v !== undefined) await writeWord2VecText(w2v, table.vocab, table.vectors);
@@ -69,6 +81,7 @@ export async function snapshot(v: OptionValues): Promise<Record<string, unknown>
     readSeconds: seconds,
     neighbours,
     labelsOf,
+    ...(unknownWords.length + unknownImages.length > 0 ? { unknown: { words: unknownWords, images: unknownImages } } : {}),
     ...(w2v !== undefined ? { exportedWord2vec: w2v } : {}),
     ...(npy !== undefined ? { exportedNpy: npy } : {}),
   };

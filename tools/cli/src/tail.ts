@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { bytesToVector } from '@freshet/avro';
-import { Codecs, TopicCatalogue, commonOptions, kafkaFromOptions, schemaRegistryFromOptions } from '@freshet/pipeline';
-import { bool, createLogger, num, str, type OptionSpec, type OptionValues } from '@freshet/runtime';
+import { Codecs, commonOptions, schemaRegistryFromOptions } from '@freshet/pipeline';
+import { bool, num, str, type OptionSpec, type OptionValues } from '@freshet/runtime';
+import { connectKafka } from './kafka.js';
 
 export const tailOptions: OptionSpec[] = [
   ...commonOptions.filter((o) => !o.name.startsWith('http-') && o.name !== 'partitions' && o.name !== 'producer-compression'),
@@ -16,11 +17,9 @@ export const tailOptions: OptionSpec[] = [
  * bytes in base64) or the model-update topic (which vectors changed), one JSON object per line.
  */
 export async function tail(v: OptionValues): Promise<Record<string, unknown>> {
-  const logger = createLogger('tail', { level: 'warn', destination: process.stderr });
-  const transport = kafkaFromOptions(v, 'tail', logger, process.env);
-  const registry = schemaRegistryFromOptions(v, process.env);
-  const topics = new TopicCatalogue(str(v, 'topic-prefix') ?? '');
   const which = str(v, 'topic') ?? 'dead-letters';
+  const { transport, topics } = await connectKafka(v, 'tail', (t) => [which === 'dead-letters' ? t.deadLetters : t.modelUpdates]);
+  const registry = schemaRegistryFromOptions(v, process.env);
   const topic = which === 'dead-letters' ? topics.deadLetters : topics.modelUpdates;
   const codecs = new Codecs(registry, topics);
   const deadCodec = codecs.deadLetters();

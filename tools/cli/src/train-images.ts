@@ -119,6 +119,8 @@ export async function trainImages(v: OptionValues): Promise<TrainImagesResult> {
         progress.update(bySteps ? steps : seconds + (performance.now() - t0) / 1000, `${steps} steps`);
       }
       seconds += (performance.now() - t0) / 1000;
+      // evaluation is outside the time budget: say so, a big model's evaluation can take a while
+      progress.update(bySteps ? steps : seconds, `${steps} steps, evaluating ${heldOut.length} held-out pairs`);
       if (heldOut.length > 0) curve.push({ seconds, steps, ...evaluateAnnotation(model, heldOut, evalRng, trainer.scorer()) });
     }
   } finally {

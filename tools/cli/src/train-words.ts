@@ -1,6 +1,5 @@
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { readFileSync } from 'node:fs';
 import {
   Rng,
   SkipGramModel,
@@ -17,7 +16,7 @@ import {
   type SimilarityResult,
 } from '@freshet/core';
 import { skipGramSettings, trainSkipGramWasm } from '@freshet/kernels';
-import { encodeCorpus, loadCorpusSentences, dataDir, requireFile } from '@freshet/datasets';
+import { encodeCorpus, loadCorpusSentences, dataDir, readTextFile, requireFile } from '@freshet/datasets';
 import { list, num, str, type OptionSpec, type OptionValues } from '@freshet/runtime';
 import { Progress } from './progress.js';
 import { writeWord2VecText } from './word2vec-format.js';
@@ -199,7 +198,7 @@ export async function trainWords(v: OptionValues): Promise<TrainWordsResult> {
   const files = !evaluate ? [] : list(v, 'similarity').length > 0 ? list(v, 'similarity') : defaultSimilarityFiles();
   for (const f of files) {
     requireFile(f, 'word-similarity file');
-    similarity[f.split('/').pop() ?? f] = evaluateSimilarity(model.vocab, model.input, parseSimilarityFile(readFileSync(f, 'utf8'), f));
+    similarity[f.split('/').pop() ?? f] = evaluateSimilarity(model.vocab, model.input, parseSimilarityFile(readTextFile(f, 'similarity file'), f));
   }
   const norms = rowNorms(model.input);
   const neighbours: Record<string, string[]> = {};

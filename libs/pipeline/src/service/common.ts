@@ -97,6 +97,7 @@ export function kafkaFromOptions(
   if (mechanism !== undefined && (str('sasl-username') === undefined || password === undefined)) {
     throw new Error(`--sasl-mechanism ${mechanism} needs --sasl-username (KAFKA_SASL_USERNAME) and a password (KAFKA_SASL_PASSWORD or --sasl-password-file)`);
   }
+  const brokers = checkBrokers(v.get('brokers') as string[]);
   const tls = v.get('kafka-tls') === true;
   const read = (name: string): string | undefined => {
     const f = str(name);
@@ -106,7 +107,7 @@ export function kafkaFromOptions(
   const cert = read('kafka-cert-file');
   const key = read('kafka-key-file');
   return new KafkaTransport({
-    brokers: v.get('brokers') as string[],
+    brokers,
     clientId: str('client-id') ?? `freshet-${service}`,
     log: kafkaLogBridge(logger),
     compression: str('producer-compression') as ProducerCompression | undefined,
@@ -114,6 +115,21 @@ export function kafkaFromOptions(
     ...(tls ? { ssl: ca || cert || key ? { ...(ca ? { ca: [ca] } : {}), ...(cert ? { cert } : {}), ...(key ? { key } : {}) } : true } : {}),
     ...(mechanism !== undefined ? { sasl: { mechanism, username: str('sasl-username') ?? '', password: password ?? '' } } : {}),
   });
+}
+
+/**
+ * Broker addresses as Kafka clients take them (host:port, a port from 1 to 65535), or a one-line
+ * error naming the option: kafkajs takes `localhost` without a port and fails a minute later with
+ * "Port should be >= 0 and < 65536 ... (NaN)".
+ */
+export function checkBrokers(brokers: readonly string[]): string[] {
+  if (brokers.length === 0) throw new Error('--brokers (KAFKA_BROKERS) is empty: give host:port addresses, separated by commas');
+  for (const b of brokers) {
+    const m = /^(\[[0-9a-fA-F:.]+\]|[^\s:/]+):(\d{1,5})$/.exec(b);
+    if (m === null || Number(m[2]) < 1 || Number(m[2]) > 65535)
+      throw new Error(`--brokers (KAFKA_BROKERS) takes host:port addresses with a port from 1 to 65535, got ${JSON.stringify(b)}`);
+  }
+  return [...brokers];
 }
 
 /** A file an option names, or a one-line error naming the option. */
@@ -196,7 +212,8 @@ function mirroredCounter(name: string, help: string, total: () => number, regist
   return counter;
 }
 
-const BUILD_VERSION = '0.2.0';
+/** The release, from the package itself (every package.json of the workspace carries the same one; test/deploy.test.ts holds the image tags to it). */
+const BUILD_VERSION = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 
 export interface ServiceContext {
   options: OptionValues;

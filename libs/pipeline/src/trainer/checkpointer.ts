@@ -4,6 +4,7 @@ import type { Logger } from '@freshet/runtime';
 import type { Consumer } from '@freshet/transport';
 import type { UpdateSink } from '../sinks/sink.js';
 import { firstNonFinite, readCheckpointHeader, writeCheckpoint } from './checkpoint.js';
+import { claimCheckpointDir } from './owner.js';
 import { CHECKPOINT_FORMAT, checkpointBlobs, checkpointIdentity, type CheckpointHeader, type PartitionOffset } from './checkpoint-state.js';
 import type { ChangedRows, Learner, LearnerState } from './learner.js';
 import type { shellMetrics } from './metrics.js';
@@ -42,8 +43,13 @@ export class Checkpointer {
   appliedAtLast = 0;
   failuresInRow = 0;
 
+  /** whether the folder is known to be this deployment's (owner.ts) */
+  claimed = false;
+
   constructor(
     private readonly dir: string,
+    /** the consumer group of the trainers that own the folder */
+    private readonly groupId: string,
     /** checkpoints kept: this one and the ones before it */
     private readonly keep: number,
     private readonly clusterId: () => string,
@@ -159,6 +165,8 @@ export class Checkpointer {
 
   private async write(s: CheckpointCut, consumer: Consumer | null, commit: boolean): Promise<void> {
     if (!this.stillOurs()) return;
+    // a folder that could not be written at start is claimed now (another group's: this checkpoint fails, saying so)
+    this.claimed ||= claimCheckpointDir(this.dir, this.groupId);
     const t0 = performance.now();
     const header: CheckpointHeader = {
       format: CHECKPOINT_FORMAT,

@@ -61,7 +61,7 @@ describe('a damaged checkpoint on restore', () => {
     await producer.send(topics.train('text-windows'), records.slice(1500));
     await waitFor(consumedAll(first), { timeoutMs: 60_000, what: 'every window applied' });
     await first.stop({ checkpoint: false });
-    expect(readdirSync(dir).sort()).toEqual(['trainer.ckpt', 'trainer.ckpt.1']);
+    expect(readdirSync(dir).sort()).toEqual(['trainer.ckpt', 'trainer.ckpt.1', 'trainer.owner']);
 
     // one flipped bit in the middle of the newest checkpoint
     const damage = (): void => {

@@ -1,4 +1,5 @@
 import { Counter, Gauge, Histogram, type Registry } from '@freshet/runtime';
+import { damagedCheckpointPolicies } from './policies.js';
 
 /**
  * The registry's metric of that name, or a new one: several processors in one process (the
@@ -193,4 +194,11 @@ export function shellMetrics(registry: Registry) {
       registers,
     }),
   };
+}
+
+/** Every series an alert or a dashboard reads exists from the start at 0 (an absent series and a zero look different in PromQL). */
+export function showZeroSeries(m: ReturnType<typeof shellMetrics>, learners: ReadonlyArray<{ stream: string; topic: string }>): void {
+  for (const l of learners) for (const outcome of ['applied', 'failed', 'replay']) m.events.inc({ stream: l.stream, outcome }, 0);
+  for (const policy of damagedCheckpointPolicies) m.damagedCheckpoints.inc({ policy }, 0);
+  for (const l of learners) m.logRestarts.inc({ topic: l.topic }, 0);
 }

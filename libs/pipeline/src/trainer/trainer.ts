@@ -7,9 +7,9 @@ import { KafkaUpdateSink } from '../sinks/kafka-updates.js';
 import type { PartitionOffset } from './checkpoint-state.js';
 import { Checkpointer } from './checkpointer.js';
 import type { Learner, ThreadedLearner } from './learner.js';
-import { shellMetrics } from './metrics.js';
-import { damagedCheckpointPolicies } from './damaged.js';
+import { shellMetrics, showZeroSeries } from './metrics.js';
 import { applyFresh, createLearners, startPool } from './learners.js';
+import { claimCheckpointDir } from './owner.js';
 import { Positions } from './positions.js';
 import { ReplayFilter, reportLogChange } from './replays.js';
 import type { StaleOffset } from './restore.js';
@@ -67,6 +67,7 @@ export class Trainer {
     const updates = opts.updates ?? new KafkaUpdateSink(() => this.producer, t.modelUpdates, codecs.modelUpdates());
     this.checkpointer = new Checkpointer(
       opts.checkpointDir,
+      opts.groupId,
       opts.keepCheckpoints,
       () => this.clusterId,
       updates,
@@ -74,9 +75,7 @@ export class Trainer {
       opts.logger,
       (context) => this.stepDown(context, 'another trainer wrote the checkpoint since this one last did: it is the owner now; stepping down without writing'),
     );
-    for (const l of this.learners) for (const outcome of ['applied', 'failed', 'replay']) this.m.events.inc({ stream: l.stream, outcome }, 0);
-    for (const policy of damagedCheckpointPolicies) this.m.damagedCheckpoints.inc({ policy }, 0);
-    for (const l of this.learners) this.m.logRestarts.inc({ topic: l.topic }, 0);
+    showZeroSeries(this.m, this.learners);
   }
 
   get isRunning(): boolean {
@@ -106,6 +105,7 @@ export class Trainer {
   }
 
   async start(): Promise<void> {
+    this.checkpointer.claimed = claimCheckpointDir(this.opts.checkpointDir, this.opts.groupId);
     this.threads = startPool(this.learners, this.opts, (err) => this.fatal(err));
     this.producer = await this.opts.transport.producer();
     const admin = await this.opts.transport.admin();
