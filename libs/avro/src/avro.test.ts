@@ -111,6 +111,25 @@ describe('AvroCodec (Confluent wire format)', () => {
     await expect(codec.encode({ imageId: 7 } as unknown as ImageLabelEvent)).rejects.toThrow(/does not match the schema/);
   });
 
+  it('refuses an array or map count the bytes cannot hold, at once (random bytes took the process down)', async () => {
+    const registry = new LocalSchemaRegistry();
+    const codec = new AvroCodec<ImageLabelEvent>(registry, 'images.raw', v2);
+    const good = await codec.encode({ imageId: '1', labels: ['a'], eventTime: 1, weight: null, source: null });
+    // header, imageId "1", then a labels block claiming 178 million items: avsc allocated and looped until V8 aborted
+    const count = Buffer.alloc(10);
+    let n = 178_414_678 * 2; // zig-zag
+    let k = 0;
+    while (n >= 0x80) {
+      count[k++] = (n & 0x7f) | 0x80;
+      n = Math.floor(n / 128);
+    }
+    count[k++] = n;
+    const hostile = Buffer.concat([good.subarray(0, 5), Buffer.from([2, 0x31]), count.subarray(0, k), Buffer.alloc(16)]);
+    const t0 = performance.now();
+    await expect(codec.decode(hostile)).rejects.toMatchObject({ code: 'TRUNCATED' });
+    expect(performance.now() - t0).toBeLessThan(1000);
+  });
+
   it('gives every process the same local ids for the same schema text', async () => {
     const a = new LocalSchemaRegistry();
     const b = new LocalSchemaRegistry([v2]);
