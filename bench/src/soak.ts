@@ -10,7 +10,11 @@
  *    floor (its lowest sample: the heap after a collection), since heap in use sampled every 5 s
  *    swings 50% between collections; the means are reported beside it;
  *  - consumer lag of ingest and trainer returns to zero after the feed stops;
- *  - nothing is dead-lettered, and the caps actually engaged (names refused);
+ *  - the caps actually engaged (names refused);
+ *  - day two (lib/soak-faults.ts): after 40% of the events the broker is stopped and started again
+ *    (every service unready within 30 s, ready within 30 s of its return), then a poison record
+ *    goes to every raw partition (each is dead-lettered, nothing else is); after 70% the image raw
+ *    topic is deleted and created again (its new events are trained, not skipped as replays);
  *  - producers compress with every codec Kafka has (none, gzip, snappy, lz4, zstd: one feeder
  *    each, and each service producing with another), and each service is killed with SIGKILL
  *    once during the feed and started again: every event still reaches the model exactly once
@@ -26,13 +30,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { LocalSchemaRegistry } from '@freshet/avro';
 import { generateSynthetic, loadCorpusSentences } from '@freshet/datasets';
-import { TopicCatalogue, feedEvents, imageLabelSource, textWindowSource, toWindows } from '@freshet/pipeline';
+import { Codecs, TopicCatalogue, feedEvents, imageLabelSource, imageLabelsStream, textWindowSource, toWindows } from '@freshet/pipeline';
 import { KafkaTransport } from '@freshet/transport';
 import { numberArg, parseArgs } from './lib/args.js';
 import { HealthProber } from './lib/probes.js';
-import { floorOf, meanOf, quantile } from './lib/stats.js';
+import { quantile } from './lib/stats.js';
+import { heapReport, type Sample } from './lib/soak-report.js';
 import { emitResult, runEnvironment } from './lib/environment.js';
 import { benchBroker, groupLag, healthz, scrape, startService, type BenchService } from './lib/services.js';
+import { deadLetterKeys, recreateRawTopic, restartBroker, sendPoison, type BrokerRestart, type TopicRecreation } from './lib/soak-faults.js';
 
 const args = parseArgs(process.argv.slice(2));
 const minutes = numberArg(args, 'minutes', 5);
@@ -62,14 +68,6 @@ const windows = Array.from({ length: total - imageCount }, (_, i) => {
   const w = baseWindows[i % baseWindows.length];
   return { documentId: `${w.documentId}-${Math.floor(i / baseWindows.length)}`, tokens: w.tokens };
 });
-
-interface Sample {
-  t: number;
-  phase: 'feed' | 'drain';
-  lag: { ingest: number; trainer: number };
-  rssMb: Record<string, number>;
-  heapUsedMb: Record<string, number>;
-}
 
 const broker = await benchBroker();
 const services: BenchService[] = [];
@@ -161,18 +159,35 @@ try {
     }
   })();
   const registry = new LocalSchemaRegistry(topics.schemaTexts());
-  // one feeder per codec, each a fifth of the events at a fifth of the rate
+  // one feeder per codec, each a fifth of the events at a fifth of the rate; the events in three
+  // parts, with the day-two faults between them (while the services run)
   const share = <T>(xs: T[], k: number): T[] => xs.filter((_, i) => i % codecs.length === k);
-  const feeds = await Promise.all(
-    feeders.map((f, k) =>
-      feedEvents(f, registry, topics, {
-        sources: [imageLabelSource(share(images, k), `soak-${codecs[k]}`), textWindowSource(share(windows, k))],
-        rate: rate / codecs.length,
-        batch: 100,
-      }),
-    ),
-  );
-  const fed = { sent: feeds.reduce((n, f) => n + f.sent, 0), seconds: Math.max(...feeds.map((f) => f.seconds)) };
+  const part = <T>(xs: T[], from: number, to: number): T[] => xs.slice(Math.round(from * xs.length), Math.round(to * xs.length));
+  const fed = { sent: 0, seconds: 0 };
+  const feedPart = async (from: number, to: number): Promise<void> => {
+    const feeds = await Promise.all(
+      feeders.map((f, k) =>
+        feedEvents(f, registry, topics, {
+          sources: [imageLabelSource(share(part(images, from, to), k), `soak-${codecs[k]}`), textWindowSource(share(part(windows, from, to), k))],
+          rate: rate / codecs.length,
+          batch: 100,
+        }),
+      ),
+    );
+    fed.sent += feeds.reduce((n, f) => n + f.sent, 0);
+    fed.seconds += Math.max(...feeds.map((f) => f.seconds));
+  };
+  const faults: { brokerRestart: BrokerRestart | null; recreated: TopicRecreation | null; poisonSent: number } = {
+    brokerRestart: null,
+    recreated: null,
+    poisonSent: 0,
+  };
+  await feedPart(0, 0.4);
+  if (broker.outage !== undefined) faults.brokerRestart = await restartBroker(() => services, broker.outage, t0);
+  faults.poisonSent = await sendPoison(broker.brokers, topics, new Codecs(registry, topics).raw(imageLabelsStream));
+  await feedPart(0.4, 0.7);
+  faults.recreated = await recreateRawTopic(broker.brokers, topics.raw('image-labels'), `${prefix}freshet-ingest`, t0);
+  await feedPart(0.7, 1);
   await killer;
   const feedEnded = (Date.now() - t0) / 1000;
   phase = 'drain';
@@ -199,40 +214,11 @@ try {
   const health = Object.fromEntries(
     Object.entries(prober.ms).map(([n, xs]) => [n, { probes: xs.length, p50Ms: quantile(xs, 0.5), p99Ms: quantile(xs, 0.99), maxMs: Math.max(...xs) }]),
   );
-  // the first 30 s fill the caps (the heap grows with the vocabularies by design); the first kill
-  // restarts a process, so the baseline ends there
   const firstKillAt = killLog.length > 0 ? Math.min(...killLog.map((k) => k.atSeconds)) : 90;
-  const settled = samples.filter((s) => s.phase === 'feed' && s.t >= 30 && s.t < firstKillAt);
-  const firstMinute = samples.filter((s) => s.phase === 'feed' && s.t <= 60);
-  const lastMinute = samples.filter((s) => s.phase === 'feed' && s.t > feedEnded - 60);
   const names = services.map((s) => s.name);
-  const heap = Object.fromEntries(
-    names.map((n) => {
-      const first = floorOf(settled.map((s) => s.heapUsedMb[n]));
-      const last = floorOf(lastMinute.map((s) => s.heapUsedMb[n]));
-      // resident memory also holds the vectors (typed arrays live outside V8's heap): reported, not judged
-      const rssFirst = meanOf(firstMinute.map((s) => s.rssMb[n]));
-      const rssLast = meanOf(lastMinute.map((s) => s.rssMb[n]));
-      return [
-        n,
-        {
-          settledWindowSeconds: [30, firstKillAt],
-          settledFloorMb: first,
-          lastMinuteFloorMb: last,
-          growth: last / first - 1,
-          withinTolerance: last <= first * (1 + heapTolerance),
-          settledMeanMb: meanOf(settled.map((s) => s.heapUsedMb[n])),
-          firstMinuteMeanMb: meanOf(firstMinute.map((s) => s.heapUsedMb[n])),
-          lastMinuteMeanMb: meanOf(lastMinute.map((s) => s.heapUsedMb[n])),
-          rssFirstMinuteMeanMb: rssFirst,
-          rssLastMinuteMeanMb: rssLast,
-          rssGrowth: rssLast / rssFirst - 1,
-        },
-      ];
-    }),
-  );
+  const heap = heapReport(samples, names, firstKillAt, feedEnded, heapTolerance);
   const peakRss = Object.fromEntries(names.map((n) => [n, Math.max(...samples.map((s) => s.rssMb[n] ?? 0))]));
-  const deadLetters = ingestMetrics.get('freshet_ingest_rejections_total') ?? 0;
+  const deadLetters = await deadLetterKeys(broker.brokers, topics.deadLetters, async (v) => (await new Codecs(registry, topics).deadLetters().decode(v)).value);
   const refused = trainerMetrics.get('freshet_vocabulary_refused_total') ?? 0;
   // records on the training topics beyond the events fed: copies ingest forwarded again after its kill
   let trainingRecords = 0;
@@ -241,7 +227,11 @@ try {
     memoryUnderBound: names.every((n) => peakRss[n] < memoryBoundMb),
     heapGrowthWithinTolerance: names.every((n) => heap[n].withinTolerance),
     lagReturnedToZero: drainedAt !== null,
-    noDeadLetters: deadLetters === 0,
+    // each poison record dead-lettered (perhaps twice: ingest is killed once), nothing else
+    onlyPoisonDeadLettered: deadLetters.distinct === faults.poisonSent && deadLetters.notPoison.length === 0,
+    // a lost broker: every service unready within 30 s, and ready within 30 s of its return
+    brokerRestartSeen: faults.brokerRestart === null || (faults.brokerRestart.allUnreadySeconds ?? Infinity) <= 30,
+    brokerRestartRecovered: faults.brokerRestart === null || (faults.brokerRestart.allReadySeconds ?? Infinity) <= 30,
     capsEngaged: refused > 0,
     // every event fed reached the surviving model once: none lost, none applied twice (replays skipped)
     exactlyOnceInModel: trainerHealth.modelEvents === total,
@@ -265,6 +255,8 @@ try {
     final: { rssMb: final.rssMb, heapUsedMb: final.heapUsedMb },
     trainer: { ...trainerHealth, namesRefused: refused },
     deadLetters,
+    faults,
+    logRestarts: { ingest: ingestMetrics.get('freshet_ingest_log_restarts_total') ?? 0, trainer: trainerHealth.logRestarts },
     compression: { feeders: codecs, services: { ingest: 'zstd', trainer: 'lz4', publisher: 'snappy' } },
     kills: killLog,
     health,

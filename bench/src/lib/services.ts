@@ -50,16 +50,33 @@ export async function scrape(port: number): Promise<Map<string, number>> {
   return out;
 }
 
+export interface BenchBroker {
+  brokers: string;
+  stop: () => Promise<void>;
+  /** a broker of this run's own (not $KAFKA_BROKERS): stopped and started again on the same ports, keeping its data */
+  outage?: { stop: () => Promise<void>; start: () => Promise<void> };
+}
+
 /** $KAFKA_BROKERS, or a broker started from the Maven jars for this run (stopped by the returned function). */
-export async function benchBroker(): Promise<{ brokers: string; stop: () => Promise<void> }> {
+export async function benchBroker(): Promise<BenchBroker> {
   const existing = process.env.KAFKA_BROKERS;
   if (existing) return { brokers: existing, stop: async () => undefined };
   const mod = (await import(join(repoRoot, 'scripts', 'kafka-broker.mjs'))) as {
     startBroker: () => Promise<{ brokers: string; dir: string }>;
-    stopBroker: (dir: string) => Promise<void>;
+    stopBroker: (dir: string, options?: { removeData?: boolean }) => Promise<void>;
+    restartBroker: (dir: string) => Promise<unknown>;
   };
   const b = await mod.startBroker();
-  return { brokers: b.brokers, stop: () => mod.stopBroker(b.dir) };
+  return {
+    brokers: b.brokers,
+    stop: () => mod.stopBroker(b.dir),
+    outage: {
+      stop: () => mod.stopBroker(b.dir, { removeData: false }),
+      start: async () => {
+        await mod.restartBroker(b.dir);
+      },
+    },
+  };
 }
 
 /** Records a consumer group has not committed yet, summed over the partitions of `topics`. */
