@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { dataFile } from '@freshet/datasets';
+import { freePort, waitFor } from '@freshet/runtime';
 import { repoRoot } from './services.js';
 
 const cli = join(repoRoot, 'tools', 'cli', 'dist', 'main.js');
@@ -170,6 +171,26 @@ describe('the command line against a Kafka it cannot use', () => {
     for (const args of [['snapshot'], ['evaluate', '--test', dataFile('corel5k-mulan', 'test.tsv')], ['tail', '--topic', 'model-updates']]) {
       const r = await runCli([...args, '--brokers', brokers, '--topic-prefix', 'nothing-here.']);
       expectOneLine(r, /the cluster at .* has no topic nothing-here\.freshet\..*--topic-prefix "nothing-here\."/);
+    }
+  });
+});
+
+describe('a service whose Kafka does not answer yet', () => {
+  it('is alive (/healthz 200) and not ready (/readyz 503) while it waits: a slow Kafka start must not get it killed', async () => {
+    const port = await freePort();
+    const child = spawn(process.execPath, [service('ingest'), '--brokers', '127.0.0.1:1', '--http-port', String(port)], { stdio: 'ignore' });
+    try {
+      const status = async (path: string): Promise<number> => (await fetch(`http://127.0.0.1:${port}${path}`)).status;
+      await waitFor(async () => (await status('/healthz').catch(() => 0)) !== 0, { timeoutMs: 30_000, what: 'the health server' });
+      // several looks over a few seconds of waiting for the broker
+      for (let i = 0; i < 5; i++) {
+        expect(await status('/healthz')).toBe(200);
+        expect(await status('/readyz')).toBe(503);
+        await new Promise((r) => setTimeout(r, 500));
+      }
+      expect(child.exitCode).toBeNull();
+    } finally {
+      child.kill('SIGKILL');
     }
   });
 });
