@@ -16,8 +16,15 @@ const RESULTS = 'bench/results';
 
 interface Ratios {
   vsLightfm: number | null;
+  vsBestPeer?: number | null;
   vsUniform: number | null;
   vsWarp: number | null;
+}
+interface BySetting {
+  settings: number;
+  reached: number;
+  atBestSetting: number | null;
+  atMedianSetting: number | null;
 }
 interface SeedRun {
   labels: number;
@@ -25,7 +32,10 @@ interface SeedRun {
   settings: { seed: number };
   speedups: Record<string, Ratios>;
   contenders: Record<string, { chosen: Record<string, unknown>; bestP5: number; bestMap: number; usPerStep: number }>;
-  lightfm: Record<string, { chosen: Record<string, unknown>; final: { bestP5: number; bestMap: number } }>;
+  peers: Record<string, { chosen: Record<string, unknown>; final: { bestP5: number; bestMap: number }; driver?: { ratio: number | null } }>;
+  speedupsBySetting?: { contenders: Record<string, BySetting> };
+  flats?: Record<string, { flatSettings: number; chosenFlat: boolean }>;
+  bestPeer?: string | null;
   targets: Record<string, { target: number; seconds: Record<string, { wall: number; cpu: number } | null> } | null>;
   environment: { commit: string; dirty: boolean | null; command: string };
 }
@@ -68,10 +78,8 @@ for (const file of files.sort()) {
 
 /** One contender's best held-out scores and tuned setting in one run (ours or LightFM's). */
 function bestOf(run: SeedRun, name: string): { p5: number; map: number; chosen: Record<string, unknown> } | null {
-  if (name.startsWith('lightfm-')) {
-    const l = run.lightfm[name.slice('lightfm-'.length)];
-    return l ? { p5: l.final.bestP5, map: l.final.bestMap, chosen: l.chosen } : null;
-  }
+  const peer = run.peers[name] as SeedRun['peers'][string] | undefined;
+  if (peer !== undefined) return 'final' in peer ? { p5: peer.final.bestP5, map: peer.final.bestMap, chosen: peer.chosen } : null;
   const c = run.contenders[name];
   return c ? { p5: c.bestP5, map: c.bestMap, chosen: c.chosen } : null;
 }
@@ -95,6 +103,12 @@ const datasets = Object.fromEntries(
           n,
           {
             vsLightfm: spread(runs.map((r) => r.run.speedups[n]?.vsLightfm ?? null)),
+            vsBestPeer: spread(runs.map((r) => r.run.speedups[n]?.vsBestPeer ?? null)),
+            atBestSetting: spread(runs.map((r) => r.run.speedupsBySetting?.contenders[n]?.atBestSetting ?? null)),
+            atMedianSetting: spread(runs.map((r) => r.run.speedupsBySetting?.contenders[n]?.atMedianSetting ?? null)),
+            flatSettings: runs.map((r) => r.run.flats?.[n]?.flatSettings ?? null),
+            chosenFlat: runs.some((r) => r.run.flats?.[n]?.chosenFlat === true),
+            driverOverhead: runs.map((r) => r.run.peers[n]?.driver?.ratio ?? null),
             vsUniform: spread(runs.map((r) => r.run.speedups[n]?.vsUniform ?? null)),
             vsWarp: spread(runs.map((r) => r.run.speedups[n]?.vsWarp ?? null)),
             bestP5: spread(best.map((b) => b?.p5 ?? null)),
@@ -138,12 +152,38 @@ const datasets = Object.fromEntries(
         headline,
         speedupVsLightfm: head.vsLightfm,
         speedupVsUniform: head.vsUniform,
+        speedupVsBestPeer: head.vsBestPeer,
+        bestPeers: runs.map((r) => r.run.bestPeer ?? null),
+        noChosenSettingFlat: Object.values(contenders).every((c) => !c.chosenFlat),
         goals: met,
         contenders,
         sources: runs.map((r) => ({ file: r.file, commit: r.run.environment.commit, dirty: r.run.environment.dirty, command: r.run.environment.command })),
       },
     ];
   }),
+);
+
+/**
+ * Repeatability: the same seed run twice on this machine (`-repeat` files); for every contender,
+ * the ratio of its speed-up over LightFM in the repeat to the first run's.
+ */
+const repeats = Object.fromEntries(
+  readdirSync(RESULTS)
+    .filter((f) => /^convergence-.+-seed\d+-repeat\.json$/.test(f))
+    .map((f) => {
+      const again = JSON.parse(readFileSync(join(RESULTS, f), 'utf8')) as SeedRun;
+      const first = JSON.parse(readFileSync(join(RESULTS, f.replace('-repeat', '')), 'utf8')) as SeedRun;
+      const ratios = Object.fromEntries(
+        Object.keys(first.speedups).map((n) => {
+          const a = first.speedups[n]?.vsLightfm ?? null;
+          const b = again.speedups[n]?.vsLightfm ?? null;
+          return [n, { first: a, repeat: b, ratio: a === null || b === null ? null : round(b / a) }];
+        }),
+      );
+      const headline = first.labels >= AUTO_LABELS ? 'warp' : 'uniform';
+      const r = ratios[headline]?.ratio ?? null;
+      return [f.replace(/^convergence-|\.json$/g, ''), { headline, withinTwentyPercent: r !== null && r >= 1 / 1.2 && r <= 1.2, contenders: ratios }];
+    }),
 );
 
 const out = join(RESULTS, 'convergence-summary.json');
@@ -154,6 +194,7 @@ writeFileSync(
       benchmark: 'convergence-summary',
       rule: 'median and range over seeds; a contender that never reached a target counts as the worst value (below every speed-up, above every number of seconds; null when it missed in most seeds); `reached` = seeds that reached it',
       datasets,
+      repeats,
       environment: runEnvironment(),
     },
     null,

@@ -13,10 +13,11 @@ import { writeFileSync } from 'node:fs';
 import { Rng, leaveOneOut, mergeById, type LabeledImage } from '@freshet/core';
 import { generateSynthetic, readImageLabelFile } from '@freshet/datasets';
 import { listArg, numberArg, parseArgs } from './lib/args.js';
-import { pointAtTarget, trainCurve, type CurveOptions, type CurvePoint, type CurveResult, type Setting } from './lib/convergence-run.js';
-import { AUTO_SAMPLER_LABELS as AUTO_LABELS } from '@freshet/kernels';
+import { pointAtTarget, trainCurve, type CurveOptions, type CurveResult, type Setting } from './lib/convergence-run.js';
+import { defaultFor, ourContenders, peerSettings, settingsOf } from './lib/contenders.js';
 import { runEnvironment } from './lib/environment.js';
-import { runLightFm, type LightFmRun, type LightFmSetting } from './lib/lightfm.js';
+import { PEERS, runPeer, type PeerName, type PeerRun } from './lib/peers.js';
+import { analyseRuns, type FinalRun, type TuningRuns } from './lib/convergence-analysis.js';
 
 const args = parseArgs(process.argv.slice(2));
 const seed = numberArg(args, 'seed', 1);
@@ -27,74 +28,17 @@ const sgdLrGrid = listArg(args, 'sgd-lr-grid', [0.003, 0.01, 0.03, 0.1]);
 const reg = numberArg(args, 'reg', 0.003);
 const maxEval = numberArg(args, 'max-eval', 3000);
 const dim = numberArg(args, 'dim', 100);
-const withLightFm = args.get('lightfm') !== 'false';
+const withPeers = args.get('peers') !== 'false' && args.get('lightfm') !== 'false';
+const peerNames = (args.get('peer-list')?.split(',') ?? Object.keys(PEERS)) as PeerName[];
 const sliceGrowth = numberArg(args, 'slice-growth', 1.15);
 const patience = numberArg(args, 'patience', 8);
+/** patience counts only after this share of the tuning budget (and one epoch): the same for every contender */
+const warmupFraction = numberArg(args, 'warmup-fraction', 0.25);
+const warmupSeconds = warmupFraction * tuneBudget;
 const only = args.get('contenders')?.split(',');
 const INF = Number.POSITIVE_INFINITY;
 
-/** Our contenders: a base setting, and the knob each tunes beside the learning rate (5 values). */
-interface Contender {
-  base: Omit<Setting, 'lr'>;
-  lrs: number[];
-  knob: { name: 'reg' | 'maxSampled' | 'lambdaFraction' | 'candidates'; values: number[] };
-  about: string;
-}
-
-const adagrad = { optimizer: 'adagrad', labelBias: true, reg } as const;
-const contenders: Record<string, Contender> = {
-  uniform: {
-    base: { ...adagrad, sampler: 'uniform' },
-    lrs: lrGrid,
-    knob: { name: 'reg', values: [0, 0.001, 0.003, 0.01, 0.03] },
-    about: 'uniform negatives, AdaGrad, label biases: the control',
-  },
-  dns: {
-    base: { ...adagrad, sampler: 'uniform' },
-    lrs: lrGrid,
-    knob: { name: 'candidates', values: [2, 3, 4, 6, 8] },
-    about: 'the hardest of c uniform candidates (dynamic negative sampling), AdaGrad, biases',
-  },
-  warp: {
-    base: { ...adagrad, sampler: 'warp' },
-    lrs: lrGrid,
-    knob: { name: 'maxSampled', values: [3, 10, 30, 100, INF] },
-    about: "WARP, AdaGrad, biases (LightFM's model in our kernel)",
-  },
-  adaptive: {
-    base: { ...adagrad, sampler: 'adaptive' },
-    lrs: lrGrid,
-    knob: { name: 'lambdaFraction', values: [0.1, 0.3, 1, 2, INF] },
-    about: "the papers' rank-table sampler (λ = ∞ is uniform), AdaGrad, biases",
-  },
-  'adaptive-async': {
-    base: { ...adagrad, sampler: 'adaptive', asyncRefresh: true },
-    lrs: lrGrid,
-    knob: { name: 'lambdaFraction', values: [0.1, 0.3, 1, 2, INF] },
-    about: "the papers' sampler with its rank tables rebuilt on a second thread (training never waits for a sort), AdaGrad, biases",
-  },
-  'uniform-sgd': {
-    base: { optimizer: 'sgd', labelBias: false, reg: 0.01, sampler: 'uniform' },
-    lrs: sgdLrGrid,
-    knob: { name: 'reg', values: [0, 0.001, 0.003, 0.01, 0.03] },
-    about: "uniform negatives, plain SGD, no biases (the papers' model)",
-  },
-  'warp-sgd': {
-    base: { optimizer: 'sgd', labelBias: false, reg: 0.01, sampler: 'warp' },
-    lrs: sgdLrGrid,
-    knob: { name: 'maxSampled', values: [3, 10, 30, 100, INF] },
-    about: 'WARP, plain SGD, no biases',
-  },
-};
-/**
- * What we ship as the default (the CLI's and the trainer's `auto` sampler): uniform negatives
- * below AUTO_LABELS labels, WARP from there. Its ratios are the headline.
- */
-const defaultFor = (labelCount: number): string => (labelCount >= AUTO_LABELS ? 'warp' : 'uniform');
-
-function settingsOf(c: Contender): Setting[] {
-  return c.lrs.flatMap((lr) => c.knob.values.map((value) => ({ ...c.base, lr, [c.knob.name]: value }) as Setting));
-}
+const contenders = ourContenders({ lrGrid, sgdLrGrid, reg });
 
 function loadImages(): { name: string; images: LabeledImage[] } {
   const synthLabels = args.get('synthetic-labels');
@@ -121,10 +65,14 @@ function subsample<T>(items: readonly T[], max: number, rng: Rng): T[] {
   return copy.slice(0, Math.min(max, copy.length));
 }
 
-/** Best validation P@5 among settings that did not diverge; within 1% of it, the one first at 99% of its own best. */
+/**
+ * Best validation P@5 among settings that did not diverge and did not end at their starting value
+ * (the flat start is not a learned model); within 1% of it, the one first at 99% of its own best.
+ */
 function choose(all: CurveResult[]): CurveResult {
+  const learned = all.filter((r) => !r.diverged && !r.flat);
   const stable = all.filter((r) => !r.diverged);
-  const results = stable.length > 0 ? stable : all;
+  const results = learned.length > 0 ? learned : stable.length > 0 ? stable : all;
   const top = Math.max(...results.map((r) => r.bestP5));
   const near = results.filter((r) => r.bestP5 >= 0.99 * top);
   near.sort((a, b) => (pointAtTarget(a.curve, 0.99 * a.bestP5)?.seconds ?? INF) - (pointAtTarget(b.curve, 0.99 * b.bestP5)?.seconds ?? INF));
@@ -145,78 +93,65 @@ const curveOpts = (b: number, stopEarly: boolean): CurveOptions => ({
   firstSliceSeconds: numberArg(args, 'first-slice-seconds', 0.002),
   sliceGrowth,
   seed,
-  ...(stopEarly ? { patience } : {}),
+  ...(stopEarly ? { patience, warmupSeconds } : {}),
 });
 
 // warm the JIT and the kernels on every code path so no contender pays compilation inside its clock
 for (const c of Object.values(contenders)) await trainCurve(inner.train.slice(0, 500), validation.slice(0, 50), settingsOf(c)[0], curveOpts(0.1, false));
 
 const names = Object.keys(contenders).filter((n) => only === undefined || only.includes(n));
-const tuning: Record<string, Array<{ setting: Setting; validationBestP5: number; diverged: boolean }>> = {};
+const tuning: Record<string, Array<{ setting: Setting; validationBestP5: number; diverged: boolean; flat: boolean; curve: number[][] }>> = {};
 const final: Record<string, CurveResult> = {};
 for (const n of names) {
   const results: CurveResult[] = [];
   for (const s of settingsOf(contenders[n])) results.push(await trainCurve(inner.train, validation, s, curveOpts(tuneBudget, true)));
-  tuning[n] = results.map((r) => ({ setting: r.setting, validationBestP5: round(r.bestP5), diverged: r.diverged }));
+  tuning[n] = results.map((r) => ({
+    setting: r.setting,
+    validationBestP5: round(r.bestP5),
+    diverged: r.diverged,
+    flat: r.flat,
+    curve: r.curve.map((c) => [round(c.seconds), round(c.cpuSeconds), c.steps, round(c.p5), round(c.map)]),
+  }));
   const chosen = choose(results).setting;
   process.stderr.write(`[convergence] ${n}: chose ${JSON.stringify(chosen)}\n`);
   final[n] = await trainCurve(split.train, test, chosen, curveOpts(budget, false));
 }
 
-const lightfmGrid = { first: 0.002, growth: sliceGrowth, patience };
-const lightfm: Record<string, LightFmRun | { error: string } | string> = {};
-if (withLightFm) {
+const peerGrid = { first: numberArg(args, 'first-slice-seconds', 0.002), growth: sliceGrowth, patience, warmup: warmupSeconds };
+const peerGrids = peerSettings(lrGrid, labels);
+const peers: Record<string, PeerRun | { error: string } | string> = {};
+for (const peer of withPeers ? peerNames : []) {
   const splits = { innerTrain: inner.train, validation, train: split.train, test };
-  const common = { dim, seed, tuneBudget, budget, grid: lightfmGrid };
-  lightfm.warp = runLightFm(splits, {
-    ...common,
-    loss: 'warp',
-    settings: lrGrid.flatMap((lr) => [3, 10, 30, 100, labels - 1].map((m): LightFmSetting => ({ learning_rate: lr, max_sampled: m }))),
-  });
-  lightfm.bpr = runLightFm(splits, {
-    ...common,
-    loss: 'bpr',
-    settings: lrGrid.flatMap((lr) => [0, 1e-6, 1e-5, 1e-4, 1e-3].map((alpha): LightFmSetting => ({ learning_rate: lr, alpha }))),
-  });
-} else {
-  lightfm.warp = lightfm.bpr = 'skipped (--lightfm false)';
+  peers[peer] = runPeer(peer, splits, { settings: peerGrids[peer], dim, seed, tuneBudget, budget, grid: peerGrid });
+  const run = peers[peer];
+  process.stderr.write(`[convergence] ${peer}: ${typeof run === 'object' && 'chosen' in run ? `chose ${JSON.stringify(run.chosen)}` : JSON.stringify(run)}\n`);
 }
+if (!withPeers) peers.skipped = 'skipped (--peers false)';
 
-// every contender's curve as points with wall and CPU seconds
-const curves: Record<string, CurvePoint[]> = Object.fromEntries(Object.entries(final).map(([n, r]) => [n, r.curve]));
-const best: Record<string, { p5: number; map: number }> = Object.fromEntries(Object.entries(final).map(([n, r]) => [n, { p5: r.bestP5, map: r.bestMap }]));
-for (const [loss, run] of Object.entries(lightfm)) {
-  if (typeof run === 'object' && 'final' in run) {
-    curves[`lightfm-${loss}`] = run.final.curve.map(([seconds, cpuSeconds, steps, p5, map]) => ({ seconds, cpuSeconds, steps, p5, map }));
-    best[`lightfm-${loss}`] = { p5: run.final.bestP5, map: run.final.bestMap };
-  }
-}
-
-/** Seconds (wall and CPU) for each contender to reach 99% of a reference contender's best P@5. */
-function toTarget(reference: string): { target: number; seconds: Record<string, { wall: number; cpu: number } | null> } | null {
-  const ref = best[reference];
-  if (ref === undefined) return null;
-  const target = 0.99 * ref.p5;
-  const seconds = Object.fromEntries(
-    Object.entries(curves).map(([n, c]) => {
-      const p = pointAtTarget(c, target);
-      return [n, p === null ? null : { wall: round(p.seconds), cpu: round(p.cpuSeconds) }];
-    }),
-  );
-  return { target: round(target), seconds };
-}
-const targets = { lightfm: toTarget('lightfm-warp'), uniform: toTarget('uniform'), warp: toTarget('warp') };
-const ratio = (t: ReturnType<typeof toTarget>, reference: string, who: string): number | null => {
-  const a = t?.seconds[reference];
-  const b = t?.seconds[who];
-  return a == null || b == null || b.wall === 0 ? null : round(a.wall / b.wall);
-};
-const speedups = Object.fromEntries(
-  Object.keys(curves).map((n) => [
+// every contender's final curve and its tuning runs, ours and the peers' alike
+const finals: Record<string, FinalRun> = Object.fromEntries(
+  Object.entries(final).map(([n, r]) => [n, { curve: r.curve, bestP5: r.bestP5, bestMap: r.bestMap }]),
+);
+const tunings: Record<string, TuningRuns> = Object.fromEntries(
+  Object.entries(tuning).map(([n, rs]) => [
     n,
-    { vsLightfm: ratio(targets.lightfm, 'lightfm-warp', n), vsUniform: ratio(targets.uniform, 'uniform', n), vsWarp: ratio(targets.warp, 'warp', n) },
+    { curves: rs.map((r) => r.curve), flat: rs.map((r) => r.flat), chosenFlat: rs.find((r) => r.setting === final[n].setting)?.flat === true },
   ]),
 );
+for (const [peer, run] of Object.entries(peers)) {
+  if (typeof run !== 'object' || !('final' in run)) continue;
+  finals[peer] = {
+    curve: run.final.curve.map(([seconds, cpuSeconds, steps, p5, map]) => ({ seconds, cpuSeconds, steps, p5, map })),
+    bestP5: run.final.bestP5,
+    bestMap: run.final.bestMap,
+  };
+  tunings[peer] = {
+    curves: run.tuning.map((r) => r.curve),
+    flat: run.tuning.map((r) => r.flat),
+    chosenFlat: run.tuning.find((r) => JSON.stringify(r.setting) === JSON.stringify(run.chosen))?.flat === true,
+  };
+}
+const { bestPeer, targets, speedups, bySetting, validationTarget, flats } = analyseRuns(finals, tunings, Object.keys(PEERS));
 
 const result = {
   benchmark: 'convergence',
@@ -230,7 +165,16 @@ const result = {
   defaultContender: defaultFor(labels),
   speedupVsLightfm: speedups[defaultFor(labels)]?.vsLightfm ?? null,
   speedupVsUniform: speedups[defaultFor(labels)]?.vsUniform ?? null,
+  speedupVsBestPeer: speedups[defaultFor(labels)]?.vsBestPeer ?? null,
+  bestPeer: bestPeer ?? null,
   speedups,
+  speedupsBySetting: {
+    rule: "from the tuning runs on the validation split: each setting's seconds to 0.99 x LightFM WARP's best validation P@5; LightFM WARP at its best setting over each contender at its best and at its median setting (a setting that never gets there counts as never)",
+    validationTarget,
+    contenders: bySetting,
+  },
+  flats,
+  noChosenSettingFlat: Object.values(flats).every((f) => !f.chosenFlat),
   targets,
   targetRule: "0.99 x the reference's best held-out P@5 (LightFM WARP's, our uniform control's, our WARP's); seconds of training, evaluation excluded",
   contenders: Object.fromEntries(
@@ -249,18 +193,19 @@ const result = {
       },
     ]),
   ),
-  lightfm,
+  peers,
   grid: {
     budgetRule:
-      'every contender: its learning-rate grid x 5 values of one knob of its own = 20 settings, tried on the same validation split, each until its budget or until P@5 has not improved for `patience` evaluations',
+      'every contender: its learning-rate grid x 5 values of one knob of its own = 20 settings, tried on the same validation split, each until its budget or until P@5 has not improved for `patience` evaluations, counted only after `warmupSeconds` of training and one epoch',
     lr: lrGrid,
     sgdLr: sgdLrGrid,
     knobs: Object.fromEntries(Object.entries(contenders).map(([n, c]) => [n, c.knob])),
-    lightfmKnobs: { warp: { name: 'max_sampled', values: [3, 10, 30, 100, labels - 1] }, bpr: { name: 'alpha', values: [0, 1e-6, 1e-5, 1e-4, 1e-3] } },
+    peerSettings: peerGrids,
+    warmupSeconds,
     tuneBudgetSeconds: tuneBudget,
     patience,
     sliceGrowth,
-    rule: 'best validation P@5 among settings that did not diverge; ties within 1% go to the one first at 99% of its own best',
+    rule: 'best validation P@5 among settings that did not diverge and did not end at their starting value; ties within 1% go to the one first at 99% of its own best',
   },
   tuning,
   settings: {
@@ -270,7 +215,7 @@ const result = {
     seed,
     maxEval,
     curveColumns: ['seconds', 'cpuSeconds', 'steps', 'p5', 'map'],
-    lightfmCurveColumns: ['seconds', 'cpuSeconds', 'epochs', 'p5', 'map'],
+    peerCurveColumns: ['seconds', 'cpuSeconds', 'epochs', 'p5', 'map'],
   },
   environment: runEnvironment(),
 };

@@ -41,6 +41,8 @@ export interface CurveResult {
    * that diverges can pass through a lucky spike on the way; tuning must not pick it.
    */
   diverged: boolean;
+  /** never better than its first evaluation: the flat start every learner shows, not a learned model */
+  flat: boolean;
 }
 
 export interface CurveOptions {
@@ -52,6 +54,13 @@ export interface CurveOptions {
   seed: number;
   /** stop early once held-out P@5 has not improved for this many evaluations (tuning) */
   patience?: number;
+  /**
+   * Patience counts only after this much training time and at least one epoch (a pass over the
+   * training pairs): before it, held-out P@5 sits at the label-bias level for a while, and a rule
+   * that stops there chooses among settings by noise. The same rule binds the peers
+   * (bench/python/protocol.py).
+   */
+  warmupSeconds?: number;
 }
 
 /** The kernel's sampler spec for a setting (λ = ∞ is the uniform sampler, by its limit). */
@@ -119,10 +128,11 @@ export async function trainCurve(
     const m = evaluateAnnotation(model, evalPairs, evalRng, scorer);
     curve.push({ seconds: trained, cpuSeconds: cpu, steps, p5: m.p5, map: m.map });
     nextEval = Math.max(nextEval * opts.sliceGrowth, trained + 1e-4);
+    const warm = trained >= (opts.warmupSeconds ?? 0) && steps >= trainer.pairs.length;
     if (m.p5 > best) {
       best = m.p5;
       sinceBest = 0;
-    } else if (opts.patience !== undefined && ++sinceBest >= opts.patience) break;
+    } else if (warm && opts.patience !== undefined && ++sinceBest >= opts.patience) break;
   }
   const stats = trainer.counters();
   await trainer.close();
@@ -133,6 +143,7 @@ export async function trainCurve(
     setting,
     curve,
     diverged: !finite || curve[curve.length - 1].p5 < 0.25 * bestP5,
+    flat: bestP5 <= curve[0].p5,
     bestP5,
     bestMap: Math.max(...curve.map((c) => c.map)),
     usPerStep: (trained * 1e6) / Math.max(1, steps),

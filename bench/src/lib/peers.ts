@@ -25,18 +25,26 @@ export function pythonVenv(name: string, packages: readonly string[]): string | 
   return python;
 }
 
-export interface LightFmSetting {
-  learning_rate: number;
-  max_sampled?: number;
-  alpha?: number;
-}
+/** A peer's setting, in its own library's parameter names. */
+export type PeerSetting = Record<string, number>;
 
-export interface LightFmRun {
-  loss: 'warp' | 'bpr';
-  chosen: LightFmSetting;
-  tuning: Array<{ setting: LightFmSetting; validationBestP5: number; diverged: boolean }>;
+/** The Python peers: LightFM (WARP, BPR) and implicit (BPR, ALS), each driven the way its users run it. */
+export const PEERS = {
+  'lightfm-warp': { script: 'lightfm_run.py', loss: 'warp' },
+  'lightfm-bpr': { script: 'lightfm_run.py', loss: 'bpr' },
+  'implicit-bpr': { script: 'implicit_run.py', loss: 'bpr' },
+  'implicit-als': { script: 'implicit_run.py', loss: 'als' },
+} as const;
+export type PeerName = keyof typeof PEERS;
+
+export interface PeerRun {
+  chosen: PeerSetting;
+  /** every setting tried on the validation split, with its curve (rows as in `final.curve`) */
+  tuning: Array<{ setting: PeerSetting; validationBestP5: number; diverged: boolean; flat: boolean; curve: number[][] }>;
   /** curve rows: [seconds, cpuSeconds, epochs, p5, map] */
-  final: { setting: LightFmSetting; curve: number[][]; bestP5: number; bestMap: number; epochs: number; diverged: boolean };
+  final: { setting: PeerSetting; curve: number[][]; bestP5: number; bestMap: number; epochs: number; diverged: boolean; flat: boolean };
+  /** the driver's training seconds per epoch against one epoch as one call on a fresh model */
+  driver: { epochs: number; oneCallEpochSeconds: number; driverEpochSeconds: number; ratio: number | null };
 }
 
 const writePairs = (path: string, images: readonly LabeledImage[]): void =>
@@ -45,12 +53,14 @@ const writeHeldOut = (path: string, pairs: ReadonlyArray<{ id: string; label: st
   writeFileSync(path, pairs.map((p) => `${p.id}\t${p.label}`).join('\n') + '\n');
 
 /**
- * LightFM (its own process, one thread) on the same splits with the same tuning budget and rule as
- * ours: every setting on the inner training part against the validation pairs, the chosen one on
- * the full training part against the test pairs. The PyPI `lightfm` 1.17 sdist no longer builds
- * with current setuptools; `rectools-lightfm` is the same code (import name `lightfm`) with wheels.
+ * A peer (its own Python process, one thread) on the same splits with the same tuning budget,
+ * grid and rule as ours (bench/python/protocol.py): every setting on the inner training part
+ * against the validation pairs, the chosen one on the full training part against the test pairs.
+ * The PyPI `lightfm` 1.17 sdist no longer builds with current setuptools; `rectools-lightfm` is the
+ * same code (import name `lightfm`) with wheels.
  */
-export function runLightFm(
+export function runPeer(
+  peer: PeerName,
   splits: {
     innerTrain: readonly LabeledImage[];
     validation: ReadonlyArray<{ id: string; label: string }>;
@@ -58,18 +68,17 @@ export function runLightFm(
     test: ReadonlyArray<{ id: string; label: string }>;
   },
   opts: {
-    loss: 'warp' | 'bpr';
-    settings: LightFmSetting[];
+    settings: PeerSetting[];
     dim: number;
     seed: number;
     tuneBudget: number;
     budget: number;
-    grid: { first: number; growth: number; patience: number };
+    grid: { first: number; growth: number; patience: number; warmup: number };
   },
-): LightFmRun | { error: string } {
-  const python = pythonVenv('lightfm-venv', ['rectools-lightfm==1.17.3']);
+): PeerRun | { error: string } {
+  const python = pythonVenv('lightfm-venv', ['rectools-lightfm==1.17.3', 'implicit==0.7.3', 'threadpoolctl']);
   if (typeof python !== 'string') return python;
-  const dir = mkdtempSync(join(tmpdir(), 'freshet-lightfm-'));
+  const dir = mkdtempSync(join(tmpdir(), 'freshet-peer-'));
   try {
     const file = (name: string): string => join(dir, name);
     writePairs(file('inner.tsv'), splits.innerTrain);
@@ -81,7 +90,7 @@ export function runLightFm(
       validation: file('validation.tsv'),
       train: file('train.tsv'),
       test: file('test.tsv'),
-      loss: opts.loss,
+      loss: PEERS[peer].loss,
       settings: opts.settings,
       dim: opts.dim,
       seed: opts.seed,
@@ -90,9 +99,13 @@ export function runLightFm(
       grid: opts.grid,
     };
     writeFileSync(file('spec.json'), JSON.stringify(spec));
-    const r = spawnSync(python, [join(benchRoot, 'python', 'lightfm_warp.py'), file('spec.json')], { encoding: 'utf8', maxBuffer: 256 * 1024 * 1024 });
-    if (r.status !== 0) return { error: `lightfm run failed: ${r.stderr.slice(-800)}` };
-    return JSON.parse(r.stdout) as LightFmRun;
+    const r = spawnSync(python, [join(benchRoot, 'python', PEERS[peer].script), file('spec.json')], {
+      encoding: 'utf8',
+      maxBuffer: 512 * 1024 * 1024,
+      env: { ...process.env, OPENBLAS_NUM_THREADS: '1', OMP_NUM_THREADS: '1', MKL_NUM_THREADS: '1' },
+    });
+    if (r.status !== 0) return { error: `${peer} run failed: ${r.stderr.slice(-800)}` };
+    return JSON.parse(r.stdout) as PeerRun;
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
