@@ -2,10 +2,11 @@
 // The pipeline as separate services against Kafka, in one command:
 //   npm run pipeline:kafka [-- --images FILE --corpus sotu,moby-dick --rate 2000 --keep]
 // Uses $KAFKA_BROKERS, or starts a local broker from the Maven jars (fresh each run unless
-// --keep). Starts ingest, trainer and publisher as their own processes (metrics on ports
-// 9464-9466), waits until each is ready (and stops everything if one dies at start), feeds the
-// images with one label per image held out, and prints held-out P@5 of the published snapshot as
-// it rises. Runs until Ctrl-C (or SIGTERM/SIGHUP), which stops the services and the broker.
+// --keep). Starts ingest, trainer, publisher and serve as their own processes (metrics on ports
+// 9464-9467; serve's queries on 9467), waits until each is ready (and stops everything if one dies
+// at start), feeds the images with one label per image held out, and prints held-out P@5 of the
+// published snapshot as it rises, with serve's answer for the words nearest `whale`. Runs until
+// Ctrl-C (or SIGTERM/SIGHUP), which stops the services and the broker.
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
@@ -55,6 +56,7 @@ const services = [
   { name: 'ingest', port: 9464, extra: {} },
   { name: 'trainer', port: 9465, extra: { FRESHET_CHECKPOINT_DIR: join(work, 'checkpoints'), FRESHET_CHECKPOINT_EVERY_MS: '5000' } },
   { name: 'publisher', port: 9466, extra: { FRESHET_PUBLISH_EVERY_MS: '5000' } },
+  { name: 'serve', port: 9467, extra: {} },
 ];
 for (const s of services) {
   const child = spawn(process.execPath, [join(root, 'services', s.name, 'dist', 'main.js')], {
@@ -102,7 +104,7 @@ feeder.on('exit', (code) => say(`feeder finished (${code}); the services keep ru
 
 const t0 = Date.now();
 let lastVersion = 0;
-say('  seconds  snapshot version   held-out P@5   MAP');
+say("  seconds  snapshot version   held-out P@5   MAP    serve: words nearest 'whale'");
 for (;;) {
   await new Promise((r) => setTimeout(r, 5000));
   const r = spawnSync(process.execPath, [cli, 'evaluate', '--brokers', brokers, '--test', heldOutFile, '--train', trainFile], { env, encoding: 'utf8' });
@@ -110,7 +112,12 @@ for (;;) {
   const m = JSON.parse(r.stdout.trim().split('\n').pop());
   if (m.version === lastVersion) continue;
   lastVersion = m.version;
+  // the same model through the query service: curl 'http://127.0.0.1:9467/neighbours?kind=WORD&id=whale&k=5'
+  const near = await fetch('http://127.0.0.1:9467/neighbours?kind=WORD&id=whale&k=5').then(
+    async (res) => (res.status === 200 ? (await res.json()).results.map((x) => x.id).join(', ') : '(not yet)'),
+    () => '(not yet)',
+  );
   console.error(
-    `[pipeline] ${String(((Date.now() - t0) / 1000).toFixed(0)).padStart(8)}  ${String(m.version).padStart(16)}   ${m.p5.toFixed(3).padStart(12)}   ${m.map.toFixed(3)}`,
+    `[pipeline] ${String(((Date.now() - t0) / 1000).toFixed(0)).padStart(8)}  ${String(m.version).padStart(16)}   ${m.p5.toFixed(3).padStart(12)}   ${m.map.toFixed(3)}  ${near}`,
   );
 }

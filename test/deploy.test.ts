@@ -39,7 +39,7 @@ describe('deployment files', () => {
     expect(config.status, config.out).toBe(0);
     const rules = promtool(['check', 'rules', join(deploy, 'prometheus', 'alerts.yml')]);
     expect(rules.status, rules.out).toBe(0);
-    expect(rules.out).toContain('17 rules found');
+    expect(rules.out).toContain('19 rules found');
   });
 
   it('each alert fires on the condition it is for (promtool rule unit tests on synthetic series)', () => {
@@ -75,8 +75,8 @@ describe('deployment files', () => {
       environment?: Record<string, string>;
     };
     const compose = parse(readFileSync(join(deploy, 'docker-compose.yml'), 'utf8'), { merge: true }) as { services: Record<string, Svc> };
-    expect(Object.keys(compose.services).sort()).toEqual(['feeder', 'grafana', 'ingest', 'kafka', 'prometheus', 'publisher', 'trainer']);
-    for (const name of ['ingest', 'trainer', 'publisher']) {
+    expect(Object.keys(compose.services).sort()).toEqual(['feeder', 'grafana', 'ingest', 'kafka', 'prometheus', 'publisher', 'serve', 'trainer']);
+    for (const name of ['ingest', 'trainer', 'publisher', 'serve']) {
       const svc = compose.services[name];
       expect(svc.command?.[1]).toBe(`services/${name}/dist/main.js`);
       expect(existsSync(join(repoRoot, 'services', name, 'src', 'main.ts'))).toBe(true);
@@ -131,7 +131,7 @@ describe('deployment files', () => {
       (d) => d.toJSON() as { kind: string; metadata: { name: string }; spec: Record<string, unknown> },
     );
     const deployments = docs.filter((d) => d.kind === 'Deployment');
-    expect(deployments.map((d) => d.metadata.name).sort()).toEqual(['freshet-ingest', 'freshet-publisher', 'freshet-trainer']);
+    expect(deployments.map((d) => d.metadata.name).sort()).toEqual(['freshet-ingest', 'freshet-publisher', 'freshet-serve', 'freshet-trainer']);
     type Pod = {
       securityContext?: { runAsUser?: number; runAsNonRoot?: boolean; fsGroup?: number; seccompProfile?: { type: string } };
       containers: Array<Record<string, unknown>>;

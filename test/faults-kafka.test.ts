@@ -165,7 +165,7 @@ describe('publisher killed between the chunks of a snapshot', () => {
       const { Kafka, logLevel } = await import('kafkajs');
       const avro = (await import('avsc')).default;
       const { readFileSync } = await import('node:fs');
-      const manifestType = avro.Type.forSchema(JSON.parse(readFileSync(join(repoRoot, 'schemas', 'snapshot-manifest.v3.avsc'), 'utf8')) as Schema);
+      const manifestType = avro.Type.forSchema(JSON.parse(readFileSync(join(repoRoot, 'schemas', 'snapshot-manifest.v4.avsc'), 'utf8')) as Schema);
       const readTopic = async (): Promise<{ keys: string[]; manifests: number[] }> => {
         const kafka = new Kafka({ brokers: brokers.split(','), clientId: 'pubkill-reader', logLevel: logLevel.NOTHING });
         const admin = kafka.admin();
@@ -180,8 +180,12 @@ describe('publisher killed between the chunks of a snapshot', () => {
         await consumer.run({
           eachMessage: async ({ message }) => {
             keys.push(message.key?.toString() ?? '');
-            if (message.key?.toString() === 'manifest' && message.value)
-              manifests.push((manifestType.fromBuffer(message.value.subarray(5)) as { version: number }).version);
+            // whole versions and deltas; a delta names its chain too, and no link may be the orphan
+            const key = message.key?.toString();
+            if ((key === 'manifest' || key === 'delta') && message.value) {
+              const m = manifestType.fromBuffer(message.value.subarray(5)) as { version: number; chain: Array<{ version: number }> };
+              manifests.push(m.version, ...m.chain.map((l) => l.version));
+            }
           },
         });
         await waitFor(() => keys.length >= end, { timeoutMs: 60_000, what: `the ${end} records of the snapshot topic`, intervalMs: 200 });

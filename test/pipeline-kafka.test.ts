@@ -42,6 +42,7 @@ describe('the pipeline as separate processes on a real Kafka broker', () => {
     });
     services.push(trainer);
     services.push(await startService('publisher', { ...env, FRESHET_PUBLISH_EVERY_MS: '3000' }));
+    services.push(await startService('serve', env));
 
     // feed: MIRFLICKR training images (one label held out) and Moby Dick windows
     const split = leaveOneOut(readImageLabelFile(dataFile('mirflickr25k', 'train.tsv')), new Rng(7));
@@ -57,13 +58,14 @@ describe('the pipeline as separate processes on a real Kafka broker', () => {
     expect(fed.sent).toBe(split.train.length + windows.length);
 
     // a downstream consumer with only the .avsc files: assemble the newest complete version
-    const chunkType = avscType('snapshot-chunk.v2.avsc');
-    const manifestType = avscType('snapshot-manifest.v3.avsc');
+    const chunkType = avscType('snapshot-chunk.v3.avsc');
+    const manifestType = avscType('snapshot-manifest.v4.avsc');
     const kafka = new Kafka({ brokers: brokers.split(','), clientId: 'it-reader', logLevel: logLevel.NOTHING });
     const consumer = kafka.consumer({ groupId: `reader-${prefix}` });
     await consumer.connect();
     await consumer.subscribe({ topic: topics.snapshots, fromBeginning: true });
-    const chunks = new Map<number, Map<number, { kind: string; dim: number; ids: string[]; vectors: Buffer; biases: Buffer }>>();
+    type Chunk = { kind: string; dim: number; ids: string[]; vectors: Buffer; biases: Buffer; deleted: string[] };
+    const chunks = new Map<number, Map<number, Chunk>>();
     let complete: { version: number; counts: Record<string, number>; tables: Map<string, Map<string, Float32Array>>; biases: Map<string, number> } | null =
       null;
     await consumer.run({
@@ -71,22 +73,33 @@ describe('the pipeline as separate processes on a real Kafka broker', () => {
         const value = message.value;
         if (!value || value[0] !== 0) return;
         const body = value.subarray(5);
-        if (message.key?.toString() === 'manifest') {
-          const m = manifestType.fromBuffer(body) as { version: number; chunks: number; counts: Record<string, number> };
+        const key = message.key?.toString();
+        if (key === 'manifest' || key === 'delta') {
+          const m = manifestType.fromBuffer(body) as {
+            version: number;
+            chunks: number;
+            counts: Record<string, number>;
+            base: number;
+            chain: Array<{ version: number }>;
+          };
           const got = chunks.get(m.version);
           if (!got || got.size !== m.chunks) return;
-          const tables = new Map<string, Map<string, Float32Array>>();
-          const biases = new Map<string, number>();
+          // a whole version starts from nothing; a delta applies to the version before it (held here, read from the start)
+          const previous = m.chain[m.chain.length - 1]?.version;
+          if (key === 'delta' && complete?.version !== previous) return;
+          const tables = key === 'delta' && complete ? complete.tables : new Map<string, Map<string, Float32Array>>();
+          const biases = key === 'delta' && complete ? complete.biases : new Map<string, number>();
           for (const c of got.values()) {
             const t = tables.get(c.kind) ?? new Map<string, Float32Array>();
             c.ids.forEach((id, i) => t.set(id, new Float32Array(new Uint8Array(c.vectors.subarray(i * c.dim * 4, (i + 1) * c.dim * 4)).buffer)));
+            for (const id of c.deleted) t.delete(id);
             // label chunks carry one float32 bias per label (the score is image · label + bias)
             if (c.biases.length === c.ids.length * 4) c.ids.forEach((id, i) => biases.set(id, c.biases.readFloatLE(i * 4)));
             tables.set(c.kind, t);
           }
           if (!complete || m.version > complete.version) complete = { version: m.version, counts: m.counts, tables, biases };
         } else {
-          const c = chunkType.fromBuffer(body) as { version: number; chunk: number; kind: string; dim: number; ids: string[]; vectors: Buffer; biases: Buffer };
+          const c = chunkType.fromBuffer(body) as Chunk & { version: number; chunk: number };
           const map = chunks.get(c.version) ?? new Map();
           map.set(c.chunk, c);
           chunks.set(c.version, map);
@@ -133,7 +146,7 @@ describe('the pipeline as separate processes on a real Kafka broker', () => {
     const p5 = hits / 5 / split.test.length;
     expect(p5).toBeGreaterThan(0.08);
 
-    // a real Prometheus scrapes all three services
+    // a real Prometheus scrapes every service
     const promPort = await freePort();
     const dir = mkdtempSync(join(tmpdir(), 'freshet-prom-'));
     // one job per service, named as deploy/prometheus expects, evaluating the real alert rules every second
@@ -158,12 +171,12 @@ describe('the pipeline as separate processes on a real Kafka broker', () => {
       const everyTargetUp = async (): Promise<boolean> => {
         try {
           up = await query('up == 1');
-          return up.length === 3;
+          return up.length === services.length;
         } catch {
           return false; // prometheus still starting
         }
       };
-      await waitFor(everyTargetUp, { timeoutMs: 60_000, what: 'Prometheus to scrape all three services', intervalMs: 500 });
+      await waitFor(everyTargetUp, { timeoutMs: 60_000, what: 'Prometheus to scrape every service', intervalMs: 500 });
       expect(up.map((r) => r.metric.instance).sort()).toEqual(services.map((s) => `127.0.0.1:${s.port}`).sort());
       expect((await query('sum(freshet_ingest_records_total)'))[0]?.value[1]).toBe(String(split.train.length + windows.length));
       expect(Number((await query('sum(freshet_trainer_sgd_updates_total)'))[0]?.value[1])).toBeGreaterThan(0);

@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
@@ -9,29 +9,10 @@ import { LocalSchemaRegistry, loadSchemaFiles } from '@freshet/avro';
 import { dataFile, loadCorpusSentences, readImageLabelFile } from '@freshet/datasets';
 import { TopicCatalogue, toWindows } from '@freshet/pipeline';
 import { KafkaTransport } from '@freshet/transport';
+import { pythonWithRequirements } from './python.js';
 import { deploymentEnv, everythingApplied, health, repoRoot, startService, stopService, testTrainerEnv, type RunningService, feedData } from './services.js';
 
 const brokers = inject('kafkaBrokers');
-
-/** A virtual environment with the reader's requirements, made once under .cache/. */
-function pythonWithRequirements(): string {
-  const venv = join(repoRoot, '.cache', 'python-reader-venv');
-  const python = join(venv, 'bin', 'python');
-  if (!existsSync(python)) {
-    mkdirSync(join(repoRoot, '.cache'), { recursive: true });
-    const made = spawnSync('python3', ['-m', 'venv', venv], { encoding: 'utf8' });
-    if (made.status !== 0) throw new Error(`python3 -m venv failed: ${made.stderr}`);
-  }
-  const ok = spawnSync(python, ['-c', 'import confluent_kafka, fastavro'], { encoding: 'utf8' });
-  if (ok.status !== 0) {
-    const pip = spawnSync(python, ['-m', 'pip', 'install', '-q', '-r', join(repoRoot, 'examples', 'python', 'requirements.txt')], {
-      encoding: 'utf8',
-      timeout: 600_000,
-    });
-    if (pip.status !== 0) throw new Error(`pip install failed: ${pip.stderr}`);
-  }
-  return python;
-}
 
 function json(cmd: string, args: string[]): Record<string, unknown> {
   const r = spawnSync(cmd, args, { encoding: 'utf8', timeout: 120_000, maxBuffer: 64 * 1024 * 1024 });

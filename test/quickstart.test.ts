@@ -24,6 +24,7 @@ describe('quick start', () => {
       finalP5: number;
       snapshotVersion: number | null;
       neighbours: Record<string, string[]>;
+      served: { whale: string[]; sameAsSnapshot: boolean };
     };
     expect(result.events).toBeGreaterThan(70_000);
     // it learns from the stream: held-out P@5 never falls from the first report to the last and
@@ -33,5 +34,8 @@ describe('quick start', () => {
     expect(result.finalP5).toBeGreaterThan(0.1);
     expect(result.snapshotVersion).not.toBeNull();
     expect(result.neighbours.whale).toHaveLength(6);
+    // the query service answers over HTTP what the snapshot reader answers
+    expect(result.served.whale).toEqual(result.neighbours.whale);
+    expect(result.served.sameAsSnapshot).toBe(true);
   });
 });

@@ -22,7 +22,11 @@ export interface RunningService {
 }
 
 /** Starts a service as its own process (the compiled entry point), logs kept for failures. */
-export async function startService(name: 'ingest' | 'trainer' | 'publisher', env: Record<string, string>, args: string[] = []): Promise<RunningService> {
+export async function startService(
+  name: 'ingest' | 'trainer' | 'publisher' | 'serve',
+  env: Record<string, string>,
+  args: string[] = [],
+): Promise<RunningService> {
   const port = await freePort();
   const child = spawn(process.execPath, [join(repoRoot, 'services', name, 'dist', 'main.js'), ...args], {
     env: { ...process.env, ...env, FRESHET_HTTP_PORT: String(port), FRESHET_LOG_LEVEL: 'info' },

@@ -63,7 +63,9 @@ async function endToEnd(transport: Transport, brokers: string): Promise<Record<s
   const manifestCodec = new Codecs(registry, topics).manifests();
   const reader = await transport.consumer({ groupId: `bench-reader-${prefix}`, topics: [topics.snapshots], fromBeginning: true });
   void reader.run(async (b) => {
-    for (const r of b.records) if (r.key?.toString() === 'manifest') manifests.push((await manifestCodec.decode(r.value)).value);
+    // whole versions and deltas alike: each covers the events up to its watermark
+    for (const r of b.records)
+      if (r.key?.toString() === 'manifest' || r.key?.toString() === 'delta') manifests.push((await manifestCodec.decode(r.value)).value);
   });
   const admin = await transport.admin();
   const lagSamples: number[] = [];

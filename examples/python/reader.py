@@ -1,8 +1,9 @@
 """A downstream reader of freshet snapshots in Python, written from docs/wire-format.md alone.
 
 Finds the newest complete snapshot through the compacted manifests topic (no scan of the snapshot
-topic), reads exactly the chunks its manifest lists, checks their CRC-32, and answers
-nearest-neighbour queries: words by cosine, labels of an image by image . label + bias.
+topic), reads exactly the chunks its manifest lists (a delta's: its chain's too, the base first),
+checks their CRC-32, assembles the version, and answers nearest-neighbour queries: words by
+cosine, labels of an image by image . label + bias.
 
     pip install -r examples/python/requirements.txt
     python examples/python/reader.py --brokers localhost:9092 --neighbours whale ship --labels-of 42
@@ -87,38 +88,45 @@ def read_partition(config, topic, start, stop_inclusive):
 
 
 def latest_snapshot(config, prefix, decoder):
+    """The newest complete version: whole (key 'latest') or a delta (key 'latest-delta') with its chain."""
     manifests = read_partition(config, prefix + "freshet.embeddings.manifests", None, None)
-    latest = [m for m in manifests if m.key() == b"latest"]
-    if not latest:
+    pointers = [decoder.decode(m.value(), "snapshot-manifest") for m in manifests if m.key() in (b"latest", b"latest-delta") and m.value()]
+    if not pointers:
         return None
-    manifest = decoder.decode(latest[-1].value(), "snapshot-manifest")
-    offsets = manifest["chunkOffsets"]
-    if len(offsets) != manifest["chunks"]:
+    manifest = max(pointers, key=lambda m: m["version"])
+    own = {"version": manifest["version"], "chunks": manifest["chunks"], "checksums": manifest["checksums"], "chunkOffsets": manifest["chunkOffsets"]}
+    # a delta: the base first, then every delta in order, then this version's own chunks
+    links = (manifest.get("chain") or []) + [own] if manifest.get("base", 0) > 0 else [own]
+    if any(len(link["chunkOffsets"]) != link["chunks"] for link in links):
         raise ValueError("manifest without chunk offsets (written before manifest v2): scan the snapshot topic instead")
-    key = f"v{manifest['version']}".encode()
+    offsets = [o for link in links for o in link["chunkOffsets"]]
     records = read_partition(config, prefix + "freshet.embeddings.snapshots", min(offsets), max(offsets)) if offsets else []
-    chunks = {}
+    by_version = {}
     for msg in records:
-        if msg.key() != key:
-            continue
-        value = msg.value()
-        chunk = decoder.decode(value, "snapshot-chunk")
-        if zlib.crc32(value) != manifest["checksums"][chunk["chunk"]]:
-            raise ValueError(f"chunk {chunk['chunk']} of version {manifest['version']} fails its CRC-32")
-        chunks[chunk["chunk"]] = chunk
-    if len(chunks) != manifest["chunks"]:
-        raise ValueError(f"version {manifest['version']}: {len(chunks)} of {manifest['chunks']} chunks found")
+        by_version.setdefault(msg.key(), []).append(msg.value())
+    entities = {}
+    for link in links:
+        chunks = {}
+        for value in by_version.get(f"v{link['version']}".encode(), []):
+            chunk = decoder.decode(value, "snapshot-chunk")
+            if zlib.crc32(value) != link["checksums"][chunk["chunk"]]:
+                raise ValueError(f"chunk {chunk['chunk']} of version {link['version']} fails its CRC-32")
+            chunks[chunk["chunk"]] = chunk
+        if len(chunks) != link["chunks"]:
+            raise ValueError(f"version {link['version']}: {len(chunks)} of {link['chunks']} chunks found")
+        for index in sorted(chunks):
+            c = chunks[index]
+            kind = entities.setdefault(c["kind"], {})
+            dim, n = c["dim"], len(c["ids"])
+            floats = struct.unpack(f"<{n * dim}f", c["vectors"])
+            biases = struct.unpack(f"<{n}f", c["biases"]) if len(c["biases"]) == 4 * n else (0.0,) * n
+            for j, entity in enumerate(c["ids"]):
+                kind[entity] = (floats[j * dim : (j + 1) * dim], biases[j])
+            for entity in c.get("deleted") or []:
+                kind.pop(entity, None)
     tables = {}
-    for index in sorted(chunks):
-        c = chunks[index]
-        t = tables.setdefault(c["kind"], {"ids": [], "vectors": [], "biases": []})
-        dim, n = c["dim"], len(c["ids"])
-        floats = struct.unpack(f"<{n * dim}f", c["vectors"])
-        biases = struct.unpack(f"<{n}f", c["biases"]) if len(c["biases"]) == 4 * n else (0.0,) * n
-        for j, entity in enumerate(c["ids"]):
-            t["ids"].append(entity)
-            t["vectors"].append(floats[j * dim : (j + 1) * dim])
-            t["biases"].append(biases[j])
+    for kind, rows in entities.items():
+        tables[kind] = {"ids": list(rows), "vectors": [v for v, _ in rows.values()], "biases": [b for _, b in rows.values()]}
     return manifest, tables
 
 

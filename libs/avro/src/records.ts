@@ -30,6 +30,16 @@ export interface SnapshotChunk {
   vectors: Buffer;
   /** LABEL chunks: one float32 bias per id (little-endian); empty when every bias is 0 */
   biases: Buffer;
+  /** delta versions: ids of this kind deleted since the version before (empty in whole versions) */
+  deleted: string[];
+}
+
+/** One version of a delta's chain: where its chunks are, and their checksums. */
+export interface SnapshotLink {
+  version: number;
+  chunks: number;
+  checksums: number[];
+  chunkOffsets: number[];
 }
 
 export interface SnapshotManifest {
@@ -44,6 +54,10 @@ export interface SnapshotManifest {
   chunkOffsets: number[];
   /** the next model-update offset not read per partition ("0", "1", ...) when the version was cut (empty before v3) */
   updateOffsets: Record<string, number>;
+  /** 0: a whole version; else the whole version this delta builds on (v4) */
+  base: number;
+  /** a delta: the versions to apply before its own chunks, the base first (v4) */
+  chain: SnapshotLink[];
 }
 
 export interface DeadLetter {

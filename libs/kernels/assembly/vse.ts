@@ -102,7 +102,9 @@ export function trainRandom(count: i32, lr: f32, drawLimit: f64): i32 {
   for (let s = 0; s < count; s++) {
     if (draws >= stopAt) return s;
     const at = PAIRS + (<usize>nextInt(NP) << 3);
-    step(load<i32>(at), load<i32>(at + 4), lr, 1);
+    const i = load<i32>(at);
+    // a pair of an evicted image (-1) is no longer replayed
+    if (i >= 0) step(i, load<i32>(at + 4), lr, 1);
   }
   return count;
 }
@@ -161,6 +163,7 @@ export function drawRandom(count: i32, drawLimit: f64): i32 {
     draws += 1;
     const at = PAIRS + (<usize>nextInt(NP) << 3);
     const i = load<i32>(at);
+    if (i < 0) continue;
     const a = load<i32>(at + 4);
     const u = U + <usize>i * RB;
     sink += drawNegative(m, i, a, u);

@@ -12,9 +12,20 @@ export interface HealthServerOptions {
   ready: () => boolean;
   /** optional extra JSON on /healthz (e.g. lag, last checkpoint) */
   details?: () => Record<string, unknown>;
+  /** more GET endpoints by path (a query service's), answering JSON */
+  routes?: Readonly<Record<string, Route>>;
 }
 
-/** /metrics, /healthz and /readyz on one small HTTP server, bound to a configurable address. */
+/** A JSON answer: its HTTP status and body. */
+export interface RouteAnswer {
+  status: number;
+  body: unknown;
+}
+
+/** A GET endpoint: its query parameters in, a JSON answer out. */
+export type Route = (query: URLSearchParams) => RouteAnswer | Promise<RouteAnswer>;
+
+/** /metrics, /healthz and /readyz (and a service's own routes) on one small HTTP server, bound to a configurable address. */
 export async function startHealthServer(opts: HealthServerOptions): Promise<{ server: Server; url: string; close: () => Promise<void> }> {
   const server = createServer((req, res) => {
     const path = (req.url ?? '/').split('?')[0];
@@ -32,6 +43,15 @@ export async function startHealthServer(opts: HealthServerOptions): Promise<{ se
     if (path === '/healthz' || path === '/readyz') {
       const ok = path === '/healthz' ? opts.live() : opts.ready();
       res.writeHead(ok ? 200 : 503, { 'Content-Type': 'application/json' }).end(JSON.stringify({ ok, ...(opts.details?.() ?? {}) }));
+      return;
+    }
+    const route = opts.routes?.[path];
+    if (route !== undefined) {
+      const query = new URL(req.url ?? '/', 'http://localhost').searchParams;
+      Promise.resolve()
+        .then(() => route(query))
+        .then((a) => res.writeHead(a.status, { 'Content-Type': 'application/json' }).end(JSON.stringify(a.body)))
+        .catch((err: unknown) => res.writeHead(500, { 'Content-Type': 'application/json' }).end(JSON.stringify({ error: String(err) })));
       return;
     }
     res.writeHead(404).end();

@@ -9,12 +9,15 @@ import {
   ImageLabelsLearner,
   IngestProcessor,
   PublisherProcessor,
+  ServeProcessor,
   SnapshotReader,
   TopicCatalogue,
   Trainer,
   feedEvents,
   imageLabelSource,
   publisherSettings,
+  serveRoutes,
+  serveSettings,
   textWindowSource,
   toWindows,
   trainerSettings,
@@ -35,9 +38,10 @@ const say = (line = ''): void => {
 };
 
 /**
- * The embedded default: ingest, trainer and publisher in one process on in-memory topics, fed
- * with MIRFLICKR-25k image-label events and the @stdlib texts, with /metrics served and a
- * snapshot reader answering queries at the end. The last line is one JSON object.
+ * The embedded default: ingest, trainer, publisher and serve in one process on in-memory topics,
+ * fed with MIRFLICKR-25k image-label events and the @stdlib texts, with /metrics and serve's query
+ * endpoints on one port, and a snapshot reader and an HTTP query answering at the end. The last
+ * line is one JSON object.
  */
 export async function demo(v: OptionValues): Promise<Record<string, unknown>> {
   const seed = Number(v.get('seed'));
@@ -48,12 +52,24 @@ export async function demo(v: OptionValues): Promise<Record<string, unknown>> {
   // one registry: the three services' metric names do not overlap
   const shared = createRegistry('freshet-demo');
   const metrics = { ingest: shared, trainer: shared, publisher: shared };
+  // freshet serve's query endpoints on the same port, kept fresh from the latest-vector topic
+  const serve = new ServeProcessor({
+    ...serveSettings.with({}),
+    indexMetrics: ['cos'],
+    transport,
+    registry,
+    topics,
+    groupId: 'serve',
+    logger: quiet,
+    metrics: shared,
+  });
   const http = await startHealthServer({
     host: '127.0.0.1',
     port: Number(v.get('http-port')),
     registry: shared,
     live: () => true,
     ready: () => true,
+    routes: serveRoutes(serve, 100),
   });
   const file = join(dataDir(), 'mirflickr25k', 'all.tsv');
   const split = leaveOneOut(readImageLabelFile(file), new Rng(seed));
@@ -61,7 +77,7 @@ export async function demo(v: OptionValues): Promise<Record<string, unknown>> {
   const windows = corpora.flatMap((c) => toWindows(c, loadCorpusSentences([c]), 24));
   say('freshet demo: the streaming pipeline in one process (in-memory topics)');
   say(`  feeding ${split.train.length} image-label events (${file}, one label per image held out) and ${windows.length} text windows (${corpora.join(' + ')})`);
-  say(`  metrics: ${http.url}/metrics`);
+  say(`  metrics: ${http.url}/metrics   queries: ${http.url}/neighbours?kind=WORD&id=whale`);
   const ingest = new IngestProcessor({ transport, registry, topics, groupId: 'ingest', logger: quiet, metrics: metrics.ingest });
   const trainer = new Trainer({
     ...trainerSettings.with({ checkpointDir: mkdtempSync(join(tmpdir(), 'freshet-demo-')), checkpointEveryMs: 3000, seed }),
@@ -85,7 +101,7 @@ export async function demo(v: OptionValues): Promise<Record<string, unknown>> {
     metrics: metrics.publisher,
   });
   const reader = new SnapshotReader(transport, registry, topics, 'demo-reader');
-  await Promise.all([ingest.start(), trainer.start(), publisher.start(), reader.start()]);
+  await Promise.all([ingest.start(), trainer.start(), publisher.start(), reader.start(), serve.start()]);
   const total = split.train.length + windows.length;
   const t0 = Date.now();
   const curve: Array<[number, number, number]> = [];
@@ -140,6 +156,22 @@ export async function demo(v: OptionValues): Promise<Record<string, unknown>> {
     neighbours[w] = reader.nearest('WORD', w, 'WORD', 6).map((n) => n.id);
     say(`  ${w.padEnd(8)} -> ${neighbours[w].join(', ')}`);
   }
+  // the same question over HTTP, to freshet serve (the query service a deployment runs beside the pipeline)
+  // serve has applied the latest-vector topic to its end: everything the last version wrote
+  const latestAdmin = await transport.admin();
+  const latestEnds = await latestAdmin.endOffsets(topics.embeddingsLatest);
+  await latestAdmin.close();
+  await waitFor(() => latestEnds.every((e) => (serve.consumed.get(`${e.topic}#${e.partition}`) ?? 0) >= e.offset), {
+    timeoutMs: 30_000,
+    what: 'serve to apply the last snapshot',
+  });
+  const url = `${http.url}/neighbours?kind=WORD&id=whale&k=6`;
+  const answer = await fetch(url);
+  const served = (await answer.json()) as { results?: Array<{ id: string }>; version: number; ageSeconds: number; error?: string };
+  if (served.results === undefined) throw new Error(`the query service answered ${answer.status}: ${served.error ?? JSON.stringify(served)}`);
+  const servedWhale = served.results.map((r) => r.id);
+  say(`  curl '${url}'`);
+  say(`           -> ${servedWhale.join(', ')}   (version ${served.version}, ${served.ageSeconds.toFixed(1)} s old)`);
   const topLabels: Record<string, { labels: string[]; heldOut: string }> = {};
   for (const t of split.test.slice(0, 4)) {
     const labels = reader.nearest('IMAGE', t.id, 'LABEL', 20).map((n) => n.id);
@@ -148,7 +180,7 @@ export async function demo(v: OptionValues): Promise<Record<string, unknown>> {
     topLabels[t.id] = { labels: fresh, heldOut: t.label };
     say(`  image ${t.id.padEnd(6)} top new labels: ${fresh.join(', ')}   (held out: ${t.label})`);
   }
-  await Promise.all([ingest.stop(), trainer.stop(), publisher.stop(), reader.stop()]);
+  await Promise.all([ingest.stop(), trainer.stop(), publisher.stop(), reader.stop(), serve.stop()]);
   await http.close();
   say('');
   return {
@@ -161,5 +193,6 @@ export async function demo(v: OptionValues): Promise<Record<string, unknown>> {
     snapshotVersion: snap?.version ?? null,
     neighbours,
     topLabels,
+    served: { url, whale: servedWhale, sameAsSnapshot: servedWhale.join() === neighbours.whale.join() },
   };
 }

@@ -116,9 +116,28 @@ export class ImageLabelModel {
 
   imageId(name: string): number {
     const before = this.images.size;
+    const known = this.images.idOf(name);
     const id = this.images.add(name);
     if (id >= 0 && id === before) this.initRow(this.imageVectors, this.imageAccumulators, this.imageVectors.addRows(1), 1);
+    // an evicted image's row taken by a new one: it starts fresh
+    else if (id >= 0 && known < 0) this.resetRow(this.imageVectors, this.imageAccumulators, id, 1);
     return id;
+  }
+
+  /**
+   * Evicts an image: its name, its positives and (once a new image takes the row) its vector go.
+   * The caller also drops the image's pairs from wherever it replays them.
+   */
+  evictImage(id: number): void {
+    this.positives.clear(id);
+    this.images.release(id);
+  }
+
+  /** Image rows as a checkpoint saved them ('' for a free row): the same ids, their rows reserved (the caller fills them). */
+  restoreImages(names: readonly string[]): void {
+    this.images.restoreNames(names);
+    this.imageVectors.addRows(names.length);
+    this.imageAccumulators?.addRows(names.length);
   }
 
   labelId(name: string): number {
@@ -129,16 +148,19 @@ export class ImageLabelModel {
   }
 
   private initRow(m: Matrix, acc: Matrix | null, row: number, biasValue: number): void {
+    acc?.addRows(1);
+    this.resetRow(m, acc, row, biasValue);
+  }
+
+  /** A row as a new one starts: small random values, the bias lane, fresh AdaGrad sums. */
+  private resetRow(m: Matrix, acc: Matrix | null, row: number, biasValue: number): void {
     const s = this.config.initScale;
     const d = m.data;
     const base = row * m.cols;
     for (let f = 0; f < this.config.dim; f++) d[base + f] = (this.rng.nextFloat() * 2 - 1) * s;
     for (let f = this.config.dim; f < m.cols; f++) d[base + f] = 0;
     if (this.config.labelBias) d[base + this.config.dim] = biasValue;
-    if (acc !== null) {
-      acc.addRows(1);
-      acc.data.fill(this.config.adagradInit, base, base + m.cols);
-    }
+    acc?.data.fill(this.config.adagradInit, base, base + m.cols);
   }
 
   /** Records that `label` is a positive of `image` (ids); false if it was known. */

@@ -79,6 +79,15 @@ export class PositiveStore {
     return true;
   }
 
+  /** Empties an image's list (its row was evicted): the block goes to the free list for reuse. */
+  clear(image: number): void {
+    const n = this.count(image);
+    if (n === 0) return;
+    const at = this.header[2 * image];
+    Atomics.store(this.header, 2 * image + 1, 0);
+    this.release(at, blockSize(n));
+  }
+
   /** Replaces an image's list (restoring a checkpoint). */
   set(image: number, labels: ArrayLike<number>): void {
     for (let j = 0; j < labels.length; j++) this.add(image, labels[j]);

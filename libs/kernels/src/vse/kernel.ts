@@ -25,12 +25,10 @@ interface VseExports {
 
 /**
  * The image-label model's SGD step in WebAssembly SIMD (assembly/vse.ts) over a memory that holds
- * the whole model: vectors, AdaGrad sums, positives, the pair set, WARP's weights and the rank
- * tables. `storage` exposes it to an ImageLabelModel, which keeps the vocabularies and fills rows
- * and positives as names arrive; the kernel reads what the control block says exists.
- *
- * The rank tables are double-buffered: a refresh writes the buffer not in use and then switches
- * the control block to it, so a refresh never disturbs draws in flight on other threads.
+ * the whole model (vectors, AdaGrad sums, positives, the pair set, WARP's weights, rank tables);
+ * `storage` exposes it to an ImageLabelModel, which keeps the vocabularies and fills rows and
+ * positives as names arrive. Rank tables are double-buffered: a refresh writes the buffer not in
+ * use, then switches the control block to it, never disturbing draws in flight on other threads.
  */
 export class VseKernel {
   readonly storage: ImageLabelStorage;
@@ -147,6 +145,9 @@ export class VseKernel {
     this.control.store('pairs', pairs.length);
     this.pairHead = pairs.length % Math.max(1, this.spec.pairCapacity);
   }
+
+  /** The replay memory's pairs (image, label: i32 x 2 each), a view: an evicted image's are set to image -1, which steps skip. */
+  replayPairs = (): Int32Array => new Int32Array(this.memory.buffer, this.layout.pairs, 2 * this.control.load('pairs'));
 
   /** Adds a pair to the replay memory (a ring: the oldest pair is overwritten when full). */
   remember(image: number, label: number): void {

@@ -12,7 +12,16 @@ export function publisherMetrics(registry: Registry) {
       buckets: [0.01, 0.03, 0.1, 0.3, 1, 3, 10, 30],
       registers,
     }),
-    snapshotBytes: new Gauge({ name: 'freshet_snapshot_size_bytes', help: 'Encoded size of the last snapshot (all chunks).', registers }),
+    snapshotBytes: new Gauge({
+      name: 'freshet_snapshot_size_bytes',
+      help: 'Encoded size of the last snapshot (all its chunks: a whole version, or a delta holding the changes since the one before).',
+      registers,
+    }),
+    deltas: new Counter({
+      name: 'freshet_snapshot_deltas_total',
+      help: 'Versions written as a delta on the snapshot topic (the changes since the version before).',
+      registers,
+    }),
     version: new Gauge({ name: 'freshet_snapshot_version', help: 'Version number of the last snapshot.', registers }),
     lastSnapshot: new Gauge({
       name: 'freshet_snapshot_last_published_timestamp_seconds',

@@ -5,7 +5,7 @@ import { MemoryTransport } from '@freshet/transport';
 import { Codecs, TopicCatalogue } from '../catalogue.js';
 import { caughtUp, quietLogger } from '../test-support.js';
 import { PublisherProcessor } from './publisher.js';
-import { SnapshotReader } from './reader.js';
+import { SnapshotReader, type AssembledSnapshot } from './reader.js';
 import { publisherSettings } from './settings.js';
 
 const topics = new TopicCatalogue();
@@ -57,5 +57,95 @@ describe('a model update the publisher cannot publish', () => {
     const manifest = (await codecs.pointer().decode(transport.read(topics.snapshotManifests, 0, 0, 10)[0].value)).value;
     expect(manifest.updateOffsets).toEqual({ '0': 4 });
     await Promise.all([publisher.stop(), reader.stop()]);
+  });
+});
+
+describe('delta versions', () => {
+  it('after a whole version, each version holds only what changed and what was deleted; every reader assembles the same model, and a reader of whole versions only still reads a consistent one', async () => {
+    const transport = new MemoryTransport({ partitions: 1 });
+    const registry = new LocalSchemaRegistry(topics.schemaTexts());
+    const codecs = new Codecs(registry, topics);
+    const producer = await transport.producer();
+    const word = async (id: string, vector: number[]): Promise<{ key: Buffer; value: Buffer }> => ({
+      key: Buffer.from(`WORD:${id}`),
+      value: await codecs
+        .modelUpdates()
+        .encode({ kind: 'WORD', id, dim: 4, vector: vectorToBytes(Float32Array.from(vector)), version: 1, updatedAt: 1000, bias: 0 }),
+    });
+    const publisher = new PublisherProcessor({
+      ...publisherSettings.with({ publishEveryMs: 1e9, publishEveryUpdates: 1e9, maxDeltas: 3, maxDeltaBytes: 100 }),
+      transport,
+      registry,
+      topics,
+      groupId: 'publisher',
+      logger: quietLogger('publisher'),
+      metrics: createRegistry('publisher'),
+    });
+    const follower = new SnapshotReader(transport, registry, topics, 'follower');
+    await Promise.all([publisher.start(), follower.start()]);
+    const expected = new Map<string, number[]>();
+    const step = async (records: Array<{ key: Buffer; value: Buffer | null }>): Promise<void> => {
+      await producer.send(topics.modelUpdates, records);
+      await waitFor(() => caughtUp(publisher, transport, topics.modelUpdates, 1), { timeoutMs: 10_000, what: 'the publisher' });
+      await publisher.publish();
+    };
+    // version 1 (whole): 50 words
+    const first = await Promise.all(Array.from({ length: 50 }, (_, i) => word(`w${i}`, [i, 1, 0, 0])));
+    for (let i = 0; i < 50; i++) expected.set(`w${i}`, [i, 1, 0, 0]);
+    await step(first);
+    // versions 2-4 (deltas): a few changes, a new word, a deletion each
+    for (let v = 2; v <= 4; v++) {
+      await step([await word(`w${v}`, [v, v, v, v]), await word(`new${v}`, [0, 0, v, 1]), { key: Buffer.from(`WORD:w${10 + v}`), value: null }]);
+      expected.set(`w${v}`, [v, v, v, v]);
+      expected.set(`new${v}`, [0, 0, v, 1]);
+      expected.delete(`w${10 + v}`);
+    }
+    // version 5: whole again (3 deltas at most)
+    await step([await word('w40', [9, 9, 9, 9])]);
+    expected.set('w40', [9, 9, 9, 9]);
+    // version 6: a delta on it
+    await step([{ key: Buffer.from('WORD:w41'), value: null }]);
+    expected.delete('w41');
+
+    const manifests = await Promise.all(
+      transport
+        .read(topics.snapshots, 0, 0, 100_000)
+        .filter((r) => r.key?.toString() === 'manifest' || r.key?.toString() === 'delta')
+        .map(async (r) => ({ key: r.key?.toString(), m: (await codecs.manifests().decode(r.value)).value })),
+    );
+    expect(manifests.map((x) => x.key)).toEqual(['manifest', 'delta', 'delta', 'delta', 'manifest', 'delta']);
+    // a delta's chunks hold its changes only: three rows and one deletion, not the model
+    const deltaChunks = await Promise.all(
+      transport
+        .read(topics.snapshots, 0, 0, 100_000)
+        .filter((r) => r.key?.toString() === `v${manifests[1].m.version}`)
+        .map(async (r) => (await codecs.chunks().decode(r.value)).value),
+    );
+    expect(deltaChunks.flatMap((c) => c.ids).sort()).toEqual(['new2', 'w2']);
+    expect(deltaChunks.flatMap((c) => c.deleted)).toEqual(['w12']);
+    expect(manifests[3].m.chain.map((l) => l.version)).toEqual([manifests[0].m.version, manifests[1].m.version, manifests[2].m.version]);
+    expect(manifests[3].m.base).toBe(manifests[0].m.version);
+
+    const modelOf = (snap: AssembledSnapshot | null): Map<string, number[]> => {
+      const t = snap?.tables.get('WORD');
+      const out = new Map<string, number[]>();
+      for (const name of t?.vocab.allNames() ?? []) out.set(name, Array.from(t?.vectors.row(t.vocab.idOf(name)) ?? []));
+      return out;
+    };
+    // a reader that loads the newest version without scanning, one that followed every version, and the Python reader's rule agree
+    const loaded = new SnapshotReader(transport, registry, topics, 'loader');
+    expect(modelOf(await loaded.loadLatest())).toEqual(expected);
+    await waitFor(() => follower.current?.version === manifests[5].m.version, { timeoutMs: 10_000, what: 'the follower at the last version' });
+    expect(modelOf(follower.current)).toEqual(expected);
+    expect(follower.rejectedVersions).toEqual([]);
+    // the pointer a whole-versions-only reader reads names the last whole version
+    const pointers = await Promise.all(
+      transport
+        .read(topics.snapshotManifests, 0, 0, 100)
+        .map(async (r) => ({ key: r.key?.toString(), version: (await codecs.pointer().decode(r.value)).value.version })),
+    );
+    expect(pointers.filter((p) => p.key === 'latest').pop()?.version).toBe(manifests[4].m.version);
+    expect(pointers.filter((p) => p.key === 'latest-delta').pop()?.version).toBe(manifests[5].m.version);
+    await Promise.all([publisher.stop(), follower.stop()]);
   });
 });

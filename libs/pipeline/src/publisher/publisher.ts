@@ -1,13 +1,12 @@
-import { DecodeError, decodeErrorCodes, type AvroCodec, type EmbeddingRecord, type EntityKind } from '@freshet/avro';
+import { DecodeError, decodeErrorCodes, type AvroCodec, type EmbeddingRecord } from '@freshet/avro';
 import type { Batch, Consumer, ConsumerState, Producer, TopicPartition } from '@freshet/transport';
 import { Codecs } from '../catalogue.js';
 import { DeadLetters, type Rejected } from '../dead-letters.js';
 import { LagMonitor } from '../lag.js';
-import { readToEnd } from '../read-to-end.js';
 import { makeSinks } from '../sinks/index.js';
 import { PUBLISH_REJECTIONS, publisherMetrics, vectorProblem } from './metrics.js';
-import { entityKey, parseEntityKey } from '../sinks/keys.js';
 import type { SnapshotSink } from '../sinks/sink.js';
+import { EntityState, type EntityRef } from './entity-state.js';
 import type { PublisherOptions } from './settings.js';
 
 export type { PublisherOptions } from './settings.js';
@@ -25,9 +24,7 @@ export type { PublisherOptions } from './settings.js';
  * the latest-vector topic to its end, then consumes updates from the committed offsets.
  */
 export class PublisherProcessor {
-  private readonly kinds: EntityKind[];
-  private readonly state: Map<EntityKind, Map<string, EmbeddingRecord>>;
-  private readonly changed = new Set<string>();
+  private readonly state: EntityState;
   private consumer: Consumer | null = null;
   private producer: Producer | null = null;
   private lastPublish = Date.now();
@@ -35,7 +32,6 @@ export class PublisherProcessor {
   /** what the last snapshot committed: committed again before the next one, as a fence */
   private lastCommitted: Array<{ topic: string; partition: number; offset: number }> = [];
   private version = 0;
-  private eventTimeHighWatermark = 0;
   private running = false;
   /** owns the model-updates partitions; state is rebuilt before the first batch after gaining them */
   private owner = false;
@@ -54,12 +50,19 @@ export class PublisherProcessor {
 
   constructor(private readonly opts: PublisherOptions) {
     const codecs = new Codecs(opts.registry, opts.topics);
-    this.kinds = opts.topics.kinds;
-    this.state = new Map(this.kinds.map((k) => [k, new Map()]));
+    this.state = new EntityState(opts.topics.kinds);
     this.updateCodec = codecs.modelUpdates();
     this.deadLetters = new DeadLetters(codecs.deadLetters(), opts.topics.deadLetters, 'publisher');
     this.latestCodec = codecs.latest();
-    this.sinks = opts.sinks ?? makeSinks(opts.sinkNames, { producer: () => this.producer, codecs, chunkBytes: opts.chunkBytes });
+    this.sinks =
+      opts.sinks ??
+      makeSinks(opts.sinkNames, {
+        producer: () => this.producer,
+        codecs,
+        chunkBytes: opts.chunkBytes,
+        chain: { maxDeltas: opts.maxDeltas, baseEveryMs: opts.baseEveryMs, maxDeltaBytes: opts.maxDeltaBytes },
+        lancedbUri: opts.lancedbUri,
+      });
     this.m = publisherMetrics(opts.metrics);
     // every reason exists from the start: dashboards and alerts see 0 rather than no data
     for (const code of [...decodeErrorCodes, ...PUBLISH_REJECTIONS]) this.m.rejected.inc({ code }, 0);
@@ -71,7 +74,7 @@ export class PublisherProcessor {
 
   /** Vectors changed since the last snapshot (the next one will carry them). */
   get pendingChanges(): number {
-    return this.changed.size;
+    return this.state.pending;
   }
 
   /** Next offset to read per model-updates partition (`topic#partition`): what it has taken in. */
@@ -97,7 +100,7 @@ export class PublisherProcessor {
     // updates that arrive just after a snapshot must not wait for the next batch to be published
     this.timer = setInterval(
       () => {
-        if (this.changed.size > 0 && Date.now() - this.lastPublish >= this.opts.publishEveryMs) {
+        if (this.state.pending > 0 && Date.now() - this.lastPublish >= this.opts.publishEveryMs) {
           this.publish().catch((err: unknown) => this.opts.logger.error({ err }, 'snapshot failed'));
         }
       },
@@ -129,7 +132,7 @@ export class PublisherProcessor {
       this.opts.logger.info({ partitions: assigned.length }, 'publisher is the active instance');
     } else if (!owns && this.owner) {
       // another instance owns the updates now: what this one holds is not its to publish
-      this.changed.clear();
+      this.state.dropChanges();
       this.pending = [];
       this.opts.logger.warn('publisher lost its partitions to another instance; standing by');
     }
@@ -139,27 +142,12 @@ export class PublisherProcessor {
 
   /** Rebuilds every entity's latest vector from the compacted topic (as of the last snapshot). */
   private async restoreLatest(): Promise<void> {
-    for (const kind of this.kinds) this.state.get(kind)?.clear();
-    const read = await readToEnd(this.opts.transport, this.opts.topics.embeddingsLatest, async (record) => {
-      if (record.value === null) return;
-      let value: EmbeddingRecord;
-      try {
-        value = (await this.latestCodec.decode(record.value)).value;
-      } catch (err) {
-        // a record there that cannot be read is left out of the rebuilt state, counted: the trainer's next full publish brings the row back
-        if (!(err instanceof DecodeError)) throw err;
-        this.m.rejected.inc({ code: err.code });
-        return;
-      }
-      this.state.get(value.kind)?.set(value.id, value);
-      this.version = Math.max(this.version, value.version);
-      this.eventTimeHighWatermark = Math.max(this.eventTimeHighWatermark, value.updatedAt);
-    });
-    this.restorePending = false;
-    this.opts.logger.info(
-      { records: read, entities: Object.fromEntries(this.kinds.map((k) => [k, this.state.get(k)?.size ?? 0])) },
-      'publisher state restored from the latest-vector topic',
+    const read = await this.state.restore(this.opts.transport, this.opts.topics.embeddingsLatest, this.latestCodec, (err) =>
+      this.m.rejected.inc({ code: err.code }),
     );
+    this.version = Math.max(this.version, this.state.version);
+    this.restorePending = false;
+    this.opts.logger.info({ records: read, entities: this.state.counts() }, 'publisher state restored from the latest-vector topic');
   }
 
   private async handle(batch: Batch): Promise<void> {
@@ -169,6 +157,8 @@ export class PublisherProcessor {
     const rejected: Rejected[] = [];
     for (const [j, record] of batch.records.entries()) {
       if (j > 0 && j % 256 === 0) await new Promise((r) => setImmediate(r)); // big batches: health answers meanwhile
+      // a tombstone deletes the entity its key names (an evicted row)
+      if (record.value === null && this.state.delete(record.key?.toString() ?? '')) continue;
       const value = decoded[j];
       // an update that cannot be decoded, or whose vector is not finite, is parked with its reason: the partition moves on
       const problem = value instanceof DecodeError ? { code: value.code, message: value.message } : vectorProblem(value);
@@ -176,16 +166,14 @@ export class PublisherProcessor {
         rejected.push({ record, ...problem });
         continue;
       }
-      const update = value as EmbeddingRecord;
-      this.state.get(update.kind)?.set(update.id, update);
-      this.changed.add(entityKey(update.kind, update.id));
-      this.eventTimeHighWatermark = Math.max(this.eventTimeHighWatermark, update.updatedAt);
+      this.state.upsert(value as EmbeddingRecord);
     }
     if (rejected.length > 0) await this.reject(rejected);
     const next = batch.nextOffset;
     this.pending.push({ topic: batch.topic, partition: batch.partition, offset: next });
     this.positions.set(`${batch.topic}#${batch.partition}`, next);
-    if (this.changed.size >= this.opts.publishEveryUpdates || (this.changed.size > 0 && Date.now() - this.lastPublish >= this.opts.publishEveryMs)) {
+    const pending = this.state.pending;
+    if (pending >= this.opts.publishEveryUpdates || (pending > 0 && Date.now() - this.lastPublish >= this.opts.publishEveryMs)) {
       await this.publish();
     }
   }
@@ -216,54 +204,51 @@ export class PublisherProcessor {
   }
 
   private async cut(): Promise<void> {
-    if (!this.producer || this.changed.size === 0) return;
-    // what this snapshot covers, captured now: batches handled while it is written go to the next
-    const changed = [...this.changed];
-    this.changed.clear();
-    const covered = this.pending.splice(0);
-    try {
-      await this.write(changed, covered);
-    } catch (err) {
-      for (const key of changed) this.changed.add(key);
-      this.pending.unshift(...covered);
-      throw err;
-    }
-  }
-
-  private async write(changed: string[], covered: Array<{ topic: string; partition: number; offset: number }>): Promise<void> {
-    if (!this.producer) return;
+    if (!this.producer || this.state.pending === 0) return;
     // fencing: an owner paused past its session (GC, frozen VM) wakes up with a timer that cuts a
     // snapshot before its client notices the rebalance. Committing again what it last committed
     // fails once the group has moved on without it, so it never publishes its stale state over
     // the new owner's (readers would go back to an older model).
     if (this.lastCommitted.length > 0) await this.consumer?.commit(this.lastCommitted);
-    const end = this.m.snapshotSeconds.startTimer();
+    // what this snapshot covers, captured now: batches handled while it is written go to the next
     this.version = Math.max(this.version + 1, Date.now());
+    const changes = this.state.take(this.version);
+    const covered = this.pending.splice(0);
+    try {
+      await this.write(changes, covered);
+    } catch (err) {
+      changes.undo();
+      this.pending.unshift(...covered);
+      throw err;
+    }
+  }
+
+  private async write(
+    changes: { changed: EmbeddingRecord[]; deleted: EntityRef[] },
+    covered: Array<{ topic: string; partition: number; offset: number }>,
+  ): Promise<void> {
+    const end = this.m.snapshotSeconds.startTimer();
     const version = this.version;
     const createdAt = Date.now();
     // what the state holds now: every update read so far, per partition (the manifest says so)
     const updateOffsets = Object.fromEntries([...this.positions].map(([key, next]) => [key.slice(key.lastIndexOf('#') + 1), next]));
-    const stamped: EmbeddingRecord[] = [];
-    for (const key of changed) {
-      const k = parseEntityKey(key);
-      const record = k === null ? undefined : this.state.get(k.kind)?.get(k.id);
-      if (record !== undefined) stamped.push({ ...record, version });
-    }
     let bytes = 0;
     let chunks = 0;
     for (const sink of this.sinks) {
       const receipt = await sink.writeVersion({
         version,
         createdAt,
-        eventTimeHighWatermark: this.eventTimeHighWatermark,
-        changed: stamped,
-        state: this.state,
+        eventTimeHighWatermark: this.state.eventTimeHighWatermark,
+        changed: changes.changed,
+        deleted: changes.deleted,
+        state: this.state.byKind,
         updateOffsets,
       });
       bytes += receipt.bytes;
       chunks += receipt.chunks;
+      if (receipt.delta === true) this.m.deltas.inc();
     }
-    const counts = Object.fromEntries(this.kinds.map((k) => [k, this.state.get(k)?.size ?? 0]));
+    const counts = this.state.counts();
     await this.consumer?.commit(covered);
     if (covered.length > 0) this.lastCommitted = covered;
     this.lastPublish = Date.now();
@@ -273,9 +258,10 @@ export class PublisherProcessor {
     this.m.snapshots.inc();
     this.m.version.set(version);
     this.m.lastSnapshot.set(createdAt / 1000);
-    if (this.eventTimeHighWatermark > 0) this.m.freshness.observe(Math.max(0, createdAt - this.eventTimeHighWatermark) / 1000);
-    for (const kind of this.kinds) this.m.entities.set({ kind: kind.toLowerCase() }, counts[kind] ?? 0);
-    this.opts.logger.info({ version, chunks, bytes, counts }, 'snapshot published');
+    const watermark = this.state.eventTimeHighWatermark;
+    if (watermark > 0) this.m.freshness.observe(Math.max(0, createdAt - watermark) / 1000);
+    for (const [kind, n] of Object.entries(counts)) this.m.entities.set({ kind: kind.toLowerCase() }, n);
+    this.opts.logger.info({ version, chunks, bytes, counts, deleted: changes.deleted.length }, 'snapshot published');
   }
 
   /** Its consumer's health (null before start). */

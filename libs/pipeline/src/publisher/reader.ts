@@ -1,10 +1,11 @@
-import { crc32 } from 'node:zlib';
 import { DecodeError, type AvroCodec, type SchemaRegistry, type SnapshotChunk, type SnapshotManifest } from '@freshet/avro';
-import { Matrix, Vocabulary, nearest, rowNorms, type Neighbour } from '@freshet/core';
+import { nearest, rowNorms, type Neighbour } from '@freshet/core';
 import type { Consumer, Transport } from '@freshet/transport';
 import { Codecs, type TopicCatalogue } from '../catalogue.js';
 import { readRange, readToEnd } from '../read-to-end.js';
-import { chunkBiases, chunkVectors } from '../sinks/kafka-snapshots.js';
+import { applyChunk, linksOf, toTables, verified, type Entities, type ReadChunk, type SnapshotTable } from './assembly.js';
+
+export type { SnapshotTable } from './assembly.js';
 
 /** One assembled, consistent snapshot version. */
 export interface AssembledSnapshot {
@@ -14,22 +15,18 @@ export interface AssembledSnapshot {
   tables: Map<string, SnapshotTable>;
 }
 
-/** One entity kind of a snapshot: names, vectors and (labels) biases. */
-export interface SnapshotTable {
-  vocab: Vocabulary;
-  vectors: Matrix;
-  /** per row: the label bias (score of a label for an image = image · label + bias); zeros otherwise */
-  biases: Float32Array;
-}
-
 /**
  * The downstream consumer: reads the snapshot topic, buffers chunks per version, and switches to
- * a version only when its manifest has arrived and every chunk it lists is present with the
- * listed CRC-32. Answers nearest-neighbour and top-k-label queries on the current version.
+ * a version only when its manifest has arrived and every chunk it lists (for a delta: every chunk
+ * of its chain too) is present with the listed CRC-32. A delta following the version it holds is
+ * applied to it; otherwise the chain is assembled from the base. Answers nearest-neighbour and
+ * top-k-label queries on the current version.
  */
 export class SnapshotReader {
   private consumer: Consumer | null = null;
-  private readonly buffers = new Map<number, Map<number, { value: Buffer; chunk: SnapshotChunk }>>();
+  private readonly buffers = new Map<number, Map<number, ReadChunk>>();
+  /** the current version's entities, what a delta applies to */
+  private entities: Entities = new Map();
   current: AssembledSnapshot | null = null;
   /** versions whose manifest arrived but whose chunks were missing or damaged */
   rejectedVersions: number[] = [];
@@ -61,9 +58,12 @@ export class SnapshotReader {
   async loadLatest(): Promise<AssembledSnapshot | null> {
     let latest: SnapshotManifest | null = null;
     await readToEnd(this.transport, this.topics.snapshotManifests, async (r) => {
-      if (r.key?.toString() !== 'latest' || r.value === null) return;
+      const key = r.key?.toString();
+      if ((key !== 'latest' && key !== 'latest-delta') || r.value === null) return;
       try {
-        latest = (await this.pointerCodec.decode(r.value)).value;
+        // the newest whole version or delta, whichever is newer
+        const m = (await this.pointerCodec.decode(r.value)).value;
+        if (latest === null || m.version > latest.version) latest = m;
       } catch (err) {
         // a pointer that cannot be read is passed over: the one before it still names a whole version
         if (!(err instanceof DecodeError)) throw err;
@@ -71,10 +71,14 @@ export class SnapshotReader {
       }
     });
     const manifest = latest as SnapshotManifest | null;
-    if (manifest === null || manifest.chunkOffsets.length !== manifest.chunks) return null;
-    if (manifest.chunks > 0) {
-      const records = await readRange(this.transport, this.topics.snapshots, 0, Math.min(...manifest.chunkOffsets), Math.max(...manifest.chunkOffsets));
-      for (const r of records) if (r.key?.toString() === `v${manifest.version}`) await this.accept(r.key.toString(), r.value);
+    if (manifest === null) return null;
+    const links = linksOf(manifest);
+    if (links.some((l) => l.chunkOffsets.length !== l.chunks)) return null;
+    const offsets = links.flatMap((l) => l.chunkOffsets);
+    if (offsets.length > 0) {
+      const wanted = new Set(links.map((l) => `v${l.version}`));
+      const records = await readRange(this.transport, this.topics.snapshots, 0, Math.min(...offsets), Math.max(...offsets));
+      for (const r of records) if (wanted.has(r.key?.toString() ?? '')) await this.accept(r.key?.toString() ?? '', r.value);
     }
     this.complete(manifest);
     return this.current?.version === manifest.version ? this.current : null;
@@ -100,7 +104,7 @@ export class SnapshotReader {
 
   private async acceptDecoded(key: string, value: Buffer | null): Promise<void> {
     if (value === null) return;
-    if (key === 'manifest') {
+    if (key === 'manifest' || key === 'delta') {
       const manifest = (await this.manifestCodec.decode(value)).value;
       this.complete(manifest);
       return;
@@ -115,36 +119,28 @@ export class SnapshotReader {
   }
 
   private complete(manifest: SnapshotManifest): void {
-    const chunks = this.buffers.get(manifest.version) ?? new Map<number, { value: Buffer; chunk: SnapshotChunk }>();
-    for (let i = 0; i < manifest.chunks; i++) {
-      const c = chunks.get(i);
-      if (!c || crc32(c.value) !== manifest.checksums[i]) {
+    const links = linksOf(manifest);
+    const previous = links.length > 1 ? links[links.length - 2].version : -1;
+    // a delta on the version held: its own chunks are all it takes
+    const incremental = manifest.base > 0 && this.current?.version === previous;
+    const parts: ReadChunk[][] = [];
+    for (const link of incremental ? links.slice(-1) : links) {
+      const chunks = verified(link, this.buffers.get(link.version));
+      if (chunks === null) {
         this.rejectedVersions.push(manifest.version);
         return;
       }
+      parts.push(chunks);
     }
-    const tables = new Map<string, SnapshotTable>();
-    const biases = new Map<string, number[]>();
-    for (let i = 0; i < manifest.chunks; i++) {
-      const { chunk } = chunks.get(i) as { chunk: SnapshotChunk };
-      let table = tables.get(chunk.kind);
-      if (!table) {
-        table = { vocab: new Vocabulary(), vectors: new Matrix(chunk.dim, 0), biases: new Float32Array(0) };
-        tables.set(chunk.kind, table);
-        biases.set(chunk.kind, []);
-      }
-      const vectors = chunkVectors(chunk);
-      const b = chunkBiases(chunk);
-      for (let j = 0; j < chunk.ids.length; j++) {
-        table.vocab.add(chunk.ids[j]);
-        const row = table.vectors.addRows(1);
-        table.vectors.data.set(vectors[j], row * chunk.dim);
-        biases.get(chunk.kind)?.push(b[j]);
-      }
-    }
-    for (const [kind, table] of tables) table.biases = Float32Array.from(biases.get(kind) ?? []);
-    this.current = { version: manifest.version, createdAt: manifest.createdAt, eventTimeHighWatermark: manifest.eventTimeHighWatermark, tables };
-    // older partial versions can never complete now
+    if (!incremental) this.entities = new Map();
+    for (const chunks of parts) for (const { chunk } of chunks) applyChunk(this.entities, chunk);
+    this.current = {
+      version: manifest.version,
+      createdAt: manifest.createdAt,
+      eventTimeHighWatermark: manifest.eventTimeHighWatermark,
+      tables: toTables(this.entities),
+    };
+    // older partial versions can never complete now, and a later delta builds on the entities held
     for (const v of [...this.buffers.keys()]) if (v <= manifest.version) this.buffers.delete(v);
   }
 

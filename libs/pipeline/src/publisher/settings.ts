@@ -13,10 +13,35 @@ export const publisherSettings = new SettingsTable('publisher', {
     min: 1024,
     help: 'largest snapshot chunk (keep under the topic max.message.bytes)',
   }),
+  maxDeltas: setting.number({
+    default: 50,
+    option: 'max-deltas',
+    integer: true,
+    min: 0,
+    help: 'delta versions (only the changes since the version before) between two whole versions (0: every version whole)',
+  }),
+  baseEveryMs: setting.number({
+    default: 600_000,
+    option: 'whole-every-ms',
+    integer: true,
+    min: 0,
+    help: "a whole version at least this often: the snapshot topic's retention must keep one and its deltas (2x this is safe)",
+  }),
+  maxDeltaBytes: setting.number({
+    default: 0.5,
+    option: 'max-delta-bytes',
+    min: 0,
+    help: 'a whole version again once the deltas since the last one hold this share of its bytes (a reader would read more than a whole one)',
+  }),
   sinkNames: setting.text({
     default: 'kafka',
     option: 'sinks',
-    help: 'where each version goes, comma-separated (kafka: the latest-vector, snapshot and manifests topics)',
+    help: 'where each version goes, comma-separated (kafka: the latest-vector, snapshot and manifests topics; lancedb: upserts into LanceDB tables at --lancedb-uri)',
+  }),
+  lancedbUri: setting.text({
+    default: './freshet-lancedb',
+    option: 'lancedb-uri',
+    help: 'the LanceDB database the lancedb sink writes (a folder, or s3://...)',
   }),
 });
 

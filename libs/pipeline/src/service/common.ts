@@ -14,6 +14,7 @@ import {
   type OptionSpec,
   type OptionValues,
   type Registry,
+  type Route,
 } from '@freshet/runtime';
 import { KafkaTransport, MemoryTransport, producerCompressions, type ConsumerState, type ProducerCompression, type Transport } from '@freshet/transport';
 import { TopicCatalogue } from '../catalogue.js';
@@ -160,6 +161,8 @@ export interface ServiceParts {
   details?: () => Record<string, unknown>;
   /** its consumer's health: readiness, metrics and alerts read it */
   consumer?: () => ConsumerState | null;
+  /** more GET endpoints (a query service's), served beside /metrics, /healthz and /readyz */
+  routes?: Readonly<Record<string, Route>>;
 }
 
 /**
@@ -295,6 +298,7 @@ export async function runService(
       live: () => failed === null && (!started || parts.live()),
       ready: () => !stopping && failed === null && consumerUp() && parts.ready(),
       details: parts.details,
+      ...(parts.routes !== undefined ? { routes: parts.routes } : {}),
     });
   } catch (err) {
     process.stderr.write(`freshet-${name}: ${(err as Error).message}\n`);

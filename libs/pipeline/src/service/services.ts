@@ -2,6 +2,9 @@ import type { OptionSpec, OptionValues, SettingValue } from '@freshet/runtime';
 import { ingestLimitOptions, ingestLimitsFrom } from '../ingest/limits.js';
 import { IngestProcessor } from '../ingest/processor.js';
 import { PublisherProcessor } from '../publisher/publisher.js';
+import { parseMetrics, serveSettings } from '../serve/settings.js';
+import { serveRoutes } from '../serve/queries.js';
+import { ServeProcessor } from '../serve/server.js';
 import { publisherSettings } from '../publisher/settings.js';
 import { STREAMS } from '../streams/index.js';
 import { trainerSettings, type TrainerSettings } from '../trainer/settings.js';
@@ -10,7 +13,7 @@ import type { ProcessorWiring } from '../wiring.js';
 import type { ServiceContext, ServiceParts } from './common.js';
 
 /**
- * The three services' option tables, generated from the settings tables of the code that uses
+ * The services' option tables, generated from the settings tables of the code that uses
  * them (ingest's and each stream's limits, the trainer's and each stream's learner settings, the
  * publisher's), and the services built from the values.
  */
@@ -98,5 +101,28 @@ export function buildPublisher(ctx: ServiceContext): ServiceParts {
     ready: () => publisher.isRunning,
     details: () => ({ snapshots: publisher.snapshots, version: publisher.lastVersion, pending: publisher.pendingChanges, consumer: publisher.consumerState() }),
     consumer: () => publisher.consumerState(),
+  };
+}
+
+export const serveOptions: OptionSpec[] = [groupOption('serve'), ...serveSettings.options({ env: true })];
+
+export function buildServe(ctx: ServiceContext): ServiceParts {
+  const settings = serveSettings.read(ctx.options, { env: true });
+  const serve = new ServeProcessor({ ...wiring(ctx), ...settings, indexMetrics: parseMetrics(settings.metricNames) });
+  return {
+    start: () => serve.start(),
+    stop: () => serve.stop(),
+    live: () => serve.isRunning,
+    // ready once caught up with the latest-vector topic: an answer before that would be stale
+    ready: () => serve.isReady,
+    details: () => ({
+      caughtUp: serve.isReady,
+      vectors: serve.counts(),
+      ...serve.freshness(),
+      consumed: Object.fromEntries(serve.consumed),
+      consumer: serve.consumerState(),
+    }),
+    consumer: () => serve.consumerState(),
+    routes: serveRoutes(serve, settings.maxK),
   };
 }

@@ -1,6 +1,7 @@
 import type { Producer } from '@freshet/transport';
 import type { Codecs } from '../catalogue.js';
-import { KafkaSnapshotSink } from './kafka-snapshots.js';
+import { KafkaSnapshotSink, type ChainLimits } from './kafka-snapshots.js';
+import { LanceDbSink } from './lancedb.js';
 import type { SnapshotSink } from './sink.js';
 
 /** What a snapshot sink is made from in a publisher. */
@@ -8,6 +9,10 @@ export interface SinkContext {
   producer: () => Producer | null;
   codecs: Codecs;
   chunkBytes: number;
+  /** when the kafka sink writes a whole version again instead of a delta */
+  chain: ChainLimits;
+  /** where the lancedb sink writes (a folder, or object storage LanceDB takes) */
+  lancedbUri: string;
 }
 
 /**
@@ -16,7 +21,8 @@ export interface SinkContext {
  * what the publisher's own restore reads back.
  */
 export const SNAPSHOT_SINKS: Readonly<Record<string, (ctx: SinkContext) => SnapshotSink>> = {
-  kafka: (ctx) => new KafkaSnapshotSink(ctx.producer, ctx.codecs, ctx.chunkBytes),
+  kafka: (ctx) => new KafkaSnapshotSink(ctx.producer, ctx.codecs, ctx.chunkBytes, ctx.chain),
+  lancedb: (ctx) => new LanceDbSink(ctx.lancedbUri),
 };
 
 /** The sinks a comma-separated list names (the publisher's --sinks). */
@@ -31,7 +37,8 @@ export function makeSinks(names: string, ctx: SinkContext): SnapshotSink[] {
     });
 }
 
-export { KafkaSnapshotSink, chunkBiases, chunkVectors } from './kafka-snapshots.js';
+export { KafkaSnapshotSink, chunkBiases, chunkVectors, type ChainLimits } from './kafka-snapshots.js';
 export { KafkaUpdateSink } from './kafka-updates.js';
+export { LanceDbSink } from './lancedb.js';
 export { entityKey, parseEntityKey } from './keys.js';
 export type { ModelVersion, SnapshotSink, UpdateSink, UpdateStamp, VersionReceipt } from './sink.js';

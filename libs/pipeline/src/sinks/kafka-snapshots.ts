@@ -1,24 +1,46 @@
 import { crc32 } from 'node:zlib';
-import { bytesToVector, type EmbeddingRecord, type SnapshotChunk, type SnapshotManifest } from '@freshet/avro';
+import { bytesToVector, type EmbeddingRecord, type SnapshotChunk, type SnapshotLink, type SnapshotManifest } from '@freshet/avro';
 import type { OutgoingRecord, Producer } from '@freshet/transport';
 import type { Codecs } from '../catalogue.js';
 import { entityKey } from './keys.js';
 import type { ModelVersion, SnapshotSink, VersionReceipt } from './sink.js';
 
+/** When a delta chain ends and a whole version is written again. */
+export interface ChainLimits {
+  /** deltas after a whole version, at most */
+  maxDeltas: number;
+  /** a whole version at least this often (ms): the snapshot topic's retention must keep it and its chain */
+  baseEveryMs: number;
+  /** the chain's bytes, at most this share of the whole version's (beyond it a reader reads more than a whole version) */
+  maxDeltaBytes: number;
+}
+
 /**
  * A version on the Kafka topics (docs/wire-format.md): the changed vectors on the compacted
- * latest-vector topic (stamped with the version), then the whole state as chunks of at most
- * `chunkBytes` on partition 0 of the snapshot topic, then a manifest with the chunk count, their
- * CRC-32s and offsets, and the same manifest under `latest` on the compacted manifests topic. A
- * reader assembles a version only once its manifest and every chunk it lists are there intact.
+ * latest-vector topic (stamped with the version, a tombstone for a deleted entity), then chunks of
+ * at most `chunkBytes` on partition 0 of the snapshot topic, then a manifest with the chunk count,
+ * their CRC-32s and offsets, and the manifest again on the compacted manifests topic.
+ *
+ * A version is whole (every entity; manifest key `manifest`, pointer `latest`) or a delta (only the
+ * entities changed since the version before and the ids deleted since; key `delta`, pointer
+ * `latest-delta`), whose manifest names its chain: the whole version it builds on and the deltas
+ * since, with their chunks' offsets and checksums. So publishing costs the changed rows, not the
+ * model; a whole version is written again after `maxDeltas` deltas, when the chain's bytes pass
+ * `maxDeltaBytes` of the whole's, after `baseEveryMs`, and by every publisher that starts (it does
+ * not know the chain before it). A reader assembles a version only once its manifest and every
+ * chunk of its chain are there intact; a reader that knows only whole versions reads `latest`.
  */
 export class KafkaSnapshotSink implements SnapshotSink {
   readonly name = 'kafka';
+  /** the whole version deltas build on now, and the deltas since (oldest first) */
+  private chain: Array<SnapshotLink & { bytes: number }> = [];
+  private baseAt = 0;
 
   constructor(
     private readonly producer: () => Producer | null,
     private readonly codecs: Codecs,
     private readonly chunkBytes: number,
+    private readonly limits: ChainLimits = { maxDeltas: 0, baseEveryMs: 0, maxDeltaBytes: 0 },
   ) {}
 
   async writeVersion(v: ModelVersion): Promise<VersionReceipt> {
@@ -32,52 +54,98 @@ export class KafkaSnapshotSink implements SnapshotSink {
       // small sends: the publisher's event loop answers health probes in between
       if (latest.length >= 128) await producer.send(t.embeddingsLatest, latest.splice(0));
     }
+    // a deleted entity's tombstone: compaction removes it, and readers of the topic delete it
+    for (const gone of v.deleted) {
+      latest.push({ key: Buffer.from(entityKey(gone.kind, gone.id)), value: null });
+      if (latest.length >= 128) await producer.send(t.embeddingsLatest, latest.splice(0));
+    }
     if (latest.length > 0) await producer.send(t.embeddingsLatest, latest);
-    const checksums: number[] = [];
-    const offsets: number[] = [];
-    const counts: Record<string, number> = {};
+
+    const delta = this.deltaNext(v);
+    const rowsByKind = new Map<string, EmbeddingRecord[]>();
+    const deletedByKind = new Map<string, string[]>();
+    if (delta) {
+      for (const r of v.changed) (rowsByKind.get(r.kind) ?? rowsByKind.set(r.kind, []).get(r.kind))?.push(r);
+      for (const d of v.deleted) (deletedByKind.get(d.kind) ?? deletedByKind.set(d.kind, []).get(d.kind))?.push(d.id);
+    } else for (const [kind, entities] of v.state) rowsByKind.set(kind, [...entities.values()]);
+    const own = await this.writeChunks(producer, v.version, rowsByKind, deletedByKind);
+    const counts = Object.fromEntries([...v.state].map(([kind, entities]) => [kind, entities.size]));
     let dim = 0;
-    let bytes = 0;
+    for (const entities of v.state.values()) dim ||= entities.values().next().value?.dim ?? 0;
+    const manifest: SnapshotManifest = {
+      version: v.version,
+      createdAt: v.createdAt,
+      chunks: own.checksums.length,
+      checksums: own.checksums,
+      counts,
+      dim,
+      eventTimeHighWatermark: v.eventTimeHighWatermark,
+      chunkOffsets: own.chunkOffsets,
+      updateOffsets: { ...v.updateOffsets },
+      base: delta ? this.chain[0].version : 0,
+      chain: delta ? this.chain.map(({ version, chunks, checksums, chunkOffsets }) => ({ version, chunks, checksums, chunkOffsets })) : [],
+    };
+    await producer.send(t.snapshots, [{ key: Buffer.from(delta ? 'delta' : 'manifest'), value: await this.codecs.manifests().encode(manifest), partition: 0 }]);
+    // the pointer readers start from: compacted, so it holds just the newest complete version of each sort
+    await producer.send(t.snapshotManifests, [
+      { key: Buffer.from(delta ? 'latest-delta' : 'latest'), value: await this.codecs.pointer().encode(manifest), partition: 0 },
+    ]);
+    const link = { version: v.version, chunks: own.checksums.length, checksums: own.checksums, chunkOffsets: own.chunkOffsets, bytes: own.bytes };
+    if (delta) this.chain.push(link);
+    else {
+      this.chain = [link];
+      this.baseAt = Date.now();
+    }
+    return { chunks: own.checksums.length, bytes: own.bytes, delta };
+  }
+
+  /** Whether this version can be a delta on the current chain. */
+  private deltaNext(v: ModelVersion): boolean {
+    const l = this.limits;
+    if (this.chain.length === 0 || l.maxDeltas <= 0) return false;
+    const base = this.chain[0];
+    const chainBytes = this.chain.slice(1).reduce((n, c) => n + c.bytes, 0);
+    const estimate = v.changed.reduce((n, r) => n + r.vector.length + r.id.length + 16, 0);
+    return this.chain.length - 1 < l.maxDeltas && Date.now() - this.baseAt < l.baseEveryMs && chainBytes + estimate <= l.maxDeltaBytes * base.bytes;
+  }
+
+  /** One kind's rows (and deleted ids) per chunk of at most `chunkBytes`, on partition 0. */
+  private async writeChunks(
+    producer: Producer,
+    version: number,
+    rowsByKind: ReadonlyMap<string, readonly EmbeddingRecord[]>,
+    deletedByKind: ReadonlyMap<string, readonly string[]>,
+  ): Promise<{ checksums: number[]; chunkOffsets: number[]; bytes: number }> {
     const chunkCodec = this.codecs.chunks();
-    for (const [kind, entities] of v.state) {
-      const rows = [...entities.values()];
-      counts[kind] = rows.length;
-      if (rows.length === 0) continue;
-      dim = rows[0].dim;
+    const out = { checksums: [] as number[], chunkOffsets: [] as number[], bytes: 0 };
+    const kinds = new Set([...rowsByKind.keys(), ...deletedByKind.keys()]);
+    for (const kind of kinds) {
+      const rows = rowsByKind.get(kind) ?? [];
+      const deleted = deletedByKind.get(kind) ?? [];
+      const dim = rows[0]?.dim ?? 0;
       const perChunk = Math.max(1, Math.floor(this.chunkBytes / (dim * 4 + 64)));
-      for (let start = 0; start < rows.length; start += perChunk) {
-        const part = rows.slice(start, start + perChunk);
+      const perDeleteChunk = Math.max(1, Math.floor(this.chunkBytes / 64));
+      const parts = Math.max(Math.ceil(rows.length / perChunk), Math.ceil(deleted.length / perDeleteChunk));
+      for (let p = 0; p < parts; p++) {
+        const part = rows.slice(p * perChunk, (p + 1) * perChunk);
         const chunk: SnapshotChunk = {
-          version: v.version,
-          chunk: checksums.length,
+          version,
+          chunk: out.checksums.length,
           kind,
           dim,
           ids: part.map((r) => r.id),
           vectors: Buffer.concat(part.map((r) => r.vector)),
           biases: biasBytes(part),
+          deleted: deleted.slice(p * perDeleteChunk, (p + 1) * perDeleteChunk),
         };
         const value = await chunkCodec.encode(chunk);
-        const [placed] = await producer.send(t.snapshots, [{ key: Buffer.from(`v${v.version}`), value, partition: 0 }]);
-        offsets.push(placed.offset);
-        checksums.push(crc32(value));
-        bytes += value.length;
+        const [placed] = await producer.send(this.codecs.topics.snapshots, [{ key: Buffer.from(`v${version}`), value, partition: 0 }]);
+        out.chunkOffsets.push(placed.offset);
+        out.checksums.push(crc32(value));
+        out.bytes += value.length;
       }
     }
-    const manifest: SnapshotManifest = {
-      version: v.version,
-      createdAt: v.createdAt,
-      chunks: checksums.length,
-      checksums,
-      counts,
-      dim,
-      eventTimeHighWatermark: v.eventTimeHighWatermark,
-      chunkOffsets: offsets,
-      updateOffsets: { ...v.updateOffsets },
-    };
-    await producer.send(t.snapshots, [{ key: Buffer.from('manifest'), value: await this.codecs.manifests().encode(manifest), partition: 0 }]);
-    // the pointer readers start from: compacted, so it holds just the newest complete version
-    await producer.send(t.snapshotManifests, [{ key: Buffer.from('latest'), value: await this.codecs.pointer().encode(manifest), partition: 0 }]);
-    return { chunks: checksums.length, bytes };
+    return out;
   }
 }
 

@@ -6,7 +6,8 @@ import type { UpdateSink, UpdateStamp } from './sink.js';
 
 /**
  * Changed rows to the model-updates topic (the publisher's input), keyed `<KIND>:<id>`, stamped
- * with the checkpoint sequence and the event-time high watermark, 500 records a send.
+ * with the checkpoint sequence and the event-time high watermark, 500 records a send; a deleted
+ * (evicted) entity as a tombstone, its key with no value.
  */
 export class KafkaUpdateSink implements UpdateSink {
   readonly name = 'kafka';
@@ -22,6 +23,10 @@ export class KafkaUpdateSink implements UpdateSink {
     if (producer === null) return 0;
     let sent = 0;
     for (const g of groups) {
+      // deletions first: a name evicted and taken again in one drain is sent as deleted, then as new
+      const gone = (g.deleted ?? []).map((name): OutgoingRecord => ({ key: Buffer.from(entityKey(g.kind, name)), value: null }));
+      for (let start = 0; start < gone.length; start += 500) await producer.send(this.topic, gone.slice(start, start + 500));
+      sent += gone.length;
       for (let start = 0; start < g.names.length; start += 500) {
         const batch: OutgoingRecord[] = [];
         const end = Math.min(g.names.length, start + 500);

@@ -25,6 +25,8 @@ export interface ModelVersion {
   eventTimeHighWatermark: number;
   /** entities changed since the previous version: their latest record, stamped with this version */
   changed: readonly EmbeddingRecord[];
+  /** entities deleted since the previous version (evicted): gone from `state` too */
+  deleted: ReadonlyArray<{ kind: EntityKind; id: string }>;
   /** every entity's latest record, by kind (the catalogue's kind order) */
   state: ReadonlyMap<EntityKind, ReadonlyMap<string, EmbeddingRecord>>;
   /** the model updates it reflects: the next offset not read, per partition of the updates topic */
@@ -36,13 +38,15 @@ export interface VersionReceipt {
   /** parts the version was cut into (0 for a sink that only upserts) */
   chunks: number;
   bytes: number;
+  /** a delta version (only the changes since the version before), not a whole one */
+  delta?: boolean;
 }
 
 /**
  * Where the publisher writes each version: today the Kafka topics (the compacted latest-vector
  * topic, the chunked snapshot topic and its manifests); a vector index or another topic layout
  * is another implementation and one line in the registry (sinks/index.ts). A sink that keeps
- * only the latest vectors upserts `changed` and ignores the rest. It rejects when the version is
+ * only the latest vectors upserts `changed`, deletes `deleted` and ignores the rest. It rejects when the version is
  * not written whole: the publisher keeps the changes for its next attempt.
  */
 export interface SnapshotSink {

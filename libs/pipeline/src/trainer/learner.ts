@@ -14,6 +14,8 @@ export interface ChangedRows {
   vectors: Float32Array;
   /** label biases (score = image · label + bias), one per name; null when the kind has none */
   biases: Float32Array | null;
+  /** entities of this kind the model dropped since the last drain (evicted): deleted downstream */
+  deleted?: readonly string[];
 }
 
 /** A learner's part of a checkpoint (its checkpoint state): a JSON header and named binary blobs. */

@@ -61,6 +61,12 @@ export function learnerMetrics(registry: Registry, stream: string) {
   let stalenessAt = 0;
   const size = gauge(registry, 'freshet_vocabulary_size', 'Entities with a vector, by kind.', ['kind']);
   const refused = counter(registry, 'freshet_vocabulary_refused_total', 'Names refused because the vocabulary cap was reached.', ['kind']);
+  const evicted = counter(
+    registry,
+    'freshet_vocabulary_evicted_total',
+    'Entities evicted at the cap to make room for new ones (least recently seen first); deleted downstream.',
+    ['kind'],
+  );
   const positivesRefused = counter(
     registry,
     'freshet_positives_refused_total',
@@ -95,6 +101,10 @@ export function learnerMetrics(registry: Registry, stream: string) {
     vocabulary(kind: string, entities: number, refusedSoFar: number): void {
       size.set({ kind }, entities);
       refused.inc({ kind }, delta(`refused.${kind}`, refusedSoFar));
+    },
+    /** evictions since start, by kind */
+    evicted(kind: string, soFar: number): void {
+      evicted.inc({ kind }, delta(`evicted.${kind}`, soFar));
     },
     positivesRefused(total: number): void {
       positivesRefused.inc(delta('positives', total));

@@ -8,6 +8,7 @@ import { decodeEvents, type AppliedBatch, type ChangedRows, type LearnerState, t
 import { exportSampler, learnerMetrics } from '../../trainer/metrics.js';
 import type { LearnerContext } from '../stream.js';
 import type { ImageLabelEvent } from './normalise.js';
+import { ImageEviction } from './eviction.js';
 import type { ImageLabelsSettings } from './settings.js';
 
 /**
@@ -29,6 +30,8 @@ export class ImageLabelsLearner implements ThreadedLearner {
   private newLabelsFrom = 0;
   private republish = false;
   private readonly stalenessRng = new Rng(7);
+  /** least-recently-seen eviction at the image cap (null: new images are refused there) */
+  private readonly eviction: ImageEviction | null;
 
   constructor(ctx: LearnerContext<ImageLabelEvent, ImageLabelsSettings>) {
     const opts = ctx.settings;
@@ -43,6 +46,7 @@ export class ImageLabelsLearner implements ThreadedLearner {
     this.kernel = VseKernel.create({ config, pairCapacity: opts.replayCapacity, threads: ctx.threads + 1, trackChanges: true, sampler }, ctx.seed);
     this.model = new ImageLabelModel(config, new Rng(ctx.seed).fork(), this.kernel.storage);
     this.m = learnerMetrics(ctx.metrics, this.stream);
+    this.eviction = opts.atImageCap === 'evict' ? new ImageEviction(this.model, this.kernel, Math.ceil(opts.evictBatch * opts.imageCap)) : null;
   }
 
   /** The training threads (started by the shell once every learner's kernel exists). */
@@ -59,11 +63,12 @@ export class ImageLabelsLearner implements ThreadedLearner {
     const labels: number[] = [];
     const weights: number[] = [];
     let weighted = false;
+    const m = this.model;
     const batch = await decodeEvents(this.codec, records, this.logger, (e) => {
-      const { image, labels: ids } = this.model.observe(e.imageId, e.labels);
-      if (image < 0) return;
-      for (const label of ids) {
-        if (label < 0) continue;
+      const image = this.eviction !== null ? this.eviction.imageFor(e.imageId, e.eventTime) : m.imageId(e.imageId);
+      for (const name of e.labels) {
+        const label = m.labelId(name);
+        if (image < 0 || label < 0 || !m.addPositive(image, label)) continue;
         images.push(image);
         labels.push(label);
         weights.push(e.weight ?? 1);
@@ -110,7 +115,10 @@ export class ImageLabelsLearner implements ThreadedLearner {
     const imagesSize = m.images.size;
     const labelsSize = m.labels.size;
     const all = (size: number): Int32Array => Int32Array.from({ length: size }, (_, i) => i);
-    const images = this.republish ? all(imagesSize) : withRange(this.kernel.drainChanged('images', imagesSize), this.newImagesFrom, imagesSize);
+    const evicted = this.eviction?.drain() ?? { deleted: [], reused: [] };
+    const images = this.republish
+      ? liveRows(m.images.allNames())
+      : withRange(this.kernel.drainChanged('images', imagesSize), this.newImagesFrom, imagesSize, evicted.reused);
     const labels = this.republish ? all(labelsSize) : withRange(this.kernel.drainChanged('labels', labelsSize), this.newLabelsFrom, labelsSize);
     if (this.republish) {
       this.kernel.drainChanged('images', imagesSize);
@@ -119,11 +127,13 @@ export class ImageLabelsLearner implements ThreadedLearner {
     this.republish = false;
     this.newImagesFrom = imagesSize;
     this.newLabelsFrom = labelsSize;
-    return [this.rows('IMAGE', images), this.rows('LABEL', labels)];
+    return [{ ...this.rows('IMAGE', images), deleted: evicted.deleted }, this.rows('LABEL', labels)];
   }
 
-  private rows(kind: 'IMAGE' | 'LABEL', ids: Int32Array): ChangedRows {
+  private rows(kind: 'IMAGE' | 'LABEL', changed: Int32Array): ChangedRows {
     const m = this.model;
+    // a row freed by eviction and not taken again has nothing to publish (its name went as a deletion)
+    const ids = kind === 'IMAGE' ? changed.filter((id) => m.images.allNames()[id] !== '') : changed;
     const dim = m.dim;
     const w = m.width;
     const source = kind === 'IMAGE' ? m.imageVectors.data : m.labelVectors.data;
@@ -133,7 +143,7 @@ export class ImageLabelsLearner implements ThreadedLearner {
     const names: string[] = new Array<string>(ids.length);
     for (let j = 0; j < ids.length; j++) {
       const id = ids[j];
-      names[j] = vocab.nameOf(id);
+      names[j] = vocab.allNames()[id];
       vectors.set(source.subarray(id * w, id * w + dim), j * dim);
       if (biases !== null) biases[j] = source[id * w + m.biasLane];
     }
@@ -159,6 +169,7 @@ export class ImageLabelsLearner implements ThreadedLearner {
       positivesFlat: flat,
       positivesStart: starts,
     };
+    if (this.eviction !== null) blobs.imageLastSeen = this.eviction.export();
     if (m.imageAccumulators !== null && m.labelAccumulators !== null) {
       blobs.imageAccumulators = rows(m.imageAccumulators.data, n);
       blobs.labelAccumulators = rows(m.labelAccumulators.data, m.labels.size);
@@ -190,7 +201,9 @@ export class ImageLabelsLearner implements ThreadedLearner {
       return b as T;
     };
     for (const name of h.labels) m.labelId(name);
-    for (const name of h.images) m.imageId(name);
+    // the same rows for the same images (an evicted row stays free)
+    m.restoreImages(h.images);
+    this.eviction?.restore(state.blobs.imageLastSeen as Float64Array | undefined);
     m.labelVectors.data.set(blob<Float32Array>('labelVectors'));
     m.imageVectors.data.set(blob<Float32Array>('imageVectors'));
     if (m.imageAccumulators !== null && m.labelAccumulators !== null && state.blobs.imageAccumulators !== undefined) {
@@ -216,7 +229,8 @@ export class ImageLabelsLearner implements ThreadedLearner {
     const c = this.threads?.counters('vse') ?? null;
     const r = this.kernel.refreshStats;
     if (c !== null) exportSampler(this.m, this.opts.sampler, { ...c, refreshes: r.refreshes, refreshSeconds: r.seconds });
-    this.m.vocabulary('image', m.images.size, m.images.refusedCount);
+    this.m.vocabulary('image', m.images.live, m.images.refusedCount);
+    if (this.eviction !== null) this.m.evicted('image', this.eviction.evictions);
     this.m.vocabulary('label', m.labels.size, m.labels.refusedCount);
     this.m.positivesRefused(m.positives.refused);
   }
@@ -225,7 +239,7 @@ export class ImageLabelsLearner implements ThreadedLearner {
     const counts = this.model.labels.counts;
     let pairs = 0;
     for (let a = 0; a < counts.length; a++) pairs += counts[a];
-    return { images: this.model.images.size, labels: this.model.labels.size, labelPairs: pairs };
+    return { images: this.model.images.live, labels: this.model.labels.size, labelPairs: pairs, imagesEvicted: this.eviction?.evictions ?? 0 };
   }
 
   async close(): Promise<void> {
@@ -233,10 +247,19 @@ export class ImageLabelsLearner implements ThreadedLearner {
   }
 }
 
-/** The changed ids plus every id in [from, to) (new rows), ascending, without duplicates. */
-function withRange(changed: Int32Array, from: number, to: number): Int32Array {
-  const out: number[] = [];
-  for (const id of changed) if (id < from) out.push(id);
+/** The changed ids, the rows new images took, and every id in [from, to) (new rows), ascending, without duplicates. */
+function withRange(changed: Int32Array, from: number, to: number, reused: readonly number[] = []): Int32Array {
+  const set = new Set<number>();
+  for (const id of changed) if (id < from) set.add(id);
+  for (const id of reused) if (id < from) set.add(id);
+  const out = [...set].sort((a, b) => a - b);
   for (let id = from; id < to; id++) out.push(id);
+  return Int32Array.from(out);
+}
+
+/** Every row that holds a name (evicted rows are free until taken). */
+function liveRows(names: readonly string[]): Int32Array {
+  const out: number[] = [];
+  for (let id = 0; id < names.length; id++) if (names[id] !== '') out.push(id);
   return Int32Array.from(out);
 }

@@ -25,6 +25,18 @@ const imageLabelStreamSettings = new SettingsTable('image-label stream', {
     help: 'most images with a vector (reserved address space: the model must fit 4 GiB)',
   }),
   labelCap: setting.number({ default: 200_000, option: 'label-cap', integer: true, min: 2, help: 'most labels with a vector' }),
+  atImageCap: setting.choice(['evict', 'refuse'] as const, {
+    default: 'evict',
+    option: 'at-image-cap',
+    help: 'when every image row is taken: evict the least recently seen images to make room (deleted downstream), or refuse new images',
+  }),
+  evictBatch: setting.number({
+    default: 0.01,
+    option: 'evict-batch',
+    above: 0,
+    max: 1,
+    help: 'share of the image cap evicted at once when it is reached (one pass over the rows and the replay memory per batch)',
+  }),
 });
 
 /**

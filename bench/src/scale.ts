@@ -1,0 +1,217 @@
+/**
+ * The pipeline at production scale: ingest, trainer, publisher and serve as processes on a local
+ * broker, fed a synthetic stream that never repeats an image id (--images, 1,000,000 by default,
+ * labels Zipf-distributed over --labels, 20,000), text windows from the corpora cycled with a
+ * growing share of new words (a vocabulary past 100,000), paced at --rate, with a SIGKILL of each
+ * service once (ingest at 30% of the feed, the trainer at 50%, the publisher at 70%).
+ *
+ * Reports, sampled every 10 s and at 100k images against the end: each service's resident
+ * memory against the model's bytes (the trainer's checkpoint size), checkpoint duration and bytes,
+ * snapshot (version) duration and bytes, whole versions and deltas, the trainer's restore time
+ * after its kill, freshness (event time to the snapshot manifest that covers it) p50/p99, events
+ * per second, evictions and refusals at the image cap, and exactly-once counts (the model's
+ * lifetime event count against the events fed).
+ *
+ *   npm run bench:scale -- [--images 1000000] [--labels 20000] [--rate 2500] [--image-cap 200000] [--out FILE]
+ *
+ * Uses $KAFKA_BROKERS, or starts a local broker from the Maven jars.
+ */
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { LocalSchemaRegistry, type SnapshotManifest } from '@freshet/avro';
+import { generateSynthetic, loadCorpusSentences } from '@freshet/datasets';
+import { Codecs, TopicCatalogue, feedEvents, imageLabelSource, textWindowSource, toWindows } from '@freshet/pipeline';
+import { KafkaTransport } from '@freshet/transport';
+import { numberArg, parseArgs } from './lib/args.js';
+import { emitResult, runEnvironment } from './lib/environment.js';
+import { benchBroker, groupLag, healthz, scrape, startService, type BenchService } from './lib/services.js';
+import { quantile } from './lib/stats.js';
+
+const args = parseArgs(process.argv.slice(2));
+const imageCount = numberArg(args, 'images', 1_000_000);
+const labelCount = numberArg(args, 'labels', 20_000);
+const rate = numberArg(args, 'rate', 2500);
+const imageCap = numberArg(args, 'image-cap', 200_000);
+const windowShare = numberArg(args, 'window-share', 0.3);
+
+// the stream: every image new, labels Zipf over labelCount; text windows cycled, each cycle after
+// the first renaming a fifth of the tokens to new words (the vocabulary keeps growing)
+const images = generateSynthetic({ images: imageCount, labels: labelCount, rank: 32, zipf: 1, meanLabels: 4, topicsPerImage: 2, noise: 0.05, seed: 17 }).map(
+  (img, i) => ({ id: `scale-${i}`, labels: img.labels }),
+);
+const base = ['sotu', 'moby-dick'].flatMap((c) => toWindows(c, loadCorpusSentences([c]), 24));
+const windowCount = Math.round((imageCount * windowShare) / (1 - windowShare));
+const windows = Array.from({ length: windowCount }, (_, i) => {
+  const w = base[i % base.length];
+  const cycle = Math.floor(i / base.length);
+  return { documentId: `${w.documentId}-${cycle}`, tokens: cycle === 0 ? w.tokens : w.tokens.map((t, j) => (j % 5 === 0 ? `${t}${cycle}` : t)) };
+});
+const total = images.length + windows.length;
+
+const broker = await benchBroker();
+const services: BenchService[] = [];
+try {
+  const prefix = `scale-${Date.now()}.`;
+  const topics = new TopicCatalogue(prefix);
+  const env = { KAFKA_BROKERS: broker.brokers, FRESHET_TOPIC_PREFIX: prefix, FRESHET_PARTITIONS: '4' };
+  const serviceEnv: Record<string, Record<string, string>> = {
+    ingest: env,
+    trainer: {
+      ...env,
+      FRESHET_CHECKPOINT_DIR: mkdtempSync(join(tmpdir(), 'scale-ck-')),
+      FRESHET_CHECKPOINT_EVERY_MS: '10000',
+      FRESHET_IMAGE_DIM: '64',
+      FRESHET_WORD_DIM: '64',
+      FRESHET_IMAGE_CAP: String(imageCap),
+      FRESHET_LABEL_CAP: String(labelCount + 1000),
+      FRESHET_VOCAB_CAP: '400000',
+      FRESHET_REPLAY_CAPACITY: '2000000',
+    },
+    publisher: { ...env, FRESHET_PUBLISH_EVERY_MS: '1000' },
+    serve: env,
+  };
+  const start = (name: string): Promise<BenchService> => startService(name, serviceEnv[name], ['--max-old-space-size=4096']);
+  for (const name of ['ingest', 'trainer', 'publisher', 'serve']) services.push(await start(name));
+  const byName = (name: string): BenchService => services.find((s) => s.name === name) as BenchService;
+  const transport = new KafkaTransport({ brokers: broker.brokers.split(','), clientId: 'bench-scale' });
+  const registry = new LocalSchemaRegistry(topics.schemaTexts());
+  const manifests: Array<SnapshotManifest & { at: number }> = [];
+  const manifestCodec = new Codecs(registry, topics).manifests();
+  const reader = await transport.consumer({ groupId: `scale-reader-${prefix}`, topics: [topics.snapshots], fromBeginning: true });
+  void reader.run(async (b) => {
+    for (const r of b.records) {
+      const key = r.key?.toString();
+      if (key === 'manifest' || key === 'delta') manifests.push({ ...(await manifestCodec.decode(r.value)).value, at: Date.now() });
+    }
+  });
+  const admin = await transport.admin();
+  const t0 = Date.now();
+  let fed = 0;
+  const samples: Array<Record<string, number>> = [];
+  let sampling = true;
+  const sampler = (async () => {
+    while (sampling) {
+      const row: Record<string, number> = { t: (Date.now() - t0) / 1000, fed };
+      for (const s of services) {
+        if (s.child.killed || s.child.exitCode !== null) continue;
+        const m = await scrape(s.port).catch(() => new Map<string, number>());
+        row[`${s.name}RssMb`] = (m.get('process_resident_memory_bytes') ?? NaN) / 2 ** 20;
+        if (s.name === 'trainer') {
+          row.checkpointBytes = m.get('freshet_checkpoint_size_bytes') ?? NaN;
+          row.checkpointSecondsSum = m.get('freshet_checkpoint_duration_seconds_sum') ?? NaN;
+          row.checkpoints = m.get('freshet_checkpoint_duration_seconds_count') ?? NaN;
+          row.imagesEvicted = m.get('freshet_vocabulary_evicted_total') ?? 0;
+          row.refused = m.get('freshet_vocabulary_refused_total') ?? 0;
+        }
+        if (s.name === 'publisher') {
+          row.snapshotBytes = m.get('freshet_snapshot_size_bytes') ?? NaN;
+          row.snapshotSecondsSum = m.get('freshet_snapshot_duration_seconds_sum') ?? NaN;
+          row.snapshots = m.get('freshet_snapshot_duration_seconds_count') ?? NaN;
+          row.deltas = m.get('freshet_snapshot_deltas_total') ?? 0;
+        }
+      }
+      samples.push(row);
+      process.stderr.write(`scale t=${row.t.toFixed(0)}s fed=${fed} ${JSON.stringify(row)}\n`);
+      await new Promise((r) => setTimeout(r, 10_000));
+    }
+  })();
+  // a SIGKILL of each service once, and its restart timed to ready
+  const feedSeconds = total / rate;
+  const kills: Array<{ service: string; atSeconds: number; readyAgainSeconds: number }> = [];
+  const killer = (async () => {
+    for (const [service, at] of [
+      ['ingest', 0.3],
+      ['trainer', 0.5],
+      ['publisher', 0.7],
+    ] as const) {
+      const wait = t0 + at * feedSeconds * 1000 - Date.now();
+      if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+      const victim = byName(service);
+      const killedAt = Date.now();
+      victim.child.kill('SIGKILL');
+      await new Promise((r) => victim.child.once('exit', r));
+      services[services.indexOf(victim)] = await start(service);
+      kills.push({ service, atSeconds: (killedAt - t0) / 1000, readyAgainSeconds: (Date.now() - killedAt) / 1000 });
+    }
+  })();
+  const result = await feedEvents(transport, registry, topics, {
+    sources: [imageLabelSource(images, 'scale'), textWindowSource(windows)],
+    rate,
+    batch: 500,
+    onProgress: (sent) => {
+      fed = sent;
+    },
+  });
+  await killer;
+  const feedEnded = Date.now();
+  // drained: every raw record forwarded and every training record checkpointed
+  const raw = topics.streams.map((st) => topics.raw(st));
+  const train = topics.streams.map((st) => topics.train(st));
+  let drained: number | null = null;
+  while (Date.now() - feedEnded < 600_000) {
+    if ((await groupLag(admin, `${prefix}freshet-ingest`, raw)) === 0 && (await groupLag(admin, `${prefix}freshet-trainer`, train)) === 0) {
+      drained = (Date.now() - feedEnded) / 1000;
+      break;
+    }
+    await new Promise((r) => setTimeout(r, 1000));
+  }
+  sampling = false;
+  await sampler;
+  const trainer = await healthz(byName('trainer').port);
+  await admin.close();
+  await reader.close();
+
+  // freshness: each manifest covers the events up to its watermark; per manifest, its arrival minus that watermark
+  const freshness = manifests.filter((m) => m.eventTimeHighWatermark > 0).map((m) => (m.at - m.eventTimeHighWatermark) / 1000);
+  const atFed = (n: number): Record<string, number> | undefined => samples.find((s) => s.fed >= n && Number.isFinite(s.checkpointBytes));
+  const last = [...samples].reverse().find((s) => Number.isFinite(s.checkpointBytes)) ?? {};
+  const early = atFed(Math.min(100_000, Math.floor(imageCount / 10))) ?? {};
+  const perCheckpoint = (s: Record<string, number> | undefined): number => (s?.checkpointSecondsSum ?? NaN) / (s?.checkpoints ?? NaN);
+  const modelBytes = last.checkpointBytes ?? NaN;
+  const rss = Object.fromEntries(['ingest', 'trainer', 'publisher', 'serve'].map((n) => [n, Math.max(...samples.map((s) => s[`${n}RssMb`] ?? 0))]));
+  const deltaManifests = manifests.filter((m) => m.base > 0);
+  emitResult(
+    {
+      benchmark: 'scale',
+      images: imageCount,
+      labels: labelCount,
+      windows: windowCount,
+      events: total,
+      imageCap,
+      targetRate: rate,
+      achievedFeedRate: result.sent / result.seconds,
+      drainSeconds: drained,
+      kills,
+      restoreSeconds: kills.find((k) => k.service === 'trainer')?.readyAgainSeconds ?? null,
+      exactlyOnce: { modelEvents: trainer.modelEvents, fed: result.sent, equal: trainer.modelEvents === result.sent },
+      freshnessP50Seconds: quantile(freshness, 0.5),
+      freshnessP99Seconds: quantile(freshness, 0.99),
+      versions: { total: manifests.length, deltas: deltaManifests.length },
+      checkpoint: {
+        bytesAt100k: early.checkpointBytes ?? null,
+        bytesAtEnd: last.checkpointBytes ?? null,
+        secondsAt100k: perCheckpoint(early),
+        secondsAtEnd: perCheckpoint(last),
+      },
+      checkpointGrowth: perCheckpoint(last) / perCheckpoint(early),
+      snapshot: {
+        lastBytes: last.snapshotBytes ?? null,
+        meanSeconds: perCheckpoint({ checkpointSecondsSum: last.snapshotSecondsSum, checkpoints: last.snapshots }),
+      },
+      imagesEvicted: last.imagesEvicted ?? 0,
+      refusedAfterWarmup: (last.refused ?? 0) - (early.refused ?? 0),
+      peakRssMb: rss,
+      rssOverModelBytes: Object.fromEntries(Object.entries(rss).map(([n, mb]) => [n, (mb * 2 ** 20) / modelBytes])),
+      trainer,
+      samples,
+      environment: runEnvironment(),
+    },
+    args.get('out'),
+  );
+} finally {
+  for (const s of services) s.child.kill('SIGTERM');
+  await new Promise((r) => setTimeout(r, 3000));
+  await broker.stop();
+}
+process.exit(0);
