@@ -8,6 +8,13 @@ import { parseEntityKey } from '../sinks/keys.js';
 import type { ProcessorWiring } from '../wiring.js';
 import { KindStore, type StoreOptions } from './store.js';
 
+/**
+ * Upserts added to the index in one call: once ready, small enough that a query waits a few
+ * milliseconds at most; while catching up (no queries routed here yet), large, for the threads.
+ */
+const SLICE = 16;
+const CATCH_UP_SLICE = 4096;
+
 export interface ServeOptions extends ProcessorWiring, StoreOptions {
   /** the largest k a query may ask for */
   maxK: number;
@@ -94,16 +101,39 @@ export class ServeProcessor {
       });
   }
 
+  /**
+   * Applies a batch in order: runs of upserts go into the index together, a slice at a time (one
+   * multi-threaded add each), and the event loop answers queries and probes between slices.
+   */
   private async handle(batch: Batch): Promise<void> {
+    let run: Array<{ kind: string; dim: number; id: string; vector: Float32Array; bias: number; timestamp: number }> = [];
+    const flush = async (): Promise<void> => {
+      const size = this.isReady ? SLICE : CATCH_UP_SLICE;
+      for (let from = 0; from < run.length; from += size) {
+        const slice = run.slice(from, from + size);
+        const byKind = new Map<string, typeof slice>();
+        for (const e of slice) (byKind.get(e.kind) ?? byKind.set(e.kind, []).get(e.kind))?.push(e);
+        for (const [kind, entries] of byKind) {
+          this.storeOf(kind, entries[0].dim).upsertMany(entries, this.opts.indexThreads);
+          this.m.upserts.inc({ kind }, entries.length);
+        }
+        // from the record's append to the topic to its being queryable here
+        if (this.isReady) for (const e of slice) this.m.indexLag.observe(Math.max(0, Date.now() - e.timestamp) / 1000);
+        await new Promise((resolve) => setImmediate(resolve));
+      }
+      run = [];
+    };
     for (const [j, r] of batch.records.entries()) {
-      // a rebuild reads the whole topic: queries and probes are answered in between
-      if (j > 0 && j % 256 === 0) await new Promise((resolve) => setImmediate(resolve));
+      // decoding a big batch must not hold queries either
+      if (this.isReady && j > 0 && j % SLICE === 0) await new Promise((resolve) => setImmediate(resolve));
       const key = parseEntityKey(r.key?.toString() ?? '');
       if (key === null) {
         this.m.skipped.inc({ reason: 'bad-key' });
         continue;
       }
       if (r.value === null) {
+        // a deletion after upserts of the same batch: the upserts go in first
+        await flush();
         if (this.stores.get(key.kind)?.delete(key.id) === true) this.m.deletes.inc({ kind: key.kind });
         continue;
       }
@@ -121,13 +151,13 @@ export class ServeProcessor {
         this.m.skipped.inc({ reason: 'non-finite' });
         continue;
       }
-      this.storeOf(rec.kind, rec.dim).upsert(rec.id, vector, rec.bias);
-      this.m.upserts.inc({ kind: rec.kind });
+      // a dimension change within a run: the run before it goes in first
+      if (run.length > 0 && run[run.length - 1].kind === rec.kind && run[run.length - 1].dim !== rec.dim) await flush();
+      run.push({ kind: rec.kind, dim: rec.dim, id: rec.id, vector, bias: rec.bias, timestamp: r.timestamp });
       this.version = Math.max(this.version, rec.version);
       this.watermark = Math.max(this.watermark, rec.updatedAt);
-      // from the record's append to the topic to its being queryable here
-      if (this.isReady) this.m.indexLag.observe(Math.max(0, Date.now() - r.timestamp) / 1000);
     }
+    await flush();
     this.positions.set(`${batch.topic}#${batch.partition}`, batch.nextOffset);
     const end = this.catchUp?.get(batch.partition);
     if (end !== undefined && batch.nextOffset >= end) this.catchUp?.delete(batch.partition);

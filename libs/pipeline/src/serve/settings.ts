@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import { SettingsTable, setting, type SettingsOf } from '@freshet/runtime';
 import { METRICS, type Metric } from './store.js';
 
@@ -24,11 +25,18 @@ export const serveSettings = new SettingsTable('serve', {
     help: 'HNSW: candidates considered when a vector is added',
   }),
   expansionSearch: setting.number({
-    default: 64,
+    default: 128,
     option: 'hnsw-expansion-search',
     integer: true,
     min: 1,
     help: 'HNSW: candidates considered per query (more: higher recall, slower)',
+  }),
+  indexThreads: setting.number({
+    default: availableParallelism(),
+    option: 'index-threads',
+    integer: true,
+    min: 1,
+    help: 'threads an index add of many vectors uses (a rebuild from the topic, a burst of updates)',
   }),
   maxK: setting.number({ default: 1000, option: 'max-k', integer: true, min: 1, help: 'the largest k a query may ask for' }),
 });
