@@ -89,11 +89,15 @@ try {
   const t0 = Date.now();
   let fed = 0;
   const samples: Array<Record<string, number>> = [];
+  const exited: Array<{ service: string; port: number; code: number | null; atSeconds: number }> = [];
   let sampling = true;
   const sampler = (async () => {
     while (sampling) {
       const row: Record<string, number> = { t: (Date.now() - t0) / 1000, fed };
       for (const s of services) {
+        // a service that stopped without our kill: said in the result (its log with FRESHET_BENCH_LOG_DIR)
+        if (!s.child.killed && s.child.exitCode !== null && !exited.some((e) => e.port === s.port))
+          exited.push({ service: s.name, port: s.port, code: s.child.exitCode, atSeconds: (Date.now() - t0) / 1000 });
         if (s.child.killed || s.child.exitCode !== null) continue;
         const m = await scrape(s.port).catch(() => new Map<string, number>());
         row[`${s.name}RssMb`] = (m.get('process_resident_memory_bytes') ?? NaN) / 2 ** 20;
@@ -183,6 +187,7 @@ try {
       achievedFeedRate: result.sent / result.seconds,
       drainSeconds: drained,
       kills,
+      exitedUnexpectedly: exited,
       restoreSeconds: kills.find((k) => k.service === 'trainer')?.readyAgainSeconds ?? null,
       exactlyOnce: { modelEvents: trainer.modelEvents, fed: result.sent, equal: trainer.modelEvents === result.sent },
       freshnessP50Seconds: quantile(freshness, 0.5),

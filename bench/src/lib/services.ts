@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { openSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { freePort } from '@freshet/runtime';
@@ -15,9 +16,12 @@ export interface BenchService {
 /** Starts a service's compiled entry point as its own process and waits for /readyz. */
 export async function startService(name: string, env: Record<string, string>, nodeArgs: string[] = []): Promise<BenchService> {
   const port = await freePort();
+  // FRESHET_BENCH_LOG_DIR: each service's log in a file there (warnings and errors), for a run that goes wrong
+  const logDir = process.env.FRESHET_BENCH_LOG_DIR;
+  const log = logDir !== undefined ? openSync(join(logDir, `${name}-${port}.log`), 'a') : 'ignore';
   const child = spawn(process.execPath, [...nodeArgs, join(repoRoot, 'services', name, 'dist', 'main.js')], {
     env: { ...process.env, ...env, FRESHET_HTTP_PORT: String(port), FRESHET_LOG_LEVEL: 'warn' },
-    stdio: 'ignore',
+    stdio: ['ignore', log, log],
   });
   for (let i = 0; i < 300; i++) {
     try {

@@ -4,13 +4,15 @@ import type { ConsumedRecord, Consumer, Transport } from '@freshet/transport';
 /**
  * Reads a topic from its beginning up to the end offsets it has now (a compacted topic's current
  * state), through a throwaway consumer group that commits nothing. Used to rebuild state that
- * lives in Kafka, such as the publisher's view of every entity's latest vector.
+ * lives in Kafka, such as the publisher's view of every entity's latest vector. It gives up only
+ * when nothing arrives for `stallMs`: a big topic takes as long as it takes (a million vectors,
+ * minutes), a stuck read does not.
  */
 export async function readToEnd(
   transport: Transport,
   topic: string,
   onRecord: (record: ConsumedRecord) => void | Promise<void>,
-  timeoutMs = 120_000,
+  stallMs = 120_000,
 ): Promise<number> {
   const admin = await transport.admin();
   const ends = await admin.endOffsets(topic);
@@ -22,12 +24,18 @@ export async function readToEnd(
   let timer: NodeJS.Timeout | undefined;
   try {
     await new Promise<void>((resolve, reject) => {
-      timer = setTimeout(
-        () => reject(new Error(`reading ${topic} to its end took more than ${timeoutMs} ms (partitions still behind: ${[...remaining.keys()].join(', ')})`)),
-        timeoutMs,
-      );
+      const arm = (): void => {
+        clearTimeout(timer);
+        timer = setTimeout(
+          () =>
+            reject(new Error(`reading ${topic} to its end: nothing arrived for ${stallMs} ms (partitions still behind: ${[...remaining.keys()].join(', ')})`)),
+          stallMs,
+        );
+      };
+      arm();
       consumer
         .run(async (batch) => {
+          arm();
           const end = remaining.get(batch.partition);
           if (end === undefined) return;
           for (const [j, record] of batch.records.entries()) {
