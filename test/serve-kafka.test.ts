@@ -1,4 +1,3 @@
-import { spawnSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -10,6 +9,7 @@ import { TopicCatalogue, toWindows } from '@freshet/pipeline';
 import { waitFor } from '@freshet/runtime';
 import { KafkaTransport } from '@freshet/transport';
 import { pythonWithRequirements } from './python.js';
+import { runProcess } from './run-process.js';
 import { deploymentEnv, everythingApplied, feedData, health, repoRoot, startService, stopService, testTrainerEnv, type RunningService } from './services.js';
 
 const brokers = inject('kafkaBrokers');
@@ -53,14 +53,11 @@ describe('freshet serve and a vector database kept fresh from the topics, on a r
     await everythingApplied(trainer, 'the stream');
 
     // the same model in both: the snapshot holding every image and word the trainer knows, and serve at its version
-    const cli = (args: string[]): Record<string, unknown> => {
-      const r = spawnSync(
+    const cli = async (args: string[]): Promise<Record<string, unknown>> => {
+      const r = await runProcess(
         process.execPath,
         [join(repoRoot, 'tools', 'cli', 'dist', 'main.js'), 'snapshot', '--brokers', brokers, '--topic-prefix', prefix, ...args],
-        {
-          encoding: 'utf8',
-          timeout: 120_000,
-        },
+        120_000,
       );
       if (r.status !== 0) throw new Error(`freshet snapshot failed: ${r.stderr}`);
       return JSON.parse(r.stdout.trim().split('\n').pop() ?? '{}') as Record<string, unknown>;
@@ -70,7 +67,7 @@ describe('freshet serve and a vector database kept fresh from the topics, on a r
     await waitFor(
       async () => {
         try {
-          const snap = cli([]);
+          const snap = await cli([]);
           const counts = snap.counts as Record<string, number>;
           version = snap.version as number;
           return (counts.IMAGE ?? 0) >= images.length && (counts.WORD ?? 0) >= words;
@@ -95,7 +92,7 @@ describe('freshet serve and a vector database kept fresh from the topics, on a r
 
     // the README's query: serve answers exactly what freshet snapshot does
     const [img1, img2] = [images[0].id, images[1].id];
-    const exact = cli(['--neighbours', 'whale', 'ship', '--labels-of', img1, img2, '--count', '8']);
+    const exact = await cli(['--neighbours', 'whale', 'ship', '--labels-of', img1, img2, '--count', '8']);
     for (const w of ['whale', 'ship']) {
       const a = await query('/neighbours', { kind: 'WORD', id: w, k: '8' });
       expect(a.status).toBe(200);
@@ -139,7 +136,7 @@ describe('freshet serve and a vector database kept fresh from the topics, on a r
     await producer.close();
 
     // an index in Python, kept fresh from the same topic, answers alike (examples/python/index.py)
-    const py = spawnSync(
+    const py = await runProcess(
       pythonWithRequirements(),
       [
         join(repoRoot, 'examples', 'python', 'index.py'),
@@ -156,7 +153,7 @@ describe('freshet serve and a vector database kept fresh from the topics, on a r
         '--count',
         '8',
       ],
-      { encoding: 'utf8', timeout: 180_000 },
+      180_000,
     );
     expect(py.status, py.stderr).toBe(0);
     const pyOut = JSON.parse(py.stdout.trim().split('\n').pop() ?? '{}') as { neighbours: Answers; labelsOf: Answers; deleted: number };

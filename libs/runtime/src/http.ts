@@ -25,6 +25,8 @@ export interface RouteAnswer {
 /** A GET endpoint: its query parameters in, a JSON answer out. */
 export type Route = (query: URLSearchParams) => RouteAnswer | Promise<RouteAnswer>;
 
+const KEEP_ALIVE_MS = 65_000;
+
 /** /metrics, /healthz and /readyz (and a service's own routes) on one small HTTP server, bound to a configurable address. */
 export async function startHealthServer(opts: HealthServerOptions): Promise<{ server: Server; url: string; close: () => Promise<void> }> {
   const server = createServer((req, res) => {
@@ -56,6 +58,11 @@ export async function startHealthServer(opts: HealthServerOptions): Promise<{ se
     }
     res.writeHead(404).end();
   });
+  // Idle keep-alive connections stay open longer than clients keep them (undici 4 s, Prometheus and
+  // most load balancers 60 s), so the client closes first: a server closing first races a request
+  // already on its way and the client sees "other side closed".
+  server.keepAliveTimeout = KEEP_ALIVE_MS;
+  server.headersTimeout = KEEP_ALIVE_MS + 1_000;
   await new Promise<void>((resolve, reject) => {
     server.once('error', (err: NodeJS.ErrnoException) => {
       // the option that sets it, and what to do: no stack trace for a busy port
@@ -73,6 +80,11 @@ export async function startHealthServer(opts: HealthServerOptions): Promise<{ se
   return {
     server,
     url: `http://${opts.host.includes(':') ? `[${opts.host}]` : opts.host}:${port}`,
-    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        // idle keep-alive connections would otherwise hold close() for up to KEEP_ALIVE_MS
+        server.closeIdleConnections();
+      }),
   };
 }
