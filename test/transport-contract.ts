@@ -215,6 +215,40 @@ export function transportContract(name: string, makeTransport: () => Promise<Tra
       expect(state.failure).toMatch(/handler failed/);
     }, 120_000);
 
+    it('a handler that takes longer than the session timeout keeps its membership and commits what it handled', async () => {
+      // a publisher restoring a million latest vectors inside its first batch: no heartbeat for
+      // longer than the 10 s session would drop the member and fail its commit as unknown
+      const t = await makeTransport();
+      const topic = unique('slow');
+      const group = unique('g');
+      const admin = await t.admin();
+      await admin.createTopics([{ topic, partitions: 1 }]);
+      const producer = await t.producer();
+      await producer.send(topic, [{ key: null, value: Buffer.from('slow'), partition: 0 }]);
+      await producer.close();
+      const consumer = await t.consumer({ groupId: group, topics: [topic], fromBeginning: true });
+      open.push(consumer);
+      let handled = false;
+      const runOutcome = consumer.run(async (batch) => {
+        const started = Date.now();
+        // busy for 15 s with the event loop free, as an async restore is
+        await waitFor(() => Date.now() - started >= 15_000, { timeoutMs: 20_000, what: 'the slow handler', intervalMs: 200 });
+        await consumer.commit([{ topic, partition: batch.partition, offset: batch.nextOffset }]);
+        handled = true;
+      });
+      const failed = runOutcome.then(
+        () => null,
+        (err: Error) => err.message,
+      );
+      await waitFor(() => handled, { timeoutMs: 40_000, what: 'the slow batch handled and committed', intervalMs: 200 });
+      expect(consumer.state().up).toBe(true);
+      expect(consumer.state().restarts).toBe(0);
+      expect((await admin.committedOffsets(group, topic)).map((o) => o.offset)).toEqual([1]);
+      await consumer.close();
+      expect(await failed).toBeNull();
+      await admin.close();
+    }, 60_000);
+
     it('rejects a record larger than the topic allows', async () => {
       const t = await makeTransport();
       const topic = unique('size');

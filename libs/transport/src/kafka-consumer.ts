@@ -1,9 +1,12 @@
-import type { Consumer as KafkaConsumer } from 'kafkajs';
+import type { Batch as KafkaBatch, Consumer as KafkaConsumer } from 'kafkajs';
 import type { ExclusiveMemberState } from './exclusive-assigner.js';
 import type { Batch, Consumer, ConsumerOptions, ConsumerState, TopicPartition, TopicPartitionOffset } from './types.js';
 
 /** Silence from the cluster after which a consumer counts as down (its session timeout is 10 s, heartbeats every 1 s). */
 export const CONTACT_TIMEOUT_MS = 20_000;
+
+/** How often a batch still being handled heartbeats (kafkajs sends one only if its interval has passed). */
+const HEARTBEAT_WHILE_HANDLING_MS = 1_000;
 
 /**
  * Our consumer over a kafkajs one: batches in partition order, offsets committed only when asked,
@@ -120,23 +123,19 @@ export class KafkaConsumerAdapter implements Consumer {
       eachBatch: async ({ batch, heartbeat, isRunning, isStale }) => {
         if (!isRunning() || isStale()) return;
         await this.markers;
-        await handler({
-          topic: batch.topic,
-          partition: batch.partition,
-          // past the markers and aborted records the batch ends with, too
-          nextOffset: Number(batch.lastOffset()) + 1,
-          records: batch.messages.map((m) => ({
-            topic: batch.topic,
-            partition: batch.partition,
-            offset: Number(m.offset),
-            key: m.key,
-            value: m.value,
-            headers: Object.fromEntries(
-              Object.entries(m.headers ?? {}).map(([k, v]) => [k, v === undefined ? '' : Buffer.isBuffer(v) ? v.toString() : String(v)]),
-            ),
-            timestamp: Number(m.timestamp),
-          })),
-        });
+        // a handler may take longer than the session timeout (a publisher writing a whole version
+        // at a million vectors): keep heartbeating meanwhile, or the group drops the member and its
+        // next commit fails as unknown. A heartbeat refused for a rebalance is left to the one after
+        // the handler, which kafkajs acts on.
+        const beating = setInterval(() => {
+          // contact is counted by the HEARTBEAT event, only when one reached the coordinator
+          heartbeat().catch(() => undefined);
+        }, HEARTBEAT_WHILE_HANDLING_MS);
+        try {
+          await this.handleBatch(handler, batch);
+        } finally {
+          clearInterval(beating);
+        }
         this.health.lastContact = Date.now();
         this.restarts.inRow = 0;
         await heartbeat();
@@ -144,6 +143,24 @@ export class KafkaConsumerAdapter implements Consumer {
     });
     if (this.closed) this.stopped?.resolve();
     return done;
+  }
+
+  private async handleBatch(handler: (batch: Batch) => Promise<void>, batch: KafkaBatch): Promise<void> {
+    await handler({
+      topic: batch.topic,
+      partition: batch.partition,
+      // past the markers and aborted records the batch ends with, too
+      nextOffset: Number(batch.lastOffset()) + 1,
+      records: batch.messages.map((m) => ({
+        topic: batch.topic,
+        partition: batch.partition,
+        offset: Number(m.offset),
+        key: m.key,
+        value: m.value,
+        headers: Object.fromEntries(Object.entries(m.headers ?? {}).map(([k, v]) => [k, v === undefined ? '' : Buffer.isBuffer(v) ? v.toString() : String(v)])),
+        timestamp: Number(m.timestamp),
+      })),
+    });
   }
 
   async close(): Promise<void> {
