@@ -9,6 +9,7 @@ export * from './publisher/reader.js';
 export * from './publisher/settings.js';
 export * from './serve/index.js';
 export * from './service/common.js';
+export * from './service/connections.js';
 export * from './service/services.js';
 export * from './sinks/index.js';
 export * from './streams/index.js';
