@@ -20,7 +20,7 @@ import { spawn } from 'node:child_process';
 import { availableParallelism } from 'node:os';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
-import { LocalSchemaRegistry, vectorToBytes } from '@freshet/avro';
+import { LocalSchemaRegistry, vectorToBytes, type AvroCodec, type EmbeddingRecord } from '@freshet/avro';
 import { Rng } from '@freshet/core';
 import { Codecs, TopicCatalogue } from '@freshet/pipeline';
 import { freePort } from '@freshet/runtime';
@@ -182,6 +182,20 @@ function libraryRun(lib: string, data: Float32Array, queries: Float32Array, trut
   };
 }
 
+/** Image i's latest-vector record at `version`, keyed as the trainer keys it. */
+async function imageRecord(codec: AvroCodec<EmbeddingRecord>, data: Float32Array, i: number, version: number): Promise<{ key: Buffer; value: Buffer }> {
+  const value = await codec.encode({
+    kind: 'IMAGE',
+    id: `img-${i}`,
+    dim,
+    vector: vectorToBytes(data.subarray(i * dim, (i + 1) * dim)),
+    version,
+    updatedAt: Date.now(),
+    bias: 0,
+  });
+  return { key: Buffer.from(`IMAGE:img-${i}`), value };
+}
+
 /** Updates of random vectors at `rate` per second for `seconds` to the latest-vector topic (run in a process of its own). */
 async function produceUpdates(brokers: string, prefix: string, data: Float32Array): Promise<void> {
   const topics = new TopicCatalogue(prefix);
@@ -191,21 +205,7 @@ async function produceUpdates(brokers: string, prefix: string, data: Float32Arra
   const end = Date.now() + seconds * 1000;
   for (let version = 2; Date.now() < end; version++) {
     const t = Date.now();
-    const batch = await Promise.all(
-      Array.from({ length: Math.round(rate / 10) }, async () => {
-        const i = rng.nextInt(n);
-        const value = await codec.encode({
-          kind: 'IMAGE',
-          id: `img-${i}`,
-          dim,
-          vector: vectorToBytes(data.subarray(i * dim, (i + 1) * dim)),
-          version,
-          updatedAt: Date.now(),
-          bias: 0,
-        });
-        return { key: Buffer.from(`IMAGE:img-${i}`), value };
-      }),
-    );
+    const batch = await Promise.all(Array.from({ length: Math.round(rate / 10) }, () => imageRecord(codec, data, rng.nextInt(n), version)));
     await producer.send(topics.embeddingsLatest, batch);
     await new Promise((r) => setTimeout(r, Math.max(0, 100 - (Date.now() - t))));
   }
@@ -244,21 +244,12 @@ try {
   await admin.close();
   const codec = new Codecs(new LocalSchemaRegistry(topics.schemaTexts()), topics).latest();
   const producer = await transport.producer();
-  const record = async (i: number, version: number): Promise<{ key: Buffer; value: Buffer }> => ({
-    key: Buffer.from(`IMAGE:img-${i}`),
-    value: await codec.encode({
-      kind: 'IMAGE',
-      id: `img-${i}`,
-      dim,
-      vector: vectorToBytes(data.subarray(i * dim, (i + 1) * dim)),
-      version,
-      updatedAt: Date.now(),
-      bias: 0,
-    }),
-  });
   process.stderr.write(`[serve] filling the latest-vector topic with ${n} vectors\n`);
   for (let i = 0; i < n; i += 2000)
-    await producer.send(topics.embeddingsLatest, await Promise.all(Array.from({ length: Math.min(2000, n - i) }, (_, j) => record(i + j, 1))));
+    await producer.send(
+      topics.embeddingsLatest,
+      await Promise.all(Array.from({ length: Math.min(2000, n - i) }, (_, j) => imageRecord(codec, data, i + j, 1))),
+    );
   const port = await freePort();
   const t0 = Date.now();
   // --profile-dir DIR: a CPU profile of the serve process (node --cpu-prof)

@@ -1,11 +1,14 @@
 // Helpers shared by this package's tests (not part of its build: see tsconfig.json).
 import { Writable } from 'node:stream';
 import type { ImageLabelModel, SkipGramModel } from '@freshet/core';
-import { createLogger, type Logger } from '@freshet/runtime';
 import { ImageLabelsLearner } from './streams/image-labels/learner.js';
 import { TextWindowsLearner } from './streams/text-windows/learner.js';
 import type { MemoryTransport, Transport } from '@freshet/transport';
-import type { PublisherProcessor } from './publisher/publisher.js';
+import { createLogger, createRegistry, type Logger } from '@freshet/runtime';
+import { PublisherProcessor } from './publisher/publisher.js';
+import { publisherSettings, type PublisherSettings } from './publisher/settings.js';
+import type { SnapshotSink } from './sinks/sink.js';
+import type { ProcessorWiring } from './wiring.js';
 import type { Trainer } from './trainer/trainer.js';
 
 /** A logger that writes nowhere, for tests whose log lines would only be noise. */
@@ -54,4 +57,20 @@ export function failingAfter(transport: Transport, topic: string, chunks: number
 export function caughtUp(publisher: PublisherProcessor, transport: MemoryTransport, topic: string, partitions: number): boolean {
   for (let p = 0; p < partitions; p++) if ((publisher.consumed.get(`${topic}#${p}`) ?? 0) < transport.endOffset(topic, p)) return false;
   return true;
+}
+
+/** A publisher on the test's transport that cuts a version only when asked (`publish()`). */
+export function manualPublisher(
+  wiring: Pick<ProcessorWiring, 'transport' | 'registry' | 'topics'>,
+  overrides: Partial<PublisherSettings> = {},
+  sinks?: SnapshotSink[],
+): PublisherProcessor {
+  return new PublisherProcessor({
+    ...publisherSettings.with({ publishEveryMs: 1e9, publishEveryUpdates: 1e9, ...overrides }),
+    ...wiring,
+    groupId: 'publisher',
+    logger: quietLogger('publisher'),
+    metrics: createRegistry('publisher'),
+    ...(sinks !== undefined ? { sinks } : {}),
+  });
 }

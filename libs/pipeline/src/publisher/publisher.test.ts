@@ -1,12 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { LocalSchemaRegistry, vectorToBytes, type EmbeddingRecord } from '@freshet/avro';
-import { createRegistry, waitFor } from '@freshet/runtime';
+import { waitFor } from '@freshet/runtime';
 import { MemoryTransport } from '@freshet/transport';
 import { Codecs, TopicCatalogue } from '../catalogue.js';
-import { caughtUp, quietLogger } from '../test-support.js';
-import { PublisherProcessor } from './publisher.js';
+import { caughtUp, manualPublisher } from '../test-support.js';
 import { SnapshotReader, type AssembledSnapshot } from './reader.js';
-import { publisherSettings } from './settings.js';
 
 const topics = new TopicCatalogue();
 
@@ -34,15 +32,7 @@ describe('a model update the publisher cannot publish', () => {
       topics.modelUpdates,
       [good, unknownSchema, nonFinite, after].map((value, i) => ({ key: Buffer.from(`k${i}`), value })),
     );
-    const publisher = new PublisherProcessor({
-      ...publisherSettings.with({ publishEveryMs: 1e9, publishEveryUpdates: 1e9 }),
-      transport,
-      registry,
-      topics,
-      groupId: 'publisher',
-      logger: quietLogger('publisher'),
-      metrics: createRegistry('publisher'),
-    });
+    const publisher = manualPublisher({ transport, registry, topics });
     const reader = new SnapshotReader(transport, registry, topics, 'reader');
     await Promise.all([publisher.start(), reader.start()]);
     await waitFor(() => caughtUp(publisher, transport, topics.modelUpdates, 1), { timeoutMs: 30_000, what: 'the publisher past the poison records' });
@@ -72,15 +62,7 @@ describe('delta versions', () => {
         .modelUpdates()
         .encode({ kind: 'WORD', id, dim: 4, vector: vectorToBytes(Float32Array.from(vector)), version: 1, updatedAt: 1000, bias: 0 }),
     });
-    const publisher = new PublisherProcessor({
-      ...publisherSettings.with({ publishEveryMs: 1e9, publishEveryUpdates: 1e9, maxDeltas: 3, maxDeltaBytes: 100 }),
-      transport,
-      registry,
-      topics,
-      groupId: 'publisher',
-      logger: quietLogger('publisher'),
-      metrics: createRegistry('publisher'),
-    });
+    const publisher = manualPublisher({ transport, registry, topics }, { maxDeltas: 3, maxDeltaBytes: 100 });
     const follower = new SnapshotReader(transport, registry, topics, 'follower');
     await Promise.all([publisher.start(), follower.start()]);
     const expected = new Map<string, number[]>();

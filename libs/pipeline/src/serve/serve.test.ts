@@ -6,11 +6,9 @@ import { LocalSchemaRegistry, vectorToBytes, type EmbeddingRecord } from '@fresh
 import { createRegistry, waitFor, type Route } from '@freshet/runtime';
 import { MemoryTransport } from '@freshet/transport';
 import { Codecs, TopicCatalogue } from '../catalogue.js';
-import { PublisherProcessor } from '../publisher/publisher.js';
-import { publisherSettings } from '../publisher/settings.js';
 import { KafkaSnapshotSink } from '../sinks/kafka-snapshots.js';
 import { LanceDbSink } from '../sinks/lancedb.js';
-import { quietLogger } from '../test-support.js';
+import { manualPublisher, quietLogger } from '../test-support.js';
 import { serveRoutes } from './queries.js';
 import { ServeProcessor } from './server.js';
 import { serveSettings } from './settings.js';
@@ -34,16 +32,7 @@ describe('freshet serve on the in-memory transport, fed by a publisher that writ
     const lancedbUri = join(mkdtempSync(join(tmpdir(), 'freshet-lancedb-')), 'db');
     let producer: Awaited<ReturnType<MemoryTransport['producer']>> | null = null;
     const lance = new LanceDbSink(lancedbUri);
-    const publisher = new PublisherProcessor({
-      ...publisherSettings.with({ publishEveryMs: 1e9, publishEveryUpdates: 1e9 }),
-      transport,
-      registry,
-      topics,
-      groupId: 'publisher',
-      logger: quietLogger('publisher'),
-      metrics: createRegistry('publisher'),
-      sinks: [new KafkaSnapshotSink(() => producer, codecs, 64 * 1024), lance],
-    });
+    const publisher = manualPublisher({ transport, registry, topics }, {}, [new KafkaSnapshotSink(() => producer, codecs, 64 * 1024), lance]);
     producer = await transport.producer();
     const updates = async (recs: Array<EmbeddingRecord | { kind: string; id: string }>): Promise<void> => {
       const out = await Promise.all(

@@ -6,10 +6,8 @@ import { LocalSchemaRegistry } from '@freshet/avro';
 import { createRegistry, waitFor } from '@freshet/runtime';
 import { MemoryTransport } from '@freshet/transport';
 import { Codecs, TopicCatalogue } from '../../catalogue.js';
-import { PublisherProcessor } from '../../publisher/publisher.js';
 import { SnapshotReader } from '../../publisher/reader.js';
-import { publisherSettings } from '../../publisher/settings.js';
-import { caughtUp, imagesOf, quietLogger } from '../../test-support.js';
+import { caughtUp, imagesOf, manualPublisher, quietLogger } from '../../test-support.js';
 import { trainerSettings } from '../../trainer/settings.js';
 import { Trainer } from '../../trainer/trainer.js';
 import { imageLabelsStream } from '../index.js';
@@ -57,15 +55,7 @@ describe('images evicted at the cap', () => {
     expect(model.images.idOf('img-0')).toBe(-1);
     // a checkpoint publishes the rows and the deletions; the publisher's snapshot holds only live images
     await trainer.checkpoint();
-    const publisher = new PublisherProcessor({
-      ...publisherSettings.with({ publishEveryMs: 1e9, publishEveryUpdates: 1e9 }),
-      transport,
-      registry,
-      topics,
-      groupId: 'publisher',
-      logger: quietLogger('publisher'),
-      metrics: createRegistry('publisher'),
-    });
+    const publisher = manualPublisher({ transport, registry, topics });
     const reader = new SnapshotReader(transport, registry, topics, 'reader');
     await Promise.all([publisher.start(), reader.start()]);
     await waitFor(() => caughtUp(publisher, transport, topics.modelUpdates, 2), { timeoutMs: 30_000, what: 'the publisher' });
