@@ -31,3 +31,4 @@ export * from './eval/annotation.js';
 export * from './eval/similarity.js';
 export * from './eval/neighbours.js';
 export * from './models/skip-gram-training.js';
+export * from './zero-shot/index.js';

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { encodeCorpus, loadCorpusSentences, sentences, tokenize } from './text.js';
+import { WORDNET_GLOSSES, encodeCorpus, loadCorpusSentences, sentences, tokenize } from './text.js';
 import { generateSynthetic } from './synthetic.js';
 import { parseImageLabels, readImageLabelFile, dataDir, dataFile } from './files.js';
 
@@ -51,6 +51,17 @@ describe('text', () => {
     expect(corpus.vocab.nameOf(0)).toBe('the');
     expect(corpus.vocab.count(0)).toBeGreaterThanOrEqual(corpus.vocab.count(1));
     expect(corpus.starts[corpus.starts.length - 1]).toBe(corpus.ids.length);
+  });
+
+  it("reads WordNet's glosses as one sentence per synset, its words before its definition", () => {
+    const sents = loadCorpusSentences([WORDNET_GLOSSES]);
+    // WordNet 3.1 has 117,791 synsets over the four data files
+    expect(sents.length).toBeGreaterThan(117_000);
+    const zebra = sents.find((s) => s[0] === 'zebra' && s.includes('striped'));
+    expect(zebra, 'the synset of the animal zebra and its gloss').toBeDefined();
+    // multi-word lemmas split at underscores, adjective markers such as (a) dropped
+    expect(sents.some((s) => s[0] === 'zebra' && s[1] === 'finch')).toBe(true);
+    expect(sents.every((s) => s.every((t) => !t.includes('_')))).toBe(true);
   });
 });
 

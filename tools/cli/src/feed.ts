@@ -8,7 +8,7 @@ import { Progress } from './progress.js';
 export const feedOptions: OptionSpec[] = [
   ...commonOptions.filter((o) => !o.name.startsWith('http-')),
   { name: 'images', kind: 'string', help: 'image_id<TAB>label label ... file to send as image-label events' },
-  { name: 'corpus', kind: 'list', help: 'text corpora to send as text windows: sotu, moby-dick or file paths' },
+  { name: 'corpus', kind: 'list', help: 'text corpora to send as text windows: sotu, moby-dick, wordnet-glosses or file paths' },
   { name: 'window-tokens', kind: 'number', integer: true, min: 1, default: 24, help: 'tokens per text window' },
   { name: 'rate', kind: 'number', min: 0, default: 0, help: 'events per second (0: as fast as Kafka takes them)' },
   { name: 'limit', kind: 'number', integer: true, min: 0, default: 0, help: 'send at most this many events of each kind (0: all)' },
