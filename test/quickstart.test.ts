@@ -25,6 +25,7 @@ describe('quick start', () => {
       snapshotVersion: number | null;
       neighbours: Record<string, string[]>;
       served: { whale: string[]; sameAsSnapshot: boolean };
+      zeroShot: { label: string; marked: boolean; images: number; labels: number; medianRank: number | null };
     };
     expect(result.events).toBeGreaterThan(70_000);
     // it learns from the stream: held-out P@5 never falls from the first report to the last and
@@ -37,5 +38,11 @@ describe('quick start', () => {
     // the query service answers over HTTP what the snapshot reader answers
     expect(result.served.whale).toEqual(result.neighbours.whale);
     expect(result.served.sameAsSnapshot).toBe(true);
+    // a label no image event carried is in the snapshot, marked zero-shot, and ranked for the images that have it
+    expect(result.zeroShot.label).toBe('sunset');
+    expect(result.zeroShot.marked).toBe(true);
+    expect(result.zeroShot.images).toBeGreaterThan(1000);
+    expect(result.zeroShot.labels).toBe(38);
+    expect(result.zeroShot.medianRank).toBeGreaterThanOrEqual(1);
   });
 });

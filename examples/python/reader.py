@@ -120,13 +120,19 @@ def latest_snapshot(config, prefix, decoder):
             dim, n = c["dim"], len(c["ids"])
             floats = struct.unpack(f"<{n * dim}f", c["vectors"])
             biases = struct.unpack(f"<{n}f", c["biases"]) if len(c["biases"]) == 4 * n else (0.0,) * n
+            zero_shot = set(c.get("zeroShot") or [])  # chunk v4: labels synthesised from their words
             for j, entity in enumerate(c["ids"]):
-                kind[entity] = (floats[j * dim : (j + 1) * dim], biases[j])
+                kind[entity] = (floats[j * dim : (j + 1) * dim], biases[j], entity in zero_shot)
             for entity in c.get("deleted") or []:
                 kind.pop(entity, None)
     tables = {}
     for kind, rows in entities.items():
-        tables[kind] = {"ids": list(rows), "vectors": [v for v, _ in rows.values()], "biases": [b for _, b in rows.values()]}
+        tables[kind] = {
+            "ids": list(rows),
+            "vectors": [v for v, _, _ in rows.values()],
+            "biases": [b for _, b, _ in rows.values()],
+            "zeroShot": {name for name, (_, _, z) in rows.items() if z},
+        }
     return manifest, tables
 
 
@@ -152,7 +158,8 @@ def nearest(tables, source, entity, target, count):
             score = dot(query, vector) + dst["biases"][r]
         scored.append((score, name))
     scored.sort(key=lambda s: -s[0])
-    return [{"id": name, "score": score} for score, name in scored[:count]]
+    # a zero-shot label (no image has carried it; its vector comes from its words) says so
+    return [{"id": name, "score": score, **({"zeroShot": True} if name in dst["zeroShot"] else {})} for score, name in scored[:count]]
 
 
 def names(values):

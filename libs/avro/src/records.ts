@@ -19,6 +19,8 @@ export interface EmbeddingRecord {
   updatedAt: number;
   /** LABEL: the bias (score = image · label + bias); 0 otherwise */
   bias: number;
+  /** LABEL: synthesised from its words, no image event has carried it (v3; absent: false) */
+  zeroShot?: boolean;
 }
 
 export interface SnapshotChunk {
@@ -32,6 +34,8 @@ export interface SnapshotChunk {
   biases: Buffer;
   /** delta versions: ids of this kind deleted since the version before (empty in whole versions) */
   deleted: string[];
+  /** LABEL chunks: the ids that are zero-shot labels (v4; absent: none) */
+  zeroShot?: string[];
 }
 
 /** One version of a delta's chain: where its chunks are, and their checksums. */

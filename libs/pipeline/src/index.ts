@@ -7,6 +7,7 @@ export * from './lag.js';
 export * from './publisher/publisher.js';
 export * from './publisher/reader.js';
 export * from './publisher/settings.js';
+export { readToEnd } from './read-to-end.js';
 export * from './serve/index.js';
 export * from './service/common.js';
 export * from './service/connections.js';

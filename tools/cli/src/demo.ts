@@ -27,7 +27,13 @@ import { MemoryTransport } from '@freshet/transport';
 
 export const demoOptions: OptionSpec[] = [
   { name: 'rate', kind: 'number', min: 0, default: 0, help: 'events per second fed into the pipeline (0: as fast as it takes them)' },
-  { name: 'corpus', kind: 'list', default: 'sotu,moby-dick', help: 'text corpora fed as text windows' },
+  { name: 'corpus', kind: 'list', default: 'sotu,moby-dick,wordnet-glosses', help: 'text corpora fed as text windows' },
+  {
+    name: 'zero-shot-label',
+    kind: 'string',
+    default: 'sunset',
+    help: 'a label kept out of every image event: the publisher ranks it for images from its word alone (zero-shot)',
+  },
   { name: 'seed', kind: 'number', integer: true, default: 1, help: 'random seed' },
   { name: 'http-port', kind: 'number', integer: true, min: 0, max: 65_535, default: 9464, help: 'port of /metrics, /healthz, /readyz (0: any free port)' },
   { name: 'publish-every-ms', kind: 'number', integer: true, min: 100, default: 5000, help: 'snapshot cadence' },
@@ -72,11 +78,20 @@ export async function demo(v: OptionValues): Promise<Record<string, unknown>> {
     routes: serveRoutes(serve, 100),
   });
   const file = join(dataDir(), 'mirflickr25k', 'all.tsv');
-  const split = leaveOneOut(readImageLabelFile(file), new Rng(seed));
+  const all = readImageLabelFile(file);
+  // one label never reaches an image event: only text can teach it (zero-shot)
+  const unseen = String(v.get('zero-shot-label'));
+  const catalogue = [...new Set(all.flatMap((i) => i.labels))];
+  if (!catalogue.includes(unseen)) throw new Error(`--zero-shot-label ${unseen} is not a label of ${file}`);
+  const carriers = all.filter((i) => i.labels.includes(unseen));
+  const split = leaveOneOut(
+    all.map((i) => ({ id: i.id, labels: i.labels.filter((l) => l !== unseen) })).filter((i) => i.labels.length > 0),
+    new Rng(seed),
+  );
   const corpora = (v.get('corpus') as string[]) ?? [];
   const windows = corpora.flatMap((c) => toWindows(c, loadCorpusSentences([c]), 24));
   say('freshet demo: the streaming pipeline in one process (in-memory topics)');
-  say(`  feeding ${split.train.length} image-label events (${file}, one label per image held out) and ${windows.length} text windows (${corpora.join(' + ')})`);
+  say(`  feeding ${split.train.length} image-label events (${file}, one label per image held out, ${unseen} never) and ${windows.length} text windows (${corpora.join(' + ')})`);
   say(`  metrics: ${http.url}/metrics   queries: ${http.url}/neighbours?kind=WORD&id=whale`);
   const ingest = new IngestProcessor({ transport, registry, topics, groupId: 'ingest', logger: quiet, metrics: metrics.ingest });
   const trainer = new Trainer({
@@ -92,7 +107,12 @@ export async function demo(v: OptionValues): Promise<Record<string, unknown>> {
   });
   const images = trainer.learnerOf('image-labels', ImageLabelsLearner).model;
   const publisher = new PublisherProcessor({
-    ...publisherSettings.with({ publishEveryMs: Number(v.get('publish-every-ms')), publishEveryUpdates: 10_000_000 }),
+    ...publisherSettings.with({
+      publishEveryMs: Number(v.get('publish-every-ms')),
+      publishEveryUpdates: 10_000_000,
+      zeroShot: 'map',
+      zeroShotLabels: catalogue.join(','),
+    }),
     transport,
     registry,
     topics,
@@ -180,6 +200,7 @@ export async function demo(v: OptionValues): Promise<Record<string, unknown>> {
     topLabels[t.id] = { labels: fresh, heldOut: t.label };
     say(`  image ${t.id.padEnd(6)} top new labels: ${fresh.join(', ')}   (held out: ${t.label})`);
   }
+  const zeroShot = zeroShotReport(reader, unseen, carriers, split.train.length);
   await Promise.all([ingest.stop(), trainer.stop(), publisher.stop(), reader.stop(), serve.stop()]);
   await http.close();
   say('');
@@ -194,5 +215,32 @@ export async function demo(v: OptionValues): Promise<Record<string, unknown>> {
     neighbours,
     topLabels,
     served: { url, whale: servedWhale, sameAsSnapshot: servedWhale.join() === neighbours.whale.join() },
+    zeroShot,
   };
+}
+
+/**
+ * Where the label no image event carried ranks for the images that truly have it (they trained
+ * on their other labels), against the rank a random ordering gives on average.
+ */
+function zeroShotReport(reader: SnapshotReader, label: string, carriers: ReadonlyArray<{ id: string }>, trained: number) {
+  const labels = reader.current?.tables.get('LABEL');
+  const total = labels?.vocab.size ?? 0;
+  const ranks: number[] = [];
+  for (const c of carriers) {
+    const ranked = reader.nearest('IMAGE', c.id, 'LABEL', total);
+    const r = ranked.findIndex((x) => x.id === label);
+    if (r >= 0) ranks.push(r + 1);
+  }
+  ranks.sort((a, b) => a - b);
+  const medianRank = ranks.length > 0 ? ranks[Math.floor(ranks.length / 2)] : null;
+  const inTop5 = ranks.filter((r) => r <= 5).length;
+  const marked = labels?.zeroShot.has(label) ?? false;
+  say('');
+  if (!marked || medianRank === null) say(`  zero-shot: ${label} is not in the snapshot (its word has no vector yet)`);
+  else {
+    say(`  zero-shot: ${label} (no image event carried it; its vector comes from the word's) for the ${ranks.length} images that have it:`);
+    say(`           median rank ${medianRank} of ${total} labels (random: ${((total + 1) / 2).toFixed(1)}), in the top 5 for ${inTop5}`);
+  }
+  return { label, marked, images: ranks.length, of: trained, labels: total, medianRank, randomMedianRank: (total + 1) / 2, inTop5 };
 }

@@ -9,10 +9,12 @@ export interface SnapshotTable {
   vectors: Matrix;
   /** per row: the label bias (score of a label for an image = image · label + bias); zeros otherwise */
   biases: Float32Array;
+  /** LABEL: the ids that are zero-shot labels (synthesised from their words; no image has carried them) */
+  zeroShot: ReadonlySet<string>;
 }
 
 /** Every entity of a version by kind, as its chunks (and its chain's) add up. */
-export type Entities = Map<string, { dim: number; rows: Map<string, { vector: Float32Array; bias: number }> }>;
+export type Entities = Map<string, { dim: number; rows: Map<string, { vector: Float32Array; bias: number; zeroShot: boolean }> }>;
 
 /** A chunk as read: its record value (for the checksum) and what it decodes to. */
 export interface ReadChunk {
@@ -46,7 +48,8 @@ export function applyChunk(entities: Entities, chunk: SnapshotChunk): void {
   }
   const vectors = chunkVectors(chunk);
   const biases = chunkBiases(chunk);
-  for (let j = 0; j < chunk.ids.length; j++) kind.rows.set(chunk.ids[j], { vector: vectors[j], bias: biases[j] });
+  const zeroShot = new Set(chunk.zeroShot ?? []);
+  for (let j = 0; j < chunk.ids.length; j++) kind.rows.set(chunk.ids[j], { vector: vectors[j], bias: biases[j], zeroShot: zeroShot.has(chunk.ids[j]) });
   for (const id of chunk.deleted) kind.rows.delete(id);
 }
 
@@ -57,13 +60,15 @@ export function toTables(entities: Entities): Map<string, SnapshotTable> {
     const vocab = new Vocabulary();
     const vectors = new Matrix(dim, 0, { capacity: Math.max(1, rows.size) });
     const biases = new Float32Array(rows.size);
+    const zeroShot = new Set<string>();
     for (const [id, r] of rows) {
+      if (r.zeroShot) zeroShot.add(id);
       const row = vocab.add(id);
       vectors.addRows(1);
       vectors.data.set(r.vector, row * dim);
       biases[row] = r.bias;
     }
-    tables.set(kind, { vocab, vectors, biases });
+    tables.set(kind, { vocab, vectors, biases, zeroShot });
   }
   return tables;
 }

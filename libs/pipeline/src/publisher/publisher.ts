@@ -8,6 +8,7 @@ import { PUBLISH_REJECTIONS, publisherMetrics, vectorProblem } from './metrics.j
 import type { SnapshotSink } from '../sinks/sink.js';
 import { EntityState, type EntityRef } from './entity-state.js';
 import type { PublisherOptions } from './settings.js';
+import { readLabelCatalogue, ZeroShotLabels } from './zero-shot.js';
 
 export type { PublisherOptions } from './settings.js';
 
@@ -46,6 +47,8 @@ export class PublisherProcessor {
   private readonly sinks: SnapshotSink[];
   private readonly deadLetters: DeadLetters;
   private readonly m: ReturnType<typeof publisherMetrics>;
+  /** the zero-shot labels' synthesis (null: --zero-shot off) */
+  private readonly zeroShot: ZeroShotLabels | null;
   snapshots = 0;
 
   constructor(private readonly opts: PublisherOptions) {
@@ -64,6 +67,12 @@ export class PublisherProcessor {
         lancedbUri: opts.lancedbUri,
       });
     this.m = publisherMetrics(opts.metrics);
+    this.zeroShot = null;
+    if (opts.zeroShot !== 'off') {
+      const catalogue = readLabelCatalogue(opts.zeroShotLabels);
+      if (catalogue.length === 0) throw new Error(`--zero-shot ${opts.zeroShot} needs a label catalogue: --zero-shot-labels FILE (one label per line) or a,b,c`);
+      this.zeroShot = new ZeroShotLabels(opts.zeroShot, catalogue, opts.metrics, opts.logger);
+    }
     // every reason exists from the start: dashboards and alerts see 0 rather than no data
     for (const code of [...decodeErrorCodes, ...PUBLISH_REJECTIONS]) this.m.rejected.inc({ code }, 0);
   }
@@ -212,6 +221,8 @@ export class PublisherProcessor {
     if (this.lastCommitted.length > 0) await this.consumer?.commit(this.lastCommitted);
     // what this snapshot covers, captured now: batches handled while it is written go to the next
     this.version = Math.max(this.version + 1, Date.now());
+    // zero-shot labels follow the learned rows this version carries (a word's first vector included)
+    this.zeroShot?.refresh(this.state);
     const changes = this.state.take(this.version);
     const covered = this.pending.splice(0);
     try {

@@ -146,9 +146,10 @@ export class SnapshotReader {
 
   /**
    * Nearest entities of kind `to` to an entity of kind `from`: by cosine within a kind; across
-   * kinds (labels of an image) by the model's score, inner product plus the label's bias.
+   * kinds (labels of an image) by the model's score, inner product plus the label's bias. Zero-shot
+   * labels are marked `zeroShot: true`.
    */
-  nearest(from: string, id: string, to: string, count: number): Array<{ id: string; score: number }> {
+  nearest(from: string, id: string, to: string, count: number): Array<{ id: string; score: number; zeroShot?: true }> {
     const src = this.current?.tables.get(from);
     const dst = this.current?.tables.get(to);
     if (!src || !dst) return [];
@@ -164,7 +165,11 @@ export class SnapshotReader {
       (r) => byCosine && r === row,
       byCosine ? undefined : dst.biases,
     );
-    return hits.map((h) => ({ id: dst.vocab.nameOf(h.id), score: h.score }));
+    // a zero-shot label says so (the field is absent on learned rows, as on the wire's older versions)
+    return hits.map((h) => {
+      const name = dst.vocab.nameOf(h.id);
+      return dst.zeroShot.has(name) ? { id: name, score: h.score, zeroShot: true } : { id: name, score: h.score };
+    });
   }
 
   async stop(): Promise<void> {

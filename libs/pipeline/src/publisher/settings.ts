@@ -1,6 +1,10 @@
 import { SettingsTable, setting, type SettingsOf } from '@freshet/runtime';
+import { ZERO_SHOT_METHODS } from '@freshet/core';
 import type { SnapshotSink } from '../sinks/sink.js';
 import type { ProcessorWiring } from '../wiring.js';
+
+/** off, or how zero-shot labels are synthesised (core's methods) */
+const ZERO_SHOT_CHOICES = ['off', ...ZERO_SHOT_METHODS] as const;
 
 /** The publisher's settings (flags of the publisher service). */
 export const publisherSettings = new SettingsTable('publisher', {
@@ -37,6 +41,21 @@ export const publisherSettings = new SettingsTable('publisher', {
     default: 'kafka',
     option: 'sinks',
     help: 'where each version goes, comma-separated (kafka: the latest-vector, snapshot and manifests topics; lancedb: upserts into LanceDB tables at --lancedb-uri)',
+  }),
+  zeroShot: setting.choice(ZERO_SHOT_CHOICES, {
+    default: 'off',
+    option: 'zero-shot',
+    help: 'labels no image has carried, from the vectors of their words (needs --zero-shot-labels and a trainer running both streams)',
+    choiceHelp: {
+      off: 'only learned labels',
+      map: 'a ridge map from word space to label space, fit on the learned labels (measured best: bench:zero-shot)',
+      mix: 'a softmax mix of the learned labels nearest in word space (ConSE-style)',
+    },
+  }),
+  zeroShotLabels: setting.text({
+    default: '',
+    option: 'zero-shot-labels',
+    help: 'the label catalogue zero-shot labels come from: a file with one label per line, or a comma-separated list',
   }),
   lancedbUri: setting.text({
     default: './freshet-lancedb',

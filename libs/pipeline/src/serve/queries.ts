@@ -90,7 +90,10 @@ export function serveRoutes(s: ServeProcessor, maxK: number): Record<string, Rou
         const held = images?.get(image) ?? null;
         if (held === null || labels === undefined) return notFound(`IMAGE ${JSON.stringify(image)}`);
         const exclude = new Set(listOf(q, 'exclude'));
-        return { image, k, excluded: [...exclude], results: labels.nearest(held.vector, k, 'dot', { exclude, withBias: true }) };
+        // a zero-shot label says so, as the snapshot reader's answers do
+        const results = labels.nearest(held.vector, k, 'dot', { exclude, withBias: true }).map((r) => (s.isZeroShot(r.id) ? { ...r, zeroShot: true } : r));
+        s.servedZeroShot(results.filter((r) => 'zeroShot' in r).length);
+        return { image, k, excluded: [...exclude], results };
       }),
     '/vector': (q) =>
       answer(s, 'vector', () => {

@@ -120,6 +120,25 @@ describe('freshet serve on the in-memory transport, fed by a publisher that writ
     expect(rows.map((r) => r.id).sort()).toEqual(['desert', 'sea', 'whale']);
     expect(Array.from(rows.find((r) => r.id === 'desert')?.vector ?? []).map((x) => Math.round(x * 100) / 100)).toEqual([1, 0.05, 0, 0]);
     expect(await metrics.getSingleMetricAsString('freshet_serve_deletes_total')).toMatch(/freshet_serve_deletes_total\{[^}]*kind="WORD"[^}]*\} 1/);
+
+    // a zero-shot label (synthesised from its words) is ranked, marked and counted; a learned row for it takes the mark away
+    await updates([{ ...record('LABEL', 'dune', [0, 0, 1, 0], 3), zeroShot: true }]);
+    await waitFor(() => publisher.pendingChanges === 1, { timeoutMs: 10_000, what: 'the zero-shot label read' });
+    await publisher.publish();
+    await waitFor(() => serve.counts().LABEL === 4, { timeoutMs: 10_000, what: 'dune in serve' });
+    const withZeroShot = await get(routes, '/labels', { image: 'img-1', k: '2' });
+    expect(withZeroShot.body.results).toEqual([{ id: 'dune', score: 3, zeroShot: true }, { id: 'sand', score: 2 }]);
+    expect(await metrics.getSingleMetricAsString('freshet_serve_zero_shot_labels_served_total')).toMatch(/_total\{[^}]*\} 1$/m);
+    expect(await metrics.getSingleMetricAsString('freshet_serve_zero_shot_labels')).toMatch(/_labels\{[^}]*\} 1$/m);
+    await updates([record('LABEL', 'dune', [0, 0, 1, 0], 3)]);
+    await waitFor(() => publisher.pendingChanges === 1, { timeoutMs: 10_000, what: 'the learned label read' });
+    await publisher.publish();
+    await waitFor(async () => (await get(routes, '/labels', { image: 'img-1', k: '1' })).body.results !== undefined && !serve.isZeroShot('dune'), {
+      timeoutMs: 10_000,
+      what: 'dune learned in serve',
+    });
+    expect((await get(routes, '/labels', { image: 'img-1', k: '1' })).body.results).toEqual([{ id: 'dune', score: 3 }]);
+    expect(await metrics.getSingleMetricAsString('freshet_serve_zero_shot_labels')).toMatch(/_labels\{[^}]*\} 0$/m);
     await Promise.all([serve.stop(), publisher.stop()]);
   });
 });

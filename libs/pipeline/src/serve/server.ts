@@ -49,6 +49,8 @@ export class ServeProcessor {
   private version = 0;
   private watermark = 0;
   private readonly m: ReturnType<typeof serveMetrics>;
+  /** the LABEL ids held whose latest record is a zero-shot one */
+  private readonly zeroShot = new Set<string>();
 
   constructor(private readonly opts: ServeOptions) {
     this.codec = new Codecs(opts.registry, opts.topics).latest();
@@ -134,6 +136,7 @@ export class ServeProcessor {
       if (r.value === null) {
         // a deletion after upserts of the same batch: the upserts go in first
         await flush();
+        if (key.kind === 'LABEL') this.zeroShot.delete(key.id);
         if (this.stores.get(key.kind)?.delete(key.id) === true) this.m.deletes.inc({ kind: key.kind });
         continue;
       }
@@ -154,6 +157,11 @@ export class ServeProcessor {
       // a dimension change within a run: the run before it goes in first
       if (run.length > 0 && run[run.length - 1].kind === rec.kind && run[run.length - 1].dim !== rec.dim) await flush();
       run.push({ kind: rec.kind, dim: rec.dim, id: rec.id, vector, bias: rec.bias, timestamp: r.timestamp });
+      // a learned row replaces a zero-shot one under the same key: the mark goes with it
+      if (rec.kind === 'LABEL') {
+        if (rec.zeroShot === true) this.zeroShot.add(rec.id);
+        else this.zeroShot.delete(rec.id);
+      }
       this.version = Math.max(this.version, rec.version);
       this.watermark = Math.max(this.watermark, rec.updatedAt);
     }
@@ -162,6 +170,17 @@ export class ServeProcessor {
     const end = this.catchUp?.get(batch.partition);
     if (end !== undefined && batch.nextOffset >= end) this.catchUp?.delete(batch.partition);
     for (const [kind, store] of this.stores) this.m.vectors.set({ kind }, store.size);
+    this.m.zeroShotHeld.set(this.zeroShot.size);
+  }
+
+  /** Whether a label held is a zero-shot one (synthesised from its words). */
+  isZeroShot(label: string): boolean {
+    return this.zeroShot.has(label);
+  }
+
+  /** Counts the zero-shot labels of an answer (the annotation metrics say how many are served). */
+  servedZeroShot(count: number): void {
+    if (count > 0) this.m.zeroShotServed.inc(count);
   }
 
   private storeOf(kind: string, dim: number): KindStore {
@@ -229,6 +248,16 @@ function serveMetrics(opts: ServeOptions) {
       registers,
     }),
     vectors: new Gauge({ name: 'freshet_serve_vectors', help: 'Vectors held and indexed, per kind.', labelNames: ['kind'], registers }),
+    zeroShotHeld: new Gauge({
+      name: 'freshet_serve_zero_shot_labels',
+      help: 'Zero-shot labels held: labels no image event has carried, synthesised from their words by the publisher.',
+      registers,
+    }),
+    zeroShotServed: new Counter({
+      name: 'freshet_serve_zero_shot_labels_served_total',
+      help: 'Zero-shot labels among the labels /labels answered with (each one in each answer).',
+      registers,
+    }),
     queries: new Counter({
       name: 'freshet_serve_queries_total',
       help: 'Queries answered, by route and HTTP status.',

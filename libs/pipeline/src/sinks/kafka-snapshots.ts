@@ -137,6 +137,7 @@ export class KafkaSnapshotSink implements SnapshotSink {
           vectors: Buffer.concat(part.map((r) => r.vector)),
           biases: biasBytes(part),
           deleted: deleted.slice(p * perDeleteChunk, (p + 1) * perDeleteChunk),
+          zeroShot: part.filter((r) => r.zeroShot === true).map((r) => r.id),
         };
         const value = await chunkCodec.encode(chunk);
         const [placed] = await producer.send(this.codecs.topics.snapshots, [{ key: Buffer.from(`v${version}`), value, partition: 0 }]);

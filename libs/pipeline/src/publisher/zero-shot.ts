@@ -1,0 +1,120 @@
+import { readFileSync } from 'node:fs';
+import { bytesToVector, vectorToBytes, type EmbeddingRecord } from '@freshet/avro';
+import { zeroShotLabels, type WordVectors, type ZeroShotMethod } from '@freshet/core';
+import { Counter, Gauge, type Logger, type Registry } from '@freshet/runtime';
+import type { EntityState } from './entity-state.js';
+
+/** The label names a deployment may serve: a file (one per line) or a comma-separated list. */
+export function readLabelCatalogue(spec: string): string[] {
+  if (spec.trim() === '') return [];
+  const text = spec.includes(',') || !/[/\\.]/.test(spec) ? spec.replace(/,/g, '\n') : readFileSync(spec, 'utf8');
+  return [
+    ...new Set(
+      text
+        .split('\n')
+        .map((l) => l.trim())
+        .filter((l) => l !== '' && !l.startsWith('#')),
+    ),
+  ];
+}
+
+function zeroShotMetrics(registry: Registry) {
+  const registers = [registry];
+  return {
+    labels: new Gauge({
+      name: 'freshet_zero_shot_labels',
+      help: 'Zero-shot labels in the last snapshot: labels of the catalogue no image event has carried, their vectors synthesised from their words.',
+      registers,
+    }),
+    basis: new Gauge({
+      name: 'freshet_zero_shot_seen_labels_with_words',
+      help: 'Learned labels whose words have vectors: what the word-to-label link is fit on (below 10, no zero-shot label is published).',
+      registers,
+    }),
+    validation: new Gauge({
+      name: 'freshet_zero_shot_validation_cosine',
+      help: 'Mean cosine between synthesised and learned vectors of a fifth of the learned labels, at the last fit (how well words predict labels here).',
+      registers,
+    }),
+    failures: new Counter({
+      name: 'freshet_zero_shot_failures_total',
+      help: 'Snapshots cut without refreshing the zero-shot labels because their synthesis failed (the learned rows are published regardless).',
+      registers,
+    }),
+  };
+}
+
+/**
+ * Zero-shot labels in the publisher, the one place both models meet (and whole, however many
+ * trainers feed it): before each version is cut, every catalogue label that no image event has
+ * carried and whose words have vectors gets a LABEL row synthesised from the learned labels
+ * (core's zeroShotLabels), marked zeroShot. A learned row for the label replaces it the moment a
+ * trainer sends one (same key). Learned rows are never changed.
+ */
+export class ZeroShotLabels {
+  private readonly m: ReturnType<typeof zeroShotMetrics>;
+
+  constructor(
+    private readonly method: ZeroShotMethod,
+    private readonly catalogue: readonly string[],
+    registry: Registry,
+    private readonly logger: Logger,
+  ) {
+    this.m = zeroShotMetrics(registry);
+    this.m.failures.inc(0);
+  }
+
+  /** Refreshes the zero-shot rows in `state` (upserting those that changed); never throws. */
+  refresh(state: EntityState): void {
+    try {
+      this.synthesise(state);
+    } catch (err) {
+      this.m.failures.inc();
+      this.logger.error({ err }, 'zero-shot labels not refreshed: the snapshot carries the previous ones');
+    }
+  }
+
+  private synthesise(state: EntityState): void {
+    const labels = state.byKind.get('LABEL');
+    const words = state.byKind.get('WORD');
+    if (labels === undefined || words === undefined) return;
+    const learned = [...labels.values()].filter((r) => r.zeroShot !== true);
+    const dim = learned[0]?.dim ?? 0;
+    const seen = { names: learned.map((r) => r.id), dim, vectors: new Float32Array(learned.length * dim), biases: new Float32Array(learned.length) };
+    learned.forEach((r, j) => {
+      seen.vectors.set(bytesToVector(r.vector, dim), j * dim);
+      seen.biases[j] = r.bias;
+    });
+    const wordDim = words.values().next().value?.dim ?? 0;
+    const lookup: WordVectors = {
+      dim: wordDim,
+      vectorOf: (w) => {
+        const r = words.get(w);
+        return r === undefined ? null : bytesToVector(r.vector, wordDim);
+      },
+    };
+    const z = zeroShotLabels(this.method, seen, this.catalogue, lookup);
+    this.m.basis.set(z.seenWithWords);
+    if (z.model !== null) this.m.validation.set(z.model.validationCosine);
+    for (let j = 0; j < z.names.length; j++) {
+      const vector = vectorToBytes(z.vectors.subarray(j * dim, (j + 1) * dim));
+      const before = labels.get(z.names[j]);
+      if (before !== undefined && before.bias === z.biases[j] && before.vector.equals(vector)) continue;
+      const record: EmbeddingRecord = {
+        kind: 'LABEL',
+        id: z.names[j],
+        dim,
+        vector,
+        version: state.version,
+        // no event made it: it never moves the event-time watermark
+        updatedAt: state.eventTimeHighWatermark,
+        bias: z.biases[j],
+        zeroShot: true,
+      };
+      state.upsert(record);
+    }
+    let count = 0;
+    for (const r of labels.values()) if (r.zeroShot === true) count++;
+    this.m.labels.set(count);
+  }
+}
