@@ -17,7 +17,17 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Rng, labelWordVector, labelWords, zeroShotLabels, ZERO_SHOT_METHODS, type LabeledImage, type WordVectors, type ZeroShotMethod } from '@freshet/core';
+import {
+  Rng,
+  labelWordVector,
+  meanVector,
+  labelWords,
+  zeroShotLabels,
+  ZERO_SHOT_METHODS,
+  type LabeledImage,
+  type WordVectors,
+  type ZeroShotMethod,
+} from '@freshet/core';
 import { WORDNET_GLOSSES, dataFile, loadCorpusSentences, readImageLabelFile, readWord2VecText } from '@freshet/datasets';
 import { ImageLabelFitter, imageLabelConfig, vseSamplerSpec } from '@freshet/kernels';
 import { imageLabelsSettings } from '@freshet/pipeline';
@@ -59,6 +69,7 @@ function wordVectors(file: string): WordVectors {
   const { vocab, vectors } = readWord2VecText(file);
   return {
     dim: vectors.cols,
+    mean: meanVector(vectors.data, vocab.size, vectors.cols),
     vectorOf: (w) => {
       const id = vocab.idOf(w);
       return id < 0 ? null : vectors.data.subarray(id * vectors.cols, (id + 1) * vectors.cols);

@@ -91,7 +91,9 @@ export async function demo(v: OptionValues): Promise<Record<string, unknown>> {
   const corpora = (v.get('corpus') as string[]) ?? [];
   const windows = corpora.flatMap((c) => toWindows(c, loadCorpusSentences([c]), 24));
   say('freshet demo: the streaming pipeline in one process (in-memory topics)');
-  say(`  feeding ${split.train.length} image-label events (${file}, one label per image held out, ${unseen} never) and ${windows.length} text windows (${corpora.join(' + ')})`);
+  say(
+    `  feeding ${split.train.length} image-label events (${file}, one label per image held out, ${unseen} never) and ${windows.length} text windows (${corpora.join(' + ')})`,
+  );
   say(`  metrics: ${http.url}/metrics   queries: ${http.url}/neighbours?kind=WORD&id=whale`);
   const ingest = new IngestProcessor({ transport, registry, topics, groupId: 'ingest', logger: quiet, metrics: metrics.ingest });
   const trainer = new Trainer({
@@ -233,6 +235,7 @@ function zeroShotReport(reader: SnapshotReader, label: string, carriers: Readonl
     if (r >= 0) ranks.push(r + 1);
   }
   ranks.sort((a, b) => a - b);
+  const auc = retrievalAuc(reader, label, new Set(carriers.map((c) => c.id)));
   const medianRank = ranks.length > 0 ? ranks[Math.floor(ranks.length / 2)] : null;
   const inTop5 = ranks.filter((r) => r <= 5).length;
   const marked = labels?.zeroShot.has(label) ?? false;
@@ -241,6 +244,34 @@ function zeroShotReport(reader: SnapshotReader, label: string, carriers: Readonl
   else {
     say(`  zero-shot: ${label} (no image event carried it; its vector comes from the word's) for the ${ranks.length} images that have it:`);
     say(`           median rank ${medianRank} of ${total} labels (random: ${((total + 1) / 2).toFixed(1)}), in the top 5 for ${inTop5}`);
+    say(`           images ranked by it: AUC ${auc.toFixed(3)} (images that have it above those that do not; random: 0.5)`);
   }
-  return { label, marked, images: ranks.length, of: trained, labels: total, medianRank, randomMedianRank: (total + 1) / 2, inTop5 };
+  return { label, marked, images: ranks.length, of: trained, labels: total, medianRank, randomMedianRank: (total + 1) / 2, inTop5, retrievalAuc: auc };
+}
+
+/** The chance that an image having `label` scores it above an image that has not (every image of the snapshot). */
+function retrievalAuc(reader: SnapshotReader, label: string, carriers: ReadonlySet<string>): number {
+  const images = reader.current?.tables.get('IMAGE');
+  const labels = reader.current?.tables.get('LABEL');
+  const row = labels?.vocab.idOf(label) ?? -1;
+  if (images === undefined || labels === undefined || row < 0) return Number.NaN;
+  const v = labels.vectors.row(row);
+  const scored = images.vocab.allNames().map((id, i) => {
+    const u = images.vectors.row(i);
+    let s = 0;
+    for (let d = 0; d < u.length; d++) s += u[d] * v[d];
+    return { s, carrier: carriers.has(id) };
+  });
+  scored.sort((a, b) => a.s - b.s);
+  // Mann-Whitney: the ranks of the carriers among all scores
+  let rankSum = 0;
+  let positives = 0;
+  scored.forEach((x, i) => {
+    if (x.carrier) {
+      rankSum += i + 1;
+      positives++;
+    }
+  });
+  const negatives = scored.length - positives;
+  return positives === 0 || negatives === 0 ? Number.NaN : (rankSum - (positives * (positives + 1)) / 2) / (positives * negatives);
 }

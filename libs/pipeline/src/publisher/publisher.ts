@@ -70,7 +70,8 @@ export class PublisherProcessor {
     this.zeroShot = null;
     if (opts.zeroShot !== 'off') {
       const catalogue = readLabelCatalogue(opts.zeroShotLabels);
-      if (catalogue.length === 0) throw new Error(`--zero-shot ${opts.zeroShot} needs a label catalogue: --zero-shot-labels FILE (one label per line) or a,b,c`);
+      if (catalogue.length === 0)
+        throw new Error(`--zero-shot ${opts.zeroShot} needs a label catalogue: --zero-shot-labels FILE (one label per line) or a,b,c`);
       this.zeroShot = new ZeroShotLabels(opts.zeroShot, catalogue, opts.metrics, opts.logger);
     }
     // every reason exists from the start: dashboards and alerts see 0 rather than no data

@@ -41,7 +41,9 @@ describe('zero-shot labels in the publisher', () => {
     const names = w.words.map((_, i) => `word${String.fromCharCode(97 + i)}`);
     const update = async (kind: 'WORD' | 'LABEL' | 'IMAGE', id: string, vector: number[], bias = 0) => ({
       key: Buffer.from(`${kind}:${id}`),
-      value: await codecs.modelUpdates().encode({ kind, id, dim: vector.length, vector: vectorToBytes(Float32Array.from(vector)), version: 1, updatedAt: 1000, bias }),
+      value: await codecs
+        .modelUpdates()
+        .encode({ kind, id, dim: vector.length, vector: vectorToBytes(Float32Array.from(vector)), version: 1, updatedAt: 1000, bias }),
     });
     const publisher = new PublisherProcessor({
       ...publisherSettings.with({ publishEveryMs: 1e9, publishEveryUpdates: 1e9, zeroShot: 'map', zeroShotLabels: [...names, 'unknown_word'].join(',') }),
@@ -80,7 +82,12 @@ describe('zero-shot labels in the publisher', () => {
     expect(cos).toBeGreaterThan(0.95);
     // an image's labels: the zero-shot ones ranked among the learned ones, and marked
     const ranked = reader.nearest('IMAGE', 'img1', 'LABEL', 18);
-    expect(ranked.filter((r) => r.zeroShot === true).map((r) => r.id).sort()).toEqual([names[15], names[16], names[17]]);
+    expect(
+      ranked
+        .filter((r) => r.zeroShot === true)
+        .map((r) => r.id)
+        .sort(),
+    ).toEqual([names[15], names[16], names[17]]);
     expect(ranked.find((r) => r.id === names[0])).not.toHaveProperty('zeroShot');
 
     // text brings word 18: the next version (the one that holds the word) holds its label

@@ -86,8 +86,12 @@ export class ZeroShotLabels {
       seen.biases[j] = r.bias;
     });
     const wordDim = words.values().next().value?.dim ?? 0;
+    // the vocabulary's mean, removed before words are compared (see WordVectors.mean)
+    const sum = new Float64Array(wordDim);
+    for (const r of words.values()) for (let d = 0; d < wordDim; d++) sum[d] += r.vector.readFloatLE(d * 4);
     const lookup: WordVectors = {
       dim: wordDim,
+      mean: Float32Array.from(sum, (x) => x / Math.max(1, words.size)),
       vectorOf: (w) => {
         const r = words.get(w);
         return r === undefined ? null : bytesToVector(r.vector, wordDim);

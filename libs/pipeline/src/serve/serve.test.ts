@@ -127,7 +127,10 @@ describe('freshet serve on the in-memory transport, fed by a publisher that writ
     await publisher.publish();
     await waitFor(() => serve.counts().LABEL === 4, { timeoutMs: 10_000, what: 'dune in serve' });
     const withZeroShot = await get(routes, '/labels', { image: 'img-1', k: '2' });
-    expect(withZeroShot.body.results).toEqual([{ id: 'dune', score: 3, zeroShot: true }, { id: 'sand', score: 2 }]);
+    expect(withZeroShot.body.results).toEqual([
+      { id: 'dune', score: 3, zeroShot: true },
+      { id: 'sand', score: 2 },
+    ]);
     expect(await metrics.getSingleMetricAsString('freshet_serve_zero_shot_labels_served_total')).toMatch(/_total\{[^}]*\} 1$/m);
     expect(await metrics.getSingleMetricAsString('freshet_serve_zero_shot_labels')).toMatch(/_labels\{[^}]*\} 1$/m);
     await updates([record('LABEL', 'dune', [0, 0, 1, 0], 3)]);
