@@ -39,7 +39,7 @@ describe('deployment files', () => {
     expect(config.status, config.out).toBe(0);
     const rules = promtool(['check', 'rules', join(deploy, 'prometheus', 'alerts.yml')]);
     expect(rules.status, rules.out).toBe(0);
-    expect(rules.out).toContain('19 rules found');
+    expect(rules.out).toContain('20 rules found');
   });
 
   it('each alert fires on the condition it is for (promtool rule unit tests on synthetic series)', () => {

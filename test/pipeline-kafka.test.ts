@@ -58,7 +58,7 @@ describe('the pipeline as separate processes on a real Kafka broker', () => {
     expect(fed.sent).toBe(split.train.length + windows.length);
 
     // a downstream consumer with only the .avsc files: assemble the newest complete version
-    const chunkType = avscType('snapshot-chunk.v3.avsc');
+    const chunkType = avscType('snapshot-chunk.v4.avsc');
     const manifestType = avscType('snapshot-manifest.v4.avsc');
     const kafka = new Kafka({ brokers: brokers.split(','), clientId: 'it-reader', logLevel: logLevel.NOTHING });
     const consumer = kafka.consumer({ groupId: `reader-${prefix}` });

@@ -8,7 +8,7 @@ import { PUBLISH_REJECTIONS, publisherMetrics, vectorProblem } from './metrics.j
 import type { SnapshotSink } from '../sinks/sink.js';
 import { EntityState, type EntityRef } from './entity-state.js';
 import type { PublisherOptions } from './settings.js';
-import { readLabelCatalogue, ZeroShotLabels } from './zero-shot.js';
+import { readLabelCatalogue, ZeroShotLabels, zeroShotMetrics } from './zero-shot.js';
 
 export type { PublisherOptions } from './settings.js';
 
@@ -67,12 +67,15 @@ export class PublisherProcessor {
         lancedbUri: opts.lancedbUri,
       });
     this.m = publisherMetrics(opts.metrics);
+    // registered with --zero-shot off too: the alert on failures always finds its series
+    const zeroShotM = zeroShotMetrics(opts.metrics);
+    zeroShotM.failures.inc(0);
     this.zeroShot = null;
     if (opts.zeroShot !== 'off') {
       const catalogue = readLabelCatalogue(opts.zeroShotLabels);
       if (catalogue.length === 0)
         throw new Error(`--zero-shot ${opts.zeroShot} needs a label catalogue: --zero-shot-labels FILE (one label per line) or a,b,c`);
-      this.zeroShot = new ZeroShotLabels(opts.zeroShot, catalogue, opts.metrics, opts.logger);
+      this.zeroShot = new ZeroShotLabels(opts.zeroShot, catalogue, zeroShotM, opts.logger);
     }
     // every reason exists from the start: dashboards and alerts see 0 rather than no data
     for (const code of [...decodeErrorCodes, ...PUBLISH_REJECTIONS]) this.m.rejected.inc({ code }, 0);

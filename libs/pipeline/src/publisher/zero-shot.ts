@@ -18,7 +18,8 @@ export function readLabelCatalogue(spec: string): string[] {
   ];
 }
 
-function zeroShotMetrics(registry: Registry) {
+/** The zero-shot metrics: registered by every publisher (0 with --zero-shot off) so dashboards and alerts always find them. */
+export function zeroShotMetrics(registry: Registry) {
   const registers = [registry];
   return {
     labels: new Gauge({
@@ -52,17 +53,12 @@ function zeroShotMetrics(registry: Registry) {
  * trainer sends one (same key). Learned rows are never changed.
  */
 export class ZeroShotLabels {
-  private readonly m: ReturnType<typeof zeroShotMetrics>;
-
   constructor(
     private readonly method: ZeroShotMethod,
     private readonly catalogue: readonly string[],
-    registry: Registry,
+    private readonly m: ReturnType<typeof zeroShotMetrics>,
     private readonly logger: Logger,
-  ) {
-    this.m = zeroShotMetrics(registry);
-    this.m.failures.inc(0);
-  }
+  ) {}
 
   /** Refreshes the zero-shot rows in `state` (upserting those that changed); never throws. */
   refresh(state: EntityState): void {
