@@ -27,6 +27,7 @@ export * from './models/image-label-training.js';
 export { SkipGramModel, SkipGramSentenceLoop, keepProbabilities, defaultSkipGramConfig, type SkipGramConfig } from './models/skip-gram.js';
 export type { LabeledImage } from './data.js';
 export * from './eval/split.js';
+export * from './eval/full-ranking.js';
 export * from './eval/annotation.js';
 export * from './eval/similarity.js';
 export * from './eval/neighbours.js';

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { WORDNET_GLOSSES, encodeCorpus, loadCorpusSentences, sentences, tokenize } from './text.js';
 import { generateSynthetic } from './synthetic.js';
 import { parseImageLabels, readImageLabelFile, dataDir, dataFile } from './files.js';
+import { readDelicious, readGowalla, readMirflickrTags, readSparseArffLabels } from './large-sets.js';
 
 describe('image-label files', () => {
   it('parses the shared format and rejects lines without a tab', () => {
@@ -87,5 +88,33 @@ describe('synthetic image-label data', () => {
   it('scales to 100,000 labels', () => {
     const big = generateSynthetic({ images: 2000, labels: 100_000, rank: 16, zipf: 0.8, meanLabels: 4, topicsPerImage: 2, noise: 0.05, seed: 1 });
     expect(big).toHaveLength(2000);
+  });
+});
+
+describe('the label-space-scale sets (counts from their PROVENANCE.md)', () => {
+  const stats = (images: ReadonlyArray<{ labels: string[] }>) => ({
+    images: images.length,
+    labels: new Set(images.flatMap((i) => i.labels)).size,
+    pairs: images.reduce((n, i) => n + i.labels.length, 0),
+  });
+
+  it('Gowalla: 29,858 users x 40,979 locations in train, and the transpose', () => {
+    expect(stats(readGowalla('train'))).toEqual({ images: 29_858, labels: 40_979, pairs: 719_081 });
+    expect(stats(readGowalla('valid'))).toEqual({ images: 29_858, labels: 31_583, pairs: 91_047 });
+    expect(stats(readGowalla('test'))).toEqual({ images: 29_858, labels: 38_546, pairs: 217_242 });
+    expect(stats(readGowalla('train', { transpose: true }))).toEqual({ images: 40_979, labels: 29_858, pairs: 719_081 });
+  });
+
+  it('MIRFLICKR-25k user tags: 20,015 images x 1,386 tags', () => {
+    expect(stats(readMirflickrTags())).toEqual({ images: 20_015, labels: 1386, pairs: 92_808 });
+  });
+
+  it('Delicious: 16,091 tagged pages x 983 tags, from the sparse ARFF', () => {
+    expect(stats(readDelicious())).toEqual({ images: 16_091, labels: 983, pairs: 306_317 });
+    const tiny = '@relation t\n@attribute w0 {0,1}\n@attribute TAG_a {0,1}\n@attribute TAG_b {0,1}\n@data\n{0 1,2 1}\n{0 1}\n{1 1,2 1}\n';
+    expect(readSparseArffLabels(tiny, 'TAG_')).toEqual([
+      { id: '0', labels: ['b'] },
+      { id: '2', labels: ['a', 'b'] },
+    ]);
   });
 });

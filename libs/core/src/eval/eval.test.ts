@@ -6,7 +6,8 @@ import { Vocabulary } from '../vocabulary.js';
 import { evaluateAnnotation, resolvePairs } from './annotation.js';
 import { nearest, rowNorms } from './neighbours.js';
 import { evaluateSimilarity, parseSimilarityFile, spearman } from './similarity.js';
-import { leaveOneOut, mergeById } from './split.js';
+import { holdOutShare, leaveOneOut, mergeById } from './split.js';
+import { fullRanking, type RankingModel } from './full-ranking.js';
 
 describe('leave-one-out split', () => {
   it('holds out one label of each image with >= 2 labels and keeps every image in training', () => {
@@ -90,5 +91,57 @@ describe('nearest neighbours', () => {
     expect(res.map((r) => r.id)).toEqual([0, 1]);
     const skipFirst = nearest(Float32Array.from([1, 0.1]), m, 2, rowNorms(m), (id) => id === 0);
     expect(skipFirst.map((r) => r.id)).toEqual([1, 2]);
+  });
+});
+
+describe('full-ranking metrics', () => {
+  // 1-dimensional: label l scores l (image vector [1]); 30 labels, rank 0 is label 29
+  const model: RankingModel = {
+    dim: 1,
+    labelCount: 30,
+    labelVectors: Float32Array.from({ length: 30 }, (_, l) => l),
+    labelBiases: null,
+    imageVector: () => Float32Array.of(1),
+  };
+
+  it('ranks every label the image did not train on and scores the held-out ones against it', () => {
+    // trained on 29 (left out): 28 is first, 27 second; held out: 28 (rank 0) and 5 (rank 23: 6 to 28 above it)
+    const s = fullRanking(model, [{ image: 0, trained: Int32Array.of(29), truth: Int32Array.of(5, 28) }]);
+    expect(s.images).toBe(1);
+    expect(s.recall20).toBe(0.5);
+    expect(s.ndcg20).toBeCloseTo(1 / (1 + 1 / Math.log2(3)), 10);
+    expect(s.p5).toBe(0.2);
+    expect(s.map).toBeCloseTo((1 / 1 + 2 / 24) / 2, 10);
+  });
+
+  it('adds the label biases and averages over images, skipping images with nothing held out', () => {
+    const biased = { ...model, labelBiases: Float32Array.from({ length: 30 }, (_, l) => (l === 0 ? 100 : 0)) };
+    const s = fullRanking(biased, [
+      { image: 0, trained: Int32Array.of(), truth: Int32Array.of(0) },
+      { image: 1, trained: Int32Array.of(), truth: Int32Array.of() },
+      { image: 2, trained: Int32Array.of(), truth: Int32Array.of(1) },
+    ]);
+    expect(s.images).toBe(2);
+    // label 0 is first (bias 100); label 1 is last of 30 (rank 29): out of the top 20
+    expect(s.recall20).toBe(0.5);
+    expect(s.map).toBeCloseTo((1 + 1 / 30) / 2, 10);
+  });
+});
+
+describe("holding out a share of each image's labels", () => {
+  it('holds out about the share, at least one, never all, seeded', () => {
+    const images = [
+      { id: 'a', labels: ['1', '2', '3', '4', '5', '6', '7', '8', '9', '10'] },
+      { id: 'b', labels: ['1', '2'] },
+      { id: 'c', labels: ['1'] },
+    ];
+    const s = holdOutShare(images, 0.2, new Rng(3));
+    expect(s.train.map((i) => i.labels.length)).toEqual([8, 1, 1]);
+    expect(s.test.map((i) => [i.id, i.labels.length])).toEqual([
+      ['a', 2],
+      ['b', 1],
+    ]);
+    expect(new Set([...s.train[0].labels, ...s.test[0].labels]).size).toBe(10);
+    expect(holdOutShare(images, 0.2, new Rng(3))).toEqual(s);
   });
 });

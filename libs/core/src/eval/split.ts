@@ -40,3 +40,31 @@ export function mergeById(...sets: ReadonlyArray<readonly LabeledImage[]>): Labe
   }
   return [...byId].map(([id, labels]) => ({ id, labels: [...labels] }));
 }
+
+/** A split that holds out a share of each image's labels: every test image trains on the rest. */
+export interface ShareSplit {
+  train: LabeledImage[];
+  /** per image with a held-out label: those labels (what a full ranking is scored against) */
+  test: LabeledImage[];
+}
+
+/**
+ * Holds out `share` of each image's labels (rounded, at least one, never all: an image with one
+ * label only trains), seeded: the split of the tag sets at scale (Recall@k over a full ranking).
+ */
+export function holdOutShare(images: readonly LabeledImage[], share: number, rng: Rng): ShareSplit {
+  const train: LabeledImage[] = [];
+  const test: LabeledImage[] = [];
+  for (const image of images) {
+    const labels = [...new Set(image.labels)];
+    const held = labels.length < 2 ? 0 : Math.min(labels.length - 1, Math.max(1, Math.round(share * labels.length)));
+    // a partial Fisher-Yates: the last `held` positions are a uniform sample
+    for (let i = labels.length - 1; i >= labels.length - held; i--) {
+      const j = rng.nextInt(i + 1);
+      [labels[i], labels[j]] = [labels[j], labels[i]];
+    }
+    train.push({ id: image.id, labels: labels.slice(0, labels.length - held) });
+    if (held > 0) test.push({ id: image.id, labels: labels.slice(labels.length - held) });
+  }
+  return { train, test };
+}
