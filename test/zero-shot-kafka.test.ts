@@ -102,7 +102,8 @@ describe('zero-shot labels on a real Kafka broker', () => {
       const firstWord = Math.min(...chunks.filter((c) => c.kind === 'WORD' && c.ids.includes('sunset')).map((c) => c.version));
       const firstLabel = Math.min(...chunks.filter((c) => c.kind === 'LABEL' && c.ids.includes('sunset')).map((c) => c.version));
       // the same version: the label is rankable as soon as its word's vector is published
-      expect(firstLabel, `zero-shot refresh failures: ${await metricValue(publisher, 'freshet_zero_shot_failures_total')}`).toBe(firstWord);
+      const why = `zero-shot refresh failures: ${await metricValue(publisher, 'freshet_zero_shot_failures_total')}; publisher log:\n${publisher.log.join('').slice(-4000)}`;
+      expect(firstLabel, why).toBe(firstWord);
       const labelChunk = chunks.find((c) => c.version === firstLabel && c.kind === 'LABEL' && c.ids.includes('sunset'));
       expect(labelChunk?.zeroShot).toContain('sunset');
 
