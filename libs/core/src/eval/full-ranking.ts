@@ -9,6 +9,8 @@ export interface RankingModel {
   dim: number;
   labelCount: number;
   labelVectors: Float32Array;
+  /** floats from one label's row to the next (default dim: a model's rows may carry a bias lane and padding) */
+  labelStride?: number;
   /** per label, added to the dot product; null: none */
   labelBiases: Float32Array | null;
   /** the image's vector (a view) */
@@ -41,6 +43,7 @@ const K = 20;
 export function fullRanking(model: RankingModel, cases: readonly RankingCase[]): FullRankingScores {
   const t0 = performance.now();
   const { dim, labelCount: n, labelVectors: v, labelBiases: b } = model;
+  const stride = model.labelStride ?? dim;
   const scores = new Float32Array(n);
   const ranks = new Float64Array(64);
   let recall = 0;
@@ -54,7 +57,7 @@ export function fullRanking(model: RankingModel, cases: readonly RankingCase[]):
     const u = model.imageVector(c.image);
     for (let l = 0; l < n; l++) {
       let s = b === null ? 0 : b[l];
-      const o = l * dim;
+      const o = l * stride;
       for (let d = 0; d < dim; d++) s += u[d] * v[o + d];
       scores[l] = s;
     }

@@ -1,0 +1,157 @@
+/**
+ * A first look at the learning core at the papers' label-space scale (issue 16, not its
+ * benchmark): our samplers at their default settings, one seed, no tuning and no peers, trained
+ * for a fixed time on Gowalla (users x locations, or the transpose) or a tag set, with Recall@20
+ * and NDCG@20 over a full ranking (every label the image has not trained on) on a fixed sample of
+ * held-out images, evaluation timed apart and excluded from the training clock.
+ *
+ *   npm run bench:scale-probe -- [--set gowalla|gowalla-t|mirflickr-tags|delicious] [--budget 120]
+ *        [--eval-images 2000] [--samplers uniform,dns,warp,adaptive-async] [--seed 1] [--out FILE]
+ *
+ * Gowalla: trains on train, evaluates on valid (the split tuning would use). Tag sets: a seeded
+ * 80/20 split of each image's labels.
+ */
+import { Rng, fullRanking, holdOutShare, type LabeledImage, type RankingCase } from '@freshet/core';
+import { readDelicious, readGowalla, readMirflickrTags } from '@freshet/datasets';
+import { ImageLabelFitter, imageLabelConfig } from '@freshet/kernels';
+import { imageLabelsSettings } from '@freshet/pipeline';
+import { numberArg, parseArgs } from './lib/args.js';
+import { samplerSpec, type Setting } from './lib/convergence-run.js';
+import { emitResult, runEnvironment } from './lib/environment.js';
+
+const args = parseArgs(process.argv.slice(2));
+const set = args.get('set') ?? 'gowalla';
+const budget = numberArg(args, 'budget', 120);
+const evalImages = numberArg(args, 'eval-images', 2000);
+const seed = numberArg(args, 'seed', 1);
+const samplers = (args.get('samplers') ?? 'uniform,dns,warp,adaptive-async').split(',');
+
+function load(): { train: LabeledImage[]; test: LabeledImage[] } {
+  if (set === 'gowalla' || set === 'gowalla-t') {
+    const transpose = set === 'gowalla-t';
+    return { train: readGowalla('train', { transpose }), test: readGowalla('valid', { transpose }) };
+  }
+  const all = set === 'mirflickr-tags' ? readMirflickrTags() : set === 'delicious' ? readDelicious() : null;
+  if (all === null) throw new Error(`--set must be gowalla, gowalla-t, mirflickr-tags or delicious, got ${set}`);
+  return holdOutShare(all, 0.2, new Rng(seed));
+}
+
+const { train, test } = load();
+const defaults = imageLabelsSettings.defaults;
+const settings: Record<string, Setting> = {
+  uniform: { sampler: 'uniform', optimizer: defaults.optimizer, labelBias: defaults.labelBias, lr: defaults.lr, reg: defaults.reg },
+  dns: { sampler: 'uniform', candidates: 4, optimizer: defaults.optimizer, labelBias: defaults.labelBias, lr: defaults.lr, reg: defaults.reg },
+  warp: { sampler: 'warp', maxSampled: defaults.maxSampled, optimizer: defaults.optimizer, labelBias: defaults.labelBias, lr: defaults.lr, reg: defaults.reg },
+  'adaptive-async': {
+    sampler: 'adaptive',
+    asyncRefresh: true,
+    lambdaFraction: defaults.lambdaFraction,
+    optimizer: defaults.optimizer,
+    labelBias: defaults.labelBias,
+    lr: defaults.lr,
+    reg: defaults.reg,
+  },
+};
+// a fixed sample of the held-out images, the same for every contender
+const sample = [...test].sort((a, b) => (a.id < b.id ? -1 : 1));
+const rng = new Rng(seed ^ 0x5ca1e);
+for (let i = sample.length - 1; i > 0; i--) {
+  const j = rng.nextInt(i + 1);
+  [sample[i], sample[j]] = [sample[j], sample[i]];
+}
+const evalSet = sample.slice(0, evalImages);
+const trainLabels = new Map(train.map((i) => [i.id, i.labels]));
+const extraLabels = [...new Set(test.flatMap((i) => i.labels))];
+process.stderr.write(
+  `[scale-probe] ${set}: ${train.length} images, ${new Set(train.flatMap((i) => i.labels)).size} labels trained, ${train.reduce((n, i) => n + i.labels.length, 0)} pairs; evaluating ${evalSet.length} images\n`,
+);
+
+interface Point {
+  seconds: number;
+  steps: number;
+  recall20: number;
+  ndcg20: number;
+  p5: number;
+  map: number;
+  evalSeconds: number;
+}
+
+async function run(name: string) {
+  const s = settings[name];
+  if (s === undefined) throw new Error(`unknown sampler ${name} (uniform, dns, warp, adaptive-async)`);
+  const fitter = await ImageLabelFitter.create(train, extraLabels, {
+    config: imageLabelConfig({ ...defaults, optimizer: s.optimizer, labelBias: s.labelBias, reg: s.reg }),
+    sampler: samplerSpec(s),
+    lr: s.lr,
+    engine: 'wasm',
+    threads: 1,
+    seed,
+  });
+  const m = fitter.model;
+  const cases: RankingCase[] = evalSet
+    .filter((i) => m.images.idOf(i.id) >= 0)
+    .map((i) => ({
+      image: m.images.idOf(i.id),
+      trained: Int32Array.from((trainLabels.get(i.id) ?? []).map((l) => m.labels.idOf(l))),
+      truth: Int32Array.from(i.labels.map((l) => m.labels.idOf(l)).filter((l) => l >= 0)),
+    }));
+  const curve: Point[] = [];
+  let trained = 0;
+  let steps = 0;
+  let next = budget / 16;
+  while (trained < budget) {
+    const t0 = performance.now();
+    while (trained + (performance.now() - t0) / 1000 < next) {
+      await fitter.train(2048);
+      steps += 2048;
+    }
+    trained += (performance.now() - t0) / 1000;
+    const biases = Float32Array.from({ length: m.labels.size }, (_, l) => m.bias(l));
+    const r = fullRanking(
+      {
+        dim: m.dim,
+        labelCount: m.labels.size,
+        labelVectors: m.labelVectors.data,
+        labelStride: m.width,
+        labelBiases: biases,
+        imageVector: (i) => m.imageVectors.data.subarray(i * m.width, i * m.width + m.dim),
+      },
+      cases,
+    );
+    curve.push({ seconds: trained, steps, recall20: r.recall20, ndcg20: r.ndcg20, p5: r.p5, map: r.map, evalSeconds: r.seconds });
+    process.stderr.write(
+      `[scale-probe] ${name} ${trained.toFixed(1)} s: Recall@20 ${r.recall20.toFixed(4)} NDCG@20 ${r.ndcg20.toFixed(4)} (eval ${r.seconds.toFixed(1)} s)\n`,
+    );
+    next = Math.min(budget, next * 2);
+  }
+  const counters = fitter.counters();
+  await fitter.close();
+  return {
+    setting: s,
+    usPerStep: (trained * 1e6) / steps,
+    steps,
+    curve,
+    counters,
+    best: { recall20: Math.max(...curve.map((c) => c.recall20)), ndcg20: Math.max(...curve.map((c) => c.ndcg20)) },
+  };
+}
+
+const results: Record<string, Awaited<ReturnType<typeof run>>> = {};
+for (const name of samplers) results[name] = await run(name);
+emitResult(
+  {
+    benchmark: 'scale-probe',
+    environment: runEnvironment(),
+    protocol: {
+      set,
+      budgetSeconds: budget,
+      evalImages: evalSet.length,
+      seed,
+      dim: defaults.dim,
+      note: 'default settings, no tuning, no peers, one seed: a first look, not the issue 16 benchmark',
+    },
+    data: { images: train.length, labels: new Set(train.flatMap((i) => i.labels)).size, pairs: train.reduce((n, i) => n + i.labels.length, 0) },
+    results,
+  },
+  args.get('out'),
+);
