@@ -6,7 +6,12 @@
  * held-out images, evaluation timed apart and excluded from the training clock.
  *
  *   npm run bench:scale-probe -- [--set gowalla|gowalla-t|mirflickr-tags|delicious] [--budget 120]
- *        [--eval-images 2000] [--samplers uniform,dns,warp,adaptive-async] [--seed 1] [--out FILE]
+ *        [--eval-images 2000] [--samplers uniform,dns,warp,adaptive-async] [--peers lightfm-warp,lightfm-bpr]
+ *        [--seed 1] [--out FILE]
+ *
+ * Peers (bench/python/scale_probe_peer.py): LightFM at its default settings (learning rate 0.05,
+ * max_sampled 10), same dimension, one thread, the same pairs, evaluation images and metrics, at
+ * the first epoch past each of our evaluation moments.
  *
  * Gowalla: trains on train, evaluates on valid (the split tuning would use). Tag sets: a seeded
  * 80/20 split of each image's labels.
@@ -15,7 +20,13 @@ import { Rng, fullRanking, holdOutShare, type LabeledImage, type RankingCase } f
 import { readDelicious, readGowalla, readMirflickrTags } from '@freshet/datasets';
 import { ImageLabelFitter, imageLabelConfig } from '@freshet/kernels';
 import { imageLabelsSettings } from '@freshet/pipeline';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { numberArg, parseArgs } from './lib/args.js';
+import { pythonVenv } from './lib/peers.js';
 import { samplerSpec, type Setting } from './lib/convergence-run.js';
 import { emitResult, runEnvironment } from './lib/environment.js';
 
@@ -24,7 +35,10 @@ const set = args.get('set') ?? 'gowalla';
 const budget = numberArg(args, 'budget', 120);
 const evalImages = numberArg(args, 'eval-images', 2000);
 const seed = numberArg(args, 'seed', 1);
-const samplers = (args.get('samplers') ?? 'uniform,dns,warp,adaptive-async').split(',');
+const samplers = (args.get('samplers') ?? 'uniform,dns,warp,adaptive-async').split(',').filter((x) => x !== '');
+const peers = (args.get('peers') ?? 'lightfm-warp,lightfm-bpr').split(',').filter((x) => x !== '');
+/** our evaluation moments (seconds of training): the peers are evaluated at their first epoch past each */
+const checkpoints = [1 / 16, 1 / 8, 1 / 4, 1 / 2, 1].map((f) => f * budget);
 
 function load(): { train: LabeledImage[]; test: LabeledImage[] } {
   if (set === 'gowalla' || set === 'gowalla-t') {
@@ -98,7 +112,7 @@ async function run(name: string) {
   const curve: Point[] = [];
   let trained = 0;
   let steps = 0;
-  let next = budget / 16;
+  let next = checkpoints[0];
   while (trained < budget) {
     const t0 = performance.now();
     while (trained + (performance.now() - t0) / 1000 < next) {
@@ -122,7 +136,7 @@ async function run(name: string) {
     process.stderr.write(
       `[scale-probe] ${name} ${trained.toFixed(1)} s: Recall@20 ${r.recall20.toFixed(4)} NDCG@20 ${r.ndcg20.toFixed(4)} (eval ${r.seconds.toFixed(1)} s)\n`,
     );
-    next = Math.min(budget, next * 2);
+    next = checkpoints.find((c) => c > trained + 1e-6) ?? budget;
   }
   const counters = fitter.counters();
   await fitter.close();
@@ -136,8 +150,31 @@ async function run(name: string) {
   };
 }
 
+/** A LightFM loss in its own Python process, one thread, on the same pairs and evaluation images. */
+function peer(name: string): Record<string, unknown> {
+  const loss = name === 'lightfm-warp' ? 'warp' : name === 'lightfm-bpr' ? 'bpr' : null;
+  if (loss === null) throw new Error(`unknown peer ${name} (lightfm-warp, lightfm-bpr)`);
+  const python = pythonVenv('lightfm-venv', ['rectools-lightfm==1.17.3', 'implicit==0.7.3', 'threadpoolctl']);
+  if (typeof python !== 'string') return { error: python.error };
+  const dir = mkdtempSync(join(tmpdir(), 'freshet-scale-probe-'));
+  const lines = (images: readonly LabeledImage[]): string => images.map((i) => `${i.id}\t${i.labels.join(' ')}`).join('\n') + '\n';
+  writeFileSync(join(dir, 'train.tsv'), lines(train));
+  writeFileSync(join(dir, 'test.tsv'), lines(evalSet));
+  const spec = { train: join(dir, 'train.tsv'), test: join(dir, 'test.tsv'), loss, dim: defaults.dim, seed, checkpoints, learning_rate: 0.05, max_sampled: 10 };
+  writeFileSync(join(dir, 'spec.json'), JSON.stringify(spec));
+  const script = join(resolve(dirname(fileURLToPath(import.meta.url)), '..'), 'python', 'scale_probe_peer.py');
+  const r = spawnSync(python, [script, join(dir, 'spec.json')], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], maxBuffer: 64 * 1024 * 1024 });
+  if (r.status !== 0) return { error: `${name} exited ${r.status}` };
+  return {
+    setting: { learning_rate: 0.05, max_sampled: 10, no_components: defaults.dim, threads: 1 },
+    ...(JSON.parse(r.stdout.trim().split('\n').pop() ?? '{}') as Record<string, unknown>),
+  };
+}
+
 const results: Record<string, Awaited<ReturnType<typeof run>>> = {};
 for (const name of samplers) results[name] = await run(name);
+const peerResults: Record<string, Record<string, unknown>> = {};
+for (const name of peers) peerResults[name] = peer(name);
 emitResult(
   {
     benchmark: 'scale-probe',
@@ -152,6 +189,7 @@ emitResult(
     },
     data: { images: train.length, labels: new Set(train.flatMap((i) => i.labels)).size, pairs: train.reduce((n, i) => n + i.labels.length, 0) },
     results,
+    peers: peerResults,
   },
   args.get('out'),
 );

@@ -1,0 +1,92 @@
+"""LightFM (WARP or BPR) beside bench:scale-probe: the same training pairs, the same evaluation images,
+the same full-ranking Recall@20 and NDCG@20 (every label the image has not trained on), at the same
+moments of training time, its default settings, one thread, fit_partial one epoch per call (its
+documented way); evaluation excluded from the clock.
+
+Usage: scale_probe_peer.py SPEC.json, SPEC = {train, test, loss, dim, seed, checkpoints, learning_rate,
+max_sampled}; train and test hold `image<TAB>label label ...` lines. Prints one JSON object.
+"""
+import json
+import math
+import sys
+import time
+
+import numpy as np
+import scipy.sparse as sp
+from lightfm import LightFM
+
+
+def read(path, images, labels, grow):
+    out = []
+    with open(path) as f:
+        for line in f:
+            img, _, labs = line.rstrip("\n").partition("\t")
+            if img not in images:
+                if not grow:
+                    continue
+                images[img] = len(images)
+            row = []
+            for lab in labs.split():
+                if lab not in labels:
+                    labels[lab] = len(labels)
+                row.append(labels[lab])
+            out.append((images[img], row))
+    return out
+
+
+def full_ranking(user_vectors, item_vectors, item_biases, train, cases, k=20):
+    """Recall@20 (hits over held-out labels), NDCG@20, P@5: the definitions of libs/core/src/eval/full-ranking.ts."""
+    recall = ndcg = p5 = 0.0
+    for start in range(0, len(cases), 500):
+        part = cases[start : start + 500]
+        rows = np.array([u for u, _ in part])
+        scores = user_vectors[rows] @ item_vectors.T + item_biases[None, :]
+        scores[train[rows].toarray() > 0] = -np.inf
+        for j, (_, truth) in enumerate(part):
+            s = scores[j]
+            top = np.argpartition(-s, k)[:k]
+            top = top[np.argsort(-s[top], kind="stable")]
+            truth_set = set(truth)
+            hits = [r for r, item in enumerate(top) if item in truth_set]
+            recall += len(hits) / len(truth)
+            idcg = sum(1 / math.log2(r + 2) for r in range(min(k, len(truth))))
+            ndcg += sum(1 / math.log2(r + 2) for r in hits) / idcg
+            p5 += sum(1 for r in hits if r < 5) / 5
+    n = len(cases)
+    return recall / n, ndcg / n, p5 / n
+
+
+def main(spec_path):
+    spec = json.load(open(spec_path))
+    images, labels = {}, {}
+    train_rows = read(spec["train"], images, labels, True)
+    test_rows = read(spec["test"], images, labels, False)
+    rows = [u for u, labs in train_rows for _ in labs]
+    cols = [l for _, labs in train_rows for l in labs]
+    shape = (len(images), len(labels))
+    train = sp.coo_matrix((np.ones(len(rows), dtype=np.float32), (rows, cols)), shape=shape).tocsr()
+    train.data[:] = 1.0
+    coo = train.tocoo()
+    cases = [(u, [l for l in labs if train[u, l] == 0]) for u, labs in test_rows]
+    cases = [(u, labs) for u, labs in cases if labs]
+    model = LightFM(no_components=spec["dim"], loss=spec["loss"], learning_rate=spec["learning_rate"],
+                    max_sampled=spec["max_sampled"], random_state=spec["seed"])
+    trained, epochs, curve = 0.0, 0, []
+    checkpoints = list(spec["checkpoints"])
+    while checkpoints:
+        t0 = time.perf_counter()
+        model.fit_partial(coo, epochs=1, num_threads=1)
+        trained += time.perf_counter() - t0
+        epochs += 1
+        if trained >= checkpoints[0]:
+            while checkpoints and trained >= checkpoints[0]:
+                checkpoints.pop(0)
+            e0 = time.perf_counter()
+            r, n, p = full_ranking(model.user_embeddings, model.item_embeddings, model.item_biases, train, cases)
+            curve.append({"seconds": trained, "epochs": epochs, "recall20": r, "ndcg20": n, "p5": p, "evalSeconds": time.perf_counter() - e0})
+            print(f"[scale-probe] lightfm-{spec['loss']} {trained:.1f} s ({epochs} epochs): Recall@20 {r:.4f} NDCG@20 {n:.4f}", file=sys.stderr)
+    print(json.dumps({"curve": curve, "images": len(cases), "epochs": epochs, "secondsPerEpoch": trained / epochs}))
+
+
+if __name__ == "__main__":
+    main(sys.argv[1])
