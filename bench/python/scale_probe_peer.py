@@ -1,10 +1,10 @@
-"""LightFM (WARP or BPR) beside bench:scale-probe: the same training pairs, the same evaluation images,
+"""LightFM (WARP, BPR) and implicit (ALS, BPR) beside bench:scale-probe: the same training pairs, the same evaluation images,
 the same full-ranking Recall@20 and NDCG@20 (every label the image has not trained on), at the same
 moments of training time, its default settings, one thread, fit_partial one epoch per call (its
 documented way); evaluation excluded from the clock.
 
-Usage: scale_probe_peer.py SPEC.json, SPEC = {train, test, loss, dim, seed, checkpoints, learning_rate,
-max_sampled}; train and test hold `image<TAB>label label ...` lines. Prints one JSON object.
+Usage: scale_probe_peer.py SPEC.json, SPEC = {train, test, library, loss, dim, seed, checkpoints, setting};
+train and test hold `image<TAB>label label ...` lines. Prints one JSON object.
 """
 import json
 import math
@@ -69,22 +69,64 @@ def main(spec_path):
     coo = train.tocoo()
     cases = [(u, [l for l in labs if train[u, l] == 0]) for u, labs in test_rows]
     cases = [(u, labs) for u, labs in cases if labs]
-    model = LightFM(no_components=spec["dim"], loss=spec["loss"], learning_rate=spec["learning_rate"],
-                    max_sampled=spec["max_sampled"], random_state=spec["seed"])
-    trained, epochs, curve = 0.0, 0, []
+    curve = []
     checkpoints = list(spec["checkpoints"])
-    while checkpoints:
-        t0 = time.perf_counter()
-        model.fit_partial(coo, epochs=1, num_threads=1)
-        trained += time.perf_counter() - t0
-        epochs += 1
-        if trained >= checkpoints[0]:
-            while checkpoints and trained >= checkpoints[0]:
-                checkpoints.pop(0)
-            e0 = time.perf_counter()
-            r, n, p = full_ranking(model.user_embeddings, model.item_embeddings, model.item_biases, train, cases)
-            curve.append({"seconds": trained, "epochs": epochs, "recall20": r, "ndcg20": n, "p5": p, "evalSeconds": time.perf_counter() - e0})
-            print(f"[scale-probe] lightfm-{spec['loss']} {trained:.1f} s ({epochs} epochs): Recall@20 {r:.4f} NDCG@20 {n:.4f}", file=sys.stderr)
+    name = f"{spec['library']}-{spec['loss']}"
+    clock = {"trained": 0.0, "epochs": 0}
+
+    def evaluate(user_vectors, item_vectors, item_biases):
+        """At the first epoch past the next moment: the metrics, their time apart. False when the last moment is passed."""
+        if clock["trained"] < checkpoints[0]:
+            return True
+        while checkpoints and clock["trained"] >= checkpoints[0]:
+            checkpoints.pop(0)
+        e0 = time.perf_counter()
+        r, n, p = full_ranking(user_vectors, item_vectors, item_biases, train, cases)
+        curve.append({"seconds": clock["trained"], "epochs": clock["epochs"], "recall20": r, "ndcg20": n, "p5": p, "evalSeconds": time.perf_counter() - e0})
+        print(f"[scale-probe] {name} {clock['trained']:.1f} s ({clock['epochs']} epochs): Recall@20 {r:.4f} NDCG@20 {n:.4f}", file=sys.stderr)
+        return bool(checkpoints)
+
+    setting = spec["setting"]
+    if spec["library"] == "lightfm":
+        model = LightFM(no_components=spec["dim"], loss=spec["loss"], random_state=spec["seed"], **setting)
+        going = True
+        while going:
+            t0 = time.perf_counter()
+            model.fit_partial(coo, epochs=1, num_threads=1)
+            clock["trained"] += time.perf_counter() - t0
+            clock["epochs"] += 1
+            going = evaluate(model.user_embeddings, model.item_embeddings, model.item_biases)
+    else:
+        from implicit.cpu.als import AlternatingLeastSquares
+        from implicit.cpu.bpr import BayesianPersonalizedRanking
+        from threadpoolctl import threadpool_limits
+
+        common = dict(factors=spec["dim"], iterations=1_000_000, num_threads=1, random_state=spec["seed"])
+        if spec["loss"] == "als":
+            model = AlternatingLeastSquares(calculate_training_loss=False, **common, **setting)
+        else:
+            model = BayesianPersonalizedRanking(**common, **setting)
+        last = [0.0]
+
+        class Done(Exception):
+            pass
+
+        def callback(*_):
+            clock["trained"] += time.perf_counter() - last[0]
+            clock["epochs"] += 1
+            # implicit's BPR keeps its item bias as the last factor (users hold 1 there): a dot product scores it
+            if not evaluate(model.user_factors, model.item_factors, np.zeros(model.item_factors.shape[0], dtype=np.float32)):
+                raise Done()
+            last[0] = time.perf_counter()
+
+        with threadpool_limits(1):
+            last[0] = time.perf_counter()
+            try:
+                model.fit(train, show_progress=False, callback=callback)
+            except Done:
+                pass
+    epochs = clock["epochs"]
+    trained = clock["trained"]
     print(json.dumps({"curve": curve, "images": len(cases), "epochs": epochs, "secondsPerEpoch": trained / epochs}))
 
 

@@ -6,11 +6,12 @@
  * held-out images, evaluation timed apart and excluded from the training clock.
  *
  *   npm run bench:scale-probe -- [--set gowalla|gowalla-t|mirflickr-tags|delicious] [--budget 120]
- *        [--eval-images 2000] [--samplers uniform,dns,warp,adaptive-async] [--peers lightfm-warp,lightfm-bpr]
+ *        [--eval-images 2000] [--samplers uniform,dns,warp,adaptive-async]
+ *        [--peers lightfm-warp,lightfm-bpr,implicit-als,implicit-bpr]
  *        [--seed 1] [--out FILE]
  *
- * Peers (bench/python/scale_probe_peer.py): LightFM at its default settings (learning rate 0.05,
- * max_sampled 10), same dimension, one thread, the same pairs, evaluation images and metrics, at
+ * Peers (bench/python/scale_probe_peer.py): LightFM WARP/BPR and implicit ALS/BPR at their
+ * documented defaults (PEER_DEFAULTS), same dimension, one thread, the same pairs, evaluation images and metrics, at
  * the first epoch past each of our evaluation moments.
  *
  * Gowalla: trains on train, evaluates on valid (the split tuning would use). Tag sets: a seeded
@@ -36,7 +37,7 @@ const budget = numberArg(args, 'budget', 120);
 const evalImages = numberArg(args, 'eval-images', 2000);
 const seed = numberArg(args, 'seed', 1);
 const samplers = (args.get('samplers') ?? 'uniform,dns,warp,adaptive-async').split(',').filter((x) => x !== '');
-const peers = (args.get('peers') ?? 'lightfm-warp,lightfm-bpr').split(',').filter((x) => x !== '');
+const peers = (args.get('peers') ?? 'lightfm-warp,lightfm-bpr,implicit-als,implicit-bpr').split(',').filter((x) => x !== '');
 /** our evaluation moments (seconds of training): the peers are evaluated at their first epoch past each */
 const checkpoints = [1 / 16, 1 / 8, 1 / 4, 1 / 2, 1].map((f) => f * budget);
 
@@ -150,25 +151,39 @@ async function run(name: string) {
   };
 }
 
-/** A LightFM loss in its own Python process, one thread, on the same pairs and evaluation images. */
+/** Each peer's library, loss and default settings (as its documentation gives them). */
+const PEER_DEFAULTS: Record<string, { library: 'lightfm' | 'implicit'; loss: string; setting: Record<string, number> }> = {
+  'lightfm-warp': { library: 'lightfm', loss: 'warp', setting: { learning_rate: 0.05, max_sampled: 10 } },
+  'lightfm-bpr': { library: 'lightfm', loss: 'bpr', setting: { learning_rate: 0.05 } },
+  'implicit-als': { library: 'implicit', loss: 'als', setting: { regularization: 0.01, alpha: 1 } },
+  'implicit-bpr': { library: 'implicit', loss: 'bpr', setting: { learning_rate: 0.01, regularization: 0.01 } },
+};
+
+/** A peer in its own Python process, one thread, on the same pairs and evaluation images. */
 function peer(name: string): Record<string, unknown> {
-  const loss = name === 'lightfm-warp' ? 'warp' : name === 'lightfm-bpr' ? 'bpr' : null;
-  if (loss === null) throw new Error(`unknown peer ${name} (lightfm-warp, lightfm-bpr)`);
+  const p = PEER_DEFAULTS[name];
+  if (p === undefined) throw new Error(`unknown peer ${name} (${Object.keys(PEER_DEFAULTS).join(', ')})`);
   const python = pythonVenv('lightfm-venv', ['rectools-lightfm==1.17.3', 'implicit==0.7.3', 'threadpoolctl']);
   if (typeof python !== 'string') return { error: python.error };
   const dir = mkdtempSync(join(tmpdir(), 'freshet-scale-probe-'));
   const lines = (images: readonly LabeledImage[]): string => images.map((i) => `${i.id}\t${i.labels.join(' ')}`).join('\n') + '\n';
   writeFileSync(join(dir, 'train.tsv'), lines(train));
   writeFileSync(join(dir, 'test.tsv'), lines(evalSet));
-  const spec = { train: join(dir, 'train.tsv'), test: join(dir, 'test.tsv'), loss, dim: defaults.dim, seed, checkpoints, learning_rate: 0.05, max_sampled: 10 };
+  const spec = {
+    train: join(dir, 'train.tsv'),
+    test: join(dir, 'test.tsv'),
+    library: p.library,
+    loss: p.loss,
+    dim: defaults.dim,
+    seed,
+    checkpoints,
+    setting: p.setting,
+  };
   writeFileSync(join(dir, 'spec.json'), JSON.stringify(spec));
   const script = join(resolve(dirname(fileURLToPath(import.meta.url)), '..'), 'python', 'scale_probe_peer.py');
   const r = spawnSync(python, [script, join(dir, 'spec.json')], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], maxBuffer: 64 * 1024 * 1024 });
   if (r.status !== 0) return { error: `${name} exited ${r.status}` };
-  return {
-    setting: { learning_rate: 0.05, max_sampled: 10, no_components: defaults.dim, threads: 1 },
-    ...(JSON.parse(r.stdout.trim().split('\n').pop() ?? '{}') as Record<string, unknown>),
-  };
+  return { setting: { ...p.setting, dim: defaults.dim, threads: 1 }, ...(JSON.parse(r.stdout.trim().split('\n').pop() ?? '{}') as Record<string, unknown>) };
 }
 
 const results: Record<string, Awaited<ReturnType<typeof run>>> = {};
