@@ -69,11 +69,7 @@ const settings: Record<string, Setting> = {
 };
 // a fixed sample of the held-out images, the same for every contender
 const sample = [...test].sort((a, b) => (a.id < b.id ? -1 : 1));
-const rng = new Rng(seed ^ 0x5ca1e);
-for (let i = sample.length - 1; i > 0; i--) {
-  const j = rng.nextInt(i + 1);
-  [sample[i], sample[j]] = [sample[j], sample[i]];
-}
+new Rng(seed ^ 0x5ca1e).shuffle(sample);
 const evalSet = sample.slice(0, evalImages);
 const trainLabels = new Map(train.map((i) => [i.id, i.labels]));
 const extraLabels = [...new Set(test.flatMap((i) => i.labels))];

@@ -86,15 +86,6 @@ function trainWords(seed: number): Record<'ours' | 'gensim', WordVectors> {
   return { ours: wordVectors(ours), gensim: wordVectors(gensim) };
 }
 
-function shuffled<T>(xs: readonly T[], rng: Rng): T[] {
-  const out = [...xs];
-  for (let i = out.length - 1; i > 0; i--) {
-    const j = rng.nextInt(i + 1);
-    [out[i], out[j]] = [out[j], out[i]];
-  }
-  return out;
-}
-
 interface SetRun {
   seed: number;
   labels: number;
@@ -115,7 +106,8 @@ async function runSet(name: string, seed: number, words: Record<'ours' | 'gensim
   const wordLabels = allLabels.filter((l) => labelWordVector(l, words.ours) !== null && labelWordVector(l, words.gensim) !== null);
   // hold out whole words: people and people_r1 name one word and go together
   const wordKeys = [...new Set(wordLabels.map((l) => labelWords(l).join(' ')))].sort();
-  const heldWords = new Set(shuffled(wordKeys, rng).slice(0, Math.ceil(HOLD_OUT * wordKeys.length)));
+  rng.shuffle(wordKeys);
+  const heldWords = new Set(wordKeys.slice(0, Math.ceil(HOLD_OUT * wordKeys.length)));
   const held = new Set(wordLabels.filter((l) => heldWords.has(labelWords(l).join(' '))));
   // training: every image's seen labels but one (kept for the seen labels' P@5) when it has two or more
   const train: LabeledImage[] = [];

@@ -46,13 +46,7 @@ const MIX_NEIGHBOURS = 10;
 export function fitZeroShot(method: ZeroShotMethod, seen: SeenLabels, seed = 1): ZeroShotModel | null {
   if (seen.count < MIN_SEEN_LABELS) return null;
   const order = Int32Array.from({ length: seen.count }, (_, i) => i);
-  const rng = new Rng(seed);
-  for (let i = order.length - 1; i > 0; i--) {
-    const j = rng.nextInt(i + 1);
-    const t = order[i];
-    order[i] = order[j];
-    order[j] = t;
-  }
+  new Rng(seed).shuffle(order);
   const valCount = Math.max(2, Math.floor(seen.count / 5));
   const val = subset(seen, order.subarray(0, valCount));
   const train = subset(seen, order.subarray(valCount));
