@@ -52,6 +52,15 @@ export class EntityState {
     this.changed.clear();
   }
 
+  /**
+   * Every entity's latest record as of now, by kind: a shallow copy (records are replaced, never
+   * changed), so a version written while updates keep arriving holds exactly the state it was cut
+   * from, never rows newer than its manifest's update offsets.
+   */
+  frozen(): Map<EntityKind, Map<string, EmbeddingRecord>> {
+    return new Map([...this.byKind].map(([kind, rows]) => [kind, new Map(rows)]));
+  }
+
   /** The changes since the last cut, stamped with `version`, and clears them; `undo` puts them back (a failed write). */
   take(version: number): { changed: EmbeddingRecord[]; deleted: EntityRef[]; undo: () => void } {
     const keys = [...this.changed];

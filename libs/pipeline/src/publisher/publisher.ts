@@ -5,7 +5,7 @@ import { DeadLetters, type Rejected } from '../dead-letters.js';
 import { LagMonitor } from '../lag.js';
 import { makeSinks } from '../sinks/index.js';
 import { PUBLISH_REJECTIONS, publisherMetrics, vectorProblem } from './metrics.js';
-import type { SnapshotSink } from '../sinks/sink.js';
+import type { ModelVersion, SnapshotSink } from '../sinks/sink.js';
 import { EntityState, type EntityRef } from './entity-state.js';
 import type { PublisherOptions } from './settings.js';
 import { readLabelCatalogue, ZeroShotLabels, zeroShotMetrics } from './zero-shot.js';
@@ -227,7 +227,7 @@ export class PublisherProcessor {
     this.version = Math.max(this.version + 1, Date.now());
     // zero-shot labels follow the learned rows this version carries (a word's first vector included)
     this.zeroShot?.refresh(this.state);
-    const changes = this.state.take(this.version);
+    const changes = { ...this.state.take(this.version), state: this.state.frozen() };
     const covered = this.pending.splice(0);
     try {
       await this.write(changes, covered);
@@ -239,7 +239,7 @@ export class PublisherProcessor {
   }
 
   private async write(
-    changes: { changed: EmbeddingRecord[]; deleted: EntityRef[] },
+    changes: { changed: EmbeddingRecord[]; deleted: EntityRef[]; state: ModelVersion['state'] },
     covered: Array<{ topic: string; partition: number; offset: number }>,
   ): Promise<void> {
     const end = this.m.snapshotSeconds.startTimer();
@@ -256,14 +256,14 @@ export class PublisherProcessor {
         eventTimeHighWatermark: this.state.eventTimeHighWatermark,
         changed: changes.changed,
         deleted: changes.deleted,
-        state: this.state.byKind,
+        state: changes.state,
         updateOffsets,
       });
       bytes += receipt.bytes;
       chunks += receipt.chunks;
       if (receipt.delta === true) this.m.deltas.inc();
     }
-    const counts = this.state.counts();
+    const counts = Object.fromEntries([...changes.state].map(([kind, rows]) => [kind, rows.size]));
     await this.consumer?.commit(covered);
     if (covered.length > 0) this.lastCommitted = covered;
     this.lastPublish = Date.now();
