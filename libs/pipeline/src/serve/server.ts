@@ -136,7 +136,7 @@ export class ServeProcessor {
       if (r.value === null) {
         // a deletion after upserts of the same batch: the upserts go in first
         await flush();
-        if (key.kind === 'LABEL') this.zeroShot.delete(key.id);
+        if (key.kind === 'LABEL') this.markZeroShot(key.id, false);
         if (this.stores.get(key.kind)?.delete(key.id) === true) this.m.deletes.inc({ kind: key.kind });
         continue;
       }
@@ -158,10 +158,7 @@ export class ServeProcessor {
       if (run.length > 0 && run[run.length - 1].kind === rec.kind && run[run.length - 1].dim !== rec.dim) await flush();
       run.push({ kind: rec.kind, dim: rec.dim, id: rec.id, vector, bias: rec.bias, timestamp: r.timestamp });
       // a learned row replaces a zero-shot one under the same key: the mark goes with it
-      if (rec.kind === 'LABEL') {
-        if (rec.zeroShot === true) this.zeroShot.add(rec.id);
-        else this.zeroShot.delete(rec.id);
-      }
+      if (rec.kind === 'LABEL') this.markZeroShot(rec.id, rec.zeroShot === true);
       this.version = Math.max(this.version, rec.version);
       this.watermark = Math.max(this.watermark, rec.updatedAt);
     }
@@ -170,6 +167,12 @@ export class ServeProcessor {
     const end = this.catchUp?.get(batch.partition);
     if (end !== undefined && batch.nextOffset >= end) this.catchUp?.delete(batch.partition);
     for (const [kind, store] of this.stores) this.m.vectors.set({ kind }, store.size);
+  }
+
+  /** The gauge moves with the set (not at the end of the batch), so a scrape never contradicts an answer. */
+  private markZeroShot(label: string, zeroShot: boolean): void {
+    if (zeroShot) this.zeroShot.add(label);
+    else this.zeroShot.delete(label);
     this.m.zeroShotHeld.set(this.zeroShot.size);
   }
 
