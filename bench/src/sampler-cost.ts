@@ -64,7 +64,7 @@ function drawQuality(trainer: ImageLabelFitter, lambda: number, rng: Rng): { sha
     const p = rng.nextInt(trainer.pairs.length);
     const image = trainer.pairs.images[p];
     const positives = new Set(model.positivesOf(image));
-    const scores = Float32Array.from(kernel.scoreLabels(image));
+    const scores = Float32Array.from(kernel.scoreLabels([image]));
     for (const j of positives) scores[j] = Number.NEGATIVE_INFINITY;
     for (const a of kernel.sampleNegatives(image, trainer.pairs.labels[p], 20)) {
       if (a < 0) continue;

@@ -126,6 +126,7 @@ async function run(name: string) {
         labelStride: m.width,
         labelBiases: biases,
         imageVector: (i) => m.imageVectors.data.subarray(i * m.width, i * m.width + m.dim),
+        scorer: fitter.blockScorer(),
       },
       cases,
     );

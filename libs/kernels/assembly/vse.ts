@@ -138,13 +138,21 @@ export function sampleNegatives(i: i32, a: i32, count: i32, out: usize): void {
 }
 
 /**
- * Scores every label for image i into out[0..labels) (SIMD dot products, bias included):
- * held-out evaluation ranks them.
+ * Scores every label for the `count` images whose ids are at images[0..count) (SIMD dot products,
+ * bias included) into out[b * labels + a]: held-out evaluation ranks them. Each label row is read
+ * once for the whole block, so a block of images costs about one image's memory traffic (the
+ * label matrix is far larger than the caches at tens of thousands of labels).
  */
-export function scoreLabels(i: i32, out: usize): void {
+export function scoreLabels(images: usize, count: i32, out: usize): void {
   readControl();
-  const u = U + <usize>i * RB;
-  for (let a = 0; a < NL; a++) store<f32>(out + (<usize>a << 2), dot(u, V + <usize>a * RB, RB));
+  const nl = <usize>NL;
+  for (let a = 0; a < NL; a++) {
+    const p = V + <usize>a * RB;
+    for (let b = 0; b < count; b++) {
+      const u = U + <usize>load<i32>(images + (<usize>b << 2)) * RB;
+      store<f32>(out + ((<usize>b * nl + <usize>a) << 2), dot(u, p, RB));
+    }
+  }
 }
 
 /**

@@ -144,4 +144,48 @@ describe("holding out a share of each image's labels", () => {
     expect(new Set([...s.train[0].labels, ...s.test[0].labels]).size).toBe(10);
     expect(holdOutShare(images, 0.2, new Rng(3))).toEqual(s);
   });
+
+  it('agrees with counting every label above each held-out one, ties and many held-out labels included, and with a supplied scorer', () => {
+    const rng = new Rng(7);
+    const n = 500;
+    const dim = 3;
+    // coarse values: many exact ties, which break by the lower index
+    const labelVectors = Float32Array.from({ length: n * dim }, () => rng.nextInt(4));
+    const images = Array.from({ length: 40 }, () => Float32Array.from({ length: dim }, () => rng.nextInt(3)));
+    const cases = images.map((_, image) => {
+      const picked = [...new Set(Array.from({ length: 1 + rng.nextInt(60) }, () => rng.nextInt(n)))];
+      const cut = rng.nextInt(picked.length);
+      return { image, trained: Int32Array.from(picked.slice(0, cut)), truth: Int32Array.from(picked.slice(cut)) };
+    });
+    const plain: RankingModel = { dim, labelCount: n, labelVectors, labelBiases: null, imageVector: (i) => images[i] };
+    const score = (i: number, l: number): number => images[i].reduce((s, x, d) => s + x * labelVectors[l * dim + d], 0);
+    // the definition, label by label
+    let recall = 0;
+    let map = 0;
+    let counted = 0;
+    for (const c of cases) {
+      if (c.truth.length === 0) continue;
+      const trained = new Set(c.trained);
+      const ranks = Array.from(c.truth, (t) => {
+        let above = 0;
+        for (let l = 0; l < n; l++) if (!trained.has(l) && (score(c.image, l) > score(c.image, t) || (score(c.image, l) === score(c.image, t) && l < t))) above++;
+        return above;
+      }).sort((a, b) => a - b);
+      recall += ranks.filter((r) => r < 20).length / ranks.length;
+      map += ranks.reduce((s, r, j) => s + (j + 1) / (r + 1), 0) / ranks.length;
+      counted++;
+    }
+    const fast = fullRanking(plain, cases);
+    expect(fast.images).toBe(counted);
+    expect(fast.recall20).toBeCloseTo(recall / counted, 12);
+    expect(fast.map).toBeCloseTo(map / counted, 12);
+    // a block scorer (3 images at once: the last block is partial)
+    const scorer = {
+      block: 3,
+      score: (ids: Int32Array, into: Float32Array) => ids.forEach((i, b) => into.set(Float32Array.from({ length: n }, (_, l) => score(i, l)), b * n)),
+    };
+    const supplied = fullRanking({ ...plain, scorer }, cases);
+    expect({ ...supplied, seconds: 0 }).toEqual({ ...fast, seconds: 0 });
+  });
 });
+

@@ -5,7 +5,7 @@ import { RefreshCadence } from '../cadence.js';
 import { drainFlags } from '../memory.js';
 import { instantiate } from '../modules.js';
 import { tableMaintainer, tablesStaleness, type TableMaintainer } from '../tables.js';
-import { VSE_THREAD_BLOCKS, vseLayout, vseTableRegions, type VseLayout } from './layout.js';
+import { SCORE_BLOCK, VSE_THREAD_BLOCKS, vseLayout, vseTableRegions, type VseLayout } from './layout.js';
 import { AUTO_SAMPLER_LABELS, type VseCounters, type VseShare, type VseSpec } from './spec.js';
 
 /** The kernel's exports (assembly/vse.ts); every block crosses by pointer, every field by name. */
@@ -16,7 +16,7 @@ interface VseExports {
   writeCounters(out: number): void;
   drawsSoFar(): number;
   seed(a: number, b: number, c: number, d: number): void;
-  scoreLabels(i: number, out: number): void;
+  scoreLabels(images: number, count: number, out: number): void;
   trainRandom(count: number, lr: number, drawLimit: number): number;
   trainList(list: number, weights: number, count: number, lr: number): void;
   sampleNegatives(i: number, a: number, count: number, out: number): void;
@@ -240,12 +240,15 @@ export class VseKernel {
   }
 
   /**
-   * Scores of every label for an image (SIMD, bias included): a view valid until the next call,
-   * on one thread (the one that evaluates). The held-out evaluation ranks them.
+   * Scores of every label for up to SCORE_BLOCK images (SIMD, bias included, one pass over the
+   * label rows): image b's scores at [b * labels, (b + 1) * labels) of a view valid until the next
+   * call, on one thread (the one that evaluates). The held-out evaluation ranks them.
    */
-  scoreLabels(image: number): Float32Array {
-    this.exports.scoreLabels(image, this.layout.scores);
-    return new Float32Array(this.memory.buffer, this.layout.scores, this.control.load('labels'));
+  scoreLabels(images: ArrayLike<number>): Float32Array {
+    if (images.length > SCORE_BLOCK) throw new RangeError(`scoreLabels takes at most ${SCORE_BLOCK} images at once, got ${images.length}`);
+    new Int32Array(this.memory.buffer, this.layout.scoreImages, images.length).set(images);
+    this.exports.scoreLabels(this.layout.scoreImages, images.length, this.layout.scores);
+    return new Float32Array(this.memory.buffer, this.layout.scores, images.length * this.control.load('labels'));
   }
 
   /** Sets the kernel's random stream (parity tests start it where a TypeScript Rng is). */

@@ -25,11 +25,16 @@ export interface VseLayout {
   threads: number;
   dirtyImages: number;
   dirtyLabels: number;
-  /** f32 per label: scoreLabels' output (thread 0) */
+  /** f32 per label per image of a block of SCORE_BLOCK: scoreLabels' output (thread 0) */
   scores: number;
+  /** i32 per image of a block: the images scoreLabels scores */
+  scoreImages: number;
   /** per thread: its configuration block, then its counter block */
   blocks: number;
 }
+
+/** Images scored per pass over the label rows (evaluation). */
+export const SCORE_BLOCK = 8;
 
 /** Bytes of one thread's configuration and counter blocks. */
 export const VSE_THREAD_BLOCKS = VSE_CONFIG.bytes + VSE_COUNTERS.bytes;
@@ -65,7 +70,8 @@ export function vseLayout(spec: VseSpec): { layout: VseLayout; regions: MemoryLa
     threads,
     dirtyImages: spec.trackChanges === true ? m.take('changed images', c.imageCap) : 0,
     dirtyLabels: spec.trackChanges === true ? m.take('changed labels', c.labelCap) : 0,
-    scores: m.take('label scores', c.labelCap * 4),
+    scores: m.take('label scores', SCORE_BLOCK * c.labelCap * 4),
+    scoreImages: m.take('images to score', SCORE_BLOCK * 4),
     blocks: m.take('thread blocks', threads * VSE_THREAD_BLOCKS),
   };
   return { layout, regions: m };

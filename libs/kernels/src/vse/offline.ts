@@ -7,12 +7,14 @@ import {
   observeAll,
   trainImageLabelSteps,
   type ImageLabelConfig,
+  type LabelBlockScorer,
   type LabeledImage,
   type NegativeSampler,
   type PairSet,
 } from '@freshet/core';
 import { WorkerPool, sumRecords } from '../threads/pool.js';
 import { VseKernel } from './kernel.js';
+import { SCORE_BLOCK } from './layout.js';
 import { resolveAutoSampler, type VseCounters, type VseSamplerSpec } from './spec.js';
 
 export type Engine = 'wasm' | 'js';
@@ -120,7 +122,18 @@ export class ImageLabelFitter {
   scorer(): ((image: number, into: Float32Array) => void) | undefined {
     const e = this.engine;
     if ('sampler' in e) return undefined;
-    return (image, into) => into.set(e.kernel.scoreLabels(image));
+    const one = new Int32Array(1);
+    return (image, into) => {
+      one[0] = image;
+      into.set(e.kernel.scoreLabels(one));
+    };
+  }
+
+  /** Scores every label for a block of images in one pass over the label rows (full-ranking evaluation); undefined on the js engine. */
+  blockScorer(): LabelBlockScorer | undefined {
+    const e = this.engine;
+    if ('sampler' in e) return undefined;
+    return { block: SCORE_BLOCK, score: (images, into) => into.set(e.kernel.scoreLabels(images)) };
   }
 
   /** Steps, updates and sampler counters so far, every thread together. */
