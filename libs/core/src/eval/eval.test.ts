@@ -168,7 +168,8 @@ describe("holding out a share of each image's labels", () => {
       const trained = new Set(c.trained);
       const ranks = Array.from(c.truth, (t) => {
         let above = 0;
-        for (let l = 0; l < n; l++) if (!trained.has(l) && (score(c.image, l) > score(c.image, t) || (score(c.image, l) === score(c.image, t) && l < t))) above++;
+        for (let l = 0; l < n; l++)
+          if (!trained.has(l) && (score(c.image, l) > score(c.image, t) || (score(c.image, l) === score(c.image, t) && l < t))) above++;
         return above;
       }).sort((a, b) => a - b);
       recall += ranks.filter((r) => r < 20).length / ranks.length;
@@ -182,10 +183,15 @@ describe("holding out a share of each image's labels", () => {
     // a block scorer (3 images at once: the last block is partial)
     const scorer = {
       block: 3,
-      score: (ids: Int32Array, into: Float32Array) => ids.forEach((i, b) => into.set(Float32Array.from({ length: n }, (_, l) => score(i, l)), b * n)),
+      score: (ids: Int32Array, into: Float32Array) =>
+        ids.forEach((i, b) =>
+          into.set(
+            Float32Array.from({ length: n }, (_, l) => score(i, l)),
+            b * n,
+          ),
+        ),
     };
     const supplied = fullRanking({ ...plain, scorer }, cases);
     expect({ ...supplied, seconds: 0 }).toEqual({ ...fast, seconds: 0 });
   });
 });
-
