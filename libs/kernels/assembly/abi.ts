@@ -104,7 +104,13 @@ export namespace VseConfig {
   export const maxRetries: usize = 84;
   /** i32: auto: the label count from which WARP replaces uniform */
   export const autoLabels: usize = 88;
-  export const BYTES: usize = 96;
+  /** u32: byte offset of the observed pairs per label (i32; in-batch correction) */
+  export const labelCounts: usize = 92;
+  /** f32: self-adversarial: inverse temperature t of the candidate weights */
+  export const temperature: usize = 96;
+  /** u32: byte offset of this thread's candidate scratch (i32 id, f32 score per candidate) */
+  export const scratch: usize = 100;
+  export const BYTES: usize = 104;
 }
 
 /** an image-label kernel instance's running totals */
@@ -231,8 +237,14 @@ export namespace VseSampler {
   export const warp: i32 = 1;
   /** the papers' factor-wise rank tables (VSE-ens, Chen et al.), refreshed every ceil(|A| ln |A|) draws */
   export const adaptive: i32 = 2;
+  /** labels in proportion to their observed pairs (the label of a random observed pair); with candidates > 1, the highest-scoring of that many */
+  export const popularity: i32 = 3;
+  /** in-batch negatives: popularity draws whose score is lowered by log(|A| q) in the hinge (the log-frequency correction of sampled softmax), so popular labels are not over-penalised */
+  export const inbatch: i32 = 4;
+  /** self-adversarial: candidates uniform labels, each violator updated with its softmax weight exp(t s) / sum (Sun et al., RotatE) */
+  export const adversarial: i32 = 5;
   /** uniform below the auto threshold of labels, WARP from there (what won the convergence benchmark on each side) */
-  export const auto: i32 = 3;
+  export const auto: i32 = 6;
 }
 
 /** the skip-gram kernel's negative samplers */

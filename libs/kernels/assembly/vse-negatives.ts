@@ -4,7 +4,7 @@
 import { VseSampler } from './abi';
 import { contextWeightMax, dot, drawDimension, drawRank, nextFloat, nextInt, tableItem } from './common';
 import {
-  CAND, COLS, HARM, LAMBDA, MARGIN, MAXSAMPLED, MIX, NL, POSARENA, POSHDR, RB, RETRIES, SIGMA, TABLES, TSTRIDE, TV, V,
+  CAND, COLS, COUNTS, HARM, LAMBDA, MARGIN, MAXSAMPLED, MIX, NL, NP, PAIRS, POSARENA, POSHDR, RB, RETRIES, SIGMA, TABLES, TSTRIDE, TV, V,
   WEIGHT, fallbacks, mixed, noViolator, rejections, scored,
 } from './vse-state';
 
@@ -12,7 +12,18 @@ import {
 @inline export function drawNegative(m: i32, i: i32, target: i32, u: usize): i32 {
   if (m == VseSampler.warp) return drawWarp(i, target, u);
   if (m == VseSampler.adaptive) return drawTables(i, target, u);
-  return drawUniform(i, target, u);
+  if (m == VseSampler.popularity || m == VseSampler.inbatch) return drawCandidates(i, target, u, true);
+  return drawCandidates(i, target, u, false);
+}
+
+/**
+ * The in-batch correction for a negative: log(|A| q(n)), q(n) its share of the observed pairs.
+ * Subtracted from its score in the hinge, it undoes popularity sampling's bias toward frequent
+ * labels (0 for a label at the uniform rate).
+ */
+@inline export function logFrequencyShift(neg: i32): f32 {
+  const count = max(1, load<i32>(COUNTS + (<usize>neg << 2)));
+  return Mathf.log(<f32>NL * <f32>count / <f32>max(1, NP));
 }
 
 /** True when `id` is the target or a known positive of image i. */
@@ -41,13 +52,30 @@ export function uniformOne(i: i32, target: i32): i32 {
   return -1;
 }
 
-/** Uniform source: one candidate, or the highest-scoring of CAND (dynamic negative sampling). */
-function drawUniform(i: i32, target: i32, u: usize): i32 {
-  if (CAND == 1) return uniformOne(i, target);
+/**
+ * A non-positive label in proportion to its observed pairs (the label of a uniformly drawn pair:
+ * no table to keep, and it follows a stream's replay memory as it changes); uniform when the
+ * pair set is empty or positives keep coming up.
+ */
+export function popularOne(i: i32, target: i32): i32 {
+  if (NP > 0) {
+    for (let t = 0; t < 64; t++) {
+      const id = load<i32>(PAIRS + (<usize>nextInt(NP) << 3) + 4);
+      if (!excluded(i, target, id)) return id;
+      rejections += 1;
+    }
+  }
+  fallbacks += 1;
+  return uniformOne(i, target);
+}
+
+/** One candidate from the uniform or the popularity source, or the highest-scoring of CAND (dynamic negative sampling). */
+function drawCandidates(i: i32, target: i32, u: usize, popular: bool): i32 {
+  if (CAND == 1) return popular ? popularOne(i, target) : uniformOne(i, target);
   let best = -1;
   let bestScore: f32 = -Infinity;
   for (let c = 0; c < CAND; c++) {
-    const id = uniformOne(i, target);
+    const id = popular ? popularOne(i, target) : uniformOne(i, target);
     if (id < 0) return -1;
     const s = dot(u, V + <usize>id * RB, RB);
     scored += 1;

@@ -29,6 +29,12 @@ export let MAXSAMPLED: i32 = 0x7fffffff; // WARP's cap on draws per step
 export let MIX: f32 = 0; // rank tables: share of uniform draws mixed in
 export let RETRIES: i32 = 10; // rank tables: redraws after positives before the uniform fallback
 export let AUTO_LABELS: i32 = 1000;
+export let COUNTS: usize = 0; // i32 per label: observed pairs (in-batch correction)
+export let TEMPERATURE: f32 = 1; // self-adversarial: inverse temperature of the candidate weights
+export let SCRATCH: usize = 0; // this thread's candidates: i32 id, f32 score each (MAX_CANDIDATES)
+
+/** Candidates a self-adversarial step weighs at most (the scratch region holds that many). */
+export const MAX_CANDIDATES: i32 = 64;
 
 // ---- read from the control block at every call (the main thread changes it) ----
 export let NL: i32 = 0;
@@ -79,6 +85,9 @@ export function configure(cfg: usize): void {
   MIX = load<f32>(cfg + VseConfig.mixShare);
   RETRIES = load<i32>(cfg + VseConfig.maxRetries);
   AUTO_LABELS = load<i32>(cfg + VseConfig.autoLabels);
+  COUNTS = <usize>load<u32>(cfg + VseConfig.labelCounts);
+  TEMPERATURE = load<f32>(cfg + VseConfig.temperature);
+  SCRATCH = <usize>load<u32>(cfg + VseConfig.scratch);
 }
 
 /** Writes what configure() read back into a configuration block (the ABI test compares). */
@@ -106,6 +115,9 @@ export function echoConfig(out: usize): void {
   store<f32>(out + VseConfig.mixShare, MIX);
   store<i32>(out + VseConfig.maxRetries, RETRIES);
   store<i32>(out + VseConfig.autoLabels, AUTO_LABELS);
+  store<u32>(out + VseConfig.labelCounts, <u32>COUNTS);
+  store<f32>(out + VseConfig.temperature, TEMPERATURE);
+  store<u32>(out + VseConfig.scratch, <u32>SCRATCH);
 }
 
 @inline export function readControl(): void {

@@ -12,9 +12,11 @@
 // ImageLabelModel.step) implements the same update; a parity test keeps the two together.
 
 import { dot, nextInt, setSeed } from './common';
-import { drawNegative } from './vse-negatives';
+import { VseSampler } from './abi';
+import { drawNegative, logFrequencyShift, uniformOne } from './vse-negatives';
 import {
-  BIAS, DIM, DIRTY_I, DIRTY_L, GU, GV, MARGIN, NL, NP, PAIRS, RB, REG, U, V, WEIGHT, draws, lossSum, mode, readControl, steps, updates,
+  BIAS, CAND, DIM, DIRTY_I, DIRTY_L, GU, GV, MARGIN, MAX_CANDIDATES, NL, NP, PAIRS, RB, REG, SCRATCH, TEMPERATURE, U, V, WEIGHT, draws, lossSum,
+  mode, readControl, scored, steps, updates,
 } from './vse-state';
 
 export { configure, drawsSoFar, echoConfig, echoControl, writeCounters } from './vse-state';
@@ -65,20 +67,17 @@ export function seed(a: u32, b: u32, c: u32, d: u32): void {
   }
 }
 
-/** One SGD step on (image i, positive a) with a drawn negative; w scales the gradient (event weight). */
-function step(i: i32, a: i32, lr: f32, w: f32): void {
-  steps += 1;
-  draws += 1;
+/**
+ * Moves the rows of (image i, positive a, negative neg) along the hinge's gradient: w is the
+ * event's weight, g the sampler's (WARP's rank weight, a self-adversarial share). Plain SGD scales
+ * its rate (and so the decay) by w alone, as it always has.
+ */
+@inline function update(i: i32, a: i32, neg: i32, lr: f32, w: f32, g: f32): void {
   const u = U + <usize>i * RB;
   const p = V + <usize>a * RB;
-  WEIGHT = 1;
-  const neg = drawNegative(mode(), i, a, u);
-  if (neg < 0) return;
   const n = V + <usize>neg * RB;
-  const loss = MARGIN - dot(u, p, RB) + dot(u, n, RB);
-  if (!(loss > 0)) return;
-  if (GU != 0) updateAdagrad(u, p, n, GU + <usize>i * RB, GV + <usize>a * RB, GV + <usize>neg * RB, lr, w * WEIGHT);
-  else updateSgd(u, p, n, lr * w, WEIGHT);
+  if (GU != 0) updateAdagrad(u, p, n, GU + <usize>i * RB, GV + <usize>a * RB, GV + <usize>neg * RB, lr, w * g);
+  else updateSgd(u, p, n, lr * w, g);
   // the image side of the bias lane is the constant 1 the bias multiplies
   if (BIAS) store<f32>(u + (<usize>DIM << 2), 1);
   if (DIRTY_I != 0) {
@@ -86,8 +85,60 @@ function step(i: i32, a: i32, lr: f32, w: f32): void {
     store<u8>(DIRTY_L + <usize>a, 1);
     store<u8>(DIRTY_L + <usize>neg, 1);
   }
+}
+
+/** One SGD step on (image i, positive a) with a drawn negative; w scales the gradient (event weight). */
+function step(i: i32, a: i32, lr: f32, w: f32): void {
+  steps += 1;
+  draws += 1;
+  const m = mode();
+  if (m == VseSampler.adversarial) return adversarialStep(i, a, lr, w);
+  const u = U + <usize>i * RB;
+  const p = V + <usize>a * RB;
+  WEIGHT = 1;
+  const neg = drawNegative(m, i, a, u);
+  if (neg < 0) return;
+  let loss = MARGIN - dot(u, p, RB) + dot(u, V + <usize>neg * RB, RB);
+  if (m == VseSampler.inbatch) loss -= logFrequencyShift(neg);
+  if (!(loss > 0)) return;
+  update(i, a, neg, lr, w, WEIGHT);
   updates += 1;
   lossSum += <f64>loss;
+}
+
+/**
+ * Self-adversarial negatives: CAND uniform candidates, each violating the margin updated with
+ * weight exp(t s_k) / sum_j exp(t s_j) (scores before the step; the weights sum to 1 over the
+ * candidates, so a step moves as far as one negative's would). Counts as one update when any
+ * candidate violates.
+ */
+function adversarialStep(i: i32, a: i32, lr: f32, w: f32): void {
+  const u = U + <usize>i * RB;
+  const c = min(CAND, MAX_CANDIDATES);
+  const sPos = dot(u, V + <usize>a * RB, RB);
+  let top: f32 = -Infinity;
+  for (let k = 0; k < c; k++) {
+    const id = uniformOne(i, a);
+    if (id < 0) return;
+    const s = dot(u, V + <usize>id * RB, RB);
+    scored += 1;
+    store<i32>(SCRATCH + (<usize>k << 3), id);
+    store<f32>(SCRATCH + (<usize>k << 3) + 4, s);
+    top = max(top, s);
+  }
+  let z: f32 = 0;
+  for (let k = 0; k < c; k++) z += Mathf.exp(TEMPERATURE * (load<f32>(SCRATCH + (<usize>k << 3) + 4) - top));
+  let moved = false;
+  for (let k = 0; k < c; k++) {
+    const s = load<f32>(SCRATCH + (<usize>k << 3) + 4);
+    const loss = MARGIN - sPos + s;
+    if (!(loss > 0)) continue;
+    const weight = Mathf.exp(TEMPERATURE * (s - top)) / z;
+    update(i, a, load<i32>(SCRATCH + (<usize>k << 3)), lr, w, weight);
+    lossSum += <f64>(weight * loss);
+    moved = true;
+  }
+  if (moved) updates += 1;
 }
 
 /**

@@ -16,6 +16,10 @@ export const VSE_SAMPLERS = enumeration('VseSampler', "the image-label kernel's 
   uniform: 'uniform non-positive labels; with candidates > 1, the highest-scoring of that many (dynamic negative sampling)',
   warp: 'WARP: uniform draws until one violates the margin (at most max-sampled), the step weighted by the rank it implies',
   adaptive: "the papers' factor-wise rank tables (VSE-ens, Chen et al.), refreshed every ceil(|A| ln |A|) draws",
+  popularity: 'labels in proportion to their observed pairs (the label of a random observed pair); with candidates > 1, the highest-scoring of that many',
+  inbatch:
+    'in-batch negatives: popularity draws whose score is lowered by log(|A| q) in the hinge (the log-frequency correction of sampled softmax), so popular labels are not over-penalised',
+  adversarial: 'self-adversarial: candidates uniform labels, each violator updated with its softmax weight exp(t s) / sum (Sun et al., RotatE)',
   auto: 'uniform below the auto threshold of labels, WARP from there (what won the convergence benchmark on each side)',
 });
 
@@ -84,6 +88,9 @@ export const VSE_CONFIG = block('VseConfig', "an image-label kernel instance's l
   mixShare: ['f32', 'rank tables: share of uniform draws mixed in'],
   maxRetries: ['i32', 'rank tables: redraws after positives before the uniform fallback'],
   autoLabels: ['i32', 'auto: the label count from which WARP replaces uniform'],
+  labelCounts: ['u32', 'byte offset of the observed pairs per label (i32; in-batch correction)'],
+  temperature: ['f32', 'self-adversarial: inverse temperature t of the candidate weights'],
+  scratch: ['u32', "byte offset of this thread's candidate scratch (i32 id, f32 score per candidate)"],
 });
 
 export const VSE_COUNTERS = block('VseCounters', "an image-label kernel instance's running totals", {

@@ -5,7 +5,7 @@ import { RefreshCadence } from '../cadence.js';
 import { drainFlags } from '../memory.js';
 import { instantiate } from '../modules.js';
 import { tableMaintainer, tablesStaleness, type TableMaintainer } from '../tables.js';
-import { SCORE_BLOCK, VSE_THREAD_BLOCKS, vseLayout, vseTableRegions, type VseLayout } from './layout.js';
+import { MAX_CANDIDATES, SCORE_BLOCK, VSE_THREAD_BLOCKS, vseLayout, vseTableRegions, type VseLayout } from './layout.js';
 import { AUTO_SAMPLER_LABELS, type VseCounters, type VseShare, type VseSpec } from './spec.js';
 
 /** The kernel's exports (assembly/vse.ts); every block crosses by pointer, every field by name. */
@@ -84,6 +84,9 @@ export class VseKernel {
       mixShare: s.mixShare,
       maxRetries: s.maxRetries,
       autoLabels: s.autoLabels ?? AUTO_SAMPLER_LABELS,
+      labelCounts: L.labelCounts,
+      temperature: s.temperature ?? 1,
+      scratch: L.scratch + thread * MAX_CANDIDATES * 8,
     });
     this.exports.configure(this.config.offset);
     const rng = new Rng(seed);
@@ -138,9 +141,12 @@ export class VseKernel {
   setPairs(pairs: PairSet): void {
     if (pairs.length > this.spec.pairCapacity) throw new Error(`vse kernel: ${pairs.length} pairs exceed the reserved ${this.spec.pairCapacity}`);
     const at = new Int32Array(this.memory.buffer, this.layout.pairs, 2 * pairs.length);
+    const counts = this.labelCounts();
+    counts.fill(0);
     for (let p = 0; p < pairs.length; p++) {
       at[2 * p] = pairs.images[p];
       at[2 * p + 1] = pairs.labels[p];
+      counts[pairs.labels[p]]++;
     }
     this.control.store('pairs', pairs.length);
     this.pairHead = pairs.length % Math.max(1, this.spec.pairCapacity);
@@ -153,11 +159,20 @@ export class VseKernel {
   remember(image: number, label: number): void {
     const cap = this.spec.pairCapacity;
     const at = new Int32Array(this.memory.buffer, this.layout.pairs + this.pairHead * 8, 2);
+    const counts = this.labelCounts();
+    const held = this.control.load('pairs');
+    // the pair it overwrites (a full ring) leaves the counts
+    if (held === cap) counts[at[1]]--;
     at[0] = image;
     at[1] = label;
+    counts[label]++;
     this.pairHead = (this.pairHead + 1) % cap;
-    const held = this.control.load('pairs');
     if (held < cap) this.control.store('pairs', held + 1);
+  }
+
+  /** Observed pairs per label in the pair set (the in-batch sampler's frequencies), a view. */
+  private labelCounts(): Int32Array {
+    return new Int32Array(this.memory.buffer, this.layout.labelCounts, this.spec.config.labelCap);
   }
 
   /** λ in rank units for n labels. */

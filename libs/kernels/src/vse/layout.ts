@@ -29,9 +29,16 @@ export interface VseLayout {
   scores: number;
   /** i32 per image of a block: the images scoreLabels scores */
   scoreImages: number;
+  /** i32 per label: its observed pairs in the pair set (the in-batch correction) */
+  labelCounts: number;
+  /** per thread: MAX_CANDIDATES (i32 id, f32 score) for self-adversarial steps */
+  scratch: number;
   /** per thread: its configuration block, then its counter block */
   blocks: number;
 }
+
+/** Candidates a self-adversarial step weighs at most (assembly/vse-state.ts has the same). */
+export const MAX_CANDIDATES = 64;
 
 /** Images scored per pass over the label rows (evaluation). */
 export const SCORE_BLOCK = 8;
@@ -72,6 +79,8 @@ export function vseLayout(spec: VseSpec): { layout: VseLayout; regions: MemoryLa
     dirtyLabels: spec.trackChanges === true ? m.take('changed labels', c.labelCap) : 0,
     scores: m.take('label scores', SCORE_BLOCK * c.labelCap * 4),
     scoreImages: m.take('images to score', SCORE_BLOCK * 4),
+    labelCounts: m.take('pairs per label', c.labelCap * 4),
+    scratch: m.take('candidate scratch', threads * MAX_CANDIDATES * 8),
     blocks: m.take('thread blocks', threads * VSE_THREAD_BLOCKS),
   };
   return { layout, regions: m };

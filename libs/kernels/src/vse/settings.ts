@@ -32,12 +32,18 @@ export const imageLabelSettings = new SettingsTable('image-label model', {
     option: 'candidates',
     integer: true,
     min: 1,
-    help: 'uniform/adaptive: candidates scored per draw, the hardest kept (uniform: dynamic negative sampling)',
+    help: 'uniform/popularity/adaptive: candidates scored per draw, the hardest kept (uniform: dynamic negative sampling); adversarial: candidates weighed (at most 64)',
   }),
   maxSampled: setting.number({ default: 30, option: 'max-sampled', integer: true, min: 1, help: 'WARP (and auto): most candidates scored per step' }),
   lambdaFraction: setting.number({ default: 0.3, option: 'lambda', above: 0, help: 'adaptive: λ as a fraction of the labels' }),
   mixShare: setting.number({ default: 0, option: 'mix-share', min: 0, max: 1, help: 'adaptive: share of uniform draws mixed in' }),
   maxRetries: setting.number({ default: 10, integer: true, min: 0, help: 'adaptive: redraws after positives before the uniform fallback' }),
+  temperature: setting.number({
+    default: 1,
+    option: 'temperature',
+    min: 0,
+    help: "adversarial: inverse temperature of the candidates' softmax weights (0: every candidate alike)",
+  }),
 });
 
 export type ImageLabelSettings = SettingsOf<(typeof imageLabelSettings)['specs']>;
@@ -64,6 +70,7 @@ export function vseSamplerSpec(s: ImageLabelSettings, extra: Partial<VseSamplerS
     lambdaFraction: s.lambdaFraction,
     mixShare: s.mixShare,
     maxRetries: s.maxRetries,
+    temperature: s.temperature,
     ...extra,
   };
 }

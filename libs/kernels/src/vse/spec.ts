@@ -41,6 +41,8 @@ export interface VseSamplerSpec {
   refreshEvery?: number;
   /** adaptive: refresh on a thread of its own, never stopping training for a sort */
   asyncRefresh?: boolean;
+  /** adversarial: inverse temperature of the candidates' softmax weights (default 1) */
+  temperature?: number;
 }
 
 export interface VseSpec {
