@@ -1,9 +1,9 @@
 """LightFM (WARP, BPR) and implicit (ALS, BPR) beside bench:scale-probe: the same training pairs, the same evaluation images,
 the same full-ranking Recall@20 and NDCG@20 (every label the image has not trained on), at the same
-moments of training time, its default settings, one thread, fit_partial one epoch per call (its
+moments of training time, the given settings and threads (one by default), fit_partial one epoch per call (its
 documented way); evaluation excluded from the clock.
 
-Usage: scale_probe_peer.py SPEC.json, SPEC = {train, test, library, loss, dim, seed, checkpoints, setting};
+Usage: scale_probe_peer.py SPEC.json, SPEC = {train, test, library, loss, dim, seed, checkpoints, setting, threads};
 train and test hold `image<TAB>label label ...` lines. Prints one JSON object.
 """
 import json
@@ -35,8 +35,9 @@ def read(path, images, labels, grow):
 
 
 def full_ranking(user_vectors, item_vectors, item_biases, train, cases, k=20):
-    """Recall@20 (hits over held-out labels), NDCG@20, P@5: the definitions of libs/core/src/eval/full-ranking.ts."""
-    recall = ndcg = p5 = 0.0
+    """Recall@20 (hits over held-out labels), NDCG@20, P@5, MAP: the definitions of libs/core/src/eval/full-ranking.ts."""
+    recall = ndcg = p5 = ap = 0.0
+    index = np.arange(item_vectors.shape[0])
     for start in range(0, len(cases), 500):
         part = cases[start : start + 500]
         rows = np.array([u for u, _ in part])
@@ -52,8 +53,13 @@ def full_ranking(user_vectors, item_vectors, item_biases, train, cases, k=20):
             idcg = sum(1 / math.log2(r + 2) for r in range(min(k, len(truth))))
             ndcg += sum(1 / math.log2(r + 2) for r in hits) / idcg
             p5 += sum(1 for r in hits if r < 5) / 5
+            # every held-out label's rank over the whole ranking (ties: the lower index first), for MAP
+            t = np.array(truth)
+            st = s[t][:, None]
+            ranks = np.sort((s[None, :] > st).sum(1) + ((s[None, :] == st) & (index[None, :] < t[:, None])).sum(1))
+            ap += float(np.mean((np.arange(len(t)) + 1) / (ranks + 1)))
     n = len(cases)
-    return recall / n, ndcg / n, p5 / n
+    return recall / n, ndcg / n, p5 / n, ap / n
 
 
 def main(spec_path):
@@ -81,18 +87,21 @@ def main(spec_path):
         while checkpoints and clock["trained"] >= checkpoints[0]:
             checkpoints.pop(0)
         e0 = time.perf_counter()
-        r, n, p = full_ranking(user_vectors, item_vectors, item_biases, train, cases)
-        curve.append({"seconds": clock["trained"], "epochs": clock["epochs"], "recall20": r, "ndcg20": n, "p5": p, "evalSeconds": time.perf_counter() - e0})
+        r, n, p, m = full_ranking(user_vectors, item_vectors, item_biases, train, cases)
+        curve.append(
+            {"seconds": clock["trained"], "epochs": clock["epochs"], "recall20": r, "ndcg20": n, "p5": p, "map": m, "evalSeconds": time.perf_counter() - e0}
+        )
         print(f"[scale-probe] {name} {clock['trained']:.1f} s ({clock['epochs']} epochs): Recall@20 {r:.4f} NDCG@20 {n:.4f}", file=sys.stderr)
         return bool(checkpoints)
 
     setting = spec["setting"]
+    threads = int(spec.get("threads", 1))
     if spec["library"] == "lightfm":
         model = LightFM(no_components=spec["dim"], loss=spec["loss"], random_state=spec["seed"], **setting)
         going = True
         while going:
             t0 = time.perf_counter()
-            model.fit_partial(coo, epochs=1, num_threads=1)
+            model.fit_partial(coo, epochs=1, num_threads=threads)
             clock["trained"] += time.perf_counter() - t0
             clock["epochs"] += 1
             going = evaluate(model.user_embeddings, model.item_embeddings, model.item_biases)
@@ -101,7 +110,7 @@ def main(spec_path):
         from implicit.cpu.bpr import BayesianPersonalizedRanking
         from threadpoolctl import threadpool_limits
 
-        common = dict(factors=spec["dim"], iterations=1_000_000, num_threads=1, random_state=spec["seed"])
+        common = dict(factors=spec["dim"], iterations=1_000_000, num_threads=threads, random_state=spec["seed"])
         if spec["loss"] == "als":
             model = AlternatingLeastSquares(calculate_training_loss=False, **common, **setting)
         else:
@@ -119,7 +128,7 @@ def main(spec_path):
                 raise Done()
             last[0] = time.perf_counter()
 
-        with threadpool_limits(1):
+        with threadpool_limits(threads):
             last[0] = time.perf_counter()
             try:
                 model.fit(train, show_progress=False, callback=callback)
