@@ -78,6 +78,7 @@ async function train(name: string, setting: Record<string, number>, split: Split
         scoredPerStep: c.candidatesScored / Math.max(1, c.steps),
         refreshes: c.refreshes,
         refreshSeconds: c.refreshSeconds,
+        falseNegativeShare: r.falseNegativeShare,
       },
     };
   }

@@ -73,6 +73,7 @@ export interface OurRun {
   steps: number;
   curve: GridPoint[];
   counters: VseCounters;
+  falseNegativeShare: number | null;
 }
 
 /** Our learner (the WebAssembly kernel, one thread) on `train`, evaluated on `evalSet` at each grid time. */
@@ -123,9 +124,32 @@ export async function runOurs(name: string, setting: Setting, split: Split, eval
     curve.push({ seconds: trained, steps, recall20: r.recall20, ndcg20: r.ndcg20, p5: r.p5, map: r.map, evalSeconds: r.seconds });
     o.log?.(`${name} ${trained.toFixed(1)} s: Recall@20 ${r.recall20.toFixed(4)} NDCG@20 ${r.ndcg20.toFixed(4)} (eval ${r.seconds.toFixed(1)} s)`);
   }
+  const falseNegativeShare = falseNegatives(fitter, cases);
   const counters = fitter.counters();
   await fitter.close();
-  return { setting, usPerStep: (trained * 1e6) / Math.max(1, steps), steps, curve, counters };
+  return { setting, usPerStep: (trained * 1e6) / Math.max(1, steps), steps, curve, counters, falseNegativeShare };
+}
+
+/**
+ * The share of the sampler's negatives, drawn from the trained model for the first 1,000
+ * evaluation images (20 each, against one of their training labels), that are held-out labels
+ * of the image: the false negatives an informative sampler risks pushing down.
+ */
+function falseNegatives(fitter: ImageLabelFitter, cases: readonly RankingCase[]): number | null {
+  const kernel = fitter.kernel;
+  if (kernel === null) return null;
+  let drawn = 0;
+  let held = 0;
+  for (const c of cases.slice(0, 1000)) {
+    if (c.trained.length === 0 || c.trained[0] < 0) continue;
+    const truth = new Set(c.truth);
+    for (const id of kernel.sampleNegatives(c.image, c.trained[0], 20)) {
+      if (id < 0) continue;
+      drawn++;
+      if (truth.has(id)) held++;
+    }
+  }
+  return drawn === 0 ? null : held / drawn;
 }
 
 /** The Python peers, their library and loss. */
