@@ -71,6 +71,8 @@ export class ImageLabelFitter {
           mixShare: s.mixShare,
           maxRetries: s.maxRetries,
           fallback: 'uniform',
+          // the kernel's popularity draws labels in proportion to their pairs: exponent 1 on the counts
+          ...(kind === 'popularity' ? { alpha: 1 } : {}),
         },
         model.labelVectors,
         () => model.labels.counts,
