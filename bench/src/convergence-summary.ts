@@ -2,14 +2,14 @@
  * Summary of the convergence runs (bench/run-convergence.sh): per data set, the median and range
  * over seeds of every contender's speed-ups and best held-out P@5/MAP, LightFM's, the settings
  * tuning chose, and whether each goal of the learning core was met. The headline contender is the
- * shipped default (`auto`: uniform negatives below AUTO_SAMPLER_LABELS (100) labels, WARP from there). Reads only the
+ * shipped default (`auto`: its contender by label count, `defaultFor`). Reads only the
  * committed per-seed JSON; writes bench/results/convergence-summary.json.
  *
  *   npm run bench:convergence-summary
  */
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { AUTO_SAMPLER_LABELS as AUTO_LABELS } from '@freshet/kernels';
+import { defaultFor } from './lib/contenders.js';
 import { runEnvironment } from './lib/environment.js';
 
 const RESULTS = 'bench/results';
@@ -94,7 +94,7 @@ const goals: Record<string, { vsLightfm: number; vsUniform: number | null }> = {
 const datasets = Object.fromEntries(
   [...byDataset.entries()].map(([dataset, runs]) => {
     const labels = runs[0].run.labels;
-    const headline = labels >= AUTO_LABELS ? 'warp' : 'uniform';
+    const headline = defaultFor(labels);
     const names = Object.keys(runs[0].run.speedups);
     const contenders = Object.fromEntries(
       names.map((n) => {
@@ -180,7 +180,7 @@ const repeats = Object.fromEntries(
           return [n, { first: a, repeat: b, ratio: a === null || b === null ? null : round(b / a) }];
         }),
       );
-      const headline = first.labels >= AUTO_LABELS ? 'warp' : 'uniform';
+      const headline = defaultFor(first.labels);
       const r = ratios[headline]?.ratio ?? null;
       return [f.replace(/^convergence-|\.json$/g, ''), { headline, withinTwentyPercent: r !== null && r >= 1 / 1.2 && r <= 1.2, contenders: ratios }];
     }),

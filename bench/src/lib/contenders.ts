@@ -1,4 +1,4 @@
-import { AUTO_SAMPLER_LABELS as AUTO_LABELS } from '@freshet/kernels';
+import { AUTO_DNS_LABELS, AUTO_SAMPLER_LABELS as AUTO_LABELS } from '@freshet/kernels';
 import type { Setting } from './convergence-run.js';
 import type { PeerName, PeerSetting } from './peers.js';
 
@@ -63,10 +63,11 @@ export function ourContenders(g: { lrGrid: number[]; sgdLrGrid: number[]; reg: n
 }
 
 /**
- * What we ship as the default (the CLI's and the trainer's `auto` sampler): uniform negatives
- * below AUTO_LABELS labels, WARP from there. Its ratios are the headline.
+ * What we ship as the default (the CLI's and the trainer's `auto` sampler), as the contender that
+ * stands for it: uniform below AUTO_DNS_LABELS labels, DNS from there (tuned here over its
+ * candidates; auto keeps 4), WARP from AUTO_LABELS. Its ratios are the headline.
  */
-export const defaultFor = (labelCount: number): string => (labelCount >= AUTO_LABELS ? 'warp' : 'uniform');
+export const defaultFor = (labelCount: number): string => (labelCount >= AUTO_LABELS ? 'warp' : labelCount >= AUTO_DNS_LABELS ? 'dns' : 'uniform');
 
 export function settingsOf(c: Contender): Setting[] {
   return c.lrs.flatMap((lr) => c.knob.values.map((value) => ({ ...c.base, lr, [c.knob.name]: value }) as Setting));

@@ -102,15 +102,19 @@ export namespace VseConfig {
   export const mixShare: usize = 80;
   /** i32: rank tables: redraws after positives before the uniform fallback */
   export const maxRetries: usize = 84;
-  /** i32: auto: the label count from which WARP replaces uniform */
+  /** i32: auto: the label count from which WARP is drawn */
   export const autoLabels: usize = 88;
+  /** i32: auto: the label count from which the hardest of autoCandidates uniform draws is kept (below autoLabels) */
+  export const autoDnsLabels: usize = 92;
+  /** i32: auto: the uniform candidates scored per draw from autoDnsLabels */
+  export const autoCandidates: usize = 96;
   /** u32: byte offset of the observed pairs per label (i32; in-batch correction) */
-  export const labelCounts: usize = 92;
+  export const labelCounts: usize = 100;
   /** f32: self-adversarial: inverse temperature t of the candidate weights */
-  export const temperature: usize = 96;
+  export const temperature: usize = 104;
   /** u32: byte offset of this thread's candidate scratch (i32 id, f32 score per candidate) */
-  export const scratch: usize = 100;
-  export const BYTES: usize = 104;
+  export const scratch: usize = 108;
+  export const BYTES: usize = 112;
 }
 
 /** an image-label kernel instance's running totals */
@@ -243,7 +247,7 @@ export namespace VseSampler {
   export const inbatch: i32 = 4;
   /** self-adversarial: candidates uniform labels, each violator updated with its softmax weight exp(t s) / sum (Sun et al., RotatE) */
   export const adversarial: i32 = 5;
-  /** uniform below the auto threshold of labels, WARP from there (what won the convergence benchmark on each side) */
+  /** by the label count (what won the convergence benchmarks): uniform below auto-dns-labels, the hardest of auto-candidates uniform draws from there, WARP from auto-labels */
   export const auto: i32 = 6;
 }
 

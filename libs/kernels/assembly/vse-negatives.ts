@@ -5,7 +5,7 @@ import { VseSampler } from './abi';
 import { contextWeightMax, dot, drawDimension, drawRank, nextFloat, nextInt, tableItem } from './common';
 import {
   CAND, COLS, COUNTS, HARM, LAMBDA, MARGIN, MAXSAMPLED, MIX, NL, NP, PAIRS, POSARENA, POSHDR, RB, RETRIES, SIGMA, TABLES, TSTRIDE, TV, V,
-  WEIGHT, fallbacks, mixed, noViolator, rejections, scored,
+  WEIGHT, candidates, fallbacks, mixed, noViolator, rejections, scored,
 } from './vse-state';
 
 /** A negative for (image i, positive target) whose row is at u, by the sampler `m`; -1: none (no update). */
@@ -69,12 +69,13 @@ export function popularOne(i: i32, target: i32): i32 {
   return uniformOne(i, target);
 }
 
-/** One candidate from the uniform or the popularity source, or the highest-scoring of CAND (dynamic negative sampling). */
+/** One candidate from the uniform or the popularity source, or the highest-scoring of candidates() (dynamic negative sampling). */
 function drawCandidates(i: i32, target: i32, u: usize, popular: bool): i32 {
-  if (CAND == 1) return popular ? popularOne(i, target) : uniformOne(i, target);
+  const count = candidates();
+  if (count == 1) return popular ? popularOne(i, target) : uniformOne(i, target);
   let best = -1;
   let bestScore: f32 = -Infinity;
-  for (let c = 0; c < CAND; c++) {
+  for (let c = 0; c < count; c++) {
     const id = popular ? popularOne(i, target) : uniformOne(i, target);
     if (id < 0) return -1;
     const s = dot(u, V + <usize>id * RB, RB);

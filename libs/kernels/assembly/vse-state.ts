@@ -29,6 +29,8 @@ export let MAXSAMPLED: i32 = 0x7fffffff; // WARP's cap on draws per step
 export let MIX: f32 = 0; // rank tables: share of uniform draws mixed in
 export let RETRIES: i32 = 10; // rank tables: redraws after positives before the uniform fallback
 export let AUTO_LABELS: i32 = 1000;
+export let AUTO_DNS_LABELS: i32 = 1000;
+export let AUTO_CANDIDATES: i32 = 1;
 export let COUNTS: usize = 0; // i32 per label: observed pairs (in-batch correction)
 export let TEMPERATURE: f32 = 1; // self-adversarial: inverse temperature of the candidate weights
 export let SCRATCH: usize = 0; // this thread's candidates: i32 id, f32 score each (MAX_CANDIDATES)
@@ -85,6 +87,9 @@ export function configure(cfg: usize): void {
   MIX = load<f32>(cfg + VseConfig.mixShare);
   RETRIES = load<i32>(cfg + VseConfig.maxRetries);
   AUTO_LABELS = load<i32>(cfg + VseConfig.autoLabels);
+  AUTO_DNS_LABELS = load<i32>(cfg + VseConfig.autoDnsLabels);
+  const ac = load<i32>(cfg + VseConfig.autoCandidates);
+  AUTO_CANDIDATES = ac < 1 ? 1 : ac;
   COUNTS = <usize>load<u32>(cfg + VseConfig.labelCounts);
   TEMPERATURE = load<f32>(cfg + VseConfig.temperature);
   SCRATCH = <usize>load<u32>(cfg + VseConfig.scratch);
@@ -115,6 +120,8 @@ export function echoConfig(out: usize): void {
   store<f32>(out + VseConfig.mixShare, MIX);
   store<i32>(out + VseConfig.maxRetries, RETRIES);
   store<i32>(out + VseConfig.autoLabels, AUTO_LABELS);
+  store<i32>(out + VseConfig.autoDnsLabels, AUTO_DNS_LABELS);
+  store<i32>(out + VseConfig.autoCandidates, AUTO_CANDIDATES);
   store<u32>(out + VseConfig.labelCounts, <u32>COUNTS);
   store<f32>(out + VseConfig.temperature, TEMPERATURE);
   store<u32>(out + VseConfig.scratch, <u32>SCRATCH);
@@ -155,9 +162,14 @@ export function writeCounters(out: usize): void {
   store<f64>(out + VseCounters.noViolator, noViolator);
 }
 
-/** The sampler in force for the current label count (auto switches to WARP as labels grow). */
+/** The sampler in force for the current label count (auto moves from uniform to WARP as labels grow). */
 @inline export function mode(): i32 {
   return MODE == VseSampler.auto ? (NL >= AUTO_LABELS ? VseSampler.warp : VseSampler.uniform) : MODE;
+}
+
+/** Candidates scored per uniform or popularity draw: auto's own count in its middle band of label counts. */
+@inline export function candidates(): i32 {
+  return MODE == VseSampler.auto && NL >= AUTO_DNS_LABELS ? AUTO_CANDIDATES : CAND;
 }
 
 /** Negative draws so far (the cadence of the rank tables counts them at every call). */

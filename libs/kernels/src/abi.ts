@@ -20,7 +20,7 @@ export const VSE_SAMPLERS = enumeration('VseSampler', "the image-label kernel's 
   inbatch:
     'in-batch negatives: popularity draws whose score is lowered by log(|A| q) in the hinge (the log-frequency correction of sampled softmax), so popular labels are not over-penalised',
   adversarial: 'self-adversarial: candidates uniform labels, each violator updated with its softmax weight exp(t s) / sum (Sun et al., RotatE)',
-  auto: 'uniform below the auto threshold of labels, WARP from there (what won the convergence benchmark on each side)',
+  auto: 'by the label count (what won the convergence benchmarks): uniform below auto-dns-labels, the hardest of auto-candidates uniform draws from there, WARP from auto-labels',
 });
 
 /** The skip-gram kernel's negative samplers. */
@@ -87,7 +87,9 @@ export const VSE_CONFIG = block('VseConfig', "an image-label kernel instance's l
   maxSampled: ['i32', "WARP's cap on draws per step"],
   mixShare: ['f32', 'rank tables: share of uniform draws mixed in'],
   maxRetries: ['i32', 'rank tables: redraws after positives before the uniform fallback'],
-  autoLabels: ['i32', 'auto: the label count from which WARP replaces uniform'],
+  autoLabels: ['i32', 'auto: the label count from which WARP is drawn'],
+  autoDnsLabels: ['i32', 'auto: the label count from which the hardest of autoCandidates uniform draws is kept (below autoLabels)'],
+  autoCandidates: ['i32', 'auto: the uniform candidates scored per draw from autoDnsLabels'],
   labelCounts: ['u32', 'byte offset of the observed pairs per label (i32; in-batch correction)'],
   temperature: ['f32', 'self-adversarial: inverse temperature t of the candidate weights'],
   scratch: ['u32', "byte offset of this thread's candidate scratch (i32 id, f32 score per candidate)"],

@@ -8,7 +8,17 @@ export { trainSkipGramWasm, type WasmTrainOptions, type WasmTrainResult } from '
 export type { CorpusSlot, SgnsCounters, SgnsShare, SgnsSpec } from './sgns/spec.js';
 export { VseKernel } from './vse/kernel.js';
 export { ImageLabelFitter, type Engine, type ImageLabelFitterOptions } from './vse/offline.js';
-export { AUTO_SAMPLER_LABELS, resolveAutoSampler, type VseCounters, type VseSamplerSpec, type VseShare, type VseSpec } from './vse/spec.js';
+export {
+  AUTO_CANDIDATES,
+  AUTO_DNS_LABELS,
+  AUTO_SAMPLER_LABELS,
+  resolveAutoCandidates,
+  resolveAutoSampler,
+  type VseCounters,
+  type VseSamplerSpec,
+  type VseShare,
+  type VseSpec,
+} from './vse/spec.js';
 export { KERNEL_NAMES, type KernelCounters, type KernelJobs, type KernelName, type KernelShares, type SgnsJob, type VseJob } from './threads/drivers.js';
 export { WorkerPool, sumRecords, type PoolJob } from './threads/pool.js';
 export { imageLabelConfig, imageLabelSettings, streamingImageLabelSettings, vseSamplerSpec, type ImageLabelSettings } from './vse/settings.js';

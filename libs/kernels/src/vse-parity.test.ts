@@ -13,7 +13,7 @@ import {
 } from '@freshet/core';
 import { generateSynthetic } from '@freshet/datasets';
 import { VseKernel } from './vse/kernel.js';
-import type { VseSamplerSpec } from './vse/spec.js';
+import { resolveAutoCandidates, resolveAutoSampler, type VseSamplerSpec } from './vse/spec.js';
 
 const images = generateSynthetic({ images: 300, labels: 40, rank: 4, zipf: 1, meanLabels: 3, topicsPerImage: 2, noise: 0.05, seed: 5 });
 const sampler = (kind: VseSamplerSpec['kind'], extra: Partial<VseSamplerSpec> = {}): VseSamplerSpec => ({
@@ -120,14 +120,22 @@ describe('image-label kernel and TypeScript reference: one model, two implementa
     expect(top).toBeGreaterThan(0.3);
   });
 
-  it('auto samples uniformly below its label threshold and runs WARP from there', () => {
+  it('auto samples uniformly below its first threshold, keeps the hardest of its candidates from there, and runs WARP from its second', () => {
     const config = { ...defaultImageLabelConfig, dim: 8, labelBias: true };
-    // 40 labels: below a threshold of 100, above one of 30
-    const below = twins(config, sampler('auto', { autoLabels: 100 })).kernel;
+    // 40 labels against the thresholds
+    const below = twins(config, sampler('auto', { autoDnsLabels: 100, autoLabels: 200 })).kernel;
     below.sampleNegatives(3, 0, 1000);
     expect(below.counters().candidatesScored).toBe(0);
-    const above = twins(config, sampler('auto', { autoLabels: 30, maxSampled: 10 })).kernel;
+    const middle = twins(config, sampler('auto', { autoDnsLabels: 30, autoLabels: 200, autoCandidates: 4 })).kernel;
+    middle.sampleNegatives(3, 0, 1000);
+    expect(middle.counters().candidatesScored).toBe(4000);
+    expect(resolveAutoCandidates({ kind: 'auto', candidates: 1, autoDnsLabels: 30, autoCandidates: 4 }, 40)).toBe(4);
+    expect(resolveAutoCandidates({ kind: 'auto', candidates: 1, autoDnsLabels: 100, autoCandidates: 4 }, 40)).toBe(1);
+    const above = twins(config, sampler('auto', { autoDnsLabels: 10, autoLabels: 30, maxSampled: 10 })).kernel;
     above.sampleNegatives(3, 0, 1000);
+    // WARP scores until a violator: at a fresh model's near-zero scores the first draw violates, about one per draw, not 4
     expect(above.counters().candidatesScored).toBeGreaterThan(0);
+    expect(above.counters().candidatesScored).toBeLessThan(2000);
+    expect(resolveAutoSampler('auto', 40, 30)).toBe('warp');
   });
 });

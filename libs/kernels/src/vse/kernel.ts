@@ -6,7 +6,7 @@ import { drainFlags } from '../memory.js';
 import { instantiate } from '../modules.js';
 import { tableMaintainer, tablesStaleness, type TableMaintainer } from '../tables.js';
 import { MAX_CANDIDATES, SCORE_BLOCK, VSE_THREAD_BLOCKS, vseLayout, vseTableRegions, type VseLayout } from './layout.js';
-import { AUTO_SAMPLER_LABELS, type VseCounters, type VseShare, type VseSpec } from './spec.js';
+import { AUTO_CANDIDATES, AUTO_DNS_LABELS, AUTO_SAMPLER_LABELS, type VseCounters, type VseShare, type VseSpec } from './spec.js';
 
 /** The kernel's exports (assembly/vse.ts); every block crosses by pointer, every field by name. */
 interface VseExports {
@@ -84,6 +84,8 @@ export class VseKernel {
       mixShare: s.mixShare,
       maxRetries: s.maxRetries,
       autoLabels: s.autoLabels ?? AUTO_SAMPLER_LABELS,
+      autoDnsLabels: s.autoDnsLabels ?? AUTO_DNS_LABELS,
+      autoCandidates: s.autoCandidates ?? AUTO_CANDIDATES,
       labelCounts: L.labelCounts,
       temperature: s.temperature ?? 1,
       scratch: L.scratch + thread * MAX_CANDIDATES * 8,

@@ -15,7 +15,7 @@ import {
 import { WorkerPool, sumRecords } from '../threads/pool.js';
 import { VseKernel } from './kernel.js';
 import { SCORE_BLOCK } from './layout.js';
-import { resolveAutoSampler, type VseCounters, type VseSamplerSpec } from './spec.js';
+import { resolveAutoCandidates, resolveAutoSampler, type VseCounters, type VseSamplerSpec } from './spec.js';
 
 export type Engine = 'wasm' | 'js';
 
@@ -63,7 +63,7 @@ export class ImageLabelFitter {
         {
           ...defaultSamplerConfig,
           kind,
-          candidates: s.candidates,
+          candidates: resolveAutoCandidates(s, model.labels.size),
           maxSampled: s.maxSampled,
           lambdaFraction: s.lambdaFraction,
           ...(s.lambda !== undefined ? { lambda: s.lambda } : {}),

@@ -1,7 +1,7 @@
 import { defaultImageLabelConfig, type ImageLabelConfig } from '@freshet/core';
 import { SettingsTable, setting, type SettingsOf } from '@freshet/runtime';
 import { VSE_SAMPLERS } from '../abi.js';
-import { AUTO_SAMPLER_LABELS, type VseSamplerSpec } from './spec.js';
+import { AUTO_CANDIDATES, AUTO_DNS_LABELS, AUTO_SAMPLER_LABELS, type VseSamplerSpec } from './spec.js';
 
 /**
  * The image-label model's settings, owned here beside the kernel that uses them: the offline
@@ -25,7 +25,21 @@ export const imageLabelSettings = new SettingsTable('image-label model', {
     option: 'auto-labels',
     integer: true,
     min: 2,
-    help: 'auto: the label count from which WARP replaces uniform',
+    help: 'auto: the label count from which WARP is drawn',
+  }),
+  autoDnsLabels: setting.number({
+    default: AUTO_DNS_LABELS,
+    option: 'auto-dns-labels',
+    integer: true,
+    min: 2,
+    help: 'auto: the label count from which the hardest of auto-candidates uniform draws is kept',
+  }),
+  autoCandidates: setting.number({
+    default: AUTO_CANDIDATES,
+    option: 'auto-candidates',
+    integer: true,
+    min: 1,
+    help: 'auto: uniform candidates scored per draw from auto-dns-labels',
   }),
   candidates: setting.number({
     default: 1,
@@ -65,6 +79,8 @@ export function vseSamplerSpec(s: ImageLabelSettings, extra: Partial<VseSamplerS
   return {
     kind: s.sampler,
     autoLabels: s.autoLabels,
+    autoDnsLabels: s.autoDnsLabels,
+    autoCandidates: s.autoCandidates,
     candidates: s.candidates,
     maxSampled: s.maxSampled,
     lambdaFraction: s.lambdaFraction,

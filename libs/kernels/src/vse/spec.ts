@@ -4,12 +4,16 @@ import { VSE_SAMPLERS, type VseSamplerName } from '../abi.js';
 export { VSE_SAMPLERS, type VseSamplerName };
 
 /**
- * The `auto` sampler's switch: uniform negatives below this many labels, WARP from there. Chosen
- * from the convergence runs (3 seeds each): at 38 labels (MIRFLICKR-25k) uniform reached
- * LightFM's best P@5 first and WARP never did; at 374 (Corel5k) and 5,000 (synthetic) WARP
- * reached it first or with the better P@5 and MAP.
+ * The `auto` sampler's bands of label counts, from the convergence benchmarks (3 seeds each, every
+ * contender tuned): uniform below AUTO_DNS_LABELS (MIRFLICKR-25k's 38 labels and Corel5k's 374,
+ * where tuned uniform reached LightFM's target first); the hardest of AUTO_CANDIDATES uniform
+ * draws from there (Delicious' 983 tags and MIRFLICKR-25k's 1,386 user tags, where it reached the
+ * best peer's Recall@20 sooner than uniform and far sooner than WARP); WARP from
+ * AUTO_SAMPLER_LABELS (the 4,853 labels of the synthetic set and Gowalla's 40,979).
  */
-export const AUTO_SAMPLER_LABELS = 100;
+export const AUTO_SAMPLER_LABELS = 3000;
+export const AUTO_DNS_LABELS = 500;
+export const AUTO_CANDIDATES = 4;
 
 /**
  * What `auto` means for a label count: the same rule the kernel applies at every call (it
@@ -20,12 +24,22 @@ export function resolveAutoSampler(kind: VseSamplerName, labels: number, autoLab
   return labels >= autoLabels ? 'warp' : 'uniform';
 }
 
+/** The candidates per uniform draw a spec means at a label count (auto's own count in its middle band). */
+export function resolveAutoCandidates(spec: Pick<VseSamplerSpec, 'kind' | 'candidates' | 'autoDnsLabels' | 'autoCandidates'>, labels: number): number {
+  if (spec.kind !== 'auto' || labels < (spec.autoDnsLabels ?? AUTO_DNS_LABELS)) return spec.candidates;
+  return spec.autoCandidates ?? AUTO_CANDIDATES;
+}
+
 /** The negative sampler the kernel runs and its settings (the TypeScript reference has the same ones). */
 export interface VseSamplerSpec {
   /** one of VSE_SAMPLERS (src/abi.ts), whose help says what each does */
   kind: VseSamplerName;
-  /** auto: the label count from which WARP replaces uniform (default AUTO_SAMPLER_LABELS) */
+  /** auto: the label count from which WARP is drawn (default AUTO_SAMPLER_LABELS) */
   autoLabels?: number;
+  /** auto: the label count from which the hardest of autoCandidates uniform draws is kept (default AUTO_DNS_LABELS) */
+  autoDnsLabels?: number;
+  /** auto: uniform candidates per draw from autoDnsLabels (default AUTO_CANDIDATES) */
+  autoCandidates?: number;
   /** candidates scored per draw, the hardest kept (1: the plain sampler) */
   candidates: number;
   /** WARP: cap on draws per step (Infinity: |A| - 1) */
