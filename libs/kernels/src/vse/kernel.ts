@@ -41,6 +41,8 @@ export class VseKernel {
   private readonly tables: TableMaintainer | null;
   private readonly cadence: RefreshCadence;
   private readonly listOffset: number;
+  /** observed pairs per label (the in-batch sampler's frequencies): one view, kept (the memory never moves) */
+  private readonly labelCounts: Int32Array;
   private pairHead = 0;
 
   private constructor(
@@ -107,6 +109,7 @@ export class VseKernel {
     this.tables = spec.sampler.kind === 'adaptive' ? tableMaintainer(memory, vseTableRegions(spec, L), thread, spec.sampler.asyncRefresh === true) : null;
     this.cadence = new RefreshCadence(s.refreshEvery);
     this.listOffset = L.lists + thread * L.listCapacity * 12;
+    this.labelCounts = new Int32Array(buffer, L.labelCounts, c.labelCap);
   }
 
   /** Lays out a new memory for the spec's caps (address space only until rows are written). */
@@ -143,7 +146,7 @@ export class VseKernel {
   setPairs(pairs: PairSet): void {
     if (pairs.length > this.spec.pairCapacity) throw new Error(`vse kernel: ${pairs.length} pairs exceed the reserved ${this.spec.pairCapacity}`);
     const at = new Int32Array(this.memory.buffer, this.layout.pairs, 2 * pairs.length);
-    const counts = this.labelCounts();
+    const counts = this.labelCounts;
     counts.fill(0);
     for (let p = 0; p < pairs.length; p++) {
       at[2 * p] = pairs.images[p];
@@ -161,7 +164,7 @@ export class VseKernel {
   remember(image: number, label: number): void {
     const cap = this.spec.pairCapacity;
     const at = new Int32Array(this.memory.buffer, this.layout.pairs + this.pairHead * 8, 2);
-    const counts = this.labelCounts();
+    const counts = this.labelCounts;
     const held = this.control.load('pairs');
     // the pair it overwrites (a full ring) leaves the counts
     if (held === cap) counts[at[1]]--;
@@ -170,11 +173,6 @@ export class VseKernel {
     counts[label]++;
     this.pairHead = (this.pairHead + 1) % cap;
     if (held < cap) this.control.store('pairs', held + 1);
-  }
-
-  /** Observed pairs per label in the pair set (the in-batch sampler's frequencies), a view. */
-  private labelCounts(): Int32Array {
-    return new Int32Array(this.memory.buffer, this.layout.labelCounts, this.spec.config.labelCap);
   }
 
   /** λ in rank units for n labels. */
