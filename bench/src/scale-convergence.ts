@@ -8,7 +8,7 @@
  *   npm run bench:scale-convergence -- --set delicious|mirflickr-tags|gowalla|gowalla-t
  *        [--budget 60] [--tune-budget 30] [--eval-images 5000] [--seeds 1,2,3] [--points 11]
  *        [--ours uniform,popularity,inbatch,dns,adversarial,warp,adaptive]
- *        [--peers lightfm-warp,lightfm-bpr,implicit-als,implicit-bpr] [--out FILE]
+ *        [--peers lightfm-warp,lightfm-bpr,implicit-als,implicit-bpr] [--peer-threads 1] [--out FILE]
  *
  * Tuning: every contender tries the same number of settings (TUNING below: two knobs, two values
  * each) for --tune-budget seconds from seed 1 on the tuning split
@@ -30,6 +30,8 @@ const tuneBudget = numberArg(args, 'tune-budget', budget / 2);
 const evalImages = numberArg(args, 'eval-images', 5000);
 const seeds = (args.get('seeds') ?? '1,2,3').split(',').map(Number);
 const points = numberArg(args, 'points', 11);
+/** the peers' native threads (ours always train on one: the issue compares peers at one and two) */
+const peerThreads = numberArg(args, 'peer-threads', 1);
 const list = (name: string, all: string): string[] => (args.get(name) ?? all).split(',').filter((x) => x !== '');
 const ours = list('ours', 'uniform,popularity,inbatch,dns,adversarial,warp,adaptive');
 const peers = list('peers', Object.keys(SCALE_PEERS).join(','));
@@ -89,7 +91,7 @@ async function train(name: string, setting: Record<string, number>, split: Split
       },
     };
   }
-  const r = runPeer(name, setting, split, evalSet, { dim, seed, grid, log });
+  const r = runPeer(name, setting, split, evalSet, { dim, seed, grid, log, threads: peerThreads });
   return { curve: r.curve, extra: { epochs: r.epochs, secondsPerEpoch: r.secondsPerEpoch } };
 }
 
@@ -168,6 +170,7 @@ emitResult(
       seeds,
       dim,
       threads: 1,
+      peerThreads,
       grid,
       target:
         'secondsToTarget: median over seeds of the training seconds to reach 0.99 x the best peer’s median best Recall@20 (null: some seed never did within the budget)',
