@@ -213,6 +213,8 @@ export namespace SgnsConfig {
   export const sentence: usize = 60;
   /** u32: byte offset of this thread's targets i32[negatives + 1] */
   export const targets: usize = 64;
+  /** u32: byte offset of the changed-output-row flags (0: not tracked) */
+  export const changedOutput: usize = 68;
   export const BYTES: usize = 72;
 }
 

@@ -20,6 +20,7 @@ let OUT: usize = 0; // output vectors f32[cap * K4]
 let SIG: usize = 0; // sigmoid table f32[SIG_SIZE + 1]
 let CTRL: usize = 0; // control block
 let DIRTY: usize = 0; // u8 per word: set when its input vector changes (0: not tracked)
+let DIRTY_OUT: usize = 0; // u8 per word: set when its output vector changes (incremental checkpoints; 0: not tracked)
 let WINDOW: i32 = 5;
 let NEGATIVES: i32 = 5;
 let SUBSAMPLE: bool = true;
@@ -80,6 +81,7 @@ export function configure(cfg: usize): void {
   MIX = load<f32>(cfg + SgnsConfig.mixShare);
   RETRIES = load<i32>(cfg + SgnsConfig.maxRetries);
   DIRTY = <usize>load<u32>(cfg + SgnsConfig.changed);
+  DIRTY_OUT = <usize>load<u32>(cfg + SgnsConfig.changedOutput);
   HEAD = load<i32>(cfg + SgnsConfig.headOnly) != 0;
   NEU1E = <usize>load<u32>(cfg + SgnsConfig.neu1e);
   SEN = <usize>load<u32>(cfg + SgnsConfig.sentence);
@@ -101,6 +103,7 @@ export function echoConfig(out: usize): void {
   store<f32>(out + SgnsConfig.mixShare, MIX);
   store<i32>(out + SgnsConfig.maxRetries, RETRIES);
   store<u32>(out + SgnsConfig.changed, <u32>DIRTY);
+  store<u32>(out + SgnsConfig.changedOutput, <u32>DIRTY_OUT);
   store<i32>(out + SgnsConfig.headOnly, HEAD ? 1 : 0);
   store<u32>(out + SgnsConfig.neu1e, <u32>NEU1E);
   store<u32>(out + SgnsConfig.sentence, <u32>SEN);
@@ -219,6 +222,7 @@ function trainPair(center: i32, context: i32, lr: f32): void {
       v128.store(NEU1E + i, f32x4.add(v128.load(NEU1E + i), f32x4.mul(gv, o)));
       v128.store(l2 + i, f32x4.add(o, f32x4.mul(gv, v128.load(l1 + i))));
     }
+    if (DIRTY_OUT != 0) store<u8>(DIRTY_OUT + <usize>target, 1);
   }
   for (let i: usize = 0; i < bytes; i += 16) v128.store(l1 + i, f32x4.add(v128.load(l1 + i), v128.load(NEU1E + i)));
   if (DIRTY != 0) store<u8>(DIRTY + <usize>context, 1);

@@ -125,6 +125,7 @@ export const SGNS_CONFIG = block('SgnsConfig', "a skip-gram kernel instance's la
   neu1e: ['u32', "byte offset of this thread's gradient accumulator f32[stride]"],
   sentence: ['u32', "byte offset of this thread's sentence buffer"],
   targets: ['u32', "byte offset of this thread's targets i32[negatives + 1]"],
+  changedOutput: ['u32', 'byte offset of the changed-output-row flags (0: not tracked)'],
 });
 
 export const SGNS_COUNTERS = block('SgnsCounters', "a skip-gram kernel instance's running totals", {

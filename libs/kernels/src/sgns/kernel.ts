@@ -72,6 +72,7 @@ export class SgnsKernel {
       mixShare: spec.mixShare,
       maxRetries: 10,
       changed: L.dirty,
+      changedOutput: L.dirtyOutput,
       headOnly: (spec.head ?? 0) > 0 ? 1 : 0,
       neu1e: scratch,
       targets: scratch + L.k4 * 4,
@@ -201,6 +202,11 @@ export class SgnsKernel {
   /** Ids of the words whose input vectors changed since the last drain (flags cleared). */
   drainChanged(size = this.vocabSize): Int32Array {
     return drainFlags(this.memory, this.layout.dirty, size);
+  }
+
+  /** Ids of the words whose output vectors changed since the last call (flags cleared): an incremental checkpoint holds them. */
+  drainChangedOutput(size = this.vocabSize): Int32Array {
+    return drainFlags(this.memory, this.layout.dirtyOutput, size);
   }
 
   /** Copies the trained vectors out (dim columns, padding dropped). */

@@ -23,6 +23,8 @@ export interface SgnsLayout {
   slots: number;
   slotBytes: number;
   dirty: number;
+  /** u8 per word: its output row changed (0: not tracked) */
+  dirtyOutput: number;
   /** per thread: its configuration block, then its counter block */
   blocks: number;
 }
@@ -55,6 +57,7 @@ export function sgnsLayout(spec: SgnsSpec): { layout: SgnsLayout; regions: Memor
     slots: m.take('corpus slots', slotBytes * spec.slots),
     slotBytes,
     dirty: spec.trackChanges === true ? m.take('changed words', v) : 0,
+    dirtyOutput: spec.trackChanges === true ? m.take('changed output rows', v) : 0,
     blocks: m.take('thread blocks', spec.threads * SGNS_THREAD_BLOCKS),
   };
   return { layout, regions: m };

@@ -6,6 +6,20 @@ import type { SettingsOnDisk } from './settings-check.js';
 
 /** The checkpoint format this trainer writes and reads. Format 1 (one model pair, fixed blob names) predates learners. */
 export const CHECKPOINT_FORMAT = 2;
+/**
+ * An incremental checkpoint: the rows changed since the checkpoint it follows. Its own format
+ * number so that a trainer from before increments refuses it (UNKNOWN_FORMAT) instead of
+ * restoring a part of a model as if it were whole.
+ */
+export const INCREMENT_FORMAT = 3;
+
+/** Which checkpoint an increment follows, and how far it is from the full one its chain starts at. */
+export interface IncrementLink {
+  /** the identity (checkpointIdentity) of the checkpoint it follows */
+  follows: string;
+  /** 1 for the first increment after a full checkpoint */
+  chain: number;
+}
 
 export interface PartitionOffset {
   topic: string;
@@ -22,7 +36,9 @@ export interface PartitionOffset {
 
 /** What a checkpoint's header says, checked on read. */
 export interface CheckpointHeader {
-  format: typeof CHECKPOINT_FORMAT;
+  format: typeof CHECKPOINT_FORMAT | typeof INCREMENT_FORMAT;
+  /** present in an increment */
+  increment?: IncrementLink;
   createdAt: number;
   /** the writing instance and its write count: the split-brain fence compares them */
   instance: string;
@@ -71,7 +87,9 @@ export function parseCheckpointHeader(raw: Record<string, unknown>, path: string
       `checkpoint ${path}: ${what}. Start fresh with \`freshet reset\` (it removes checkpoints and group offsets), or point --checkpoint-dir elsewhere.`,
     );
   };
-  if (raw.format !== CHECKPOINT_FORMAT) fail(`format ${String(raw.format)} is not the format ${CHECKPOINT_FORMAT} this trainer reads`, 'UNKNOWN_FORMAT');
+  if (raw.format !== CHECKPOINT_FORMAT && raw.format !== INCREMENT_FORMAT)
+    fail(`format ${String(raw.format)} is not a format this trainer reads (${CHECKPOINT_FORMAT}: full, ${INCREMENT_FORMAT}: increment)`, 'UNKNOWN_FORMAT');
+  const increment = raw.format === INCREMENT_FORMAT ? incrementLink(raw.increment) ?? fail('an increment names no checkpoint it follows') : undefined;
   const num = (k: string): number => (typeof raw[k] === 'number' && Number.isFinite(raw[k]) ? (raw[k] as number) : fail(`field ${k} is not a number`));
   const str = (k: string): string => (typeof raw[k] === 'string' ? (raw[k] as string) : fail(`field ${k} is not a string`));
   const offsets = Array.isArray(raw.offsets) ? raw.offsets : fail('field offsets is not a list');
@@ -95,7 +113,8 @@ export function parseCheckpointHeader(raw: Record<string, unknown>, path: string
     typeof raw.learners === 'object' && raw.learners !== null ? (raw.learners as Record<string, Record<string, unknown>>) : fail('field learners is missing');
   const settings = raw.settings === undefined ? undefined : isSettings(raw.settings) ? raw.settings : fail('field settings is malformed');
   return {
-    format: CHECKPOINT_FORMAT,
+    format: increment === undefined ? CHECKPOINT_FORMAT : INCREMENT_FORMAT,
+    ...(increment !== undefined ? { increment } : {}),
     createdAt: num('createdAt'),
     instance: str('instance'),
     sequence: num('sequence'),
@@ -107,6 +126,14 @@ export function parseCheckpointHeader(raw: Record<string, unknown>, path: string
     learners,
     ...(settings !== undefined ? { settings } : {}),
   };
+}
+
+/** An increment's link, checked (null: missing or malformed). */
+export function incrementLink(x: unknown): IncrementLink | null {
+  const o = x as Partial<IncrementLink> | null;
+  return typeof o === 'object' && o !== null && typeof o.follows === 'string' && Number.isInteger(o.chain) && (o.chain ?? 0) >= 1
+    ? { follows: o.follows, chain: o.chain as number }
+    : null;
 }
 
 function isSettings(x: unknown): x is SettingsOnDisk {

@@ -50,7 +50,8 @@ export function previousCheckpoint(path: string, age: number): string {
  * Writes the checkpoint with asynchronous I/O (the trainer keeps training meanwhile); resolves to
  * its size in bytes, or -1 when `mayReplace` (asked after the data is durable, just before the
  * rename) refuses: then the old file stays and the new one is removed. With `keep` > 1 the file it
- * replaces becomes `<path>.1`, that one `<path>.2`, and so on up to keep - 1.
+ * replaces becomes `<path>.1`, that one `<path>.2`, and so on up to keep - 1; older files left
+ * from before (an increment chain that a full checkpoint ended) are removed.
  */
 export async function writeCheckpoint(
   path: string,
@@ -105,6 +106,7 @@ export async function writeCheckpoint(
     if (existsSync(from)) await rename(from, previousCheckpoint(path, age));
   }
   await rename(tmp, path);
+  for (let age = Math.max(1, keep); existsSync(previousCheckpoint(path, age)); age++) await rm(previousCheckpoint(path, age), { force: true });
   return written;
 }
 

@@ -5,7 +5,8 @@ import type { Consumer } from '@freshet/transport';
 import type { UpdateSink } from '../sinks/sink.js';
 import { firstNonFinite, readCheckpointHeader, writeCheckpoint } from './checkpoint.js';
 import { claimCheckpointDir } from './owner.js';
-import { CHECKPOINT_FORMAT, checkpointBlobs, checkpointIdentity, type CheckpointHeader, type PartitionOffset } from './checkpoint-state.js';
+import { chainPosition } from './chain.js';
+import { CHECKPOINT_FORMAT, INCREMENT_FORMAT, checkpointBlobs, checkpointIdentity, type CheckpointHeader, type PartitionOffset } from './checkpoint-state.js';
 import type { ChangedRows, Learner, LearnerState } from './learner.js';
 import type { shellMetrics } from './metrics.js';
 import type { OriginMark } from './replays.js';
@@ -21,6 +22,8 @@ interface CheckpointCut {
   settings: SavedSettings;
   changed: ChangedRows[];
   applied: number;
+  /** the whole model (false: the rows changed since the checkpoint before) */
+  full: boolean;
 }
 
 /**
@@ -29,6 +32,12 @@ interface CheckpointCut {
  * then the offsets committed.
  * The state is copied at a batch boundary (take()); writing, publishing and committing then run
  * beside training (write()), one checkpoint at a time.
+ *
+ * Incremental: a checkpoint is full (the whole model) or an increment (the rows changed since the
+ * one before, which stays on disk as `<path>.1`, and so on back to the full one: chain.ts). A
+ * full one is written first after a start or a failure, after `fullEvery` increments, and once
+ * the increments since the last full one outweigh it (a restore then reads at most about twice a
+ * full checkpoint). Durability then costs what changed, not the model's size.
  *
  * The fence: each checkpoint names its writer and sequence. Before writing and again just before
  * the rename, the file on disk must still be the one this instance last restored or wrote;
@@ -42,6 +51,12 @@ export class Checkpointer {
   lastSuccess = 0;
   appliedAtLast = 0;
   failuresInRow = 0;
+  /** the next checkpoint must be full: at start (the chain on disk is another process's) and after a failure (an increment's rows were taken and not saved) */
+  private forceFull = true;
+  /** increments since the last full checkpoint, their bytes, and the last full one's */
+  private chain = 0;
+  private chainBytes = 0;
+  private fullBytes = 0;
 
   /** whether the folder is known to be this deployment's (owner.ts) */
   claimed = false;
@@ -52,6 +67,8 @@ export class Checkpointer {
     private readonly groupId: string,
     /** checkpoints kept: this one and the ones before it */
     private readonly keep: number,
+    /** increments between full checkpoints (0: every checkpoint is full) */
+    private readonly fullEvery: number,
     private readonly clusterId: () => string,
     private readonly updates: UpdateSink,
     private readonly m: ReturnType<typeof shellMetrics>,
@@ -94,19 +111,20 @@ export class Checkpointer {
     applied: number,
     settings: SavedSettings,
   ): CheckpointCut {
+    const full = this.forceFull || this.fullEvery === 0 || this.chain >= this.fullEvery || this.chainBytes >= this.fullBytes;
     const states: Record<string, LearnerState> = {};
     const changed: ChangedRows[] = [];
-    for (const l of learners) {
-      states[l.stream] = l.exportState();
-      changed.push(...l.drainChanged());
-    }
-    return { ...position, eventTime, learners: states, settings, changed, applied };
+    // drained first: rows reach an increment through the drain
+    for (const l of learners) changed.push(...l.drainChanged());
+    for (const l of learners) states[l.stream] = full ? l.exportState() : l.exportIncrement();
+    return { ...position, eventTime, learners: states, settings, changed, applied, full };
   }
 
   /** Writes, publishes and commits a cut in the background (a no-op while one is in flight). */
   start(cut: CheckpointCut, consumer: Consumer | null, commit: boolean): Promise<void> {
     this.inFlight ??= this.write(cut, consumer, commit)
       .catch((err: unknown) => {
+        this.forceFull = true;
         this.failuresInRow++;
         this.m.checkpointFailures.inc();
         this.logger.error({ err, failuresInRow: this.failuresInRow }, 'checkpoint failed');
@@ -168,8 +186,10 @@ export class Checkpointer {
     // a folder that could not be written at start is claimed now (another group's: this checkpoint fails, saying so)
     this.claimed ||= claimCheckpointDir(this.dir, this.groupId);
     const t0 = performance.now();
+    const position = s.full ? 0 : this.chain + 1;
     const header: CheckpointHeader = {
-      format: CHECKPOINT_FORMAT,
+      format: s.full ? CHECKPOINT_FORMAT : INCREMENT_FORMAT,
+      ...(s.full ? {} : { increment: { follows: this.seen ?? '', chain: position } }),
       createdAt: Date.now(),
       instance: this.instance,
       sequence: this.sequence + 1,
@@ -187,8 +207,16 @@ export class Checkpointer {
       const at = blob instanceof Int32Array ? -1 : firstNonFinite(blob);
       if (at >= 0) throw new Error(`the model holds a non-finite value (${name}[${at}] = ${blob[at]}): the checkpoint is not written, the previous one stays`);
     }
-    const bytes = await writeCheckpoint(this.path, header as unknown as Record<string, unknown>, blobs, () => this.stillOurs(), this.keep);
+    // an increment keeps its chain back to the full one; a full one keeps the chain it ends as its previous checkpoint
+    const depth = Math.max(this.keep, position + 1, this.keep > 1 ? chainPosition(readCheckpointHeader(this.path)) + 2 : 0);
+    const bytes = await writeCheckpoint(this.path, header as unknown as Record<string, unknown>, blobs, () => this.stillOurs(), depth);
     if (bytes < 0) return;
+    this.forceFull = false;
+    this.chain = position;
+    this.chainBytes = s.full ? 0 : this.chainBytes + bytes;
+    if (s.full) this.fullBytes = bytes;
+    this.m.checkpointsWritten.inc({ kind: s.full ? 'full' : 'increment' });
+    this.m.checkpointChain.set(position);
     this.sequence = header.sequence;
     this.seen = checkpointIdentity(header as unknown as Record<string, unknown>);
     const published = await this.publish(s.changed, s.eventTime);
@@ -199,7 +227,7 @@ export class Checkpointer {
     this.m.checkpointSeconds.observe((performance.now() - t0) / 1000);
     this.m.checkpointBytes.set(bytes);
     this.m.checkpointTime.set(this.lastSuccess / 1000);
-    this.logger.info({ bytes, published, offsets: s.offsets.length, sequence: this.sequence }, 'checkpoint written');
+    this.logger.info({ bytes, full: s.full, chain: position, published, offsets: s.offsets.length, sequence: this.sequence }, 'checkpoint written');
   }
 }
 

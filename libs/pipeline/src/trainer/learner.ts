@@ -57,8 +57,17 @@ export interface Learner {
   drainChanged(): ChangedRows[];
   /** Every row it holds, for a full republish after a restore. */
   markAllChanged(): void;
-  /** Its model as of now (copies): its part of the checkpoint file. */
+  /** Its model as of now (copies): its part of a full checkpoint. Starts a new increment. */
   exportState(): LearnerState;
+  /**
+   * What changed since the last export (exportState or exportIncrement): its part of an
+   * incremental checkpoint (copies). The rows it changed, with whatever it keeps per row; its
+   * small parts whole. Call drainChanged() first at the same boundary: rows reach the increment
+   * through it.
+   */
+  exportIncrement(): LearnerState;
+  /** A full state with an increment exported after it folded in: what exportState() would have returned then. */
+  mergeIncrement(base: LearnerState, increment: LearnerState): LearnerState;
   /** Loads a checkpoint's state into a fresh learner (before it applies anything). */
   importState(state: LearnerState): void;
   /** Exports its counters and gauges (between batches). */

@@ -146,7 +146,18 @@ export function shellMetrics(registry: Registry) {
       buckets: [0.01, 0.03, 0.1, 0.3, 1, 3, 10, 30],
       registers,
     }),
-    checkpointBytes: new Gauge({ name: 'freshet_checkpoint_size_bytes', help: 'Size of the last checkpoint.', registers }),
+    checkpointBytes: new Gauge({ name: 'freshet_checkpoint_size_bytes', help: 'Size of the last checkpoint (full or increment).', registers }),
+    checkpointsWritten: new Counter({
+      name: 'freshet_checkpoints_written_total',
+      help: 'Checkpoints written, by kind: full (the whole model) or increment (the rows changed since the one before).',
+      labelNames: ['kind'],
+      registers,
+    }),
+    checkpointChain: new Gauge({
+      name: 'freshet_checkpoint_chain_length',
+      help: 'Increments since the last full checkpoint: files a restore reads after the full one.',
+      registers,
+    }),
     checkpointTime: new Gauge({
       name: 'freshet_checkpoint_last_success_timestamp_seconds',
       help: 'When the last checkpoint was written (unix seconds; 0: none yet). Its age is the work a crash would redo.',

@@ -4,7 +4,8 @@ import { readRecordsAt } from '../read-to-end.js';
 import type { AnyStream } from '../streams/stream.js';
 import { openRestorable, type DamagedCheckpointPolicy } from './damaged.js';
 import { learnerState, parseCheckpointHeader, type CheckpointHeader, type PartitionOffset } from './checkpoint-state.js';
-import type { Learner } from './learner.js';
+import type { Blob } from './checkpoint.js';
+import type { Learner, LearnerState } from './learner.js';
 import type { OriginMark } from './replays.js';
 import { planResume, staleMessage, type StaleCheckpointPolicy, type StaleOffset } from './restore.js';
 import { checkSettings, type SavedSettings } from './settings-check.js';
@@ -49,7 +50,7 @@ export async function resumeFromCheckpoint(
     logger: opts.logger,
     onStale,
   };
-  const { checkpoint: ck, reset } = openRestorable(c.path, opts.keepCheckpoints, opts.onDamagedCheckpoint, c.logger, onDamaged);
+  const { checkpoint: ck, chain, reset } = openRestorable(c.path, opts.keepCheckpoints, opts.onDamagedCheckpoint, c.logger, onDamaged);
   const header = ck === null ? null : parseCheckpointHeader(ck.header, c.path);
   // the split-brain fence compares the file on disk against what was restored
   checkpointer.restored(header);
@@ -72,14 +73,28 @@ export async function resumeFromCheckpoint(
   ).finally(() => admin.close());
   // reset-to-earliest: the model goes with the offsets, so it starts empty
   if (!plan.keepModel) return { offsets: plan.offsets, model: null };
+  const parts = chain.map((part) => ({ header: parseCheckpointHeader(part.header, c.path), blobs: part.blobs }));
   for (const l of c.learners) {
-    const state = learnerState(header, ck.blobs, l.stream);
+    const state = foldChain(l, parts);
     if (state !== null) l.importState(state);
     // updates sent after the checkpoint may have been lost with the crash: send everything again
     l.markAllChanged();
   }
   c.logger.info({ path: c.path, offsets: plan.offsets, learners: Object.fromEntries(c.learners.map((l) => [l.stream, l.details()])) }, 'restored checkpoint');
   return { offsets: plan.offsets, model: { eventTimeHighWatermark: header.eventTimeHighWatermark, modelEvents: header.modelEvents, origins: header.origins } };
+}
+
+/** A learner's state from a chain: its part of the full checkpoint with each increment's part folded in, oldest first. */
+function foldChain(learner: Learner, parts: ReadonlyArray<{ header: CheckpointHeader; blobs: Map<string, Blob> }>): LearnerState | null {
+  let state: LearnerState | null = null;
+  for (const part of parts) {
+    const own = learnerState(part.header, part.blobs, learner.stream);
+    if (own === null) continue;
+    if (part.header.increment === undefined) state = own;
+    else if (state === null) throw new Error(`checkpoint increment ${part.header.sequence} holds ${learner.stream}, which the full checkpoint it follows does not`);
+    else state = learner.mergeIncrement(state, own);
+  }
+  return state;
 }
 
 /** Every training partition's earliest offset: where an empty model starts reading. */

@@ -39,6 +39,14 @@ export const trainerSettings = new SettingsTable('trainer', {
     max: 100,
     help: 'checkpoints kept: the current one and the ones before it (a damaged one is replaced by the newest intact one)',
   }),
+  checkpointFullEvery: setting.number({
+    default: 10,
+    option: 'checkpoint-full-every',
+    integer: true,
+    min: 0,
+    max: 1000,
+    help: 'a full checkpoint after this many increments (each increment holds the rows changed since the checkpoint before; also full once the increments outweigh the last full one); 0: every checkpoint is full',
+  }),
   threads: setting.number({
     default: availableParallelism(),
     option: 'threads',

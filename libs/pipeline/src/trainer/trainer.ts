@@ -69,6 +69,7 @@ export class Trainer {
       opts.checkpointDir,
       opts.groupId,
       opts.keepCheckpoints,
+      opts.checkpointFullEvery,
       () => this.clusterId,
       updates,
       this.m,

@@ -17,6 +17,8 @@ export class ImageEviction {
   private readonly evictedNames = new Set<string>();
   /** rows a new image took since the last drain (published: their vectors are new) */
   private readonly reused = new Set<number>();
+  /** rows freed since the last drain (an incremental checkpoint must hold them: their names and positives went) */
+  private readonly freed = new Set<number>();
   evictions = 0;
 
   constructor(
@@ -57,6 +59,7 @@ export class ImageEviction {
       if (names[id] === '' || this.lastSeen[id] > cut) continue;
       this.evictedNames.add(names[id]);
       this.reused.delete(id);
+      this.freed.add(id);
       this.model.evictImage(id);
       this.lastSeen[id] = 0;
       evicted[id] = 1;
@@ -68,12 +71,18 @@ export class ImageEviction {
     this.evictions += freed;
   }
 
-  /** Names evicted and not back, and rows taken by new images, since the last call. */
-  drain(): { deleted: string[]; reused: number[] } {
-    const out = { deleted: [...this.evictedNames], reused: [...this.reused] };
+  /** Names evicted and not back, rows taken by new images and rows freed, since the last call. */
+  drain(): { deleted: string[]; reused: number[]; freed: number[] } {
+    const out = { deleted: [...this.evictedNames], reused: [...this.reused], freed: [...this.freed] };
     this.evictedNames.clear();
     this.reused.clear();
+    this.freed.clear();
     return out;
+  }
+
+  /** The last-seen times as they are (a view: read it before the next event). */
+  times(): Float64Array {
+    return this.lastSeen.subarray(0, this.model.images.size);
   }
 
   /** Last-seen times for a checkpoint, and back (older checkpoints have none: every row counts as seen at 1). */

@@ -1,14 +1,16 @@
 import type { AvroCodec } from '@freshet/avro';
-import { ImageLabelModel, Rng, type Optimizer } from '@freshet/core';
+import { ImageLabelModel, Rng } from '@freshet/core';
 import { VseKernel, imageLabelConfig, vseSamplerSpec, type KernelShares, type WorkerPool } from '@freshet/kernels';
 import type { Logger } from '@freshet/runtime';
 import type { ConsumedRecord } from '@freshet/transport';
 import type { Blob } from '../../trainer/checkpoint.js';
+import { RowsSince } from '../../trainer/increments.js';
 import { decodeEvents, type AppliedBatch, type ChangedRows, type LearnerState, type ThreadedLearner } from '../../trainer/learner.js';
 import { exportSampler, learnerMetrics } from '../../trainer/metrics.js';
 import type { LearnerContext } from '../stream.js';
 import type { ImageLabelEvent } from './normalise.js';
 import { ImageEviction } from './eviction.js';
+import { fullState, incrementState, mergeIncrement, type FullHeader } from './state.js';
 import type { ImageLabelsSettings } from './settings.js';
 
 /**
@@ -32,6 +34,11 @@ export class ImageLabelsLearner implements ThreadedLearner {
   private readonly stalenessRng = new Rng(7);
   /** least-recently-seen eviction at the image cap (null: new images are refused there) */
   private readonly eviction: ImageEviction | null;
+  /** rows changed since the last checkpoint export (an incremental checkpoint holds them) */
+  private readonly imagesSince = new RowsSince();
+  private readonly labelsSince = new RowsSince();
+  /** labels held at the last checkpoint export (labels only grow: an increment holds the new names) */
+  private labelsAtExport = 0;
 
   constructor(ctx: LearnerContext<ImageLabelEvent, ImageLabelsSettings>) {
     const opts = ctx.settings;
@@ -66,6 +73,8 @@ export class ImageLabelsLearner implements ThreadedLearner {
     const m = this.model;
     const batch = await decodeEvents(this.codec, records, this.logger, (e) => {
       const image = this.eviction !== null ? this.eviction.imageFor(e.imageId, e.eventTime) : m.imageId(e.imageId);
+      // its positives and last-seen time change even when SGD leaves its row as it was
+      if (image >= 0) this.imagesSince.mark(image);
       for (const name of e.labels) {
         const label = m.labelId(name);
         if (image < 0 || label < 0 || !m.addPositive(image, label)) continue;
@@ -115,7 +124,7 @@ export class ImageLabelsLearner implements ThreadedLearner {
     const imagesSize = m.images.size;
     const labelsSize = m.labels.size;
     const all = (size: number): Int32Array => Int32Array.from({ length: size }, (_, i) => i);
-    const evicted = this.eviction?.drain() ?? { deleted: [], reused: [] };
+    const evicted = this.eviction?.drain() ?? { deleted: [], reused: [], freed: [] };
     const images = this.republish
       ? liveRows(m.images.allNames())
       : withRange(this.kernel.drainChanged('images', imagesSize), this.newImagesFrom, imagesSize, evicted.reused);
@@ -127,6 +136,9 @@ export class ImageLabelsLearner implements ThreadedLearner {
     this.republish = false;
     this.newImagesFrom = imagesSize;
     this.newLabelsFrom = labelsSize;
+    this.imagesSince.markAll(images);
+    this.imagesSince.markAll(evicted.freed);
+    this.labelsSince.markAll(labels);
     return [{ ...this.rows('IMAGE', images), deleted: evicted.deleted }, this.rows('LABEL', labels)];
   }
 
@@ -155,40 +167,27 @@ export class ImageLabelsLearner implements ThreadedLearner {
   }
 
   exportState(): LearnerState {
+    this.imagesSince.clear();
+    this.labelsSince.clear();
+    this.labelsAtExport = this.model.labels.size;
+    return fullState(this.model, this.eviction);
+  }
+
+  exportIncrement(): LearnerState {
     const m = this.model;
-    const n = m.images.size;
-    const starts = new Int32Array(n + 1);
-    for (let i = 0; i < n; i++) starts[i + 1] = starts[i] + m.positives.count(i);
-    const flat = new Int32Array(starts[n]);
-    for (let i = 0; i < n; i++) flat.set(m.positives.list(i), starts[i]);
-    const rows = (data: Float32Array, count: number): Float32Array => data.slice(0, count * m.width);
-    const blobs: Record<string, Blob> = {
-      imageVectors: rows(m.imageVectors.data, n),
-      labelVectors: rows(m.labelVectors.data, m.labels.size),
-      labelCounts: Float64Array.from(m.labels.counts),
-      positivesFlat: flat,
-      positivesStart: starts,
-    };
-    if (this.eviction !== null) blobs.imageLastSeen = this.eviction.export();
-    if (m.imageAccumulators !== null && m.labelAccumulators !== null) {
-      blobs.imageAccumulators = rows(m.imageAccumulators.data, n);
-      blobs.labelAccumulators = rows(m.labelAccumulators.data, m.labels.size);
-    }
-    return {
-      header: {
-        images: m.images.allNames().slice(),
-        labels: m.labels.allNames().slice(),
-        width: m.width,
-        dim: m.dim,
-        labelBias: m.config.labelBias,
-        optimizer: m.config.optimizer,
-      },
-      blobs,
-    };
+    const images = this.imagesSince.take(m.images.size);
+    const labels = this.labelsSince.take(m.labels.size);
+    const state = incrementState(m, this.eviction, images, labels, this.labelsAtExport);
+    this.labelsAtExport = m.labels.size;
+    return state;
+  }
+
+  mergeIncrement(base: LearnerState, increment: LearnerState): LearnerState {
+    return mergeIncrement(base, increment);
   }
 
   importState(state: LearnerState): void {
-    const h = state.header as { images: string[]; labels: string[]; width: number; dim: number; labelBias: boolean; optimizer: Optimizer };
+    const h = state.header as unknown as FullHeader;
     const m = this.model;
     if (h.width !== m.width || h.dim !== m.dim || h.labelBias !== m.config.labelBias) {
       throw new Error(

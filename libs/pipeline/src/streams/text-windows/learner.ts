@@ -4,6 +4,7 @@ import { SgnsKernel, type KernelShares, type WorkerPool } from '@freshet/kernels
 import type { Logger } from '@freshet/runtime';
 import type { ConsumedRecord } from '@freshet/transport';
 import type { Blob } from '../../trainer/checkpoint.js';
+import { RowsSince, appendNames, gatherRows, patchRows } from '../../trainer/increments.js';
 import { decodeEvents, type AppliedBatch, type ChangedRows, type LearnerState, type ThreadedLearner } from '../../trainer/learner.js';
 import { exportSampler, learnerMetrics } from '../../trainer/metrics.js';
 import type { LearnerContext, StreamEvent } from '../stream.js';
@@ -40,6 +41,10 @@ export class TextWindowsLearner<E extends StreamEvent = TextWindowEvent> impleme
   private newWordsFrom = 0;
   private republish = false;
   private readonly stalenessRng = new Rng(7);
+  /** input rows changed since the last checkpoint export, and the words held then (words only grow) */
+  private readonly wordsSince = new RowsSince();
+  private readonly outputSince = new RowsSince();
+  private wordsAtExport = 0;
 
   constructor(
     ctx: LearnerContext<E, TextWindowsSettings>,
@@ -175,6 +180,7 @@ export class TextWindowsLearner<E extends StreamEvent = TextWindowEvent> impleme
     }
     this.republish = false;
     this.newWordsFrom = size;
+    this.wordsSince.markAll(ids);
     const dim = this.opts.dim;
     const w = this.model.input.cols;
     const src = this.model.input.data;
@@ -199,7 +205,54 @@ export class TextWindowsLearner<E extends StreamEvent = TextWindowEvent> impleme
       wordOutput: this.model.output.data.slice(0, v * w),
       wordCounts: Float64Array.from(this.model.vocab.counts),
     };
+    this.wordsSince.clear();
+    this.kernel.drainChangedOutput(v);
+    this.outputSince.clear();
+    this.wordsAtExport = v;
     return { header: { words: this.model.vocab.allNames().slice(), wordSteps: this.wordSteps, width: w, dim: this.opts.dim }, blobs };
+  }
+
+  /**
+   * The input and output rows that changed (the kernel flags output rows apart: negatives move
+   * rows of words the windows never held), and the counts whole.
+   */
+  exportIncrement(): LearnerState {
+    const v = this.model.vocab.size;
+    const w = this.model.input.cols;
+    const rows = this.wordsSince.take(v);
+    this.outputSince.markAll(this.kernel.drainChangedOutput(v));
+    // new words' rows are new even where SGD has not moved them yet
+    for (let id = this.wordsAtExport; id < v; id++) this.outputSince.mark(id);
+    const outputRows = this.outputSince.take(v);
+    const blobs: Record<string, Blob> = {
+      wordRows: rows,
+      wordInput: gatherRows(this.model.input.data, w, rows),
+      outputRows,
+      wordOutput: gatherRows(this.model.output.data, w, outputRows),
+      wordCounts: Float64Array.from(this.model.vocab.counts),
+    };
+    const header = { wordsFrom: this.wordsAtExport, words: this.model.vocab.allNames().slice(this.wordsAtExport), wordSteps: this.wordSteps, width: w, dim: this.opts.dim };
+    this.wordsAtExport = v;
+    return { header, blobs };
+  }
+
+  mergeIncrement(base: LearnerState, increment: LearnerState): LearnerState {
+    const b = base.header as { words: string[] };
+    const h = increment.header as { wordsFrom: number; words: string[]; wordSteps: number; width: number; dim: number };
+    const blob = (state: LearnerState, name: string): Blob => {
+      const x = state.blobs[name];
+      if (x === undefined) throw new Error(`checkpoint increment: no ${name}`);
+      return x;
+    };
+    const words = appendNames(b.words, h.wordsFrom, h.words, 'words');
+    return {
+      header: { words, wordSteps: h.wordSteps, width: h.width, dim: h.dim },
+      blobs: {
+        wordInput: patchRows(blob(base, 'wordInput') as Float32Array, h.width, words.length, blob(increment, 'wordRows') as Int32Array, blob(increment, 'wordInput') as Float32Array),
+        wordOutput: patchRows(blob(base, 'wordOutput') as Float32Array, h.width, words.length, blob(increment, 'outputRows') as Int32Array, blob(increment, 'wordOutput') as Float32Array),
+        wordCounts: blob(increment, 'wordCounts'),
+      },
+    };
   }
 
   importState(state: LearnerState): void {
