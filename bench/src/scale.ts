@@ -6,7 +6,9 @@
  * service once (ingest at 30% of the feed, the trainer at 50%, the publisher at 70%).
  *
  * Reports, sampled every 10 s and at 100k images against the end: each service's resident
- * memory against the model's bytes (the trainer's checkpoint size), checkpoint duration and bytes,
+ * memory against the model's bytes (the trainer's last full checkpoint), checkpoint duration
+ * (the mean over the two minutes from 100k images and over the last two minutes: full
+ * checkpoints and increments as they come) and bytes,
  * snapshot (version) duration and bytes, whole versions and deltas, the trainer's restore time
  * after its kill, freshness (event time to the snapshot manifest that covers it) p50/p99, events
  * per second, evictions and refusals at the image cap, and exactly-once counts (the model's
@@ -101,11 +103,17 @@ try {
         if (s.child.killed || s.child.exitCode !== null) continue;
         const m = await scrape(s.port).catch(() => new Map<string, number>());
         row[`${s.name}RssMb`] = (m.get('process_resident_memory_bytes') ?? NaN) / 2 ** 20;
+        // where freshness goes: each service's backlog, and how far the trainer's model is behind now
+        row[`${s.name}LagRecords`] = m.get('freshet_consumer_lag_records') ?? NaN;
         if (s.name === 'trainer') {
           row.checkpointBytes = m.get('freshet_checkpoint_size_bytes') ?? NaN;
+          row.checkpointFullBytes = m.get('freshet_checkpoint_full_size_bytes') ?? NaN;
+          row.checkpointsFull = m.get('freshet_checkpoints_written_total{kind="full"}') ?? 0;
+          row.checkpointIncrements = m.get('freshet_checkpoints_written_total{kind="increment"}') ?? 0;
           row.checkpointSecondsSum = m.get('freshet_checkpoint_duration_seconds_sum') ?? NaN;
           row.checkpoints = m.get('freshet_checkpoint_duration_seconds_count') ?? NaN;
           row.imagesEvicted = m.get('freshet_vocabulary_evicted_total') ?? 0;
+          row.trainerBehindSeconds = Date.now() / 1000 - (m.get('freshet_trainer_event_time_high_watermark_seconds') ?? NaN);
           row.refused = m.get('freshet_vocabulary_refused_total') ?? 0;
         }
         if (s.name === 'publisher') {
@@ -168,11 +176,23 @@ try {
 
   // freshness: each manifest covers the events up to its watermark; per manifest, its arrival minus that watermark
   const freshness = manifests.filter((m) => m.eventTimeHighWatermark > 0).map((m) => (m.at - m.eventTimeHighWatermark) / 1000);
+  const feedSecondsTaken = (feedEnded - t0) / 1000;
+  const during = (key: string): number[] => samples.filter((s) => s.t > 0 && s.t <= feedSecondsTaken && Number.isFinite(s[key])).map((s) => s[key]);
   const atFed = (n: number): Record<string, number> | undefined => samples.find((s) => s.fed >= n && Number.isFinite(s.checkpointBytes));
   const last = [...samples].reverse().find((s) => Number.isFinite(s.checkpointBytes)) ?? {};
   const early = atFed(Math.min(100_000, Math.floor(imageCount / 10))) ?? {};
   const perCheckpoint = (s: Record<string, number> | undefined): number => (s?.checkpointSecondsSum ?? NaN) / (s?.checkpoints ?? NaN);
-  const modelBytes = last.checkpointBytes ?? NaN;
+  /** mean seconds per checkpoint between two samples of one trainer process (NaN across its restart) */
+  const between = (a: Record<string, number> | undefined, b: Record<string, number> | undefined): number => {
+    if (a === undefined || b === undefined || !(b.checkpoints > a.checkpoints)) return NaN;
+    return (b.checkpointSecondsSum - a.checkpointSecondsSum) / (b.checkpoints - a.checkpoints);
+  };
+  const WINDOW = 120;
+  const earlyWindowEnd = samples.find((s) => s.t >= (early.t ?? Infinity) + WINDOW && Number.isFinite(s.checkpoints));
+  const lateWindowStart = [...samples].reverse().find((s) => s.t <= (last.t ?? 0) - WINDOW && Number.isFinite(s.checkpoints));
+  const secondsEarly = between(early, earlyWindowEnd);
+  const secondsLate = between(lateWindowStart, last);
+  const modelBytes = last.checkpointFullBytes ?? NaN;
   const rss = Object.fromEntries(['ingest', 'trainer', 'publisher', 'serve'].map((n) => [n, Math.max(...samples.map((s) => s[`${n}RssMb`] ?? 0))]));
   const deltaManifests = manifests.filter((m) => m.base > 0);
   emitResult(
@@ -192,14 +212,27 @@ try {
       exactlyOnce: { modelEvents: trainer.modelEvents, fed: result.sent, equal: trainer.modelEvents === result.sent },
       freshnessP50Seconds: quantile(freshness, 0.5),
       freshnessP99Seconds: quantile(freshness, 0.99),
+      // the 10 s samples while the feed ran: how far behind the trainer's model was, and each service's backlog
+      freshnessBreakdown: {
+        trainerBehindP50Seconds: quantile(during('trainerBehindSeconds'), 0.5),
+        trainerBehindP99Seconds: quantile(during('trainerBehindSeconds'), 0.99),
+        ingestLagP50Records: quantile(during('ingestLagRecords'), 0.5),
+        trainerLagP50Records: quantile(during('trainerLagRecords'), 0.5),
+        trainerLagMaxRecords: Math.max(...during('trainerLagRecords')),
+        publisherLagP50Records: quantile(during('publisherLagRecords'), 0.5),
+        publisherLagMaxRecords: Math.max(...during('publisherLagRecords')),
+      },
       versions: { total: manifests.length, deltas: deltaManifests.length },
       checkpoint: {
-        bytesAt100k: early.checkpointBytes ?? null,
-        bytesAtEnd: last.checkpointBytes ?? null,
-        secondsAt100k: perCheckpoint(early),
-        secondsAtEnd: perCheckpoint(last),
+        fullBytesAt100k: early.checkpointFullBytes ?? null,
+        fullBytesAtEnd: last.checkpointFullBytes ?? null,
+        lastBytesAt100k: early.checkpointBytes ?? null,
+        lastBytesAtEnd: last.checkpointBytes ?? null,
+        windowSeconds: WINDOW,
+        secondsAt100k: secondsEarly,
+        secondsAtEnd: secondsLate,
       },
-      checkpointGrowth: perCheckpoint(last) / perCheckpoint(early),
+      checkpointGrowth: secondsLate / secondsEarly,
       snapshot: {
         lastBytes: last.snapshotBytes ?? null,
         meanSeconds: perCheckpoint({ checkpointSecondsSum: last.snapshotSecondsSum, checkpoints: last.snapshots }),

@@ -49,7 +49,10 @@ export async function scrape(port: number): Promise<Map<string, number>> {
     const brace = line.indexOf('{');
     const name = brace >= 0 && brace < space ? line.slice(0, brace) : line.slice(0, space);
     const value = Number(line.slice(space + 1));
-    if (Number.isFinite(value)) out.set(name, (out.get(name) ?? 0) + value);
+    if (!Number.isFinite(value)) continue;
+    // each metric summed over its series, and each labelled series by itself (`name{label="x"}`)
+    out.set(name, (out.get(name) ?? 0) + value);
+    if (brace >= 0 && brace < space) out.set(line.slice(0, space), value);
   }
   return out;
 }

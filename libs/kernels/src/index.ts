@@ -7,6 +7,7 @@ export { SgnsKernel } from './sgns/kernel.js';
 export { trainSkipGramWasm, type WasmTrainOptions, type WasmTrainResult } from './sgns/offline.js';
 export type { CorpusSlot, SgnsCounters, SgnsShare, SgnsSpec } from './sgns/spec.js';
 export { VseKernel } from './vse/kernel.js';
+export { SCORE_BLOCK } from './vse/layout.js';
 export { ImageLabelFitter, type Engine, type ImageLabelFitterOptions } from './vse/offline.js';
 export {
   AUTO_CANDIDATES,

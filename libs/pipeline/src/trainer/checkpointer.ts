@@ -214,7 +214,10 @@ export class Checkpointer {
     this.forceFull = false;
     this.chain = position;
     this.chainBytes = s.full ? 0 : this.chainBytes + bytes;
-    if (s.full) this.fullBytes = bytes;
+    if (s.full) {
+      this.fullBytes = bytes;
+      this.m.checkpointFullBytes.set(bytes);
+    }
     this.m.checkpointsWritten.inc({ kind: s.full ? 'full' : 'increment' });
     this.m.checkpointChain.set(position);
     this.sequence = header.sequence;

@@ -153,6 +153,11 @@ export function shellMetrics(registry: Registry) {
       labelNames: ['kind'],
       registers,
     }),
+    checkpointFullBytes: new Gauge({
+      name: 'freshet_checkpoint_full_size_bytes',
+      help: 'Size of the last full checkpoint: the whole model on disk (the trainer\'s model bytes).',
+      registers,
+    }),
     checkpointChain: new Gauge({
       name: 'freshet_checkpoint_chain_length',
       help: 'Increments since the last full checkpoint: files a restore reads after the full one.',
