@@ -113,7 +113,8 @@ try {
           row.checkpointSecondsSum = m.get('freshet_checkpoint_duration_seconds_sum') ?? NaN;
           row.checkpoints = m.get('freshet_checkpoint_duration_seconds_count') ?? NaN;
           row.imagesEvicted = m.get('freshet_vocabulary_evicted_total') ?? 0;
-          row.trainerBehindSeconds = Date.now() / 1000 - (m.get('freshet_trainer_event_time_high_watermark_seconds') ?? NaN);
+          const watermark = m.get('freshet_trainer_event_time_high_watermark_seconds') ?? 0;
+          row.trainerBehindSeconds = watermark > 0 ? Date.now() / 1000 - watermark : NaN;
           row.refused = m.get('freshet_vocabulary_refused_total') ?? 0;
         }
         if (s.name === 'publisher') {

@@ -50,9 +50,13 @@ export async function scrape(port: number): Promise<Map<string, number>> {
     const name = brace >= 0 && brace < space ? line.slice(0, brace) : line.slice(0, space);
     const value = Number(line.slice(space + 1));
     if (!Number.isFinite(value)) continue;
-    // each metric summed over its series, and each labelled series by itself (`name{label="x"}`)
+    // each metric summed over its series, and summed per label value (`name{label="x"}`, whatever other labels the series has)
     out.set(name, (out.get(name) ?? 0) + value);
-    if (brace >= 0 && brace < space) out.set(line.slice(0, space), value);
+    if (brace >= 0 && brace < space)
+      for (const label of line.slice(brace + 1, line.lastIndexOf('}', space)).split(',')) {
+        const key = `${name}{${label}}`;
+        out.set(key, (out.get(key) ?? 0) + value);
+      }
   }
   return out;
 }
