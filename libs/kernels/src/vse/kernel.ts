@@ -245,6 +245,14 @@ export class VseKernel {
     return drainFlags(this.memory, which === 'images' ? this.layout.dirtyImages : this.layout.dirtyLabels, size);
   }
 
+  /** Clears the changed flags of `ids` (rows drained another way); call between batches. */
+  clearChanged(which: 'images' | 'labels', ids: Int32Array): void {
+    const offset = which === 'images' ? this.layout.dirtyImages : this.layout.dirtyLabels;
+    if (offset === 0) return;
+    const flags = new Uint8Array(this.memory.buffer, offset, this.control.load(which === 'images' ? 'images' : 'labels'));
+    for (let j = 0; j < ids.length; j++) if (ids[j] < flags.length) flags[ids[j]] = 0;
+  }
+
   /** `count` negative draws, each for a random observed pair, without training (the sampler-cost benchmark); refreshes on cadence. */
   drawRandom(count: number): void {
     let left = count;

@@ -9,6 +9,7 @@ import { chainPosition } from './chain.js';
 import { CHECKPOINT_FORMAT, INCREMENT_FORMAT, checkpointBlobs, checkpointIdentity, type CheckpointHeader, type PartitionOffset } from './checkpoint-state.js';
 import type { ChangedRows, Learner, LearnerState } from './learner.js';
 import type { shellMetrics } from './metrics.js';
+import type { DrainScope } from './policies.js';
 import type { OriginMark } from './replays.js';
 import type { SavedSettings } from './settings-check.js';
 
@@ -142,10 +143,10 @@ export class Checkpointer {
    * the same fence: an instance that lost ownership publishes nothing. Published rows are
    * at-least-once like every update: after a crash the restored trainer publishes every row again.
    */
-  publishChanged(learners: readonly Learner[], eventTime: number): Promise<void> {
+  publishChanged(learners: readonly Learner[], eventTime: number, scope: DrainScope): Promise<void> {
     if (this.inFlight !== null) return this.inFlight;
     const changed: ChangedRows[] = [];
-    for (const l of learners) changed.push(...l.drainChanged());
+    for (const l of learners) changed.push(...l.drainChanged(scope));
     if (changed.every((g) => g.names.length === 0)) return Promise.resolve();
     this.inFlight = this.send(changed, eventTime)
       .catch((err: unknown) => {

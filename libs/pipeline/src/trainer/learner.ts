@@ -3,6 +3,7 @@ import type { KernelShares, WorkerPool } from '@freshet/kernels';
 import type { Logger } from '@freshet/runtime';
 import type { ConsumedRecord } from '@freshet/transport';
 import type { Blob } from './checkpoint.js';
+import type { DrainScope } from './policies.js';
 
 /** Rows a learner changed since the last drain, to publish as model updates. */
 export interface ChangedRows {
@@ -53,8 +54,12 @@ export interface Learner {
   readonly topic: string;
   /** Decodes and trains on records of one partition, in order. */
   apply(records: readonly ConsumedRecord[]): Promise<AppliedBatch>;
-  /** The rows changed since the last call (copies), and a clean slate. */
-  drainChanged(): ChangedRows[];
+  /**
+   * The rows changed since the last call (copies), and a clean slate. `fresh` (between
+   * checkpoints) may hold back rows that only its replay moved, leaving them for the next `all`
+   * drain (the checkpoint's, the default): publishing then follows new events, not the replay.
+   */
+  drainChanged(scope?: DrainScope): ChangedRows[];
   /** Every row it holds, for a full republish after a restore. */
   markAllChanged(): void;
   /** Its model as of now (copies): its part of a full checkpoint. Starts a new increment. */

@@ -2,7 +2,7 @@ import { availableParallelism } from 'node:os';
 import { SettingsTable, setting, type SettingValue, type SettingsOf } from '@freshet/runtime';
 import type { UpdateSink } from '../sinks/sink.js';
 import type { ProcessorWiring } from '../wiring.js';
-import { damagedCheckpointPolicies, staleCheckpointPolicies } from './policies.js';
+import { damagedCheckpointPolicies, staleCheckpointPolicies, updateScopes } from './policies.js';
 
 /** The trainer's own settings (flags of the trainer service); each stream's learner has its table too. */
 export const trainerSettings = new SettingsTable('trainer', {
@@ -20,6 +20,11 @@ export const trainerSettings = new SettingsTable('trainer', {
     integer: true,
     min: 0,
     help: 'publish changed rows to the model-updates topic this often, between checkpoints (0: only after each checkpoint)',
+  }),
+  updatesBetweenCheckpoints: setting.choice(updateScopes, {
+    default: 'fresh',
+    option: 'updates-between-checkpoints',
+    help: 'between checkpoints publish the rows new events touched (fresh; the rows only replay moved wait for the next checkpoint) or every changed row (all)',
   }),
   onStaleCheckpoint: setting.choice(staleCheckpointPolicies, {
     default: 'fail',

@@ -233,7 +233,7 @@ export class Trainer {
 
   private maybePublishRows(): void {
     if (this.owner && this.running && !this.applying && this.restoring === null)
-      void this.checkpointer.publishChanged(this.learners, this.eventTimeHighWatermark);
+      void this.checkpointer.publishChanged(this.learners, this.eventTimeHighWatermark, this.opts.updatesBetweenCheckpoints);
   }
 
   /** Starts a checkpoint when one is due, at a batch boundary (never while SGD is in flight). */

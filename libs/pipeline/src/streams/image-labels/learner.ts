@@ -5,6 +5,7 @@ import type { Logger } from '@freshet/runtime';
 import type { ConsumedRecord } from '@freshet/transport';
 import type { Blob } from '../../trainer/checkpoint.js';
 import { RowsSince } from '../../trainer/increments.js';
+import type { DrainScope } from '../../trainer/policies.js';
 import { decodeEvents, type AppliedBatch, type ChangedRows, type LearnerState, type ThreadedLearner } from '../../trainer/learner.js';
 import { exportSampler, learnerMetrics } from '../../trainer/metrics.js';
 import type { LearnerContext } from '../stream.js';
@@ -36,6 +37,8 @@ export class ImageLabelsLearner implements ThreadedLearner {
   private readonly eviction: ImageEviction | null;
   /** rows changed since the last checkpoint export (an incremental checkpoint holds them) */
   private readonly imagesSince = new RowsSince();
+  /** image rows new events named since the last drain (a fresh drain publishes these, not replay's) */
+  private readonly freshImages = new RowsSince();
   private readonly labelsSince = new RowsSince();
   /** labels held at the last checkpoint export (labels only grow: an increment holds the new names) */
   private labelsAtExport = 0;
@@ -74,7 +77,10 @@ export class ImageLabelsLearner implements ThreadedLearner {
     const batch = await decodeEvents(this.codec, records, this.logger, (e) => {
       const image = this.eviction !== null ? this.eviction.imageFor(e.imageId, e.eventTime) : m.imageId(e.imageId);
       // its positives and last-seen time change even when SGD leaves its row as it was
-      if (image >= 0) this.imagesSince.mark(image);
+      if (image >= 0) {
+        this.imagesSince.mark(image);
+        this.freshImages.mark(image);
+      }
       for (const name of e.labels) {
         const label = m.labelId(name);
         if (image < 0 || label < 0 || !m.addPositive(image, label)) continue;
@@ -119,7 +125,7 @@ export class ImageLabelsLearner implements ThreadedLearner {
     await Promise.all(jobs);
   }
 
-  drainChanged(): ChangedRows[] {
+  drainChanged(scope: DrainScope = 'all'): ChangedRows[] {
     const m = this.model;
     const imagesSize = m.images.size;
     const labelsSize = m.labels.size;
@@ -127,11 +133,12 @@ export class ImageLabelsLearner implements ThreadedLearner {
     const evicted = this.eviction?.drain() ?? { deleted: [], reused: [], freed: [] };
     const images = this.republish
       ? liveRows(m.images.allNames())
-      : withRange(this.kernel.drainChanged('images', imagesSize), this.newImagesFrom, imagesSize, evicted.reused);
+      : withRange(this.changedImages(scope, imagesSize), this.newImagesFrom, imagesSize, evicted.reused);
     const labels = this.republish ? all(labelsSize) : withRange(this.kernel.drainChanged('labels', labelsSize), this.newLabelsFrom, labelsSize);
     if (this.republish) {
       this.kernel.drainChanged('images', imagesSize);
       this.kernel.drainChanged('labels', labelsSize);
+      this.freshImages.clear();
     }
     this.republish = false;
     this.newImagesFrom = imagesSize;
@@ -140,6 +147,17 @@ export class ImageLabelsLearner implements ThreadedLearner {
     this.imagesSince.markAll(evicted.freed);
     this.labelsSince.markAll(labels);
     return [{ ...this.rows('IMAGE', images), deleted: evicted.deleted }, this.rows('LABEL', labels)];
+  }
+
+  /** SGD-changed image rows: every one, or (fresh) those new events named, whose flags are cleared so that the next full drain does not send them again. */
+  private changedImages(scope: DrainScope, size: number): Int32Array {
+    if (scope === 'all') {
+      this.freshImages.clear();
+      return this.kernel.drainChanged('images', size);
+    }
+    const rows = this.freshImages.take(size);
+    this.kernel.clearChanged('images', rows);
+    return rows;
   }
 
   private rows(kind: 'IMAGE' | 'LABEL', changed: Int32Array): ChangedRows {
