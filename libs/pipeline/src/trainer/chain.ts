@@ -65,7 +65,8 @@ export function readChain(path: string, age: number): ReadCheckpoint[] {
   let current = head;
   while (current.header.format === INCREMENT_FORMAT) {
     const link = incrementLink(current.header.increment);
-    if (link === null) throw new ChainDamage(`checkpoint ${checkpointAt(path, at)} is an increment that names no checkpoint it follows`, checkpointAt(path, at));
+    if (link === null)
+      throw new ChainDamage(`checkpoint ${checkpointAt(path, at)} is an increment that names no checkpoint it follows`, checkpointAt(path, at));
     const before = read(at + 1);
     if (checkpointIdentity(before.header) !== link.follows || chainPosition(before.header) !== link.chain - 1) {
       throw new ChainDamage(

@@ -89,7 +89,7 @@ export function parseCheckpointHeader(raw: Record<string, unknown>, path: string
   };
   if (raw.format !== CHECKPOINT_FORMAT && raw.format !== INCREMENT_FORMAT)
     fail(`format ${String(raw.format)} is not a format this trainer reads (${CHECKPOINT_FORMAT}: full, ${INCREMENT_FORMAT}: increment)`, 'UNKNOWN_FORMAT');
-  const increment = raw.format === INCREMENT_FORMAT ? incrementLink(raw.increment) ?? fail('an increment names no checkpoint it follows') : undefined;
+  const increment = raw.format === INCREMENT_FORMAT ? (incrementLink(raw.increment) ?? fail('an increment names no checkpoint it follows')) : undefined;
   const num = (k: string): number => (typeof raw[k] === 'number' && Number.isFinite(raw[k]) ? (raw[k] as number) : fail(`field ${k} is not a number`));
   const str = (k: string): string => (typeof raw[k] === 'string' ? (raw[k] as string) : fail(`field ${k} is not a string`));
   const offsets = Array.isArray(raw.offsets) ? raw.offsets : fail('field offsets is not a list');

@@ -29,12 +29,10 @@ describe('increment parts', () => {
     expect([...patchRows(base, 2, 4, Int32Array.from([1, 3]), Float32Array.from([7, 7, 9, 9]))]).toEqual([1, 1, 7, 7, 3, 3, 9, 9]);
     expect(() => patchRows(base, 2, 2, Int32Array.from([2]), Float32Array.from([0, 0]))).toThrow(/patches row 2 of 2/);
 
-    const lists = patchLists(
-      { flat: Int32Array.from([10, 11, 20]), start: Int32Array.from([0, 2, 3]) },
-      3,
-      Int32Array.from([0, 2]),
-      { flat: Int32Array.from([12, 30, 31]), start: Int32Array.from([0, 1, 3]) },
-    );
+    const lists = patchLists({ flat: Int32Array.from([10, 11, 20]), start: Int32Array.from([0, 2, 3]) }, 3, Int32Array.from([0, 2]), {
+      flat: Int32Array.from([12, 30, 31]),
+      start: Int32Array.from([0, 1, 3]),
+    });
     expect([...lists.start]).toEqual([0, 1, 2, 4]);
     expect([...lists.flat]).toEqual([12, 20, 30, 31]);
     expect(patchNames(['a', 'b'], 3, Int32Array.from([0, 2]), ['', 'c'])).toEqual(['', 'b', 'c']);
@@ -78,13 +76,24 @@ describe('incremental checkpoints', () => {
         await producer.send(topics.train('image-labels'), [
           {
             key: Buffer.from(`img-${i}`),
-            value: await images.encode({ imageId: `img-${i}`, labels: [`l${i % 7}`, `l${(i * 3) % 13}`, `new${round}`], eventTime: 1_000_000 + i, weight: null, source: null }),
+            value: await images.encode({
+              imageId: `img-${i}`,
+              labels: [`l${i % 7}`, `l${(i * 3) % 13}`, `new${round}`],
+              eventTime: 1_000_000 + i,
+              weight: null,
+              source: null,
+            }),
           },
         ]);
         await producer.send(topics.train('text-windows'), [
           {
             key: Buffer.from(`doc-${i}`),
-            value: await windows.encode({ documentId: `doc-${i}`, sequence: 0, tokens: ['the', `w${i}`, 'river', `r${round}x${i % 5}`, 'flows'], eventTime: 1_000_000 + i }),
+            value: await windows.encode({
+              documentId: `doc-${i}`,
+              sequence: 0,
+              tokens: ['the', `w${i}`, 'river', `r${round}x${i % 5}`, 'flows'],
+              eventTime: 1_000_000 + i,
+            }),
           },
         ]);
         fed += 2;

@@ -1,3 +1,6 @@
+import type { Blob } from './checkpoint.js';
+import type { LearnerState } from './learner.js';
+
 /**
  * Incremental checkpoints, the learner-independent parts: which rows changed since the last
  * checkpoint, and how rows of an increment are cut out of a model and patched back into the
@@ -44,6 +47,13 @@ export class RowsSince {
 }
 
 type Floats = Float32Array | Float64Array;
+
+/** A named part of a learner's state, which an increment or the state it follows must hold. */
+export function blobOf<T extends Blob>(state: LearnerState, name: string): T {
+  const blob = state.blobs[name];
+  if (blob === undefined) throw new Error(`checkpoint: a learner's state has no ${name} (a damaged or foreign checkpoint)`);
+  return blob as T;
+}
 
 /** Copies rows `rows` (each `width` values) out of `source`, packed. */
 export function gatherRows<T extends Floats>(source: T, width: number, rows: Int32Array): T {

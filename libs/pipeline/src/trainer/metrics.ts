@@ -155,7 +155,7 @@ export function shellMetrics(registry: Registry) {
     }),
     checkpointFullBytes: new Gauge({
       name: 'freshet_checkpoint_full_size_bytes',
-      help: 'Size of the last full checkpoint: the whole model on disk (the trainer\'s model bytes).',
+      help: "Size of the last full checkpoint: the whole model on disk (the trainer's model bytes).",
       registers,
     }),
     checkpointChain: new Gauge({

@@ -91,7 +91,8 @@ function foldChain(learner: Learner, parts: ReadonlyArray<{ header: CheckpointHe
     const own = learnerState(part.header, part.blobs, learner.stream);
     if (own === null) continue;
     if (part.header.increment === undefined) state = own;
-    else if (state === null) throw new Error(`checkpoint increment ${part.header.sequence} holds ${learner.stream}, which the full checkpoint it follows does not`);
+    else if (state === null)
+      throw new Error(`checkpoint increment ${part.header.sequence} holds ${learner.stream}, which the full checkpoint it follows does not`);
     else state = learner.mergeIncrement(state, own);
   }
   return state;

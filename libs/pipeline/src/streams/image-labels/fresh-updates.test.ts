@@ -32,7 +32,10 @@ describe('fresh updates between checkpoints', () => {
     const feed = async (from: number, to: number): Promise<void> => {
       for (let i = from; i < to; i++)
         await producer.send(topics.train('image-labels'), [
-          { key: Buffer.from(`img-${i}`), value: await codec.encode({ imageId: `img-${i}`, labels: [`l${i % 7}`, `l${i % 5}`], eventTime: 1_000 + i, weight: null, source: null }) },
+          {
+            key: Buffer.from(`img-${i}`),
+            value: await codec.encode({ imageId: `img-${i}`, labels: [`l${i % 7}`, `l${i % 5}`], eventTime: 1_000 + i, weight: null, source: null }),
+          },
         ]);
     };
     await trainer.start();

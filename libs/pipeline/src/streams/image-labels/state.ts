@@ -1,6 +1,6 @@
 import type { ImageLabelModel, Optimizer } from '@freshet/core';
 import type { Blob } from '../../trainer/checkpoint.js';
-import { appendNames, gatherLists, gatherRows, patchLists, patchNames, patchRows } from '../../trainer/increments.js';
+import { appendNames, blobOf, gatherLists, gatherRows, patchLists, patchNames, patchRows } from '../../trainer/increments.js';
 import type { LearnerState } from '../../trainer/learner.js';
 import type { ImageEviction } from './eviction.js';
 
@@ -30,7 +30,12 @@ interface IncrementHeader extends Omit<FullHeader, 'images' | 'labels'> {
   labels: string[];
 }
 
-const shape = (m: ImageLabelModel): Omit<FullHeader, 'images' | 'labels'> => ({ width: m.width, dim: m.dim, labelBias: m.config.labelBias, optimizer: m.config.optimizer });
+const shape = (m: ImageLabelModel): Omit<FullHeader, 'images' | 'labels'> => ({
+  width: m.width,
+  dim: m.dim,
+  labelBias: m.config.labelBias,
+  optimizer: m.config.optimizer,
+});
 
 /** The whole model (copies). */
 export function fullState(m: ImageLabelModel, eviction: ImageEviction | null): LearnerState {
@@ -89,18 +94,16 @@ export function incrementState(m: ImageLabelModel, eviction: ImageEviction | nul
 export function mergeIncrement(base: LearnerState, increment: LearnerState): LearnerState {
   const b = base.header as unknown as FullHeader;
   const h = increment.header as unknown as IncrementHeader;
-  const from = (state: LearnerState, name: string): Blob => {
-    const x = state.blobs[name];
-    if (x === undefined) throw new Error(`checkpoint increment: no ${name}`);
-    return x;
-  };
-  const inc = <T extends Blob>(name: string): T => from(increment, name) as T;
-  const was = <T extends Blob>(name: string): T => from(base, name) as T;
+  const inc = <T extends Blob>(name: string): T => blobOf<T>(increment, name);
+  const was = <T extends Blob>(name: string): T => blobOf<T>(base, name);
   const n = h.images;
   const labels = appendNames(b.labels, h.labelsFrom, h.labels, 'labels');
   const imageRows = inc<Int32Array>('imageRows');
   const labelRows = inc<Int32Array>('labelRows');
-  const lists = patchLists({ flat: was('positivesFlat'), start: was('positivesStart') }, n, imageRows, { flat: inc('positivesFlat'), start: inc('positivesStart') });
+  const lists = patchLists({ flat: was('positivesFlat'), start: was('positivesStart') }, n, imageRows, {
+    flat: inc('positivesFlat'),
+    start: inc('positivesStart'),
+  });
   const blobs: Record<string, Blob> = {
     imageVectors: patchRows(was<Float32Array>('imageVectors'), h.width, n, imageRows, inc<Float32Array>('imageVectors')),
     labelVectors: patchRows(was<Float32Array>('labelVectors'), h.width, labels.length, labelRows, inc<Float32Array>('labelVectors')),
@@ -117,6 +120,13 @@ export function mergeIncrement(base: LearnerState, increment: LearnerState): Lea
     blobs.imageAccumulators = patchRows(was<Float32Array>('imageAccumulators'), h.width, n, imageRows, inc<Float32Array>('imageAccumulators'));
     blobs.labelAccumulators = patchRows(was<Float32Array>('labelAccumulators'), h.width, labels.length, labelRows, inc<Float32Array>('labelAccumulators'));
   }
-  const header: FullHeader = { width: h.width, dim: h.dim, labelBias: h.labelBias, optimizer: h.optimizer, images: patchNames(b.images, n, imageRows, h.imageNames), labels };
+  const header: FullHeader = {
+    width: h.width,
+    dim: h.dim,
+    labelBias: h.labelBias,
+    optimizer: h.optimizer,
+    images: patchNames(b.images, n, imageRows, h.imageNames),
+    labels,
+  };
   return { header: header as unknown as Record<string, unknown>, blobs };
 }

@@ -4,7 +4,7 @@ import { SgnsKernel, type KernelShares, type WorkerPool } from '@freshet/kernels
 import type { Logger } from '@freshet/runtime';
 import type { ConsumedRecord } from '@freshet/transport';
 import type { Blob } from '../../trainer/checkpoint.js';
-import { RowsSince, appendNames, gatherRows, patchRows } from '../../trainer/increments.js';
+import { RowsSince, appendNames, blobOf, gatherRows, patchRows } from '../../trainer/increments.js';
 import { decodeEvents, type AppliedBatch, type ChangedRows, type LearnerState, type ThreadedLearner } from '../../trainer/learner.js';
 import { exportSampler, learnerMetrics } from '../../trainer/metrics.js';
 import type { LearnerContext, StreamEvent } from '../stream.js';
@@ -231,7 +231,13 @@ export class TextWindowsLearner<E extends StreamEvent = TextWindowEvent> impleme
       wordOutput: gatherRows(this.model.output.data, w, outputRows),
       wordCounts: Float64Array.from(this.model.vocab.counts),
     };
-    const header = { wordsFrom: this.wordsAtExport, words: this.model.vocab.allNames().slice(this.wordsAtExport), wordSteps: this.wordSteps, width: w, dim: this.opts.dim };
+    const header = {
+      wordsFrom: this.wordsAtExport,
+      words: this.model.vocab.allNames().slice(this.wordsAtExport),
+      wordSteps: this.wordSteps,
+      width: w,
+      dim: this.opts.dim,
+    };
     this.wordsAtExport = v;
     return { header, blobs };
   }
@@ -239,19 +245,12 @@ export class TextWindowsLearner<E extends StreamEvent = TextWindowEvent> impleme
   mergeIncrement(base: LearnerState, increment: LearnerState): LearnerState {
     const b = base.header as { words: string[] };
     const h = increment.header as { wordsFrom: number; words: string[]; wordSteps: number; width: number; dim: number };
-    const blob = (state: LearnerState, name: string): Blob => {
-      const x = state.blobs[name];
-      if (x === undefined) throw new Error(`checkpoint increment: no ${name}`);
-      return x;
-    };
     const words = appendNames(b.words, h.wordsFrom, h.words, 'words');
+    const patched = (rows: string, values: string): Float32Array =>
+      patchRows(blobOf<Float32Array>(base, values), h.width, words.length, blobOf<Int32Array>(increment, rows), blobOf<Float32Array>(increment, values));
     return {
       header: { words, wordSteps: h.wordSteps, width: h.width, dim: h.dim },
-      blobs: {
-        wordInput: patchRows(blob(base, 'wordInput') as Float32Array, h.width, words.length, blob(increment, 'wordRows') as Int32Array, blob(increment, 'wordInput') as Float32Array),
-        wordOutput: patchRows(blob(base, 'wordOutput') as Float32Array, h.width, words.length, blob(increment, 'outputRows') as Int32Array, blob(increment, 'wordOutput') as Float32Array),
-        wordCounts: blob(increment, 'wordCounts'),
-      },
+      blobs: { wordInput: patched('wordRows', 'wordInput'), wordOutput: patched('outputRows', 'wordOutput'), wordCounts: blobOf(increment, 'wordCounts') },
     };
   }
 
