@@ -3,12 +3,14 @@
  * the offline WebAssembly kernels on the same data and settings, in one run: how much of the
  * kernels' speed the live path keeps, and what a second SGD thread adds.
  *
- *   npm run bench:trainer -- [--rounds 3] [--windows 40000]
+ *   npm run bench:trainer -- [--rounds 3] [--windows 40000] [--image-copies 1]
  *
  * Text windows: words/s of the trainer (tokens applied / seconds) vs offline `train-words`'s
  * kernel on the same windows as sentences (raw words / seconds, 1 epoch, 1 thread). Image-label
  * events: SGD steps/s of the trainer (event pairs plus replay) vs offline `train-images`'s kernel
- * with the same sampler, dimension and optimiser. Same defaults as the trainer service: dim 64,
+ * with the same sampler, dimension and optimiser. MIRFLICKR-25k's 24,581 images are a third of a
+ * second of trainer work, so start-up weighs on that figure: --image-copies N feeds the images N
+ * times under new ids (a stream N times as long, the same label distribution) for a steady state. Same defaults as the trainer service: dim 64,
  * popularity negatives, AdaGrad with label biases and the auto sampler.
  */
 import { Rng, SkipGramModel, defaultSkipGramConfig, type TokenCorpus } from '@freshet/core';
@@ -23,7 +25,9 @@ import { trainerAlone, type TrainerAloneResult } from './lib/trainer-alone.js';
 const args = parseArgs(process.argv.slice(2));
 const rounds = numberArg(args, 'rounds', 3);
 const maxWindows = numberArg(args, 'windows', 40_000);
-const images = readImageLabelFile(dataFile('mirflickr25k', 'all.tsv'));
+const imageCopies = numberArg(args, 'image-copies', 1);
+const mirflickr = readImageLabelFile(dataFile('mirflickr25k', 'all.tsv'));
+const images = Array.from({ length: imageCopies }, (_, k) => mirflickr.map((img) => (k === 0 ? img : { ...img, id: `${img.id}#${k}` }))).flat();
 const windows = ['sotu', 'moby-dick'].flatMap((c) => toWindows(c, loadCorpusSentences([c]), 24)).slice(0, maxWindows);
 /** The trainer service's defaults: what the live path runs, and the offline kernels are given the same. */
 const defaults = { images: imageLabelsSettings.defaults, words: textWindowsSettings.defaults };
@@ -121,7 +125,7 @@ const pick = (f: (x: (typeof runs)[number]) => number): { median: number; range:
 const result = {
   benchmark: 'trainer',
   data: { images: images.length, windows: windows.length, tokens: windows.reduce((n, w) => n + w.tokens.length, 0) },
-  settings: { rounds, trainer: { images: defaults.images, words: defaults.words } },
+  settings: { rounds, imageCopies, trainer: { images: defaults.images, words: defaults.words } },
   offline: { wordsPerSecond1t: pick((x) => x.offline.wordsPerSecond), imageStepsPerSecond1t: pick((x) => x.offline.imageStepsPerSecond) },
   trainer: {
     textWordsPerSecond: { '1t': pick((x) => x.text[0].wordsPerSecond), '2t': pick((x) => x.text[1].wordsPerSecond) },
