@@ -9,7 +9,8 @@ import { PublisherProcessor } from './publisher/publisher.js';
 import { publisherSettings, type PublisherSettings } from './publisher/settings.js';
 import type { SnapshotSink } from './sinks/sink.js';
 import type { ProcessorWiring } from './wiring.js';
-import type { Trainer } from './trainer/trainer.js';
+import { trainerSettings, type TrainerOptions, type TrainerSettings } from './trainer/settings.js';
+import { Trainer } from './trainer/trainer.js';
 
 /** A logger that writes nowhere, for tests whose log lines would only be noise. */
 export function quietLogger(name: string): Logger {
@@ -57,6 +58,25 @@ export function failingAfter(transport: Transport, topic: string, chunks: number
 export function caughtUp(publisher: PublisherProcessor, transport: MemoryTransport, topic: string, partitions: number): boolean {
   for (let p = 0; p < partitions; p++) if ((publisher.consumed.get(`${topic}#${p}`) ?? 0) < transport.endOffset(topic, p)) return false;
   return true;
+}
+
+/**
+ * A trainer on the test's transport that checkpoints only when asked (`checkpoint()`) and sends
+ * rows only with its checkpoints, unless the overrides say otherwise.
+ */
+export function manualTrainer(
+  wiring: Pick<ProcessorWiring, 'transport' | 'registry' | 'topics'>,
+  overrides: Partial<TrainerSettings> & Pick<TrainerSettings, 'checkpointDir'>,
+  streams: TrainerOptions['streams'],
+): Trainer {
+  return new Trainer({
+    ...trainerSettings.with({ checkpointEveryMs: 1e15, updatesEveryMs: 0, ...overrides }),
+    streams,
+    ...wiring,
+    groupId: 'trainer',
+    logger: quietLogger('trainer'),
+    metrics: createRegistry('trainer'),
+  });
 }
 
 /** A publisher on the test's transport that cuts a version only when asked (`publish()`). */

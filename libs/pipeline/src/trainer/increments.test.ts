@@ -3,17 +3,16 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { LocalSchemaRegistry } from '@freshet/avro';
-import { createRegistry, waitFor } from '@freshet/runtime';
+import { waitFor } from '@freshet/runtime';
 import { MemoryTransport } from '@freshet/transport';
 import { Codecs, TopicCatalogue } from '../catalogue.js';
 import { imageLabelsStream, textWindowsStream } from '../streams/index.js';
-import { quietLogger } from '../test-support.js';
+import { manualTrainer } from '../test-support.js';
 import { readCheckpointHeader } from './checkpoint.js';
 import { RowsSince, patchLists, patchNames, patchRows } from './increments.js';
 import type { LearnerState } from './learner.js';
 import type { DamagedCheckpointPolicy } from './policies.js';
-import { trainerSettings } from './settings.js';
-import { Trainer } from './trainer.js';
+import type { Trainer } from './trainer.js';
 
 describe('increment parts', () => {
   it('rows marked since the last take, ascending, below the size; lists and rows patched into their base', () => {
@@ -50,25 +49,12 @@ describe('incremental checkpoints', () => {
     const windows = codecs.train(textWindowsStream);
     const dir = mkdtempSync(join(tmpdir(), 'freshet-increments-'));
     const make = (policy: DamagedCheckpointPolicy): Trainer =>
-      new Trainer({
-        ...trainerSettings.with({
-          checkpointDir: dir,
-          checkpointEveryMs: 1e15,
-          updatesEveryMs: 0,
-          checkpointFullEvery: 3,
-          keepCheckpoints: 1,
-          onDamagedCheckpoint: policy,
-          threads: 1,
-        }),
+      manualTrainer(
+        { transport, registry, topics },
+        { checkpointDir: dir, checkpointFullEvery: 3, keepCheckpoints: 1, onDamagedCheckpoint: policy, threads: 1 },
         // a cap below the images fed: evictions free rows that later increments must carry
-        streams: { 'image-labels': { dim: 16, imageCap: 120, labelCap: 50, replayCapacity: 10_000, evictBatch: 0.1 }, 'text-windows': { dim: 16 } },
-        transport,
-        registry,
-        topics,
-        groupId: 'trainer',
-        logger: quietLogger('trainer'),
-        metrics: createRegistry('trainer'),
-      });
+        { 'image-labels': { dim: 16, imageCap: 120, labelCap: 50, replayCapacity: 10_000, evictBatch: 0.1 }, 'text-windows': { dim: 16 } },
+      );
     const producer = await transport.producer();
     let fed = 0;
     const feed = async (round: number, from: number, to: number): Promise<void> => {

@@ -3,13 +3,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { LocalSchemaRegistry } from '@freshet/avro';
-import { createRegistry, waitFor } from '@freshet/runtime';
+import { waitFor } from '@freshet/runtime';
 import { MemoryTransport } from '@freshet/transport';
 import { Codecs, TopicCatalogue } from '../../catalogue.js';
 import { SnapshotReader } from '../../publisher/reader.js';
-import { caughtUp, imagesOf, manualPublisher, quietLogger } from '../../test-support.js';
-import { trainerSettings } from '../../trainer/settings.js';
-import { Trainer } from '../../trainer/trainer.js';
+import { caughtUp, imagesOf, manualPublisher, manualTrainer } from '../../test-support.js';
+import type { Trainer } from '../../trainer/trainer.js';
 import { imageLabelsStream } from '../index.js';
 
 const topics = new TopicCatalogue();
@@ -21,16 +20,11 @@ describe('images evicted at the cap', () => {
     const codec = new Codecs(registry, topics).train(imageLabelsStream);
     const dir = mkdtempSync(join(tmpdir(), 'freshet-evict-'));
     const make = (): Trainer =>
-      new Trainer({
-        ...trainerSettings.with({ checkpointDir: dir, checkpointEveryMs: 1e15, updatesEveryMs: 0 }),
-        streams: { 'image-labels': { dim: 16, imageCap: 100, labelCap: 50, replayCapacity: 10_000, evictBatch: 0.1 }, 'text-windows': { dim: 16 } },
-        transport,
-        registry,
-        topics,
-        groupId: 'trainer',
-        logger: quietLogger('trainer'),
-        metrics: createRegistry('trainer'),
-      });
+      manualTrainer(
+        { transport, registry, topics },
+        { checkpointDir: dir },
+        { 'image-labels': { dim: 16, imageCap: 100, labelCap: 50, replayCapacity: 10_000, evictBatch: 0.1 }, 'text-windows': { dim: 16 } },
+      );
     const producer = await transport.producer();
     // 300 distinct images, each seen once, in event-time order: far past the cap of 100
     const feed = async (from: number, to: number, time = (i: number): number => 1_000_000 + i): Promise<void> => {

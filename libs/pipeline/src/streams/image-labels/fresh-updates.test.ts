@@ -3,12 +3,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { LocalSchemaRegistry } from '@freshet/avro';
-import { createRegistry, waitFor } from '@freshet/runtime';
+import { waitFor } from '@freshet/runtime';
 import { MemoryTransport } from '@freshet/transport';
 import { Codecs, TopicCatalogue } from '../../catalogue.js';
-import { quietLogger } from '../../test-support.js';
-import { trainerSettings } from '../../trainer/settings.js';
-import { Trainer } from '../../trainer/trainer.js';
+import { manualTrainer } from '../../test-support.js';
 import { ImageLabelsLearner, imageLabelsStream } from '../index.js';
 
 const topics = new TopicCatalogue();
@@ -18,16 +16,11 @@ describe('fresh updates between checkpoints', () => {
     const transport = new MemoryTransport({ partitions: 1 });
     const registry = new LocalSchemaRegistry();
     const codec = new Codecs(registry, topics).train(imageLabelsStream);
-    const trainer = new Trainer({
-      ...trainerSettings.with({ checkpointDir: mkdtempSync(join(tmpdir(), 'freshet-fresh-')), checkpointEveryMs: 1e15, updatesEveryMs: 0, threads: 1 }),
-      streams: { 'image-labels': { dim: 16, replaySteps: 20 } },
-      transport,
-      registry,
-      topics,
-      groupId: 'trainer',
-      logger: quietLogger('trainer'),
-      metrics: createRegistry('trainer'),
-    });
+    const trainer = manualTrainer(
+      { transport, registry, topics },
+      { checkpointDir: mkdtempSync(join(tmpdir(), 'freshet-fresh-')), threads: 1 },
+      { 'image-labels': { dim: 16, replaySteps: 20 } },
+    );
     const producer = await transport.producer();
     const feed = async (from: number, to: number): Promise<void> => {
       for (let i = from; i < to; i++)
