@@ -80,11 +80,21 @@ try {
   const registry = new LocalSchemaRegistry(topics.schemaTexts());
   const manifests: Array<SnapshotManifest & { at: number }> = [];
   const manifestCodec = new Codecs(registry, topics).manifests();
+  const chunkCodec = new Codecs(registry, topics).chunks();
+  /** per version: its chunks' bytes on the topic, and the bytes of the rows they carry (ids x dim float32s) */
+  const chunkBytes = new Map<number, { bytes: number; rowBytes: number }>();
   const reader = await transport.consumer({ groupId: `scale-reader-${prefix}`, topics: [topics.snapshots], fromBeginning: true });
   void reader.run(async (b) => {
     for (const r of b.records) {
       const key = r.key?.toString();
       if (key === 'manifest' || key === 'delta') manifests.push({ ...(await manifestCodec.decode(r.value)).value, at: Date.now() });
+      else if (r.value !== null) {
+        const chunk = (await chunkCodec.decode(r.value)).value;
+        const v = chunkBytes.get(chunk.version) ?? { bytes: 0, rowBytes: 0 };
+        v.bytes += r.value.length;
+        v.rowBytes += chunk.ids.length * chunk.dim * 4;
+        chunkBytes.set(chunk.version, v);
+      }
     }
   });
   const admin = await transport.admin();
@@ -196,6 +206,11 @@ try {
   const modelBytes = last.checkpointFullBytes ?? NaN;
   const rss = Object.fromEntries(['ingest', 'trainer', 'publisher', 'serve'].map((n) => [n, Math.max(...samples.map((s) => s[`${n}RssMb`] ?? 0))]));
   const deltaManifests = manifests.filter((m) => m.base > 0);
+  // a delta's bytes on the snapshot topic against the bytes of the changed rows it carries
+  const deltaOverRows = deltaManifests
+    .map((m) => chunkBytes.get(m.version))
+    .filter((c): c is { bytes: number; rowBytes: number } => c !== undefined && c.rowBytes > 0)
+    .map((c) => c.bytes / c.rowBytes);
   emitResult(
     {
       benchmark: 'scale',
@@ -224,6 +239,8 @@ try {
         publisherLagMaxRecords: Math.max(...during('publisherLagRecords')),
       },
       versions: { total: manifests.length, deltas: deltaManifests.length },
+      // goal: within 2x outside whole versions (a delta carries ids beside the vectors, and deleted ids)
+      deltaBytesOverChangedRowBytes: { p50: quantile(deltaOverRows, 0.5), max: Math.max(...deltaOverRows), versions: deltaOverRows.length },
       checkpoint: {
         fullBytesAt100k: early.checkpointFullBytes ?? null,
         fullBytesAtEnd: last.checkpointFullBytes ?? null,

@@ -19,7 +19,9 @@ export async function startService(name: string, env: Record<string, string>, no
   // FRESHET_BENCH_LOG_DIR: each service's log in a file there (warnings and errors), for a run that goes wrong
   const logDir = process.env.FRESHET_BENCH_LOG_DIR;
   const log = logDir !== undefined ? openSync(join(logDir, `${name}-${port}.log`), 'a') : 'ignore';
-  const child = spawn(process.execPath, [...nodeArgs, join(repoRoot, 'services', name, 'dist', 'main.js')], {
+  // FRESHET_BENCH_NODE_ARGS_<SERVICE>: more node flags for one service (--cpu-prof to profile it; written when it stops on SIGTERM)
+  const extra = (process.env[`FRESHET_BENCH_NODE_ARGS_${name.toUpperCase()}`] ?? '').split(' ').filter((a) => a !== '');
+  const child = spawn(process.execPath, [...nodeArgs, ...extra, join(repoRoot, 'services', name, 'dist', 'main.js')], {
     env: { ...process.env, ...env, FRESHET_HTTP_PORT: String(port), FRESHET_LOG_LEVEL: 'warn' },
     stdio: ['ignore', log, log],
   });

@@ -42,6 +42,9 @@ export function recordSubject(topic: string, schemaText: string): string {
  * whatever writer schema the id names against the reader schema (avsc createResolver), so old and
  * new producers are read alike.
  */
+/** What decodeAll yields for a record with no value (a tombstone), shared: most callers read the key instead. */
+const EMPTY = new DecodeError('EMPTY_RECORD', 'record value is empty');
+
 export class AvroCodec<T> {
   private readonly type: avro.Type;
   private writerId: number | null = null;
@@ -107,6 +110,8 @@ export class AvroCodec<T> {
       }
     }
     return values.map((bytes) => {
+      // a tombstone (no value): its own reading is the caller's; no error object built per record
+      if (bytes === null) return EMPTY;
       try {
         return this.decodeSync(bytes);
       } catch (err) {

@@ -1,7 +1,9 @@
 import { DecodeError, type AvroCodec, type EmbeddingRecord, type EntityKind } from '@freshet/avro';
 import type { Transport } from '@freshet/transport';
 import { readToEnd } from '../read-to-end.js';
-import { entityKey, parseEntityKey } from '../sinks/keys.js';
+import { parseEntityKey } from '../sinks/keys.js';
+import type { RowChunk, VersionState } from '../sinks/sink.js';
+import { KindRows } from './kind-rows.js';
 
 /** An entity by kind and id (what a deletion names). */
 export interface EntityRef {
@@ -10,81 +12,106 @@ export interface EntityRef {
 }
 
 /**
- * The publisher's state: every entity's latest record by kind, and which entities changed (were
- * updated or deleted) since the last version was cut. A deletion is a tombstone on the
- * model-updates topic (the record's key with no value): the entity leaves the state, and the next
- * version says it is gone (a tombstone on the latest-vector topic, a delete in every sink).
+ * The publisher's state: every entity's latest row by kind (flat arrays, see KindRows), and which
+ * entities changed (were updated or deleted) since the last version was cut. A deletion is a
+ * tombstone on the model-updates topic (the record's key with no value): the entity leaves the
+ * state, and the next version says it is gone (a tombstone on the latest-vector topic, a delete in
+ * every sink). The publisher changes it only between versions (never while one is written), so a
+ * version reads it in place instead of a copy.
  */
-export class EntityState {
-  readonly byKind: Map<EntityKind, Map<string, EmbeddingRecord>>;
-  private readonly changed = new Set<string>();
+export class EntityState implements VersionState {
+  private readonly rows: Map<EntityKind, KindRows>;
+  private readonly changed: Map<EntityKind, Set<string>>;
   /** the newest version and event-time high watermark the state has seen */
   version = 0;
   eventTimeHighWatermark = 0;
 
   constructor(readonly kinds: readonly EntityKind[]) {
-    this.byKind = new Map(kinds.map((k) => [k, new Map()]));
+    this.rows = new Map(kinds.map((k) => [k, new KindRows(k)]));
+    this.changed = new Map(kinds.map((k) => [k, new Set<string>()]));
   }
 
   /** Entities changed since the last cut. */
   get pending(): number {
-    return this.changed.size;
+    let n = 0;
+    for (const ids of this.changed.values()) n += ids.size;
+    return n;
   }
 
-  upsert(record: EmbeddingRecord): void {
-    this.byKind.get(record.kind)?.set(record.id, record);
-    this.changed.add(entityKey(record.kind, record.id));
+  /** One kind's rows (undefined for a kind the catalogue does not name). */
+  of(kind: EntityKind): KindRows | undefined {
+    return this.rows.get(kind);
+  }
+
+  count(kind: EntityKind): number {
+    return this.rows.get(kind)?.size ?? 0;
+  }
+
+  dim(kind: EntityKind): number {
+    return this.rows.get(kind)?.dim ?? 0;
+  }
+
+  chunks(kind: EntityKind, perChunk: number): Iterable<RowChunk> {
+    return this.rows.get(kind)?.chunks(perChunk) ?? [];
+  }
+
+  /** Whether a record can join the state: its kind is ours and its dimension its kind's. */
+  fits(record: EmbeddingRecord): boolean {
+    return this.rows.get(record.kind)?.fits(record.dim) ?? false;
+  }
+
+  /** Takes a record's row (its bytes copied); false when its kind is not ours or its dimension not its kind's. */
+  upsert(record: EmbeddingRecord): boolean {
+    const rows = this.rows.get(record.kind);
+    if (rows === undefined || !rows.set(record.id, record.vector, record.bias, record.updatedAt, record.zeroShot === true)) return false;
+    this.changed.get(record.kind)?.add(record.id);
     this.eventTimeHighWatermark = Math.max(this.eventTimeHighWatermark, record.updatedAt);
+    return true;
   }
 
   /** Removes an entity a tombstone names; false when the key names no entity kind of ours. */
   delete(key: string): boolean {
     const k = parseEntityKey(key);
-    const kind = k === null ? undefined : this.byKind.get(k.kind);
-    if (k === null || kind === undefined) return false;
-    kind.delete(k.id);
-    this.changed.add(key);
+    const rows = k === null ? undefined : this.rows.get(k.kind);
+    if (k === null || rows === undefined) return false;
+    rows.delete(k.id);
+    this.changed.get(k.kind)?.add(k.id);
     return true;
   }
 
   /** Forgets every change (another instance owns the updates now). */
   dropChanges(): void {
-    this.changed.clear();
+    for (const ids of this.changed.values()) ids.clear();
   }
 
   /**
-   * Every entity's latest record as of now, by kind: a shallow copy (records are replaced, never
-   * changed), so a version written while updates keep arriving holds exactly the state it was cut
-   * from, never rows newer than its manifest's update offsets.
+   * The changes since the last cut, stamped with `version`, and clears them; `undo` puts them back
+   * (a failed write). The records' vectors are views of the state: valid until it next changes.
    */
-  frozen(): Map<EntityKind, Map<string, EmbeddingRecord>> {
-    return new Map([...this.byKind].map(([kind, rows]) => [kind, new Map(rows)]));
-  }
-
-  /** The changes since the last cut, stamped with `version`, and clears them; `undo` puts them back (a failed write). */
   take(version: number): { changed: EmbeddingRecord[]; deleted: EntityRef[]; undo: () => void } {
-    const keys = [...this.changed];
-    this.changed.clear();
+    const taken = [...this.changed].map(([kind, ids]) => [kind, [...ids]] as const);
+    this.dropChanges();
     const changed: EmbeddingRecord[] = [];
     const deleted: EntityRef[] = [];
-    for (const key of keys) {
-      const k = parseEntityKey(key);
-      if (k === null) continue;
-      const record = this.byKind.get(k.kind)?.get(k.id);
-      if (record !== undefined) changed.push({ ...record, version });
-      else deleted.push(k);
+    for (const [kind, ids] of taken) {
+      const rows = this.rows.get(kind) as KindRows;
+      for (const id of ids) {
+        const record = rows.record(id, version);
+        if (record !== undefined) changed.push(record);
+        else deleted.push({ kind, id });
+      }
     }
     return {
       changed,
       deleted,
       undo: () => {
-        for (const key of keys) this.changed.add(key);
+        for (const [kind, ids] of taken) for (const id of ids) this.changed.get(kind)?.add(id);
       },
     };
   }
 
   counts(): Record<string, number> {
-    return Object.fromEntries(this.kinds.map((k) => [k, this.byKind.get(k)?.size ?? 0]));
+    return Object.fromEntries(this.kinds.map((k) => [k, this.count(k)]));
   }
 
   /**
@@ -93,11 +120,11 @@ export class EntityState {
    * decoded is left out and reported (the trainer's next full publish brings the row back).
    */
   async restore(transport: Transport, topic: string, codec: AvroCodec<EmbeddingRecord>, onUndecodable: (err: DecodeError) => void): Promise<number> {
-    for (const kind of this.byKind.values()) kind.clear();
+    for (const rows of this.rows.values()) rows.clear();
     return readToEnd(transport, topic, async (record) => {
       if (record.value === null) {
         const k = parseEntityKey(record.key?.toString() ?? '');
-        if (k !== null) this.byKind.get(k.kind)?.delete(k.id);
+        if (k !== null) this.rows.get(k.kind)?.delete(k.id);
         return;
       }
       let value: EmbeddingRecord;
@@ -108,7 +135,7 @@ export class EntityState {
         onUndecodable(err);
         return;
       }
-      this.byKind.get(value.kind)?.set(value.id, value);
+      this.rows.get(value.kind)?.set(value.id, value.vector, value.bias, value.updatedAt, value.zeroShot === true);
       this.version = Math.max(this.version, value.version);
       this.eventTimeHighWatermark = Math.max(this.eventTimeHighWatermark, value.updatedAt);
     });

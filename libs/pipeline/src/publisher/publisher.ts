@@ -38,6 +38,8 @@ export class PublisherProcessor {
   private owner = false;
   private restorePending = false;
   private publishing: Promise<void> | null = null;
+  /** a batch is being applied to the state (a version must wait: it reads the state in place) */
+  private applying = false;
   private lag: LagMonitor | null = null;
   /** next offset to read per model-updates partition (for the lag gauge) */
   private readonly positions = new Map<string, number>();
@@ -165,21 +167,28 @@ export class PublisherProcessor {
 
   private async handle(batch: Batch): Promise<void> {
     if (!this.owner) return;
-    if (this.restorePending) await this.restoreLatest();
-    const decoded = await this.updateCodec.decodeAll(batch.records.map((r) => r.value));
+    // a version reads the state in place: it changes only between versions (publish() waits for `applying`)
+    while (this.publishing !== null) await this.publishing.catch(() => undefined);
+    this.applying = true;
     const rejected: Rejected[] = [];
-    for (const [j, record] of batch.records.entries()) {
-      if (j > 0 && j % 256 === 0) await new Promise((r) => setImmediate(r)); // big batches: health answers meanwhile
-      // a tombstone deletes the entity its key names (an evicted row)
-      if (record.value === null && this.state.delete(record.key?.toString() ?? '')) continue;
-      const value = decoded[j];
-      // an update that cannot be decoded, or whose vector is not finite, is parked with its reason: the partition moves on
-      const problem = value instanceof DecodeError ? { code: value.code, message: value.message } : vectorProblem(value);
-      if (problem !== null) {
-        rejected.push({ record, ...problem });
-        continue;
+    try {
+      if (this.restorePending) await this.restoreLatest();
+      const decoded = await this.updateCodec.decodeAll(batch.records.map((r) => r.value));
+      for (const [j, record] of batch.records.entries()) {
+        if (j > 0 && j % 256 === 0) await new Promise((r) => setImmediate(r)); // big batches: health answers meanwhile
+        // a tombstone deletes the entity its key names (an evicted row)
+        if (record.value === null && this.state.delete(record.key?.toString() ?? '')) continue;
+        const value = decoded[j];
+        // an update that cannot be decoded, whose vector is not finite or not its kind's dimension, is parked with its reason: the partition moves on
+        const problem = value instanceof DecodeError ? { code: value.code, message: value.message } : (vectorProblem(value) ?? this.dimensionProblem(value));
+        if (problem !== null) {
+          rejected.push({ record, ...problem });
+          continue;
+        }
+        this.state.upsert(value as EmbeddingRecord);
       }
-      this.state.upsert(value as EmbeddingRecord);
+    } finally {
+      this.applying = false;
     }
     if (rejected.length > 0) await this.reject(rejected);
     const next = batch.nextOffset;
@@ -189,6 +198,15 @@ export class PublisherProcessor {
     if (pending >= this.opts.publishEveryUpdates || (pending > 0 && Date.now() - this.lastPublish >= this.opts.publishEveryMs)) {
       await this.publish();
     }
+  }
+
+  /** A row whose dimension is not the one its kind's rows have (a trainer restarted with another --dim on the same topics). */
+  private dimensionProblem(r: EmbeddingRecord): { code: string; message: string } | null {
+    if (this.state.fits(r)) return null;
+    return {
+      code: 'BAD_VECTOR',
+      message: `${r.kind}:${r.id} has dimension ${r.dim}, the published ${r.kind} rows ${this.state.dim(r.kind)}: a model of another dimension needs its own topics (FRESHET_TOPIC_PREFIX)`,
+    };
   }
 
   /** Dead-letters undecodable or non-finite updates, counts them by code, and logs the offset range once. */
@@ -208,12 +226,19 @@ export class PublisherProcessor {
     );
   }
 
-  /** Cuts a snapshot now (also called on shutdown). */
+  /** Cuts a snapshot now (also called on shutdown); after the batch being applied, if any. */
   publish(): Promise<void> {
-    this.publishing ??= this.cut().finally(() => {
-      this.publishing = null;
-    });
+    this.publishing ??= this.afterApplying()
+      .then(() => this.cut())
+      .finally(() => {
+        this.publishing = null;
+      });
     return this.publishing;
+  }
+
+  /** Resolves once no batch is half applied (the timer can fire while one yields to the event loop). */
+  private async afterApplying(): Promise<void> {
+    while (this.applying) await new Promise((r) => setImmediate(r));
   }
 
   private async cut(): Promise<void> {
@@ -227,7 +252,7 @@ export class PublisherProcessor {
     this.version = Math.max(this.version + 1, Date.now());
     // zero-shot labels follow the learned rows this version carries (a word's first vector included)
     this.zeroShot?.refresh(this.state);
-    const changes = { ...this.state.take(this.version), state: this.state.frozen() };
+    const changes = { ...this.state.take(this.version), state: this.state };
     const covered = this.pending.splice(0);
     try {
       await this.write(changes, covered);
@@ -263,7 +288,7 @@ export class PublisherProcessor {
       chunks += receipt.chunks;
       if (receipt.delta === true) this.m.deltas.inc();
     }
-    const counts = Object.fromEntries([...changes.state].map(([kind, rows]) => [kind, rows.size]));
+    const counts = this.state.counts();
     await this.consumer?.commit(covered);
     if (covered.length > 0) this.lastCommitted = covered;
     this.lastPublish = Date.now();

@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { bytesToVector, vectorToBytes, type EmbeddingRecord } from '@freshet/avro';
+import { vectorToBytes, type EmbeddingRecord } from '@freshet/avro';
 import { zeroShotLabels, type WordVectors, type ZeroShotMethod } from '@freshet/core';
 import { Counter, Gauge, type Logger, type Registry } from '@freshet/runtime';
 import type { EntityState } from './entity-state.js';
@@ -71,35 +71,35 @@ export class ZeroShotLabels {
   }
 
   private synthesise(state: EntityState): void {
-    const labels = state.byKind.get('LABEL');
-    const words = state.byKind.get('WORD');
+    const labels = state.of('LABEL');
+    const words = state.of('WORD');
     if (labels === undefined || words === undefined) return;
-    const learned = [...labels.values()].filter((r) => r.zeroShot !== true);
-    const dim = learned[0]?.dim ?? 0;
-    const seen = { names: learned.map((r) => r.id), dim, vectors: new Float32Array(learned.length * dim), biases: new Float32Array(learned.length) };
-    learned.forEach((r, j) => {
-      seen.vectors.set(bytesToVector(r.vector, dim), j * dim);
-      seen.biases[j] = r.bias;
+    const learned = [...labels.ids()].filter((id) => !labels.isZeroShot(id));
+    const dim = labels.dim;
+    const seen = { names: learned, dim, vectors: new Float32Array(learned.length * dim), biases: new Float32Array(learned.length) };
+    learned.forEach((id, j) => {
+      seen.vectors.set(labels.vector(id) as Float32Array, j * dim);
+      seen.biases[j] = labels.bias(id) as number;
     });
-    const wordDim = words.values().next().value?.dim ?? 0;
+    const wordDim = words.dim;
     // the vocabulary's mean, removed before words are compared (see WordVectors.mean)
     const sum = new Float64Array(wordDim);
-    for (const r of words.values()) for (let d = 0; d < wordDim; d++) sum[d] += r.vector.readFloatLE(d * 4);
+    for (const id of words.ids()) {
+      const v = words.vectorBytes(id) as Buffer;
+      for (let d = 0; d < wordDim; d++) sum[d] += v.readFloatLE(d * 4);
+    }
     const lookup: WordVectors = {
       dim: wordDim,
       mean: Float32Array.from(sum, (x) => x / Math.max(1, words.size)),
-      vectorOf: (w) => {
-        const r = words.get(w);
-        return r === undefined ? null : bytesToVector(r.vector, wordDim);
-      },
+      vectorOf: (w) => words.vector(w) ?? null,
     };
     const z = zeroShotLabels(this.method, seen, this.catalogue, lookup);
     this.m.basis.set(z.seenWithWords);
     if (z.model !== null) this.m.validation.set(z.model.validationCosine);
     for (let j = 0; j < z.names.length; j++) {
       const vector = vectorToBytes(z.vectors.subarray(j * dim, (j + 1) * dim));
-      const before = labels.get(z.names[j]);
-      if (before !== undefined && before.bias === z.biases[j] && before.vector.equals(vector)) continue;
+      const before = labels.vectorBytes(z.names[j]);
+      if (before !== undefined && labels.bias(z.names[j]) === z.biases[j] && before.equals(vector)) continue;
       const record: EmbeddingRecord = {
         kind: 'LABEL',
         id: z.names[j],
@@ -114,7 +114,7 @@ export class ZeroShotLabels {
       state.upsert(record);
     }
     let count = 0;
-    for (const r of labels.values()) if (r.zeroShot === true) count++;
+    for (const id of labels.ids()) if (labels.isZeroShot(id)) count++;
     this.m.labels.set(count);
   }
 }

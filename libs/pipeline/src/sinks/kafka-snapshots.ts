@@ -1,9 +1,13 @@
 import { crc32 } from 'node:zlib';
-import { bytesToVector, type EmbeddingRecord, type SnapshotChunk, type SnapshotLink, type SnapshotManifest } from '@freshet/avro';
+import { bytesToVector, type SnapshotChunk, type SnapshotLink, type SnapshotManifest } from '@freshet/avro';
 import type { OutgoingRecord, Producer } from '@freshet/transport';
 import type { Codecs } from '../catalogue.js';
 import { entityKey } from './keys.js';
-import type { ModelVersion, SnapshotSink, VersionReceipt } from './sink.js';
+import type { ModelVersion, RowChunk, SnapshotSink, VersionReceipt } from './sink.js';
+
+/** Latest-vector records per send (about 300 KB at dimension 64: under the transport's request size) and sends in flight. */
+const LATEST_PER_SEND = 1000;
+const LATEST_IN_FLIGHT = 3;
 
 /** When a delta chain ends and a whole version is written again. */
 export interface ChainLimits {
@@ -49,29 +53,31 @@ export class KafkaSnapshotSink implements SnapshotSink {
     const t = this.codecs.topics;
     const latestCodec = this.codecs.latest();
     const latest: OutgoingRecord[] = [];
+    // sends of LATEST_PER_SEND records, a few in flight: within a version every key is sent once,
+    // so their order does not matter; all are acknowledged before the manifest
+    const inFlight: Array<Promise<unknown>> = [];
+    const flush = async (): Promise<void> => {
+      const sent = producer.send(t.embeddingsLatest, latest.splice(0));
+      sent.catch(() => undefined); // awaited below; never an unhandled rejection meanwhile
+      inFlight.push(sent);
+      if (inFlight.length >= LATEST_IN_FLIGHT) await inFlight.shift();
+    };
     for (const record of v.changed) {
       latest.push({ key: Buffer.from(entityKey(record.kind, record.id)), value: await latestCodec.encode(record) });
-      // small sends: the publisher's event loop answers health probes in between
-      if (latest.length >= 128) await producer.send(t.embeddingsLatest, latest.splice(0));
+      if (latest.length >= LATEST_PER_SEND) await flush();
     }
     // a deleted entity's tombstone: compaction removes it, and readers of the topic delete it
     for (const gone of v.deleted) {
       latest.push({ key: Buffer.from(entityKey(gone.kind, gone.id)), value: null });
-      if (latest.length >= 128) await producer.send(t.embeddingsLatest, latest.splice(0));
+      if (latest.length >= LATEST_PER_SEND) await flush();
     }
-    if (latest.length > 0) await producer.send(t.embeddingsLatest, latest);
+    if (latest.length > 0) await flush();
+    await Promise.all(inFlight);
 
     const delta = this.deltaNext(v);
-    const rowsByKind = new Map<string, EmbeddingRecord[]>();
-    const deletedByKind = new Map<string, string[]>();
-    if (delta) {
-      for (const r of v.changed) (rowsByKind.get(r.kind) ?? rowsByKind.set(r.kind, []).get(r.kind))?.push(r);
-      for (const d of v.deleted) (deletedByKind.get(d.kind) ?? deletedByKind.set(d.kind, []).get(d.kind))?.push(d.id);
-    } else for (const [kind, entities] of v.state) rowsByKind.set(kind, [...entities.values()]);
-    const own = await this.writeChunks(producer, v.version, rowsByKind, deletedByKind);
-    const counts = Object.fromEntries([...v.state].map(([kind, entities]) => [kind, entities.size]));
-    let dim = 0;
-    for (const entities of v.state.values()) dim ||= entities.values().next().value?.dim ?? 0;
+    const own = await this.writeChunks(producer, v.version, delta ? deltaChunks(v, this.chunkBytes) : wholeChunks(v, this.chunkBytes));
+    const counts = Object.fromEntries(v.state.kinds.map((kind) => [kind, v.state.count(kind)]));
+    const dim = v.state.kinds.map((kind) => v.state.dim(kind)).find((d) => d > 0) ?? 0;
     const manifest: SnapshotManifest = {
       version: v.version,
       createdAt: v.createdAt,
@@ -109,52 +115,89 @@ export class KafkaSnapshotSink implements SnapshotSink {
     return this.chain.length - 1 < l.maxDeltas && Date.now() - this.baseAt < l.baseEveryMs && chainBytes + estimate <= l.maxDeltaBytes * base.bytes;
   }
 
-  /** One kind's rows (and deleted ids) per chunk of at most `chunkBytes`, on partition 0. */
+  /** The chunks in order on partition 0, each with its offset and checksum. */
   private async writeChunks(
     producer: Producer,
     version: number,
-    rowsByKind: ReadonlyMap<string, readonly EmbeddingRecord[]>,
-    deletedByKind: ReadonlyMap<string, readonly string[]>,
+    parts: Iterable<KindChunk>,
   ): Promise<{ checksums: number[]; chunkOffsets: number[]; bytes: number }> {
     const chunkCodec = this.codecs.chunks();
     const out = { checksums: [] as number[], chunkOffsets: [] as number[], bytes: 0 };
-    const kinds = new Set([...rowsByKind.keys(), ...deletedByKind.keys()]);
-    for (const kind of kinds) {
-      const rows = rowsByKind.get(kind) ?? [];
-      const deleted = deletedByKind.get(kind) ?? [];
-      const dim = rows[0]?.dim ?? 0;
-      const perChunk = Math.max(1, Math.floor(this.chunkBytes / (dim * 4 + 64)));
-      const perDeleteChunk = Math.max(1, Math.floor(this.chunkBytes / 64));
-      const parts = Math.max(Math.ceil(rows.length / perChunk), Math.ceil(deleted.length / perDeleteChunk));
-      for (let p = 0; p < parts; p++) {
-        const part = rows.slice(p * perChunk, (p + 1) * perChunk);
-        const chunk: SnapshotChunk = {
-          version,
-          chunk: out.checksums.length,
-          kind,
-          dim,
-          ids: part.map((r) => r.id),
-          vectors: Buffer.concat(part.map((r) => r.vector)),
-          biases: biasBytes(part),
-          deleted: deleted.slice(p * perDeleteChunk, (p + 1) * perDeleteChunk),
-          zeroShot: part.filter((r) => r.zeroShot === true).map((r) => r.id),
-        };
-        const value = await chunkCodec.encode(chunk);
-        const [placed] = await producer.send(this.codecs.topics.snapshots, [{ key: Buffer.from(`v${version}`), value, partition: 0 }]);
-        out.chunkOffsets.push(placed.offset);
-        out.checksums.push(crc32(value));
-        out.bytes += value.length;
-      }
+    for (const part of parts) {
+      const chunk: SnapshotChunk = {
+        version,
+        chunk: out.checksums.length,
+        kind: part.kind,
+        dim: part.dim,
+        ids: part.rows.ids,
+        vectors: part.rows.vectors,
+        biases: biasBytes(part.rows.biases),
+        deleted: part.deleted,
+        zeroShot: part.rows.zeroShot,
+      };
+      const value = await chunkCodec.encode(chunk);
+      const [placed] = await producer.send(this.codecs.topics.snapshots, [{ key: Buffer.from(`v${version}`), value, partition: 0 }]);
+      out.chunkOffsets.push(placed.offset);
+      out.checksums.push(crc32(value));
+      out.bytes += value.length;
     }
     return out;
   }
 }
 
-/** Little-endian float32 biases of the rows, or empty when every bias is 0 (the schema's reading). */
-function biasBytes(rows: readonly EmbeddingRecord[]): Buffer {
-  if (rows.every((r) => r.bias === 0)) return Buffer.alloc(0);
-  const out = Buffer.allocUnsafe(rows.length * 4);
-  rows.forEach((r, i) => out.writeFloatLE(r.bias, i * 4));
+/** One chunk's content: rows of one kind and ids of that kind deleted. */
+interface KindChunk {
+  kind: string;
+  dim: number;
+  rows: RowChunk;
+  deleted: string[];
+}
+
+/** Rows per chunk of at most `chunkBytes` at dimension `dim`. */
+function rowsPerChunk(chunkBytes: number, dim: number): number {
+  return Math.max(1, Math.floor(chunkBytes / (dim * 4 + 64)));
+}
+
+/** A whole version: every row of every kind, read from the state chunk by chunk. */
+function* wholeChunks(v: ModelVersion, chunkBytes: number): Generator<KindChunk> {
+  for (const kind of v.state.kinds) {
+    const dim = v.state.dim(kind);
+    for (const rows of v.state.chunks(kind, rowsPerChunk(chunkBytes, dim))) yield { kind, dim, rows, deleted: [] };
+  }
+}
+
+/** A delta: the changed rows and the deleted ids per kind, in chunks of at most `chunkBytes`. */
+function* deltaChunks(v: ModelVersion, chunkBytes: number): Generator<KindChunk> {
+  const kinds = new Set([...v.changed.map((r) => r.kind), ...v.deleted.map((d) => d.kind)]);
+  for (const kind of kinds) {
+    const rows = v.changed.filter((r) => r.kind === kind);
+    const deleted = v.deleted.filter((d) => d.kind === kind).map((d) => d.id);
+    const dim = rows[0]?.dim ?? 0;
+    const perChunk = rowsPerChunk(chunkBytes, dim);
+    const perDeleteChunk = Math.max(1, Math.floor(chunkBytes / 64));
+    const parts = Math.max(Math.ceil(rows.length / perChunk), Math.ceil(deleted.length / perDeleteChunk));
+    for (let p = 0; p < parts; p++) {
+      const part = rows.slice(p * perChunk, (p + 1) * perChunk);
+      yield {
+        kind,
+        dim,
+        rows: {
+          ids: part.map((r) => r.id),
+          vectors: Buffer.concat(part.map((r) => r.vector)),
+          biases: Float32Array.from(part, (r) => r.bias),
+          zeroShot: part.filter((r) => r.zeroShot === true).map((r) => r.id),
+        },
+        deleted: deleted.slice(p * perDeleteChunk, (p + 1) * perDeleteChunk),
+      };
+    }
+  }
+}
+
+/** Little-endian float32 biases, or empty when every bias is 0 (the schema's reading). */
+function biasBytes(biases: Float32Array): Buffer {
+  if (biases.every((b) => b === 0)) return Buffer.alloc(0);
+  const out = Buffer.allocUnsafe(biases.length * 4);
+  biases.forEach((b, i) => out.writeFloatLE(b, i * 4));
   return out;
 }
 

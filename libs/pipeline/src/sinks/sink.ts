@@ -18,6 +18,27 @@ export interface UpdateSink {
   writeUpdates(rows: readonly ChangedRows[], stamp: UpdateStamp): Promise<number>;
 }
 
+/** Rows of one kind copied out for a snapshot chunk. */
+export interface RowChunk {
+  ids: string[];
+  /** ids.length x dim float32, little-endian, row after row */
+  vectors: Buffer;
+  biases: Float32Array;
+  /** the ids whose rows were synthesised (zero-shot labels) */
+  zeroShot: string[];
+}
+
+/** Every entity's latest row, as a version reads it: counts and dimension per kind, and the rows chunk by chunk. */
+export interface VersionState {
+  /** the catalogue's kinds, in its order */
+  readonly kinds: readonly EntityKind[];
+  count(kind: EntityKind): number;
+  /** the kind's dimension (0 while it has no rows) */
+  dim(kind: EntityKind): number;
+  /** every row of the kind, `perChunk` at a time */
+  chunks(kind: EntityKind, perChunk: number): Iterable<RowChunk>;
+}
+
 /** One version of the model, as the publisher cuts it. */
 export interface ModelVersion {
   version: number;
@@ -27,8 +48,8 @@ export interface ModelVersion {
   changed: readonly EmbeddingRecord[];
   /** entities deleted since the previous version (evicted): gone from `state` too */
   deleted: ReadonlyArray<{ kind: EntityKind; id: string }>;
-  /** every entity's latest record, by kind (the catalogue's kind order) */
-  state: ReadonlyMap<EntityKind, ReadonlyMap<string, EmbeddingRecord>>;
+  /** every entity's latest row, by kind (read in place: it does not change while the version is written) */
+  state: VersionState;
   /** the model updates it reflects: the next offset not read, per partition of the updates topic */
   updateOffsets: Readonly<Record<string, number>>;
 }
