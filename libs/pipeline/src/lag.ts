@@ -34,6 +34,8 @@ export class LagMonitor {
   private timer: NodeJS.Timeout | null = null;
   private admin: Admin | null = null;
   private sampling = false;
+  /** the log end offset of each owned partition at the last sample */
+  private readonly ends = new Map<string, number>();
 
   private readonly transport: Transport;
   private readonly topics: string[];
@@ -91,6 +93,7 @@ export class LagMonitor {
           const key = `${topic}#${end.partition}`;
           const labels = { topic, partition: String(end.partition) };
           if (owned !== null && !owned.has(key)) {
+            this.ends.delete(key);
             // not ours (now): its series go, so nobody adds up a partition twice
             this.perPartition.remove(labels);
             this.position.remove(labels);
@@ -98,6 +101,7 @@ export class LagMonitor {
           }
           const next = Math.max(positions.get(key) ?? -1, committed.get(end.partition) ?? -1, starts.get(end.partition) ?? 0);
           const behind = Math.max(0, end.offset - next);
+          this.ends.set(key, end.offset);
           lag += behind;
           this.perPartition.set(labels, behind);
           this.position.set(labels, next);
@@ -109,6 +113,17 @@ export class LagMonitor {
     } finally {
       this.sampling = false;
     }
+  }
+
+  /**
+   * Records behind now: the end offsets of the last sample (every `everyMs`) less the positions as
+   * they are now, so it falls as the service catches up and grows only at the next sample.
+   */
+  behind(): number {
+    const positions = this.positions();
+    let n = 0;
+    for (const [key, end] of this.ends) n += Math.max(0, end - (positions.get(key) ?? 0));
+    return n;
   }
 
   async stop(): Promise<void> {

@@ -34,6 +34,11 @@ export function publisherMetrics(registry: Registry) {
       buckets: [0.1, 0.3, 1, 3, 10, 30, 60, 300, 900, 3600],
       registers,
     }),
+    catchingUp: new Gauge({
+      name: 'freshet_publisher_catching_up',
+      help: '1 while more model updates wait than --catch-up-records (versions every --catch-up-every-ms meanwhile), else 0.',
+      registers,
+    }),
     active: new Gauge({
       name: 'freshet_publisher_active',
       help: '1 while this instance owns the model updates and publishes, 0 while it stands by.',

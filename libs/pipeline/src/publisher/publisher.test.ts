@@ -131,3 +131,42 @@ describe('delta versions', () => {
     await Promise.all([publisher.stop(), follower.stop()]);
   });
 });
+
+describe('a publisher far behind', () => {
+  it('cuts no version while more than --catch-up-records updates wait, and versions as often as before once it has caught up', async () => {
+    const firstCovered = async (catchUpRecords: number): Promise<{ first: number; versions: number }> => {
+      const transport = new MemoryTransport({ partitions: 1 });
+      const registry = new LocalSchemaRegistry(topics.schemaTexts());
+      const codecs = new Codecs(registry, topics);
+      const producer = await transport.producer();
+      const records = [];
+      for (let i = 0; i < 30_000; i++) {
+        const vector = vectorToBytes(Float32Array.from([i, 1, 0, 0]));
+        records.push({
+          key: Buffer.from(`WORD:w${i}`),
+          value: await codecs.modelUpdates().encode({ kind: 'WORD', id: `w${i}`, dim: 4, vector, version: 1, updatedAt: 1000, bias: 0 }),
+        });
+      }
+      await producer.send(topics.modelUpdates, records);
+      // a version after every batch, but for the catch-up rule
+      const publisher = manualPublisher({ transport, registry, topics }, { publishEveryMs: 0, catchUpRecords, catchUpEveryMs: 1e9 });
+      await publisher.start();
+      await waitFor(() => caughtUp(publisher, transport, topics.modelUpdates, 1), { timeoutMs: 30_000, what: 'the publisher through the backlog' });
+      await publisher.stop();
+      const manifests = await Promise.all(
+        transport
+          .read(topics.snapshots, 0, 0, 1e9)
+          .filter((r) => r.key?.toString() === 'manifest' || r.key?.toString() === 'delta')
+          .map(async (r) => (await codecs.manifests().decode(r.value)).value),
+      );
+      return { first: manifests[0].updateOffsets['0'], versions: manifests.length };
+    };
+    const without = await firstCovered(0);
+    const withRule = await firstCovered(10_000);
+    // without the rule the first version comes after the first batch; with it, not before 20,000 of the 30,000 were read
+    expect(without.first).toBeLessThan(20_000);
+    expect(without.versions).toBeGreaterThan(2);
+    expect(withRule.first).toBeGreaterThanOrEqual(20_000);
+    expect(withRule.versions).toBeLessThan(without.versions);
+  });
+});

@@ -115,7 +115,7 @@ export class PublisherProcessor {
     // updates that arrive just after a snapshot must not wait for the next batch to be published
     this.timer = setInterval(
       () => {
-        if (this.state.pending > 0 && Date.now() - this.lastPublish >= this.opts.publishEveryMs) {
+        if (this.due()) {
           this.publish().catch((err: unknown) => this.opts.logger.error({ err }, 'snapshot failed'));
         }
       },
@@ -194,10 +194,23 @@ export class PublisherProcessor {
     const next = batch.nextOffset;
     this.pending.push({ topic: batch.topic, partition: batch.partition, offset: next });
     this.positions.set(`${batch.topic}#${batch.partition}`, next);
+    if (this.due()) await this.publish();
+  }
+
+  /**
+   * Whether a version is due: something changed, and --publish-every-ms passed (or
+   * --publish-every-updates changed). While more than --catch-up-records updates wait, only every
+   * --catch-up-every-ms: each version costs the time of writing it, and one cut from a backlog is
+   * stale the moment it appears.
+   */
+  private due(): boolean {
     const pending = this.state.pending;
-    if (pending >= this.opts.publishEveryUpdates || (pending > 0 && Date.now() - this.lastPublish >= this.opts.publishEveryMs)) {
-      await this.publish();
-    }
+    const catchingUp = this.opts.catchUpRecords > 0 && (this.lag?.behind() ?? 0) > this.opts.catchUpRecords;
+    this.m.catchingUp.set(catchingUp ? 1 : 0);
+    if (pending === 0) return false;
+    if (pending >= this.opts.publishEveryUpdates) return true;
+    const every = catchingUp ? Math.max(this.opts.catchUpEveryMs, this.opts.publishEveryMs) : this.opts.publishEveryMs;
+    return Date.now() - this.lastPublish >= every;
   }
 
   /** A row whose dimension is not the one its kind's rows have (a trainer restarted with another --dim on the same topics). */

@@ -10,6 +10,20 @@ const ZERO_SHOT_CHOICES = ['off', ...ZERO_SHOT_METHODS] as const;
 export const publisherSettings = new SettingsTable('publisher', {
   publishEveryMs: setting.number({ default: 30_000, option: 'publish-every-ms', min: 0, help: 'cut a snapshot this often when something changed' }),
   publishEveryUpdates: setting.number({ default: 1_000_000, option: 'publish-every-updates', min: 1, help: '...or after this many changed vectors' }),
+  catchUpRecords: setting.number({
+    default: 50_000,
+    option: 'catch-up-records',
+    integer: true,
+    min: 0,
+    help: 'while more model updates than this wait (after a restart, a trainer resending its rows), versions only every --catch-up-every-ms: writing stale versions would slow the catching up (0: off)',
+  }),
+  catchUpEveryMs: setting.number({
+    default: 15_000,
+    option: 'catch-up-every-ms',
+    integer: true,
+    min: 0,
+    help: 'the interval between versions while catching up',
+  }),
   chunkBytes: setting.number({
     default: 512 * 1024,
     option: 'chunk-bytes',
