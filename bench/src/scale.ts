@@ -10,7 +10,10 @@
  * (the mean over the two minutes from 100k images and over the last two minutes: full
  * checkpoints and increments as they come) and bytes,
  * snapshot (version) duration and bytes, whole versions and deltas, the trainer's restore time
- * after its kill, freshness (event time to the snapshot manifest that covers it) p50/p99, events
+ * after its kill, freshness (event time to the snapshot manifest that covers it) p50/p99, and the
+ * age of the newest event a reader sees sampled every 10 s (kills included), a delta version's
+ * bytes against the bytes of the rows it carries, each service's JS heap and off-heap buffers at
+ * its peak resident memory, events
  * per second, evictions and refusals at the image cap, and exactly-once counts (the model's
  * lifetime event count against the events fed).
  *
@@ -106,6 +109,9 @@ try {
   const sampler = (async () => {
     while (sampling) {
       const row: Record<string, number> = { t: (Date.now() - t0) / 1000, fed };
+      // what a reader sees now: how old the newest event in the newest complete version is
+      const newest = manifests[manifests.length - 1];
+      row.servedAgeSeconds = newest !== undefined && newest.eventTimeHighWatermark > 0 ? (Date.now() - newest.eventTimeHighWatermark) / 1000 : NaN;
       for (const s of services) {
         // a service that stopped without our kill: said in the result (its log with FRESHET_BENCH_LOG_DIR)
         if (!s.child.killed && s.child.exitCode !== null && !exited.some((e) => e.port === s.port))
@@ -113,6 +119,9 @@ try {
         if (s.child.killed || s.child.exitCode !== null) continue;
         const m = await scrape(s.port).catch(() => new Map<string, number>());
         row[`${s.name}RssMb`] = (m.get('process_resident_memory_bytes') ?? NaN) / 2 ** 20;
+        // where the resident memory is: the JS heap, buffers outside it (ArrayBuffers, Buffers); the rest is WebAssembly memory and code
+        row[`${s.name}HeapMb`] = (m.get('nodejs_heap_size_used_bytes') ?? NaN) / 2 ** 20;
+        row[`${s.name}ExternalMb`] = (m.get('nodejs_external_memory_bytes') ?? NaN) / 2 ** 20;
         // where freshness goes: each service's backlog, and how far the trainer's model is behind now
         row[`${s.name}LagRecords`] = m.get('freshet_consumer_lag_records') ?? NaN;
         if (s.name === 'trainer') {
@@ -229,6 +238,9 @@ try {
       freshnessP50Seconds: quantile(freshness, 0.5),
       freshnessP99Seconds: quantile(freshness, 0.99),
       // the 10 s samples while the feed ran: how far behind the trainer's model was, and each service's backlog
+      // sampled every 10 s while the feed ran, whether or not a version was cut (kills included): the age of the newest event a reader sees
+      servedAgeP50Seconds: quantile(during('servedAgeSeconds'), 0.5),
+      servedAgeP99Seconds: quantile(during('servedAgeSeconds'), 0.99),
       freshnessBreakdown: {
         trainerBehindP50Seconds: quantile(during('trainerBehindSeconds'), 0.5),
         trainerBehindP99Seconds: quantile(during('trainerBehindSeconds'), 0.99),
@@ -258,6 +270,13 @@ try {
       imagesEvicted: last.imagesEvicted ?? 0,
       refusedAfterWarmup: (last.refused ?? 0) - (early.refused ?? 0),
       peakRssMb: rss,
+      // at each service's peak: its JS heap and its buffers outside the heap (MB)
+      atPeakRss: Object.fromEntries(
+        ['ingest', 'trainer', 'publisher', 'serve'].map((n) => {
+          const at = samples.find((x) => x[`${n}RssMb`] === rss[n]) ?? {};
+          return [n, { heapMb: at[`${n}HeapMb`] ?? null, externalMb: at[`${n}ExternalMb`] ?? null }];
+        }),
+      ),
       rssOverModelBytes: Object.fromEntries(Object.entries(rss).map(([n, mb]) => [n, (mb * 2 ** 20) / modelBytes])),
       trainer,
       samples,
