@@ -46,10 +46,10 @@ export const publisherSettings = new SettingsTable('publisher', {
     help: "a whole version at least this often: the snapshot topic's retention must keep one and its deltas (2x this is safe)",
   }),
   maxDeltaBytes: setting.number({
-    default: 0.5,
+    default: 2,
     option: 'max-delta-bytes',
     min: 0,
-    help: 'a whole version again once the deltas since the last one hold this share of its bytes (a reader would read more than a whole one)',
+    help: 'a whole version again once the deltas since the last one hold this many times its bytes: a reader loading from scratch reads at most 1 + this many whole versions (at half, a trainer whose checkpoints resend most rows forced a whole version each time)',
   }),
   sinkNames: setting.text({
     default: 'kafka',
