@@ -58,6 +58,8 @@ export class Checkpointer {
   private chain = 0;
   private chainBytes = 0;
   private fullBytes = 0;
+  /** checkpoints cut by this instance (the replayed rows' cadence) */
+  private taken = 0;
 
   /** whether the folder is known to be this deployment's (owner.ts) */
   claimed = false;
@@ -70,6 +72,8 @@ export class Checkpointer {
     private readonly keep: number,
     /** increments between full checkpoints (0: every checkpoint is full) */
     private readonly fullEvery: number,
+    /** the rows only replay moved go out with every this-many-th checkpoint */
+    private readonly replayedEvery: number,
     private readonly clusterId: () => string,
     private readonly updates: UpdateSink,
     private readonly m: ReturnType<typeof shellMetrics>,
@@ -115,8 +119,9 @@ export class Checkpointer {
     const full = this.forceFull || this.fullEvery === 0 || this.chain >= this.fullEvery || this.chainBytes >= this.fullBytes;
     const states: Record<string, LearnerState> = {};
     const changed: ChangedRows[] = [];
-    // drained first: rows reach an increment through the drain
-    for (const l of learners) changed.push(...l.drainChanged());
+    // drained first: rows reach an increment through the drain; the replayed rows go out with every replayedEvery-th
+    const scope = ++this.taken % Math.max(1, this.replayedEvery) === 0 ? 'all' : 'hold-replayed';
+    for (const l of learners) changed.push(...l.drainChanged(scope));
     for (const l of learners) states[l.stream] = full ? l.exportState() : l.exportIncrement();
     return { ...position, eventTime, learners: states, settings, changed, applied, full };
   }

@@ -24,6 +24,20 @@ export class RowsSince {
     for (let j = 0; j < ids.length; j++) this.mark(ids[j]);
   }
 
+  unmarkAll(ids: ArrayLike<number>): void {
+    for (let j = 0; j < ids.length; j++) {
+      const id = ids[j];
+      if (id < this.flags.length) {
+        this.marked -= this.flags[id];
+        this.flags[id] = 0;
+      }
+    }
+  }
+
+  get any(): boolean {
+    return this.marked > 0;
+  }
+
   /** The marked rows below `size`, ascending; every flag is cleared (rows at or above size are gone). */
   take(size: number): Int32Array {
     const out = new Int32Array(Math.min(this.marked, size));

@@ -8,7 +8,12 @@ export type StaleCheckpointPolicy = (typeof staleCheckpointPolicies)[number];
  * SGD changed (replay moves rows no new event named, at this scale most of the model every second).
  */
 export const updateScopes = ['fresh', 'all'] as const;
-export type DrainScope = (typeof updateScopes)[number];
+/**
+ * A drain's scope: `fresh` and `all` as above; `hold-replayed` (a checkpoint's drain when the
+ * replayed rows are not due this time) takes every changed row into the increment but returns only
+ * the fresh ones, keeping the rest owed to the next `all` drain.
+ */
+export type DrainScope = (typeof updateScopes)[number] | 'hold-replayed';
 
 /** What to do with a checkpoint that fails its checksums or holds non-finite numbers (see damaged.ts). */
 export const damagedCheckpointPolicies = ['previous', 'fail', 'reset'] as const;

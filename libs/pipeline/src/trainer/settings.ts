@@ -26,6 +26,13 @@ export const trainerSettings = new SettingsTable('trainer', {
     option: 'updates-between-checkpoints',
     help: 'between checkpoints publish the rows new events touched (fresh; the rows only replay moved wait for the next checkpoint) or every changed row (all)',
   }),
+  replayedRowsEvery: setting.number({
+    default: 6,
+    option: 'replayed-rows-every',
+    integer: true,
+    min: 1,
+    help: 'publish the rows only replay moved with every Nth checkpoint (1: each one): an old image drifts slowly, and at a million images replay moves most image rows between two checkpoints',
+  }),
   onStaleCheckpoint: setting.choice(staleCheckpointPolicies, {
     default: 'fail',
     option: 'on-stale-checkpoint',

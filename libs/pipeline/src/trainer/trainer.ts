@@ -70,6 +70,7 @@ export class Trainer {
       opts.groupId,
       opts.keepCheckpoints,
       opts.checkpointFullEvery,
+      opts.replayedRowsEvery,
       () => this.clusterId,
       updates,
       this.m,

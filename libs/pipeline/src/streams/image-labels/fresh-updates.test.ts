@@ -50,6 +50,18 @@ describe('fresh updates between checkpoints', () => {
     const rest = learner.drainChanged('all').find((g) => g.kind === 'IMAGE')?.names ?? [];
     expect(rest.length).toBeGreaterThan(0);
     for (const name of named) expect(rest).not.toContain(name);
+    // a checkpoint whose replayed rows are not due (--replayed-rows-every) sends the fresh ones only;
+    // the next full drain sends what it held back with what moved since
+    await feed(202, 204);
+    await waitFor(() => trainer.applied >= 207, { timeoutMs: 30_000, what: 'two more images' });
+    const held = learner.drainChanged('hold-replayed').find((g) => g.kind === 'IMAGE')?.names ?? [];
+    expect([...held].sort()).toEqual(['img-202', 'img-203']);
+    // nothing trained since: a full drain now holds exactly what was held back (the 40 replay steps' rows), not the fresh ones again
+    const owed = learner.drainChanged('all').find((g) => g.kind === 'IMAGE')?.names ?? [];
+    expect(owed.length).toBeGreaterThan(10);
+    expect(owed).not.toContain('img-202');
+    expect(owed).not.toContain('img-203');
+    expect(learner.drainChanged('all').find((g) => g.kind === 'IMAGE')?.names ?? []).toEqual([]);
     await trainer.stop({ checkpoint: false });
   });
 });

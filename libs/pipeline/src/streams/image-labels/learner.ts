@@ -39,6 +39,8 @@ export class ImageLabelsLearner implements ThreadedLearner {
   private readonly imagesSince = new RowsSince();
   /** image rows new events named since the last drain (a fresh drain publishes these, not replay's) */
   private readonly freshImages = new RowsSince();
+  /** image rows replay moved that a checkpoint held back (--replayed-rows-every): owed to the next full drain */
+  private readonly owedImages = new RowsSince();
   private readonly labelsSince = new RowsSince();
   /** labels held at the last checkpoint export (labels only grow: an increment holds the new names) */
   private labelsAtExport = 0;
@@ -139,6 +141,7 @@ export class ImageLabelsLearner implements ThreadedLearner {
       this.kernel.drainChanged('images', imagesSize);
       this.kernel.drainChanged('labels', labelsSize);
       this.freshImages.clear();
+      this.owedImages.clear();
     }
     this.republish = false;
     this.newImagesFrom = imagesSize;
@@ -149,11 +152,27 @@ export class ImageLabelsLearner implements ThreadedLearner {
     return [{ ...this.rows('IMAGE', images), deleted: evicted.deleted }, this.rows('LABEL', labels)];
   }
 
-  /** SGD-changed image rows: every one, or (fresh) those new events named, whose flags are cleared so that the next full drain does not send them again. */
+  /**
+   * SGD-changed image rows: every one (with those held back before), or (fresh) those new events
+   * named, whose flags are cleared so that the next full drain does not send them again; or
+   * (hold-replayed, a checkpoint whose replayed rows are not due) the fresh ones, every changed
+   * row marked for the increment and the rest owed to the next full drain.
+   */
   private changedImages(scope: DrainScope, size: number): Int32Array {
     if (scope === 'all') {
       this.freshImages.clear();
-      return this.kernel.drainChanged('images', size);
+      const changed = this.kernel.drainChanged('images', size);
+      if (!this.owedImages.any) return changed;
+      this.owedImages.markAll(changed);
+      return this.owedImages.take(size);
+    }
+    if (scope === 'hold-replayed') {
+      const fresh = this.freshImages.take(size);
+      const changed = this.kernel.drainChanged('images', size);
+      this.imagesSince.markAll(changed);
+      this.owedImages.markAll(changed);
+      this.owedImages.unmarkAll(fresh);
+      return fresh;
     }
     const rows = this.freshImages.take(size);
     this.kernel.clearChanged('images', rows);
