@@ -39,6 +39,8 @@ const labelCount = numberArg(args, 'labels', 20_000);
 const rate = numberArg(args, 'rate', 2500);
 const imageCap = numberArg(args, 'image-cap', 200_000);
 const windowShare = numberArg(args, 'window-share', 0.3);
+/** seconds after each kill left out of the steady-state freshness */
+const KILL_WINDOW = 60;
 
 // the stream: every image new, labels Zipf over labelCount; text windows cycled, each cycle after
 // the first renaming a fifth of the tokens to new words (the vocabulary keeps growing)
@@ -196,8 +198,13 @@ try {
 
   // freshness: each manifest covers the events up to its watermark; per manifest, its arrival minus that watermark
   const freshness = manifests.filter((m) => m.eventTimeHighWatermark > 0).map((m) => (m.at - m.eventTimeHighWatermark) / 1000);
+  // the same outside the minute after each kill: the steady state's tail (a killed consumer's
+  // partitions wait for its session to time out, 10 s, before anyone reads them again)
+  const afterKill = (at: number): boolean => kills.some((k) => at >= t0 + k.atSeconds * 1000 && at < t0 + (k.atSeconds + KILL_WINDOW) * 1000);
+  const steadyFreshness = manifests.filter((m) => m.eventTimeHighWatermark > 0 && !afterKill(m.at)).map((m) => (m.at - m.eventTimeHighWatermark) / 1000);
   const feedSecondsTaken = (feedEnded - t0) / 1000;
-  const during = (key: string): number[] => samples.filter((s) => s.t > 0 && s.t <= feedSecondsTaken && Number.isFinite(s[key])).map((s) => s[key]);
+  const during = (key: string, steady = false): number[] =>
+    samples.filter((s) => s.t > 0 && s.t <= feedSecondsTaken && Number.isFinite(s[key]) && !(steady && afterKill(t0 + s.t * 1000))).map((s) => s[key]);
   const atFed = (n: number): Record<string, number> | undefined => samples.find((s) => s.fed >= n && Number.isFinite(s.checkpointBytes));
   const last = [...samples].reverse().find((s) => Number.isFinite(s.checkpointBytes)) ?? {};
   const early = atFed(Math.min(100_000, Math.floor(imageCount / 10))) ?? {};
@@ -237,6 +244,14 @@ try {
       exactlyOnce: { modelEvents: trainer.modelEvents, fed: result.sent, equal: trainer.modelEvents === result.sent },
       freshnessP50Seconds: quantile(freshness, 0.5),
       freshnessP99Seconds: quantile(freshness, 0.99),
+      outsideKillWindows: {
+        windowSeconds: KILL_WINDOW,
+        versions: steadyFreshness.length,
+        freshnessP50Seconds: quantile(steadyFreshness, 0.5),
+        freshnessP99Seconds: quantile(steadyFreshness, 0.99),
+        servedAgeP50Seconds: quantile(during('servedAgeSeconds', true), 0.5),
+        servedAgeP99Seconds: quantile(during('servedAgeSeconds', true), 0.99),
+      },
       // the 10 s samples while the feed ran: how far behind the trainer's model was, and each service's backlog
       // sampled every 10 s while the feed ran, whether or not a version was cut (kills included): the age of the newest event a reader sees
       servedAgeP50Seconds: quantile(during('servedAgeSeconds'), 0.5),
