@@ -14,6 +14,30 @@ export async function readToEnd(
   onRecord: (record: ConsumedRecord) => void | Promise<void>,
   stallMs = 120_000,
 ): Promise<number> {
+  return readBatchesToEnd(
+    transport,
+    topic,
+    async (records) => {
+      for (const [j, record] of records.entries()) {
+        // a restore reads the whole topic: health probes must still be answered meanwhile
+        if (j > 0 && j % 256 === 0) await new Promise((r) => setImmediate(r));
+        await onRecord(record);
+      }
+    },
+    stallMs,
+  );
+}
+
+/**
+ * readToEnd a fetched batch at a time (records before the end offsets only): for a caller that
+ * decodes a batch at once, as a restore of a million records must.
+ */
+export async function readBatchesToEnd(
+  transport: Transport,
+  topic: string,
+  onBatch: (records: ConsumedRecord[]) => Promise<void>,
+  stallMs = 120_000,
+): Promise<number> {
   const admin = await transport.admin();
   const ends = await admin.endOffsets(topic);
   await admin.close();
@@ -38,14 +62,10 @@ export async function readToEnd(
           arm();
           const end = remaining.get(batch.partition);
           if (end === undefined) return;
-          for (const [j, record] of batch.records.entries()) {
-            // compaction leaves gaps in offsets: stop at the first record at or past the end
-            if (record.offset >= end) break;
-            // a restore reads the whole topic: health probes must still be answered meanwhile
-            if (j > 0 && j % 256 === 0) await new Promise((r) => setImmediate(r));
-            await onRecord(record);
-            read++;
-          }
+          // compaction leaves gaps in offsets: stop at the first record at or past the end
+          const records = batch.records.filter((record) => record.offset < end);
+          await onBatch(records);
+          read += records.length;
           if (batch.nextOffset >= end) remaining.delete(batch.partition);
           if (remaining.size === 0) resolve();
         })
