@@ -17,10 +17,10 @@
 import { spawn } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { loadCorpusSentences } from '@freshet/datasets';
 import { numberArg, parseArgs } from './lib/args.js';
+import { cliPath, trainWordsArgv } from './lib/cli.js';
 import { emitResult, runEnvironment } from './lib/environment.js';
 import { median } from './lib/stats.js';
 
@@ -28,8 +28,7 @@ const args = parseArgs(process.argv.slice(2));
 const rounds = numberArg(args, 'rounds', 3);
 const epochs = numberArg(args, 'epochs', 1);
 const imageSteps = numberArg(args, 'image-steps', 20_000_000);
-const benchRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..');
-const cli = resolve(benchRoot, '..', 'tools', 'cli', 'dist', 'main.js');
+const cli = cliPath;
 
 const dir = mkdtempSync(join(tmpdir(), 'freshet-cores-'));
 const corpusFile = join(dir, 'corpus.txt');
@@ -49,21 +48,7 @@ interface Workload {
 const workloads: Workload[] = [
   {
     name: 'skip-gram (sotu + moby-dick, dim 100, popularity negatives)',
-    argv: (threads, seed) => [
-      'train-words',
-      '--corpus',
-      corpusFile,
-      '--min-count',
-      '5',
-      '--epochs',
-      String(epochs),
-      '--threads',
-      String(threads),
-      '--seed',
-      String(seed),
-      '--evaluate',
-      'false',
-    ],
+    argv: (threads, seed) => trainWordsArgv({ corpus: corpusFile, epochs, threads, seed }),
     work: rawWords * epochs,
     unit: 'words',
   },

@@ -23,6 +23,7 @@ import { fileURLToPath } from 'node:url';
 import { evaluateSimilarity, parseSimilarityFile } from '@freshet/core';
 import { loadCorpusSentences, readWord2VecText, dataDir } from '@freshet/datasets';
 import { numberArg, parseArgs } from './lib/args.js';
+import { trainWordsArgv } from './lib/cli.js';
 import { emitResult, runEnvironment } from './lib/environment.js';
 
 const args = parseArgs(process.argv.slice(2));
@@ -117,27 +118,7 @@ function ours(sampler: 'popularity' | 'adaptive', threads: number, seed: number)
           String(adaptive.async),
         ]
       : [];
-  const r = run('node', [
-    cli,
-    'train-words',
-    '--corpus',
-    corpusFile,
-    '--min-count',
-    '5',
-    '--epochs',
-    String(epochs),
-    '--threads',
-    String(threads),
-    '--sampler',
-    sampler,
-    '--seed',
-    String(seed),
-    '--evaluate',
-    'false',
-    '--out',
-    out,
-    ...extra,
-  ]);
+  const r = run('node', [cli, ...trainWordsArgv({ corpus: corpusFile, epochs, threads, seed }), '--sampler', sampler, '--out', out, ...extra]);
   const result = lastJson(r.out) as { trainSeconds: number; readSeconds: number; startedAt: number; samplerStats: Record<string, number> };
   const seconds = (r.endedAt - result.startedAt) / 1000;
   return {
