@@ -62,21 +62,34 @@ export class EntityState implements VersionState {
 
   /** Takes a record's row (its bytes copied); false when its kind is not ours or its dimension not its kind's. */
   upsert(record: EmbeddingRecord): boolean {
-    const rows = this.rows.get(record.kind);
-    if (rows === undefined || !rows.set(record.id, record.vector, record.bias, record.updatedAt, record.zeroShot === true)) return false;
+    if (!this.put(record)) return false;
     this.changed.get(record.kind)?.add(record.id);
-    this.eventTimeHighWatermark = Math.max(this.eventTimeHighWatermark, record.updatedAt);
     return true;
   }
 
   /** Removes an entity a tombstone names; false when the key names no entity kind of ours. */
   delete(key: string): boolean {
-    const k = parseEntityKey(key);
-    const rows = k === null ? undefined : this.rows.get(k.kind);
-    if (k === null || rows === undefined) return false;
-    rows.delete(k.id);
+    const k = this.remove(key);
+    if (k === null) return false;
     this.changed.get(k.kind)?.add(k.id);
     return true;
+  }
+
+  /** Sets a record's row without marking it changed (upsert and restore). */
+  private put(record: EmbeddingRecord): boolean {
+    const rows = this.rows.get(record.kind);
+    if (rows === undefined || !rows.set(record.id, record.vector, record.bias, record.updatedAt, record.zeroShot === true)) return false;
+    this.eventTimeHighWatermark = Math.max(this.eventTimeHighWatermark, record.updatedAt);
+    return true;
+  }
+
+  /** Removes the entity a key names without marking it changed; which one, or null when the key names no kind of ours. */
+  private remove(key: string): EntityRef | null {
+    const k = parseEntityKey(key);
+    const rows = k === null ? undefined : this.rows.get(k.kind);
+    if (k === null || rows === undefined) return null;
+    rows.delete(k.id);
+    return k;
   }
 
   /** Forgets every change (another instance owns the updates now). */
@@ -128,18 +141,9 @@ export class EntityState implements VersionState {
         // health probes answer meanwhile
         if (j > 0 && j % 4096 === 0) await new Promise((r) => setImmediate(r));
         const value = decoded[j];
-        if (record.value === null) {
-          const k = parseEntityKey(record.key?.toString() ?? '');
-          if (k !== null) this.rows.get(k.kind)?.delete(k.id);
-          continue;
-        }
-        if (value instanceof DecodeError) {
-          onUndecodable(value);
-          continue;
-        }
-        this.rows.get(value.kind)?.set(value.id, value.vector, value.bias, value.updatedAt, value.zeroShot === true);
-        this.version = Math.max(this.version, value.version);
-        this.eventTimeHighWatermark = Math.max(this.eventTimeHighWatermark, value.updatedAt);
+        if (record.value === null) this.remove(record.key?.toString() ?? '');
+        else if (value instanceof DecodeError) onUndecodable(value);
+        else if (this.put(value)) this.version = Math.max(this.version, value.version);
       }
     });
   }

@@ -109,26 +109,28 @@ export class KindRows {
   /** Every row, `perChunk` at a time, copied out (a whole version's chunks). */
   *chunks(perChunk: number): Generator<RowChunk> {
     let ids: string[] = [];
-    for (const id of this.slots.keys()) {
+    let slots: number[] = [];
+    for (const [id, slot] of this.slots) {
       ids.push(id);
+      slots.push(slot);
       if (ids.length === perChunk) {
-        yield this.gather(ids);
+        yield this.copyOut(ids, slots);
         ids = [];
+        slots = [];
       }
     }
-    if (ids.length > 0) yield this.gather(ids);
+    if (ids.length > 0) yield this.copyOut(ids, slots);
   }
 
-  /** The rows of `ids` (every one present) copied into one chunk. */
-  gather(ids: string[]): RowChunk {
+  /** The rows in `slots` (of `ids`) copied into one chunk. */
+  private copyOut(ids: string[], slots: readonly number[]): RowChunk {
     const vectors = Buffer.allocUnsafe(ids.length * this.rowBytes);
     const biases = new Float32Array(ids.length);
     const zeroShot: string[] = [];
-    ids.forEach((id, j) => {
-      const slot = this.slots.get(id) as number;
+    slots.forEach((slot, j) => {
       vectors.set(this.vectors.subarray(slot * this.rowBytes, (slot + 1) * this.rowBytes), j * this.rowBytes);
       biases[j] = this.biases[slot];
-      if (this.synthesised[slot] === 1) zeroShot.push(id);
+      if (this.synthesised[slot] === 1) zeroShot.push(ids[j]);
     });
     return { ids, vectors, biases, zeroShot };
   }
